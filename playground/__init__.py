@@ -1,0 +1,3 @@
+"""NanoGPT Prompt Playground: a desktop prompt playground for text-completion models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,381 @@
+"""The sampler parameter catalog: every sampler field of NanoGPT's completions API, declared once.
+
+`SamplerParams` is the single table. The side panel, tooltips, validation messages, the request
+body, presets, the CLI's ``--set`` and the README's parameter table are all derived from it
+through `CATALOG`. Adding a parameter means adding one field here and nothing else.
+
+`None` means *unset*: an unset field is never sent, so the provider's own default applies.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from playground.core.errors import InvalidParameter
+
+
+class Group(StrEnum):
+    BASIC = "Basic"
+    PENALTIES = "Penalties"
+    MIROSTAT = "Mirostat"
+    CUTOFFS = "Cutoffs"
+    STOPS = "Stops & tokens"
+    LOGPROBS = "Logprobs"
+
+
+class Kind(StrEnum):
+    """What sort of value a parameter holds; picks the editor widget and the parser."""
+
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    STRINGS = "strings"  # a string or a list of strings (stop)
+    TOKEN_IDS = "token_ids"  # a list of token ids
+    TOKEN_BIAS = "token_bias"  # token id -> additive logit
+    FLAG_OR_COUNT = "flag_or_count"  # true/false or a small count (logprobs)
+
+
+def _param(
+    description: str,
+    group: Group,
+    *,
+    neutral: Any = None,
+    hint: Any = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    step: float | None = None,
+    soft_max: float | None = None,
+    note: str | None = None,
+) -> Any:
+    """One catalog entry. `neutral` is the value at which the field has no effect; `hint` is the
+    default the older spec documents (shown as a hint, never sent); `soft_max` bounds a slider
+    where the API sets no maximum; `note` explains a bound that differs from the spec."""
+    extra = {"group": group.value, "neutral": neutral, "hint": hint, "step": step,
+             "soft_max": soft_max, "note": note}
+    return Field(default=None, description=description, ge=ge, gt=gt, le=le,
+                 json_schema_extra={k: v for k, v in extra.items() if v is not None})
+
+
+_INT64 = 2**63 - 1
+
+
+class SamplerParams(BaseModel):
+    """Every sampler field of ``POST /v1/completions``. Field names are the API's names."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              validate_default=False)
+
+    # Basic
+    max_tokens: int | None = _param(
+        "Upper bound on generated tokens. Unset: the routed provider's or model's default applies.",
+        Group.BASIC, ge=1, le=1_000_000, hint=4000, step=1, soft_max=8192)
+    temperature: float | None = _param(
+        "Classic randomness control, 0 to 2. Lower is more deterministic (0 is greedy), "
+        "higher explores more.", Group.BASIC, ge=0, le=2, neutral=1.0, hint=0.7, step=0.05)
+    top_p: float | None = _param(
+        "Nucleus sampling: keeps the smallest set of candidates whose cumulative probability "
+        "reaches top_p. 1 disables it.", Group.BASIC, ge=0, le=1, neutral=1.0, hint=1.0,
+        step=0.01)
+    top_k: int | None = _param(
+        "Keeps only the k most probable candidates at each step. 0 disables it.",
+        Group.BASIC, ge=0, le=1_000_000, neutral=0, step=1, soft_max=200,
+        note="The spec gives no bounds; negative values are refused (0 means off).")
+    seed: int | None = _param(
+        "Random seed. With the same seed and request, a supporting server repeats its output.",
+        Group.BASIC, ge=-_INT64 - 1, le=_INT64, step=1)
+    min_tokens: int | None = _param(
+        "Minimum completion length: end-of-text and stop conditions are suppressed until this "
+        "many tokens were generated.", Group.BASIC, ge=0, le=1_000_000, neutral=0, hint=0,
+        step=1, soft_max=1024)
+    ignore_eos: bool | None = _param(
+        "Keep generating when the model predicts end-of-text (until max_tokens or a stop).",
+        Group.BASIC, neutral=False, hint=False)
+
+    # Penalties
+    frequency_penalty: float | None = _param(
+        "Subtracts this much from a token's logit for every time it already appeared. "
+        "Negative values encourage repetition.", Group.PENALTIES, ge=-2, le=2, neutral=0.0,
+        hint=0.0, step=0.05)
+    presence_penalty: float | None = _param(
+        "Subtracts this much from the logit of every token that already appeared at all.",
+        Group.PENALTIES, ge=-2, le=2, neutral=0.0, hint=0.0, step=0.05)
+    repetition_penalty: float | None = _param(
+        "Multiplicative repetition penalty on tokens that already appeared (divides positive "
+        "logits, multiplies negative ones). Above 1 discourages repetition; 1 disables it.",
+        Group.PENALTIES, gt=0, le=2, neutral=1.0, step=0.01,
+        note="The spec allows -2 to 2; a multiplicative penalty at or below 0 is meaningless, "
+             "so this catalog accepts values above 0 up to 2.")
+    no_repeat_ngram_size: int | None = _param(
+        "Forbids any n-gram of this many tokens from appearing twice. 0 disables it.",
+        Group.PENALTIES, ge=0, le=64, neutral=0, step=1, soft_max=10)
+
+    # Mirostat
+    mirostat_mode: Literal[0, 1, 2] | None = _param(
+        "Mirostat adaptive sampling: 1 or 2 selects the algorithm version, 0 disables it. "
+        "When on, it replaces the truncation samplers.", Group.MIROSTAT, neutral=0)
+    mirostat_tau: float | None = _param(
+        "Mirostat target surprise (entropy) in bits per token; lower is more focused.",
+        Group.MIROSTAT, ge=0, le=20, step=0.1, soft_max=10, hint=5.0)
+    mirostat_eta: float | None = _param(
+        "Mirostat learning rate: how fast it corrects towards tau.",
+        Group.MIROSTAT, ge=0, le=1, step=0.01, hint=0.1)
+
+    # Cutoffs
+    min_p: float | None = _param(
+        "Drops candidates whose probability is below min_p times the top candidate's. "
+        "0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0, step=0.01)
+    top_a: float | None = _param(
+        "Drops candidates whose probability is below top_a times the square of the top "
+        "candidate's. 0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0, step=0.01,
+        note="The spec gives no bounds; this catalog uses 0 to 1.")
+    tfs: float | None = _param(
+        "Tail free sampling: cuts the tail where the second derivative of the sorted "
+        "probabilities flattens out. 1 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=1.0,
+        step=0.01)
+    typical_p: float | None = _param(
+        "Locally typical sampling: keeps candidates whose surprise is closest to the expected "
+        "entropy, up to this cumulative probability. 1 disables it.", Group.CUTOFFS, ge=0, le=1,
+        neutral=1.0, step=0.01)
+    epsilon_cutoff: float | None = _param(
+        "Drops candidates whose probability is below this absolute floor (a probability, e.g. "
+        "0.0003). 0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0, step=0.0001,
+        soft_max=0.01,
+        note="The spec gives no bounds or unit; this catalog uses probabilities (0 to 1), as "
+             "Hugging Face does. text-generation-webui writes it in units of 1e-4.")
+    eta_cutoff: float | None = _param(
+        "Entropy-adaptive floor: drops candidates below min(eta, sqrt(eta) * exp(-entropy)). "
+        "0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0, step=0.0001, soft_max=0.01,
+        note="The spec gives no bounds or unit; this catalog uses probabilities (0 to 1), as "
+             "Hugging Face does. text-generation-webui writes it in units of 1e-4.")
+
+    # Stops & tokens
+    stop: str | list[str] | None = _param(
+        "Stop sequences: generation ends before (or, with include_stop_str_in_output, after) "
+        "the first one that appears.", Group.STOPS)
+    stop_token_ids: list[int] | None = _param(
+        "Token ids that end generation when sampled.", Group.STOPS)
+    include_stop_str_in_output: bool | None = _param(
+        "Keep the matched stop sequence at the end of the text.", Group.STOPS, neutral=False,
+        hint=False)
+    custom_token_bans: list[int] | None = _param(
+        "Token ids that may never be generated.", Group.STOPS)
+    logit_bias: dict[str, float] | None = _param(
+        "Token id to a value added to its logit, from -100 (ban) to 100 (force), as in OpenAI's "
+        "API.", Group.STOPS)
+
+    # Logprobs
+    logprobs: bool | int | None = _param(
+        "Return each generated token's log probability; a number N also returns the N most "
+        "likely alternatives at each step (0 to 20).", Group.LOGPROBS, ge=0, le=20)
+    prompt_logprobs: bool | None = _param(
+        "Also return log probabilities for the prompt's tokens.", Group.LOGPROBS, neutral=False)
+
+    @field_validator("stop")
+    @classmethod
+    def _stops_are_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
+        stops = [value] if isinstance(value, str) else value or []
+        if any(s == "" for s in stops):
+            raise ValueError("a stop sequence may not be empty")
+        if len(stops) > 16:
+            raise ValueError("at most 16 stop sequences")
+        return value
+
+    @field_validator("stop_token_ids", "custom_token_bans")
+    @classmethod
+    def _ids_are_not_negative(cls, value: list[int] | None) -> list[int] | None:
+        if value and min(value) < 0:
+            raise ValueError("token ids are 0 or more")
+        return value
+
+    @field_validator("logit_bias")
+    @classmethod
+    def _bias_keys_are_ids(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for key, bias in (value or {}).items():
+            if not key.isdigit():
+                raise ValueError(f"key {key!r} is not a token id (a whole number 0 or more)")
+            if not (-100 <= bias <= 100) or math.isnan(bias):
+                raise ValueError(f"bias {bias} for token {key} is outside -100 to 100")
+        return value
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """Everything the rest of the app needs to know about one parameter, read off the model."""
+
+    name: str
+    kind: Kind
+    group: Group
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    neutral: Any = None
+    hint: Any = None
+    step: float | None = None
+    soft_max: float | None = None
+    choices: tuple[Any, ...] = ()
+    note: str | None = None
+
+    def allowed(self) -> str:
+        """The allowed values, in words, for error messages, tooltips and docs."""
+        if self.kind is Kind.CHOICE:
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind is Kind.BOOLEAN:
+            return "true or false"
+        if self.kind is Kind.STRINGS:
+            return "a string or a list of strings"
+        if self.kind is Kind.TOKEN_IDS:
+            return "a list of token ids (whole numbers 0 or more)"
+        if self.kind is Kind.TOKEN_BIAS:
+            return 'an object of token id to bias from -100 to 100, e.g. {"50256": -100}'
+        noun = "a whole number" if self.kind in (Kind.INTEGER, Kind.FLAG_OR_COUNT) else "a number"
+        prefix = "true, false or " if self.kind is Kind.FLAG_OR_COUNT else ""
+        lo, hi = _fmt(self.minimum), _fmt(self.maximum)
+        if self.name == "seed":
+            return "a whole number (64-bit)"
+        if self.exclusive_minimum:
+            return f"{prefix}{noun} above {lo} up to {hi}"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{prefix}{noun} from {lo} to {hi}"
+        if self.minimum is not None:
+            return f"{prefix}{noun} of {lo} or more"
+        return f"{prefix}{noun}"
+
+    @property
+    def bounded(self) -> bool:
+        return self.kind in (Kind.NUMBER, Kind.INTEGER)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def _kind_of(annotation: Any) -> tuple[Kind, tuple[Any, ...]]:
+    args = tuple(a for a in get_args(annotation) if a is not type(None))
+    origin = get_origin(annotation)
+    if origin not in (Union, types.UnionType) or not args:
+        raise TypeError(f"catalog fields must be optional, got {annotation!r}")
+    inner = args[0] if len(args) == 1 else args
+    if get_origin(inner) is Literal:
+        return Kind.CHOICE, get_args(inner)
+    table: dict[Any, Kind] = {float: Kind.NUMBER, int: Kind.INTEGER, bool: Kind.BOOLEAN,
+                              (str, list[str]): Kind.STRINGS, list[int]: Kind.TOKEN_IDS,
+                              dict[str, float]: Kind.TOKEN_BIAS, (bool, int): Kind.FLAG_OR_COUNT}
+    if inner not in table:
+        raise TypeError(f"no catalog kind for {annotation!r}")
+    return table[inner], ()
+
+
+def _build_catalog() -> tuple[ParamSpec, ...]:
+    specs = []
+    for name, field in SamplerParams.model_fields.items():
+        kind, choices = _kind_of(field.annotation)
+        extra = field.json_schema_extra
+        assert isinstance(extra, dict)
+        bounds: dict[str, Any] = {}
+        for meta in field.metadata:
+            for attr in ("ge", "gt", "le"):
+                if getattr(meta, attr, None) is not None:
+                    bounds[attr] = getattr(meta, attr)
+        specs.append(ParamSpec(
+            name=name, kind=kind, group=Group(str(extra["group"])),
+            description=field.description or "",
+            minimum=bounds.get("ge", bounds.get("gt")), maximum=bounds.get("le"),
+            exclusive_minimum="gt" in bounds, neutral=extra.get("neutral"),
+            hint=extra.get("hint"), step=_float_or_none(extra.get("step")),
+            soft_max=_float_or_none(extra.get("soft_max")), choices=choices,
+            note=_str_or_none(extra.get("note"))))
+    return tuple(specs)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+CATALOG: tuple[ParamSpec, ...] = _build_catalog()
+BY_NAME: Mapping[str, ParamSpec] = {spec.name: spec for spec in CATALOG}
+
+
+def in_group(group: Group) -> list[ParamSpec]:
+    return [spec for spec in CATALOG if spec.group is group]
+
+
+def validate_params(values: Mapping[str, Any]) -> SamplerParams:
+    """Check values (API field names, JSON-like types); `None` values mean unset.
+
+    Raises `InvalidParameter` naming the first bad field and its allowed values."""
+    present = {name: value for name, value in values.items() if value is not None}
+    unknown = sorted(set(present) - set(BY_NAME))
+    if unknown:
+        raise InvalidParameter(unknown[0], f"{unknown[0]}: not a sampler parameter "
+                               f"(known: {', '.join(BY_NAME)})")
+    coerced = {name: _coerce(BY_NAME[name], value) for name, value in present.items()}
+    try:
+        return SamplerParams.model_validate(coerced)
+    except ValidationError as exc:
+        raise _explain(exc, coerced) from None
+
+
+def _coerce(spec: ParamSpec, value: Any) -> Any:
+    """JSON has one number type: accept 1 for a float field and 2.0 for an integer field."""
+    if spec.kind is Kind.NUMBER and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if (spec.kind in (Kind.INTEGER, Kind.CHOICE, Kind.FLAG_OR_COUNT)
+            and isinstance(value, float) and value.is_integer()):
+        return int(value)
+    if spec.kind is Kind.TOKEN_BIAS and isinstance(value, dict):
+        return {str(k): float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                for k, v in value.items()}
+    return value
+
+
+def _explain(exc: ValidationError, values: Mapping[str, Any]) -> InvalidParameter:
+    error = exc.errors()[0]
+    name = str(error["loc"][0])
+    spec = BY_NAME[name]
+    value = values.get(name)
+    shown = _show(value)
+    kind = error["type"]
+    if isinstance(value, float) and not math.isfinite(value):
+        reason = f"{shown} is not a finite number"
+    elif kind in ("greater_than_equal", "greater_than"):
+        reason = f"{shown} is below the minimum {_fmt(spec.minimum)}"
+        if kind == "greater_than":
+            reason = f"{shown} must be above {_fmt(spec.minimum)}"
+    elif kind == "less_than_equal":
+        reason = f"{shown} is above the maximum {_fmt(spec.maximum)}"
+    elif kind == "value_error":
+        reason = str(error["msg"]).removeprefix("Value error, ")
+    else:
+        reason = f"{shown} is not valid"
+    return InvalidParameter(name, f"{name}: {reason} (allowed: {spec.allowed()})")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def body_fields(params: SamplerParams) -> dict[str, Any]:
+    """The request-body fields for the set parameters, in catalog order; unset ones are absent."""
+    return params.model_dump(exclude_none=True)

@@ -1,0 +1,127 @@
+"""Connections: where requests go. Built in: the local engine and NanoGPT; plus custom
+OpenAI-compatible servers, saved in ``connections.json`` (never with a key)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from playground.core.errors import InvalidParameter
+from playground.core.paths import config_dir
+from playground.core.storage import atomic_write_json, load_json
+
+Kind = Literal["local", "nanogpt", "custom"]
+
+NANOGPT_BASE_URL = "https://nano-gpt.com/api/v1"
+LOCAL_MODEL = "local/stdlib"
+#: The newer spec's default model, used when none is chosen for NanoGPT.
+NANOGPT_DEFAULT_MODEL = "minimax/minimax-m2.7"
+
+
+def normalize_base_url(url: str) -> str:
+    """Accept a base URL as people write it for OpenAI SDKs (``http://host:8080/v1``).
+
+    A trailing slash or a pasted ``/completions`` endpoint is trimmed."""
+    text = url.strip().rstrip("/")
+    text = text.removesuffix("/completions").rstrip("/")
+    try:
+        parsed = httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise InvalidParameter("base_url", f"base_url: {url!r} is not a URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidParameter("base_url", f"base_url: {url!r} must start with http:// or "
+                               "https:// and name a host, e.g. http://127.0.0.1:8080/v1")
+    return text
+
+
+def is_loopback(url: str) -> bool:
+    host = httpx.URL(url).host
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class Connection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kind: Kind = "custom"
+    base_url: str | None = None  # None: the local engine, whose port is chosen at start
+    dialect: str = "nanogpt"
+    default_model: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_simple(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c in "-_." for c in value):
+            raise ValueError("use letters, digits, '-', '_' or '.'")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_is_valid(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_base_url(value)
+
+    @property
+    def needs_key(self) -> bool:
+        return self.kind == "nanogpt"
+
+    @property
+    def label(self) -> str:
+        return {"local": "Local engine (offline)", "nanogpt": "NanoGPT"}.get(self.kind, self.name)
+
+    @property
+    def model(self) -> str:
+        """The model to use when none was chosen."""
+        return self.default_model or {"local": LOCAL_MODEL,
+                                      "nanogpt": NANOGPT_DEFAULT_MODEL}.get(self.kind, "")
+
+
+BUILTIN = (
+    Connection(name="local", kind="local"),
+    Connection(name="nanogpt", kind="nanogpt", base_url=NANOGPT_BASE_URL),
+)
+
+
+def adhoc(base_url: str, dialect: str = "nanogpt") -> Connection:
+    """A connection for a ``--base-url`` given on the command line; it is not saved."""
+    return Connection(name="custom", kind="custom", base_url=base_url, dialect=dialect)
+
+
+class ConnectionStore:
+    """The built-in connections plus the user's own, kept in ``connections.json``."""
+
+    def __init__(self) -> None:
+        self.path = config_dir() / "connections.json"
+
+    def custom(self) -> list[Connection]:
+        data = load_json(self.path) or []
+        out = []
+        for item in data if isinstance(data, list) else []:
+            try:
+                out.append(Connection.model_validate(item))
+            except ValidationError:
+                continue
+        return out
+
+    def all(self) -> list[Connection]:
+        return [*BUILTIN, *self.custom()]
+
+    def get(self, name: str) -> Connection:
+        for connection in self.all():
+            if connection.name == name:
+                return connection
+        known = ", ".join(c.name for c in self.all())
+        raise InvalidParameter("connection", f"connection: no connection named {name!r} "
+                               f"(known: {known})")
+
+    def add(self, connection: Connection) -> None:
+        if any(c.name == connection.name for c in BUILTIN):
+            raise InvalidParameter("connection", f"connection: {connection.name!r} is built in")
+        rest = [c for c in self.custom() if c.name != connection.name]
+        atomic_write_json(self.path, [c.model_dump(exclude_none=True)
+                                      for c in [*rest, connection]])
+
+    def remove(self, name: str) -> None:
+        rest = [c for c in self.custom() if c.name != name]
+        atomic_write_json(self.path, [c.model_dump(exclude_none=True) for c in rest])

@@ -1,0 +1,116 @@
+"""Building a completion request: (prompt, parameters, model, routing) -> exact body and headers.
+
+Pure functions: nothing here talks to the network. The same `CompletionRequest` feeds the
+client, the dry run, the request preview (JSON, curl, Python) and history.
+"""
+
+from __future__ import annotations
+
+import json
+import pprint
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from playground.core.catalog import SamplerParams, body_fields, validate_params
+from playground.core.model_id import ModelId
+from playground.core.routing import Routing
+
+#: Shown instead of the key in every preview; the key itself never reaches this module.
+KEY_PLACEHOLDER = "$NANOGPT_API_KEY"
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    prompt: str
+    model: ModelId
+    params: SamplerParams = field(default_factory=SamplerParams)
+    routing: Routing = field(default_factory=Routing)
+    stream: bool = True
+    #: Documented extension fields (e.g. the local engine's ``x_sampler_trace``).
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body: model and prompt, then exactly the fields that were set."""
+        out: dict[str, Any] = {"model": self.model.compose(), "prompt": self.prompt}
+        out.update(body_fields(self.params))
+        out.update(self.routing.body())
+        if self.stream:
+            out["stream"] = True
+        out.update(self.extensions)
+        return out
+
+    def headers(self, *, api_key: str | None = None) -> dict[str, str]:
+        """Request headers. Pass `api_key` only when actually sending."""
+        out = {"Content-Type": "application/json"}
+        if self.stream:
+            out["Accept"] = "text/event-stream"
+        if api_key:
+            out["Authorization"] = f"Bearer {api_key}"
+        out.update(self.routing.headers())
+        return out
+
+
+def build_request(prompt: str, model: str | ModelId, params: Mapping[str, Any] | SamplerParams,
+                  routing: Routing | None = None, *, stream: bool = True,
+                  extensions: Mapping[str, Any] | None = None) -> CompletionRequest:
+    """Validate everything and return the request; raises `InvalidParameter` naming the field."""
+    model_id = model if isinstance(model, ModelId) else ModelId.parse(model)
+    checked = params if isinstance(params, SamplerParams) else validate_params(params)
+    routing = routing or Routing()
+    routing.check(model_id)
+    return CompletionRequest(prompt=prompt, model=model_id, params=checked, routing=routing,
+                             stream=stream, extensions=dict(extensions or {}))
+
+
+def completions_url(base_url: str) -> str:
+    return base_url.rstrip("/") + "/completions"
+
+
+def preview_json(request: CompletionRequest) -> str:
+    return json.dumps(request.body(), indent=2, ensure_ascii=False)
+
+
+def preview_headers(request: CompletionRequest, *, with_key: bool) -> dict[str, str]:
+    return request.headers(api_key=KEY_PLACEHOLDER if with_key else None)
+
+
+def preview_curl(request: CompletionRequest, base_url: str, *, with_key: bool) -> str:
+    """A curl command equivalent to the request, the key as an environment variable."""
+    lines = [f"curl {shlex.quote(completions_url(base_url))}"]
+    if request.stream:
+        lines[0] += " -N"
+    for name, value in preview_headers(request, with_key=with_key).items():
+        header = f"{name}: {value}"
+        # Double quotes so the shell expands $NANOGPT_API_KEY; nothing else in it needs quoting.
+        quoted = f'"{header}"' if KEY_PLACEHOLDER in value else shlex.quote(header)
+        lines.append(f"  -H {quoted}")
+    lines.append(f"  -d {shlex.quote(json.dumps(request.body(), ensure_ascii=False))}")
+    return " \\\n".join(lines)
+
+
+def preview_python(request: CompletionRequest, base_url: str, *, with_key: bool) -> str:
+    """A self-contained httpx snippet that sends the same request."""
+    headers = preview_headers(request, with_key=with_key)
+    header_lines = []
+    for name, value in headers.items():
+        if KEY_PLACEHOLDER in value:
+            header_lines.append(f'    "{name}": "Bearer " + os.environ["NANOGPT_API_KEY"],')
+        else:
+            header_lines.append(f"    {name!r}: {value!r},")
+    body = pprint.pformat(request.body(), sort_dicts=False, width=88)
+    send = ("with httpx.stream(\"POST\", URL, headers=headers, json=body, timeout=60) as r:\n"
+            "    r.raise_for_status()\n"
+            "    for line in r.iter_lines():\n"
+            "        if line.startswith(\"data: \") and line != \"data: [DONE]\":\n"
+            "            print(json.loads(line[6:])[\"choices\"][0][\"text\"], end=\"\", "
+            "flush=True)\n"
+            if request.stream else
+            "r = httpx.post(URL, headers=headers, json=body, timeout=60)\n"
+            "r.raise_for_status()\n"
+            "print(r.json()[\"choices\"][0][\"text\"])\n")
+    return ("import json\nimport os\n\nimport httpx\n\n"
+            f"URL = {completions_url(base_url)!r}\n"
+            "headers = {\n" + "\n".join(header_lines) + "\n}\n"
+            f"body = {body}\n\n" + send)

@@ -1,0 +1,65 @@
+"""Files written atomically, and files that fail to load set aside instead of lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename it over `path`: a crash leaves
+    either the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a file that could not be loaded to ``NAME.corrupt-<time>`` and return the new path."""
+    target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    path.replace(target)
+    return target
+
+
+class CorruptFile(Exception):
+    """A file could not be read; it was moved to `moved_to`. The message says both."""
+
+    def __init__(self, path: Path, moved_to: Path, reason: str) -> None:
+        super().__init__(f"{path.name} could not be read ({reason}); it was moved to "
+                         f"{moved_to.name} and a fresh one will be used")
+        self.path = path
+        self.moved_to = moved_to
+
+
+def load_json(path: Path) -> Any:
+    """Load a JSON file. Missing: None. Unreadable: set aside, then `CorruptFile` is raised."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorruptFile(path, set_aside(path), str(exc)) from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CorruptFile(path, set_aside(path), f"invalid JSON: {exc}") from None

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from playground.core.assignments import parse_assignment, parse_assignments
+from playground.core.connections import (
+    NANOGPT_BASE_URL,
+    Connection,
+    ConnectionStore,
+    is_loopback,
+    normalize_base_url,
+)
+from playground.core.errors import InvalidParameter
+from playground.core.storage import CorruptFile, atomic_write_json, load_json
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"),
+    ("http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"),
+    ("https://nano-gpt.com/api/v1/completions", "https://nano-gpt.com/api/v1"),
+    ("  http://localhost:11434/v1  ", "http://localhost:11434/v1"),
+])
+def test_base_urls_as_people_write_them(given: str, expected: str) -> None:
+    assert normalize_base_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["localhost:8080", "ftp://x/v1", "http:///v1", ""])
+def test_bad_base_urls(bad: str) -> None:
+    with pytest.raises(InvalidParameter, match="base_url"):
+        normalize_base_url(bad)
+
+
+def test_loopback() -> None:
+    assert is_loopback("http://127.0.0.1:1/v1") and is_loopback("http://localhost/v1")
+    assert not is_loopback("https://nano-gpt.com/api/v1")
+
+
+def test_builtins_and_custom_store(playground_home) -> None:
+    store = ConnectionStore()
+    assert [c.name for c in store.all()] == ["local", "nanogpt"]
+    assert store.get("nanogpt").base_url == NANOGPT_BASE_URL
+    assert store.get("nanogpt").needs_key and not store.get("local").needs_key
+    assert store.get("local").model == "local/stdlib"
+    store.add(Connection(name="llama", base_url="http://127.0.0.1:8080/v1/", dialect="llama.cpp"))
+    assert ConnectionStore().get("llama").base_url == "http://127.0.0.1:8080/v1"
+    saved = json.loads(store.path.read_text())
+    assert saved == [{"name": "llama", "kind": "custom", "base_url": "http://127.0.0.1:8080/v1",
+                      "dialect": "llama.cpp"}]
+    with pytest.raises(InvalidParameter, match="built in"):
+        store.add(Connection(name="local"))
+    store.remove("llama")
+    with pytest.raises(InvalidParameter, match="no connection named 'llama'"):
+        store.get("llama")
+
+
+def test_corrupt_file_is_set_aside_and_reported(tmp_path) -> None:
+    path = tmp_path / "connections.json"
+    path.write_text("{ broken")
+    with pytest.raises(CorruptFile) as info:
+        load_json(path)
+    assert not path.exists()
+    assert info.value.moved_to.exists() and info.value.moved_to.read_text() == "{ broken"
+    assert "moved to" in str(info.value)
+    assert load_json(path) is None
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path) -> None:
+    path = tmp_path / "a" / "x.json"
+    atomic_write_json(path, {"k": [1, 2]})
+    atomic_write_json(path, {"k": [3]})
+    assert load_json(path) == {"k": [3]}
+    assert [p.name for p in path.parent.iterdir()] == ["x.json"]
+
+
+def test_set_assignments() -> None:
+    assert parse_assignments(["temperature=0.2", "temperature=0.4", "stop=END",
+                              'stop=["\\n\\n","END"]', "custom_token_bans=1,2",
+                              'logit_bias={"50256":-100}', "mirostat_mode=2"]) == {
+        "temperature": 0.4, "stop": ["\n\n", "END"], "custom_token_bans": [1, 2],
+        "logit_bias": {"50256": -100}, "mirostat_mode": 2}
+    assert parse_assignment("stop=") == ("stop", None)
+    with pytest.raises(InvalidParameter, match="expected NAME=VALUE"):
+        parse_assignment("temperature")

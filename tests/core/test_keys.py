@@ -1,0 +1,86 @@
+"""Keys: environment first, then the keyring, else the session. Real keyring API, in-memory
+backend (the machine has no keyring daemon)."""
+
+from __future__ import annotations
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import pytest
+
+from playground.core.keys import SERVICE, KeyStore
+from playground.core.paths import cache_dir, config_dir, data_dir
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        del self.store[(service, username)]
+
+
+@pytest.fixture
+def memory_keyring():
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_keyring_round_trip(memory_keyring) -> None:
+    keys = KeyStore()
+    assert keys.get("nanogpt") is None
+    assert keys.set("nanogpt", " sk-nano-1 ") == "keyring"
+    assert memory_keyring.store[(SERVICE, "nanogpt")] == "sk-nano-1"
+    found = KeyStore().get("nanogpt")
+    assert (found.key, found.source) == ("sk-nano-1", "keyring")
+    keys.delete("nanogpt")
+    assert KeyStore().get("nanogpt") is None
+
+
+def test_environment_wins(memory_keyring, monkeypatch) -> None:
+    KeyStore().set("nanogpt", "from-keyring")
+    monkeypatch.setenv("NANOGPT_API_KEY", "from-env")
+    found = KeyStore().get("nanogpt")
+    assert (found.key, found.source) == ("from-env", "environment")
+
+
+def test_no_keyring_falls_back_to_session_with_a_clear_reason(no_keyring) -> None:
+    keys = KeyStore()
+    assert keys.get("nanogpt") is None
+    assert "no system keyring" in keys.keyring_problem
+    assert keys.set("nanogpt", "sk-session") == "session"
+    assert keys.get("nanogpt").source == "session"
+    assert KeyStore().get("nanogpt") is None  # nothing outlives the session
+
+
+def test_a_key_is_never_written_to_the_user_dirs(memory_keyring, playground_home) -> None:
+    KeyStore().set("nanogpt", "sk-nano-SECRET")
+    for folder in (config_dir(), data_dir(), cache_dir()):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert b"sk-nano-SECRET" not in path.read_bytes()
+
+
+def test_empty_key_refused(memory_keyring) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        KeyStore().set("nanogpt", "  ")

@@ -1,0 +1,208 @@
+"""A small misbehaving HTTP server on 127.0.0.1 for fault tests.
+
+It speaks just enough HTTP/1.1 to be a real peer, then does what the scenario in the URL says:
+``http://127.0.0.1:PORT/<scenario>/v1/completions``. It runs its own asyncio loop in a thread, so
+async tests, sync tests and CLI subprocesses can all use it. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+TOKENS = ["Hello", ",", " wor", "ld", "!"]
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+Writer = asyncio.StreamWriter
+Scenario = Callable[[Writer, Recorded], Awaitable[None]]
+
+
+def chunk(text: str, finish: str | None = None, **extra: object) -> bytes:
+    frame = {"id": "cmpl-1", "object": "text_completion", "model": "m",
+             "choices": [{"index": 0, "text": text, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(frame)}\n\n".encode()
+
+
+def head(status: int = 200, content_type: str = "text/event-stream",
+         extra: dict[str, str] | None = None, length: int | None = None) -> bytes:
+    lines = [f"HTTP/1.1 {status} X", f"Content-Type: {content_type}",
+             "X-Request-ID: req-123", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def ok_stream(w: Writer, r: Recorded) -> None:
+    w.write(head())
+    for i, token in enumerate(TOKENS):
+        last = i == len(TOKENS) - 1
+        w.write(chunk(token, "stop" if last else None,
+                      **({"usage": {"prompt_tokens": 3, "completion_tokens": 5,
+                                    "total_tokens": 8, "cost": 0.0001}} if last else {})))
+        await w.drain()
+    w.write(b"data: [DONE]\n\n")
+
+
+async def crlf_comments(w: Writer, r: Recorded) -> None:
+    w.write(head())
+    w.write(b": keep-alive\r\n\r\n")
+    for token in TOKENS:
+        w.write(chunk(token).replace(b"\n\n", b"\r\n\r\n"))
+    # One frame split over two data: lines, with a chat-style delta instead of text.
+    w.write(b'data: {"choices": [{"delta": {"content": "+"},\r\n'
+            b'data:  "index": 0}]}\r\n\r\n')
+    w.write(b"data: [DONE]\r\n\r\n")
+
+
+def error(status: int, body: object, extra: dict[str, str] | None = None) -> Scenario:
+    async def scenario(w: Writer, r: Recorded) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        w.write(head(status, "application/json", extra, len(data)) + data)
+    return scenario
+
+
+async def drop_mid_stream(w: Writer, r: Recorded) -> None:
+    w.write(head(extra={"Transfer-Encoding": "chunked"}).replace(b"Connection: close\r\n", b""))
+    for token in TOKENS[:2]:
+        data = chunk(token)
+        w.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        await w.drain()
+    w.transport.abort()  # no terminating chunk: the peer sees a broken body
+
+
+async def malformed_frame(w: Writer, r: Recorded) -> None:
+    w.write(head() + chunk("Hel") + b"data: {not json\n\n" + b"data: [DONE]\n\n")
+
+
+async def no_done(w: Writer, r: Recorded) -> None:
+    w.write(head() + chunk("Hel") + chunk("lo"))
+
+
+async def error_frame(w: Writer, r: Recorded) -> None:
+    w.write(head() + chunk("Hel"))
+    frame = {"error": {"message": "upstream provider failed", "type": "server_error",
+                       "code": "upstream_error"},
+             "choices": [{"index": 0, "text": "", "finish_reason": "error"}]}
+    w.write(f"data: {json.dumps(frame)}\n\n".encode())
+
+
+async def wrong_content_type(w: Writer, r: Recorded) -> None:
+    body = b"<html>hello</html>"
+    w.write(head(200, "text/html", length=len(body)) + body)
+
+
+async def json_instead_of_stream(w: Writer, r: Recorded) -> None:
+    body = json.dumps({"id": "x", "object": "text_completion", "choices": [
+        {"index": 0, "text": "whole", "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+    w.write(head(200, "application/json", length=len(body)) + body)
+
+
+async def stall(w: Writer, r: Recorded) -> None:
+    w.write(head() + chunk("Hel"))
+    await w.drain()
+    await asyncio.sleep(5)
+
+
+async def models(w: Writer, r: Recorded) -> None:
+    body = json.dumps({"object": "list", "data": [
+        {"id": "a/model", "name": "A", "context_length": 8192, "max_output_tokens": 1024,
+         "pricing": {"prompt": 0.5, "completion": 1.5}, "capabilities": {"vision": False}},
+        {"id": "b/model"}]}).encode()
+    w.write(head(200, "application/json", length=len(body)) + body)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "ok": ok_stream,
+    "crlf": crlf_comments,
+    "e401": error(401, {"error": {"message": "Invalid API key", "type": "auth_error",
+                                  "code": "invalid_api_key"}}),
+    "e402": error(402, {"error": "Insufficient balance", "status": 402}),
+    "e400seed": error(400, {"error": 400, "message": "temperature: bad", "param": "temperature",
+                            "code": "invalid_parameter_value"}),
+    "e429": error(429, {"error": {"message": "Slow down", "type": "rate_limit_error",
+                                  "code": "rate_limit_error"}}, {"Retry-After": "7"}),
+    "e500text": error(500, b"Internal Server Error"),
+    "e503": error(503, {"error": {"message": "Service unavailable", "code": None}}),
+    "drop": drop_mid_stream,
+    "malformed": malformed_frame,
+    "nodone": no_done,
+    "errorframe": error_frame,
+    "html": wrong_content_type,
+    "json": json_instead_of_stream,
+    "stall": stall,
+}
+
+
+@dataclass
+class FaultServer:
+    host: str = "127.0.0.1"
+    port: int = 0
+    requests: list[Recorded] = field(default_factory=list)
+
+    def url(self, scenario: str) -> str:
+        return f"http://{self.host}:{self.port}/{scenario}/v1"
+
+    def start(self) -> FaultServer:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(self._handle, self.host, 0)
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(serve(), self._loop)
+        ready.wait(5)
+        return self
+
+    def stop(self) -> None:
+        async def close() -> None:
+            self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: Writer) -> None:
+        try:
+            request_line = (await reader.readline()).decode()
+            method, path, _ = request_line.split(" ", 2)
+            headers: dict[str, str] = {}
+            while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", 0)))
+            recorded = Recorded(method, path, headers, body)
+            self.requests.append(recorded)
+            scenario_name = path.strip("/").split("/")[0]
+            if path.split("?")[0].endswith("/models"):
+                await models(writer, recorded)
+            else:
+                await SCENARIOS[scenario_name](writer, recorded)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if not writer.transport.is_closing():
+                writer.close()
