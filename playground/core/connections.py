@@ -85,7 +85,8 @@ BUILTIN = (
 
 def adhoc(base_url: str, dialect: str = "nanogpt") -> Connection:
     """A connection for a ``--base-url`` given on the command line; it is not saved."""
-    return Connection(name="custom", kind="custom", base_url=base_url, dialect=dialect)
+    return Connection(name="custom", kind="custom", base_url=normalize_base_url(base_url),
+                      dialect=dialect)
 
 
 class ConnectionStore:

@@ -56,6 +56,15 @@ class RunResult:
         self.cancelled = cancelled
 
     @property
+    def cost(self) -> float | None:
+        """The cost the server reported, wherever it put it (top level or in usage)."""
+        for source in (self.extra, self.usage.extra if self.usage else {}):
+            value = source.get("cost")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+        return None
+
+    @property
     def ttft_ms(self) -> float | None:
         if self.first_token_at is None:
             return None

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Set everything up, then launch the app or run the whole test suite. Safe to run again.
+#
+#   sh packaging/bootstrap.sh app [ARGS...]   set up and open the window (ARGS go to `playground`)
+#   sh packaging/bootstrap.sh test [ARGS...]  set up and run lint, type checks and every test
+#
+# Needs only python3 (3.11 or newer). Qt's system libraries and Python's venv module are
+# installed with apt-get when missing and this runs as root; otherwise one message names them.
+set -eu
+cd "$(dirname "$0")/.."
+
+MODE=${1:-app}
+[ $# -gt 0 ] && shift
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+say() { printf '%s\n' "bootstrap: $*" >&2; }
+
+# --- Python ------------------------------------------------------------------------------
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    say "python3 was not found; install Python 3.11 or newer first."
+    exit 1
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    say "Python 3.11 or newer is needed; $("$PYTHON" --version 2>&1) was found."
+    exit 1
+fi
+
+# --- system packages ---------------------------------------------------------------------
+# Debian/Ubuntu package and the shared library that proves it is installed.
+NEEDED="libglib2.0-0:libglib-2.0.so.0 libgl1:libGL.so.1 libegl1:libEGL.so.1
+libfontconfig1:libfontconfig.so.1 libxkbcommon0:libxkbcommon.so.0 libdbus-1-3:libdbus-1.so.3"
+if [ "$MODE" = app ]; then
+    # A real window on X11 (or XWayland) needs the xcb platform plugin's libraries too.
+    NEEDED="$NEEDED libxcb-cursor0:libxcb-cursor.so.0 libxkbcommon-x11-0:libxkbcommon-x11.so.0
+libxcb-icccm4:libxcb-icccm.so.4 libxcb-keysyms1:libxcb-keysyms.so.1
+libxcb-shape0:libxcb-shape.so.0 libxcb-xkb1:libxcb-xkb.so.1"
+fi
+missing=""
+libraries=$(ldconfig -p 2>/dev/null || true)
+for pair in $NEEDED; do
+    lib=${pair#*:}
+    case "$libraries" in *"$lib "*) ;; *) missing="$missing ${pair%%:*}" ;; esac
+done
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    missing="$missing python3-venv"
+fi
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing system packages:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        # shellcheck disable=SC2086 # word splitting is wanted: one package per word
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    else
+        say "missing system packages:$missing"
+        say "install them, e.g.: sudo apt-get install$missing"
+        exit 1
+    fi
+fi
+
+# --- the virtual environment ------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.installed"
+want=$("$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())' < pyproject.toml)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the app and its test tools into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    printf '%s\n' "$want" > "$stamp"
+fi
+
+# --- go ------------------------------------------------------------------------------------
+case "$MODE" in
+    app)
+        exec "$VENV/bin/playground" "$@"
+        ;;
+    test)
+        export QT_QPA_PLATFORM=offscreen
+        "$VENV/bin/ruff" check playground tests
+        "$VENV/bin/mypy"
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    *)
+        say "unknown mode '$MODE'; use 'app' or 'test'"
+        exit 2
+        ;;
+esac

@@ -1,0 +1,224 @@
+"""The one entry point: ``playground`` opens the window; subcommands work headless.
+
+Exit codes: 0 success, 1 an API or network error, 2 invalid input (the message names the field
+and what is allowed), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from playground import __version__
+from playground.core.assignments import parse_assignments
+from playground.core.client import CompletionClient, StreamEvent
+from playground.core.connections import Connection, ConnectionStore, adhoc
+from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.keys import KeyStore
+from playground.core.request import (
+    CompletionRequest,
+    build_request,
+    preview_curl,
+    preview_json,
+    preview_python,
+)
+from playground.core.routing import Routing, parse_routing_object
+from playground.core.runs import RunResult, execute
+
+EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="playground",
+        description="NanoGPT Prompt Playground: a desktop playground for text-completion "
+                    "prompts. Without a subcommand it opens the window.",
+        epilog="Exit codes: 0 ok, 1 API or network error, 2 invalid input.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="open the window (offscreen if there is no display), save a PNG "
+                             "of it to PATH and exit")
+    parser.add_argument("--prompt", help="with --screenshot: the prompt to show")
+    parser.add_argument("--run", action="store_true",
+                        help="with --screenshot: run the prompt to its end before the shot")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one completion and stream it to stdout",
+                         description="Run one completion and stream its text to stdout.")
+    run.add_argument("--prompt", required=True, help="the prompt; '-' reads it from stdin")
+    run.add_argument("--model", help="model id, suffixes allowed (e.g. zai-org/glm-5:fast); "
+                                     "default: the connection's default model")
+    run.add_argument("--set", dest="assignments", action="append", default=[],
+                     metavar="NAME=VALUE",
+                     help="set a sampler parameter by its API name; VALUE is JSON when it "
+                          "parses, else a string (repeatable)")
+    _add_connection_args(run)
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--provider", metavar="ID", help="body provider: one provider id")
+    where.add_argument("--provider-json", metavar="JSON",
+                       help='body provider routing object, e.g. \'{"order":["a","b"]}\'')
+    run.add_argument("--x-provider", metavar="ID", help="send the provider as X-Provider")
+    run.add_argument("--billing-mode", metavar="MODE",
+                     help="billing override: paygo (or pay-as-you-go, payg, paid)")
+    run.add_argument("--billing-header", action="store_true",
+                     help="send the billing mode as X-Billing-Mode instead of in the body")
+    run.add_argument("--no-stream", action="store_true", help="ask for one non-streamed reply")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON result object at the end instead of streaming text")
+    run.add_argument("--dry-run", nargs="?", const="json", choices=("json", "curl", "python"),
+                     help="print the exact request (body as JSON, or a curl or Python "
+                          "snippet with the key redacted) and send nothing")
+    run.set_defaults(func=_cmd_run)
+
+    models = sub.add_parser("models", help="list a connection's models",
+                            description="List the models a connection offers.")
+    _add_connection_args(models)
+    models.add_argument("--json", action="store_true", help="print JSON")
+    models.set_defaults(func=_cmd_models)
+
+    from playground.engine.cli import register
+    register(sub)
+    return parser
+
+
+def _add_connection_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--connection", metavar="NAME", default="local",
+                       help="connection to use: local (built-in engine, default), nanogpt, "
+                            "or a saved one")
+    group.add_argument("--base-url", metavar="URL",
+                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from playground.ui.app import run_gui
+        return run_gui(screenshot=args.screenshot, prompt=args.prompt, run=args.run)
+    try:
+        return int(args.func(args))
+    except InvalidParameter as exc:
+        print(f"playground: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("\nplayground: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _request_from_args(args: argparse.Namespace, connection: Connection) -> CompletionRequest:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    params = parse_assignments(args.assignments)
+    provider: Any = args.provider
+    if args.provider_json is not None:
+        provider = parse_routing_object(args.provider_json)
+    routing = Routing(provider=provider, header_provider=args.x_provider,
+                      billing_mode=args.billing_mode, billing_as_header=args.billing_header)
+    model = args.model or connection.model
+    if not model:
+        raise InvalidParameter("model", "model: this connection has no default model; "
+                                        "pass --model")
+    return build_request(prompt, model, params, routing, stream=not args.no_stream)
+
+
+def _connection_from_args(args: argparse.Namespace) -> Connection:
+    if args.base_url:
+        return adhoc(args.base_url)
+    return ConnectionStore().get(args.connection)
+
+
+@contextmanager
+def _base_url(connection: Connection) -> Iterator[str]:
+    """The connection's base URL; for the local engine, start it for the command's duration."""
+    if connection.base_url:
+        yield connection.base_url
+        return
+    from playground.engine.process import EngineProcess
+    engine = EngineProcess()
+    try:
+        yield engine.start()
+    finally:
+        engine.stop()
+
+
+def _api_key(connection: Connection) -> str | None:
+    if not connection.needs_key:
+        found = KeyStore().get(connection.name) if connection.kind == "custom" else None
+        return found.key if found else None
+    keys = KeyStore()
+    found = keys.get(connection.name)
+    if found is None:
+        extra = f" ({keys.keyring_problem})" if keys.keyring_problem else ""
+        raise InvalidParameter("api_key", f"api_key: no key for {connection.label}: set "
+                               f"{keys.env_var(connection.name)} or save one in the app's "
+                               f"Settings{extra}")
+    return found.key
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    connection = _connection_from_args(args)
+    request = _request_from_args(args, connection)
+    if args.dry_run:
+        shown_url = connection.base_url or "http://127.0.0.1:PORT/v1"
+        with_key = connection.needs_key
+        print({"json": lambda: preview_json(request),
+               "curl": lambda: preview_curl(request, shown_url, with_key=with_key),
+               "python": lambda: preview_python(request, shown_url, with_key=with_key),
+               }[args.dry_run]())
+        return EXIT_OK
+    api_key = _api_key(connection)
+    with _base_url(connection) as base_url:
+        result = asyncio.run(_run(base_url, api_key, request, echo=not args.json))
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    elif result.text and not result.text.endswith("\n"):
+        print()
+    if result.error:
+        print(f"playground: {result.error}", file=sys.stderr)
+        if result.error.hint:
+            print(f"playground: hint: {result.error.hint}", file=sys.stderr)
+        if result.error.request_id:
+            print(f"playground: request id: {result.error.request_id}", file=sys.stderr)
+        return EXIT_API
+    return EXIT_OK
+
+
+async def _run(base_url: str, api_key: str | None, request: CompletionRequest, *,
+               echo: bool) -> RunResult:
+    def write(event: StreamEvent) -> None:
+        if event.text:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+
+    async with CompletionClient(base_url, api_key) as client:
+        return await execute(client, request, write if echo else None)
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    connection = _connection_from_args(args)
+    api_key = _api_key(connection)
+
+    async def fetch() -> Any:
+        async with CompletionClient(base_url, api_key) as client:
+            return await client.models()
+
+    with _base_url(connection) as base_url:
+        try:
+            models = asyncio.run(fetch())
+        except PlaygroundError as exc:
+            print(f"playground: {exc}", file=sys.stderr)
+            return EXIT_API
+    if args.json:
+        print(json.dumps([m.to_json() for m in models], indent=2))
+        return EXIT_OK
+    for m in models:
+        context = f"{m.context_length:>9,}" if m.context_length else " " * 9
+        price = (f"  ${m.prompt_price:g}/${m.completion_price:g} per 1M"
+                 if m.prompt_price is not None and m.completion_price is not None else "")
+        print(f"{m.id:<48} {context}{price}")
+    return EXIT_OK

@@ -1,0 +1,82 @@
+"""The qasync bootstrap: one Qt application, one asyncio loop, the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from playground import __version__
+
+ORGANIZATION = "NanoGPT Playground"
+APPLICATION = "NanoGPT Prompt Playground"
+
+
+def _has_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
+            run: bool = False) -> int:
+    """Open the window; with `screenshot`, save a PNG of it and exit (offscreen if needed)."""
+    if not _has_display():
+        if screenshot is None:
+            print("playground: no display found (DISPLAY and WAYLAND_DISPLAY are unset).\n"
+                  "  Run it in a desktop session, under Xvfb (xvfb-run playground), or take a\n"
+                  "  screenshot headless: playground --screenshot window.png",
+                  file=sys.stderr)
+            return 1
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from playground.ui.main_window import MainWindow
+    from playground.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    apply_theme(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    # qasync does not install asyncio's async-generator hooks; without them a closed httpx
+    # stream warns "async generator ignored GeneratorExit".
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook,
+                           finalizer=loop._asyncgen_finalizer_hook)
+    window = MainWindow()
+    if prompt is not None:
+        window.prompt_edit.setPlainText(prompt)
+    window.show()
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+
+    async def main() -> int:
+        await window.start_services()
+        if screenshot is None:
+            await closed.wait()
+            return 0
+        if run:
+            done = asyncio.get_running_loop().create_future()
+            window.run_finished.connect(lambda result: done.done() or done.set_result(result))
+            window.run()
+            await done
+        await asyncio.sleep(0.1)  # let the last frame paint
+        path = Path(screenshot)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(path)):
+            print(f"playground: could not save {path}", file=sys.stderr)
+            return 1
+        return 0
+
+    with loop:
+        try:
+            code = loop.run_until_complete(main())
+        finally:
+            loop.run_until_complete(window.shutdown())
+            window.close()
+    return code

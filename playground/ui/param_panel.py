@@ -1,0 +1,271 @@
+"""The sampler panel, generated from the catalog: one row per parameter, grouped.
+
+No widget is written per parameter. A row's text field is empty when the parameter is unset
+(the placeholder shows the provider-default hint); bounded numbers get a slider too. Every edit
+is checked by the catalog, and a refused value is marked inline with the allowed range.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.assignments import parse_field_text
+from playground.core.catalog import Group, Kind, ParamSpec, in_group, validate_params
+from playground.core.errors import InvalidParameter
+
+SLIDER_STEPS = 1000
+_CHOICE_KINDS = (Kind.BOOLEAN, Kind.CHOICE)
+
+
+class ParamRow(QWidget):
+    """Editor for one parameter: unset (empty), set, or set to its neutral value."""
+
+    changed = Signal()
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.error: str | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.slider: QSlider | None = None
+        self.combo: QComboBox | None = None
+        self.field: QLineEdit | None = None
+        if spec.kind in _CHOICE_KINDS:
+            self.combo = QComboBox(self)
+            self.combo.addItem(_unset_text(spec), None)
+            options = spec.choices if spec.kind is Kind.CHOICE else (True, False)
+            for option in options:
+                self.combo.addItem(_show(option), option)
+            self.combo.currentIndexChanged.connect(self._edited)
+            self.combo.setAccessibleName(spec.name)
+            layout.addWidget(self.combo, 1)
+        else:
+            self.field = QLineEdit(self)
+            self.field.setPlaceholderText(_unset_text(spec))
+            self.field.setClearButtonEnabled(False)
+            self.field.setAccessibleName(spec.name)
+            self.field.editingFinished.connect(self._edited)
+            if _has_slider(spec):
+                self.slider = QSlider(Qt.Orientation.Horizontal, self)
+                self.slider.setRange(0, SLIDER_STEPS)
+                self.slider.setAccessibleName(f"{spec.name} slider")
+                self.slider.valueChanged.connect(self._slid)
+                self.field.setFixedWidth(96)
+                layout.addWidget(self.slider, 1)
+                layout.addWidget(self.field)
+            else:
+                layout.addWidget(self.field, 1)
+        self.reset = QToolButton(self)
+        self.reset.setText("\u00d7")  # multiplication sign: the usual "clear" glyph
+        self.reset.setToolTip(f"Unset {spec.name}: it will not be sent")
+        self.reset.setAccessibleName(f"unset {spec.name}")
+        self.reset.setAutoRaise(True)
+        self.reset.clicked.connect(self.clear)
+        layout.addWidget(self.reset)
+        self.setToolTip(tooltip(spec))
+        self._refresh()
+
+    def value(self) -> Any:
+        if self.combo is not None:
+            return self.combo.currentData()
+        assert self.field is not None
+        return parse_field_text(self.spec.name, self.field.text())
+
+    def set_value(self, value: Any) -> None:
+        if self.combo is not None:
+            index = self.combo.findData(value) if value is not None else 0
+            self.combo.setCurrentIndex(max(index, 0))
+        else:
+            assert self.field is not None
+            self.field.setText("" if value is None else _show(value))
+            self._sync_slider(value)
+        self._check()
+        self._refresh()
+
+    def clear(self) -> None:
+        self.set_value(None)
+        self.changed.emit()
+
+    def _edited(self) -> None:
+        self._check()
+        if self.error is None:
+            self._sync_slider(self.value())
+        self._refresh()
+        self.changed.emit()
+
+    def _slid(self, position: int) -> None:
+        if self.slider is None or not self.slider.isSliderDown():
+            return
+        assert self.field is not None
+        low, high = _slider_range(self.spec)
+        value = low + (high - low) * position / SLIDER_STEPS
+        if self.spec.kind is Kind.INTEGER:
+            self.field.setText(str(round(value)))
+        else:
+            step = self.spec.step or 0.01
+            self.field.setText(_show(round(round(value / step) * step, 6)))
+        self._edited()
+
+    def _sync_slider(self, value: Any) -> None:
+        if self.slider is None:
+            return
+        self.slider.blockSignals(True)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            low, high = _slider_range(self.spec)
+            span = (high - low) or 1
+            position = round((min(max(value, low), high) - low) / span * SLIDER_STEPS)
+            self.slider.setValue(position)
+        else:
+            self.slider.setValue(0)
+        self.slider.blockSignals(False)
+
+    def _check(self) -> None:
+        try:
+            validate_params({self.spec.name: self.value()})
+        except InvalidParameter as exc:
+            self.error = exc.message
+        else:
+            self.error = None
+
+    def _refresh(self) -> None:
+        value = None if self.error else self.value()
+        state = "error" if self.error else "unset" if value is None else (
+            "neutral" if value == self.spec.neutral else "set")
+        self.setProperty("state", state)
+        self.reset.setEnabled(state != "unset")
+        editor = self.combo or self.field
+        assert editor is not None
+        editor.setProperty("state", state)
+        editor.setToolTip(self.error or tooltip(self.spec))
+        editor.style().unpolish(editor)
+        editor.style().polish(editor)
+
+
+class ParamPanel(QWidget):
+    """All parameters, in catalog groups, with a Neutralize button."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, ParamRow] = {}
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        title = QLabel("<b>Sampler</b>", self)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("paramSummary")
+        neutralize = QPushButton("Neutralize", self)
+        neutralize.setToolTip("Unset every parameter: the request carries only model and prompt")
+        neutralize.clicked.connect(self.neutralize)
+        header.addWidget(title)
+        header.addWidget(self.summary, 1)
+        header.addWidget(neutralize)
+        outer.addLayout(header)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(scroll)
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 6, 0)
+        for group in Group:
+            box = QGroupBox(group.value, body)
+            box.setCheckable(False)
+            form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for spec in in_group(group):
+                row = ParamRow(spec, box)
+                row.changed.connect(self._row_changed)
+                label = QLabel(spec.name, box)
+                label.setToolTip(tooltip(spec))
+                label.setBuddy(row.combo or row.field)
+                form.addRow(label, row)
+                self.rows[spec.name] = row
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+        self._update_summary()
+
+    def values(self) -> dict[str, Any]:
+        """The set parameters (unset ones are absent). Rows with errors are left out."""
+        return {name: row.value() for name, row in self.rows.items()
+                if row.error is None and row.value() is not None}
+
+    def errors(self) -> list[str]:
+        return [row.error for row in self.rows.values() if row.error]
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for name, row in self.rows.items():
+            row.set_value(values.get(name))
+        self._row_changed()
+
+    def neutralize(self) -> None:
+        self.set_values({})
+
+    def _row_changed(self) -> None:
+        self._update_summary()
+        self.changed.emit()
+
+    def _update_summary(self) -> None:
+        count = len(self.values())
+        errors = len(self.errors())
+        text = f"{count} set" if count else "all unset"
+        self.summary.setText(text + (f", {errors} invalid" if errors else ""))
+
+
+def tooltip(spec: ParamSpec) -> str:
+    parts = [f"<b>{spec.name}</b> ({spec.group.value})", spec.description,
+             f"Allowed: {spec.allowed()}."]
+    if spec.neutral is not None:
+        parts.append(f"No effect at: {_show(spec.neutral)}.")
+    if spec.hint is not None:
+        parts.append(f"Documented default: {_show(spec.hint)} (never sent unless set).")
+    if spec.note:
+        parts.append(spec.note)
+    return "<p>" + "</p><p>".join(parts) + "</p>"
+
+
+def _unset_text(spec: ParamSpec) -> str:
+    return f"unset ({_show(spec.hint)})" if spec.hint is not None else "unset"
+
+
+def _has_slider(spec: ParamSpec) -> bool:
+    return spec.bounded and spec.minimum is not None and (
+        spec.soft_max is not None or spec.maximum is not None) and spec.name != "seed"
+
+
+def _slider_range(spec: ParamSpec) -> tuple[float, float]:
+    low = spec.minimum or 0.0
+    high = spec.soft_max if spec.soft_max is not None else spec.maximum
+    return float(low), float(high if high is not None else low + 1)
+
+
+def _show(value: Any) -> str:
+    """A value as the text a person would type for it (`parse_field_text` reads it back)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and value.isprintable() and value == value.strip():
+        return value
+    return json.dumps(value, ensure_ascii=False)
+

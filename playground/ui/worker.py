@@ -1,0 +1,78 @@
+"""The request worker: the one object between the core client and the widgets.
+
+It owns one asyncio task per run on the qasync loop and turns the stream into Qt signals. Text is
+coalesced and delivered at most once per frame (~16 ms), so a fast stream never floods the GUI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from playground.core.client import CompletionClient, StreamEvent
+from playground.core.request import CompletionRequest
+from playground.core.runs import RunResult, execute
+
+FRAME_MS = 16
+
+
+class RunWorker(QObject):
+    started = Signal()
+    text = Signal(str)  # new text since the last frame
+    finished = Signal(object)  # RunResult, also for failed and stopped runs
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._task: asyncio.Task[None] | None = None
+        self._pending: list[str] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FRAME_MS)
+        self._flush_timer.timeout.connect(self._flush)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, client: CompletionClient, request: CompletionRequest) -> None:
+        """Start a run. A run already going is stopped first; its partial result arrives
+        through `finished` before the new run's `started`."""
+        previous = self._task
+        self.stop()
+        self._task = asyncio.ensure_future(self._run(client, request, previous))
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def shutdown(self) -> None:
+        """Cancel the current run and wait for it; call before the loop closes."""
+        self.stop()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._flush_timer.stop()
+
+    async def _run(self, client: CompletionClient, request: CompletionRequest,
+                   previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        self._pending.clear()
+        result = RunResult()
+        self.started.emit()
+        self._flush_timer.start()
+        try:
+            await execute(client, request, self._on_event, result)
+        finally:
+            self._flush_timer.stop()
+            self._flush()
+            self.finished.emit(result)
+
+    def _on_event(self, event: StreamEvent) -> None:
+        if event.text:
+            self._pending.append(event.text)
+
+    def _flush(self) -> None:
+        if self._pending:
+            chunk = "".join(self._pending)
+            self._pending.clear()
+            self.text.emit(chunk)

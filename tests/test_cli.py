@@ -1,0 +1,160 @@
+"""The headless CLI, end to end, as a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from playground import __version__
+from tests.spec_schema import request_schema
+from tests.strategies import param_sets
+
+
+def served(server, scenario: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`playground run` against one scenario of the fault server."""
+    return cli("run", "--prompt", "hi", "--model", "m", "--base-url", server.url(scenario), *args)
+
+
+def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "playground", *args], input=stdin,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def test_version() -> None:
+    out = cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"playground {__version__}"
+
+
+def test_dry_run_prints_exactly_the_set_fields() -> None:
+    out = cli("run", "--prompt", "Once", "--model", "zai-org/glm-5:online/exa-instant",
+              "--set", "mirostat_mode=2", "--set", 'stop=["\\n\\n","END"]',
+              "--set", 'logit_bias={"50256":-100}', "--set", "temperature=0.7",
+              "--provider-json", '{"order":["a"],"sort":"price"}', "--billing-mode", "payg",
+              "--dry-run")
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body == {"model": "zai-org/glm-5:online/exa-instant", "prompt": "Once",
+                    "temperature": 0.7, "mirostat_mode": 2, "stop": ["\n\n", "END"],
+                    "logit_bias": {"50256": -100.0},
+                    "provider": {"order": ["a"], "sort": "price"},
+                    "billing_mode": "paygo", "stream": True}
+    jsonschema.validate(body, request_schema())
+
+
+@given(params=param_sets())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_dry_run_any_combination_is_valid_against_the_spec(params: dict) -> None:
+    args = ["run", "--prompt", "p", "--no-stream", "--dry-run"]
+    for name, value in params.items():
+        args += ["--set", f"{name}={json.dumps(value)}"]
+    out = cli(*args)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    jsonschema.validate(body, request_schema())
+    assert set(body) == {"model", "prompt", *params}
+
+
+def test_prompt_from_stdin_and_curl_preview_with_redacted_key() -> None:
+    out = cli("run", "--prompt", "-", "--connection", "nanogpt", "--dry-run", "curl",
+              stdin="from stdin", env={"NANOGPT_API_KEY": "sk-nano-SECRET"})
+    assert out.returncode == 0, out.stderr
+    assert "from stdin" in out.stdout
+    assert "https://nano-gpt.com/api/v1/completions" in out.stdout
+    assert "Bearer $NANOGPT_API_KEY" in out.stdout
+    assert "sk-nano-SECRET" not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--set", "temperature=3"],
+     "temperature: 3 is above the maximum 2 (allowed: a number from 0 to 2)"),
+    (["--set", "top_k=-1"], "top_k: -1 is below the minimum 0"),
+    (["--set", "mirostat_mode=5"], "mirostat_mode: 5 is not valid (allowed: one of 0, 1, 2)"),
+    (["--set", "temprature=1"], "temprature: not a sampler parameter"),
+    (["--set", "temperature"], "expected NAME=VALUE"),
+    (["--model", "m:fast", "--provider", "x"], "routing suffix :fast cannot be combined"),
+    (["--billing-mode", "free"], "billing_mode: 'free' is not accepted"),
+    (["--provider-json", '{"sort":"fastest"}'], "provider.sort"),
+    (["--model", "m:memory-400"], "memory days 400 is outside 1 to 365"),
+    (["--base-url", "localhost:1"], "base_url: 'localhost:1' must start with http://"),
+    (["--connection", "nope"], "no connection named 'nope'"),
+])
+def test_bad_input_exits_2_naming_the_field(args: list[str], message: str) -> None:
+    out = cli("run", "--prompt", "p", *args, "--dry-run")
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert out.stdout == ""
+
+
+def test_missing_key_is_a_clear_input_error() -> None:
+    out = cli("run", "--prompt", "p", "--connection", "nanogpt",
+              env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert out.returncode == 2
+    assert "no key for NanoGPT: set NANOGPT_API_KEY" in out.stderr
+
+
+def test_streams_from_a_loopback_server(fault_server) -> None:
+    out = served(fault_server, "ok", "--set", "temperature=0.2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "Hello, world!\n"
+    assert fault_server.requests[-1].json()["temperature"] == 0.2
+
+
+def test_json_result(fault_server) -> None:
+    out = served(fault_server, "ok", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["text"] == "Hello, world!"
+    assert result["finish_reason"] == "stop"
+    assert result["usage"]["completion_tokens"] == 5
+    assert result["request_id"] == "req-123"
+    assert result["timings"]["total_ms"] > 0
+    assert result["error"] is None
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("e402", "HTTP 402: Insufficient balance"),
+    ("e429", "HTTP 429 [rate_limit_error]: Slow down"),
+    ("e401", "HTTP 401 [invalid_api_key]: Invalid API key"),
+])
+def test_api_errors_exit_1_with_status_code_and_message(fault_server, scenario, expected) -> None:
+    out = served(fault_server, scenario)
+    assert out.returncode == 1
+    assert expected in out.stderr
+    assert "hint:" in out.stderr
+    assert "request id: req-123" in out.stderr
+
+
+def test_broken_stream_keeps_the_text_and_exits_1(fault_server) -> None:
+    out = served(fault_server, "drop")
+    assert out.returncode == 1
+    assert out.stdout.startswith("Hello,")
+    assert "Stream error [connection_dropped]" in out.stderr
+
+
+def test_json_result_of_a_broken_stream_keeps_text_and_error(fault_server) -> None:
+    out = served(fault_server, "nodone", "--json")
+    assert out.returncode == 1
+    result = json.loads(out.stdout)
+    assert result["text"] == "Hello"
+    assert result["error"]["code"] == "incomplete_stream"
+
+
+def test_models_listing(fault_server) -> None:
+    out = cli("models", "--base-url", fault_server.url("ok"), "--json")
+    assert out.returncode == 0, out.stderr
+    assert [m["id"] for m in json.loads(out.stdout)] == ["a/model", "b/model"]
+
+
+def test_network_error_exits_1() -> None:
+    out = cli("run", "--prompt", "hi", "--model", "m", "--base-url", "http://127.0.0.1:9/v1")
+    assert out.returncode == 1
+    assert "Network error" in out.stderr

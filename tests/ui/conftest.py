@@ -1,0 +1,43 @@
+"""GUI tests: the real window on the offscreen platform, driven on a real qasync loop.
+
+Test bodies are coroutines run with `qloop.run_until_complete`; they wait with asyncio (never
+with a nested Qt loop such as qtbot.wait, which hangs inside a qasync coroutine)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import SignalInstance
+
+
+@pytest.fixture
+def qloop(qapp) -> Iterator[qasync.QEventLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    previous_hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook,
+                           finalizer=loop._asyncgen_finalizer_hook)
+    yield loop
+    sys.set_asyncgen_hooks(*previous_hooks)
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+async def next_emission(signal: SignalInstance, timeout: float = 30) -> Any:
+    """Wait for `signal`'s next emission and return its first argument."""
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def receive(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args[0] if args else None)
+
+    signal.connect(receive)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        signal.disconnect(receive)
