@@ -127,6 +127,13 @@ async def models(w: Writer, r: Recorded) -> None:
     w.write(head(200, "application/json", length=len(body)) + body)
 
 
+async def providers(w: Writer, r: Recorded) -> None:
+    body = json.dumps({"canonicalId": "a/model", "supportsProviderSelection": True,
+                       "providers": [{"provider": "novita", "pricing": {"prompt": 1}},
+                                     {"provider": "deepinfra"}, "together"]}).encode()
+    w.write(head(200, "application/json", length=len(body)) + body)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ok": ok_stream,
     "crlf": crlf_comments,
@@ -198,6 +205,8 @@ class FaultServer:
             scenario_name = path.strip("/").split("/")[0]
             if path.split("?")[0].endswith("/models"):
                 await models(writer, recorded)
+            elif path.endswith("/providers"):
+                await providers(writer, recorded)
             else:
                 await SCENARIOS[scenario_name](writer, recorded)
             await writer.drain()

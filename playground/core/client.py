@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -187,6 +188,36 @@ class CompletionClient:
                 if isinstance(item, dict) and "id" in item]
 
 
+    async def providers(self, model: str) -> list[str]:
+        """Provider ids that can serve `model` (NanoGPT: ``GET /api/models/{id}/providers``,
+        beside the ``/api/v1`` base). Empty when the model does not support selection."""
+        root = self.base_url.removesuffix("/v1")
+        url = f"{root}/models/{quote(model, safe='')}/providers"
+        try:
+            response = await self._http.get(url, headers=self._auth())
+        except httpx.TransportError as exc:
+            raise _network_error(exc, url) from exc
+        await _raise_for_status(response)
+        return provider_ids(_json_any(response.content, response))
+
+
+def provider_ids(data: Any) -> list[str]:
+    """Provider ids from a providers answer, read leniently: a list, or an object holding
+    ``providers`` (or ``data``); each entry an id string or an object with an id-like key."""
+    if isinstance(data, dict):
+        if data.get("supportsProviderSelection") is False:
+            return []
+        data = data.get("providers", data.get("data", []))
+    out: list[str] = []
+    for entry in data if isinstance(data, list) else []:
+        if isinstance(entry, dict):
+            entry = next((entry[k] for k in ("provider", "id", "providerId", "name")
+                          if isinstance(entry.get(k), str)), None)
+        if isinstance(entry, str) and entry and entry not in out:
+            out.append(entry)
+    return out
+
+
 async def _raise_for_status(response: httpx.Response) -> None:
     if response.is_success:
         return
@@ -215,12 +246,16 @@ async def _non_stream_fallback(response: httpx.Response) -> AsyncIterator[Stream
         yield event
 
 
-def _json_object(body: bytes, response: httpx.Response) -> dict[str, Any]:
+def _json_any(body: bytes, response: httpx.Response) -> Any:
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except ValueError:
         raise StreamError(response.status_code, f"the response is not JSON: {body[:200]!r}",
                           request_id=response.headers.get("x-request-id")) from None
+
+
+def _json_object(body: bytes, response: httpx.Response) -> dict[str, Any]:
+    data = _json_any(body, response)
     if not isinstance(data, dict):
         raise StreamError(response.status_code, "the response is not a JSON object")
     return data

@@ -35,13 +35,13 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     from PySide6.QtWidgets import QApplication
 
     from playground.ui.main_window import MainWindow
-    from playground.ui.theme import apply_theme
+    from playground.ui.theme import apply_appearance
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
-    apply_theme(app)
+    appearance = apply_appearance(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     # qasync does not install asyncio's async-generator hooks; without them a closed httpx
@@ -49,6 +49,7 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook,
                            finalizer=loop._asyncgen_finalizer_hook)
     window = MainWindow()
+    window.set_text_font(appearance.font())
     if prompt is not None:
         window.prompt_edit.setPlainText(prompt)
     window.show()

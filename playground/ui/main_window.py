@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -141,6 +141,11 @@ class MainWindow(QMainWindow):
         self.resize(1180, 760)
         self._connection_changed()
         self._update_counts()
+
+    def set_text_font(self, font: QFont) -> None:
+        """The font people read and write in: the prompt and the output."""
+        self.prompt_edit.setFont(font)
+        self.output.setFont(font)
 
     def _restore_state(self) -> None:
         settings = QSettings()

@@ -1,9 +1,17 @@
-"""Look and feel: Fusion (which follows the system's light or dark scheme in Qt 6) and the
-style sheet that marks parameter states."""
+"""Look and feel: light and dark palettes (or the system's), the text font, and the style sheet
+that marks parameter states. Stored in QSettings under ``appearance/``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+
+Theme = Literal["system", "light", "dark"]
+THEMES: tuple[Theme, ...] = ("system", "light", "dark")
 
 _STATES = """
 QLineEdit[state="unset"], QComboBox[state="unset"] { color: palette(placeholder-text); }
@@ -18,6 +26,62 @@ QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 3px; }
 """
 
 
-def apply_theme(app: QApplication) -> None:
+@dataclass(frozen=True)
+class Appearance:
+    theme: Theme = "system"
+    #: The prompt and output font, as `QFont.toString()`; empty means the system's fixed font.
+    text_font: str = ""
+
+    @classmethod
+    def load(cls) -> Appearance:
+        settings = QSettings()
+        theme = str(settings.value("appearance/theme", "system"))
+        return cls(theme=theme if theme in THEMES else "system",  # type: ignore[arg-type]
+                   text_font=str(settings.value("appearance/text_font", "")))
+
+    def save(self) -> None:
+        settings = QSettings()
+        settings.setValue("appearance/theme", self.theme)
+        settings.setValue("appearance/text_font", self.text_font)
+
+    def font(self) -> QFont:
+        if self.text_font:
+            font = QFont()
+            if font.fromString(self.text_font):
+                return font
+        return QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#2b2d30", QPalette.ColorRole.WindowText: "#dfe1e5",
+        QPalette.ColorRole.Base: "#1e1f22", QPalette.ColorRole.AlternateBase: "#2b2d30",
+        QPalette.ColorRole.Text: "#dfe1e5", QPalette.ColorRole.Button: "#393b40",
+        QPalette.ColorRole.ButtonText: "#dfe1e5", QPalette.ColorRole.Highlight: "#2f65ca",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#393b40",
+        QPalette.ColorRole.ToolTipText: "#dfe1e5", QPalette.ColorRole.PlaceholderText: "#868a91",
+        QPalette.ColorRole.Link: "#6aa0f8", QPalette.ColorRole.BrightText: "#ff6b6b",
+    }
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6f737a"))
+    return palette
+
+
+def is_dark(theme: Theme) -> bool:
+    if theme == "system":
+        return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    return theme == "dark"
+
+
+def apply_appearance(app: QApplication, appearance: Appearance | None = None) -> Appearance:
+    """Apply (and return) the stored appearance, or the given one."""
+    appearance = appearance or Appearance.load()
     app.setStyle("Fusion")
+    app.setPalette(_dark_palette() if is_dark(appearance.theme)
+                   else app.style().standardPalette())
     app.setStyleSheet(_STATES)
+    return appearance

@@ -152,3 +152,19 @@ async def test_model_catalog_is_cached_for_offline_use(fault_server) -> None:
         cached, problem = await fetch_models(offline, "srv")
     assert problem is not None and problem.status == 0
     assert cached == fresh == cached_models("srv")
+
+
+async def test_providers_of_a_model(fault_server) -> None:
+    async with CompletionClient(fault_server.url("ok")) as client:
+        ids = await client.providers("a/model:fast")
+    assert ids == ["novita", "deepinfra", "together"]
+    # Beside /v1, with the id url-encoded as one path segment.
+    assert fault_server.requests[-1].path == "/ok/models/a%2Fmodel%3Afast/providers"
+
+
+def test_provider_ids_are_read_leniently() -> None:
+    from playground.core.client import provider_ids
+    assert provider_ids(["a", {"id": "b"}, {"name": "c"}, 3, "a"]) == ["a", "b", "c"]
+    assert provider_ids({"supportsProviderSelection": False, "providers": ["a"]}) == []
+    assert provider_ids({"data": [{"providerId": "x"}]}) == ["x"]
+    assert provider_ids("nonsense") == []
