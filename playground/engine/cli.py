@@ -1,0 +1,76 @@
+"""Command-line hooks for the engine: ``serve``, ``engine train`` and ``engine list``.
+
+`register` adds them to the app's argparse subparsers; each sets ``func`` to a callable that
+takes the parsed arguments and returns an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8765
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` and ``engine {train,list}`` to an ``add_subparsers()`` object."""
+    serve = subparsers.add_parser(
+        "serve", help="run the built-in local engine (an OpenAI-compatible completions server)",
+        description="Serve the local engine's /v1/completions until interrupted. Its models "
+                    "are small n-gram models for offline exploration, not LLMs.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+                       help="port to bind, 0 for any free port (default %(default)s)")
+    serve.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+    serve.set_defaults(func=run_serve)
+
+    engine = subparsers.add_parser("engine", help="manage the local engine's models")
+    actions = engine.add_subparsers(dest="engine_command", required=True)
+    train = actions.add_parser("train", help="build a model from your own text files",
+                               description="Build an n-gram model from text files; it is "
+                                           "then served as local/NAME.")
+    train.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    train.add_argument("--name", required=True, help="model name (served as local/NAME)")
+    train.set_defaults(func=run_train)
+    listing = actions.add_parser("list", help="list the local engine's models")
+    listing.set_defaults(func=run_list)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from playground.engine.server import serve
+
+    def announce(url: str) -> None:
+        print(f"Local engine serving at {url}", flush=True)
+
+    serve(args.host, args.port, announce=announce, exit_on_stdin_eof=args.exit_on_stdin_eof)
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from playground.engine.store import train_from_files
+
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        print(f"error: not a file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        info = train_from_files(args.files, args.name)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Built {info.model_id}: {info.training_tokens} tokens from {info.documents} "
+          f"file(s), vocabulary {info.vocab_size}, order {info.order}, "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from playground.engine.store import available_ids
+
+    for model_id in available_ids():
+        print(model_id)
+    return 0

@@ -1,0 +1,125 @@
+"""Run the local engine in a child process, so sampling never competes with the UI.
+
+The child is ``python -m playground.engine serve --port 0 --exit-on-stdin-eof``: it binds a
+free loopback port, prints one line with its base URL, and serves. It exits by itself when
+its stdin reaches end-of-file, which happens when `stop()` closes it or the parent dies. Its
+stderr (uvicorn's warnings, tracebacks) goes to `log_path`.
+
+This module imports nothing heavy, so the GUI can use it without loading numpy or starlette.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from playground.core.paths import cache_dir
+
+_URL = re.compile(r"(http://\S+/v1)\s*$")
+
+
+class EngineStartError(RuntimeError):
+    """The engine process did not come up."""
+
+
+class EngineProcess:
+    """The local engine as a subprocess. Use `start()`/`stop()` or ``with EngineProcess()``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.log_path = cache_dir() / "engine" / "server.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._base_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``; only valid after `start()`."""
+        if self._base_url is None:
+            raise RuntimeError("the engine process is not started")
+        return self._base_url
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start the child and wait until it listens; returns the base URL. Requests sent
+        before the model has loaded simply wait for it."""
+        if self.running:
+            return self.base_url
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "playground.engine", "serve", "--host", self.host,
+                   "--port", str(self.port), "--exit-on-stdin-eof"]
+        with self.log_path.open("ab") as log:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self._process = process
+        assert process.stdout is not None
+        lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=_first_line, args=(process.stdout, lines), daemon=True).start()
+        try:
+            line = lines.get(timeout=timeout).decode("utf-8", "replace")
+        except queue.Empty:
+            self.stop()
+            raise EngineStartError(f"the engine did not start within {timeout:g} s; "
+                                   f"see {self.log_path}") from None
+        match = _URL.search(line)
+        if match is None:
+            self.stop()
+            raise EngineStartError(f"the engine exited or said {line.strip()!r} instead of its "
+                                   f"address; last log lines:\n{_tail(self.log_path)}")
+        self._base_url = match.group(1)
+        return self._base_url
+
+    def stop(self, grace: float = 3.0) -> None:
+        """Ask the child to exit (close stdin, then SIGTERM); kill it after `grace` seconds."""
+        process, self._process, self._base_url = self._process, None, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=min(grace, 1.0))
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def __enter__(self) -> EngineProcess:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _first_line(stream: IO[bytes], out: queue.Queue[bytes]) -> None:
+    """Hand over the child's first stdout line (empty at end-of-file), then keep draining."""
+    out.put(stream.readline())
+    for _ in iter(stream.readline, b""):
+        pass
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text("utf-8", "replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

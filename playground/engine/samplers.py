@@ -1,0 +1,269 @@
+"""The sampler stages, each a pure function of numpy arrays (inputs are never modified).
+
+- Penalties and bans take logits over the whole vocabulary (position = token id) and return
+  new logits; a banned token gets ``-inf``.
+- Truncation stages take the logits of the candidates still in play, **sorted most probable
+  first** and all finite (`top_k` alone accepts any order), and return a boolean mask of the
+  ones to keep. Probabilities are the softmax of those logits, so each stage sees the
+  distribution the stages before it left. Each keeps at least the most probable candidate,
+  except `typical_p`, which keeps at least the most *typical* one (as Hugging Face does).
+- `temperature` reshapes the survivors' logits.
+
+The order they run in is documented in `playground.engine.chain`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Logits = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+NEG_INF = -np.inf
+
+#: Mirostat 1 estimates the Zipf exponent from this many top candidates (as in the paper).
+MIROSTAT_M = 100
+
+
+def softmax(logits: Logits) -> Logits:
+    """Probabilities of `logits`; ``-inf`` becomes exactly 0."""
+    shifted: Logits = np.exp(logits - logits.max())
+    shifted /= shifted.sum()
+    return shifted
+
+
+# --- penalties and bans (whole vocabulary) -------------------------------------------------
+
+def logit_bias(logits: Logits, ids: npt.NDArray[np.int64], bias: Logits) -> Logits:
+    """Adds ``bias[i]`` to the logit of token ``ids[i]`` (OpenAI's logit_bias)."""
+    out = logits.copy()
+    out[ids] += bias
+    return out
+
+
+def ban(logits: Logits, ids: Iterable[int]) -> Logits:
+    """Removes the given tokens (custom_token_bans, min_tokens, ignore_eos, n-gram blocking)."""
+    out = logits.copy()
+    out[list(ids)] = NEG_INF
+    return out
+
+
+def repetition_penalty(logits: Logits, seen: Mask, penalty: float) -> Logits:
+    """Hugging Face's multiplicative penalty on tokens already in the text: positive logits are
+    divided by `penalty`, negative ones multiplied, so above 1 always makes them less likely."""
+    scale = 1 + (penalty - 1) * seen  # penalty where seen, else 1
+    if logits.max() <= 0:  # log probabilities always are: skip the positive branch
+        negative: Logits = logits * scale
+        return negative
+    result: Logits = np.where(logits > 0, logits / scale, logits * scale)
+    return result
+
+
+def frequency_penalty(logits: Logits, counts: npt.NDArray[np.int64], penalty: float) -> Logits:
+    """OpenAI's frequency penalty: subtracts ``penalty * count`` from each token's logit."""
+    return logits - penalty * counts
+
+
+def presence_penalty(logits: Logits, counts: npt.NDArray[np.int64], penalty: float) -> Logits:
+    """OpenAI's presence penalty: subtracts `penalty` once from every token that appeared."""
+    return logits - penalty * (counts > 0)
+
+
+def ngram_bans(tokens: Sequence[int], size: int) -> set[int]:
+    """Tokens that would complete an n-gram of `size` tokens already present in `tokens`."""
+    if size <= 0 or len(tokens) < size - 1:
+        return set()
+    prefix = list(tokens[len(tokens) - size + 1:]) if size > 1 else []
+    return {tokens[i + size - 1] for i in range(len(tokens) - size + 1)
+            if list(tokens[i:i + size - 1]) == prefix}
+
+
+class SeenNgrams:
+    """`ngram_bans` maintained incrementally, for use during generation: O(1) per token."""
+
+    def __init__(self, size: int, tokens: Sequence[int] = ()) -> None:
+        self.size = size
+        self._tokens: list[int] = []
+        self._next: dict[tuple[int, ...], set[int]] = {}
+        self.extend(tokens)
+
+    def extend(self, tokens: Iterable[int]) -> None:
+        for token in tokens:
+            self._tokens.append(token)
+            if len(self._tokens) >= self.size:
+                prefix = tuple(self._tokens[len(self._tokens) - self.size:-1])
+                self._next.setdefault(prefix, set()).add(token)
+
+    def banned(self) -> set[int]:
+        if len(self._tokens) < self.size - 1:
+            return set()
+        prefix = tuple(self._tokens[len(self._tokens) - self.size + 1:]) if self.size > 1 else ()
+        return self._next.get(prefix, set())
+
+
+# --- truncation: which candidates to keep -----------------------------------------------
+
+def _log_probs(logits: Logits) -> Logits:
+    """log softmax of logits sorted most probable first."""
+    shifted = logits - logits[0]
+    result: Logits = shifted - math.log(float(np.exp(shifted).sum()))
+    return result
+
+
+def _probs(logits: Logits) -> Logits:
+    """softmax of logits sorted most probable first."""
+    shifted: Logits = np.exp(logits - logits[0])
+    shifted /= shifted.sum()
+    return shifted
+
+
+def _keep_all(logits: Logits) -> Mask:
+    return np.ones(len(logits), dtype=bool)
+
+
+def top_k(logits: Logits, k: int) -> Mask:
+    """Keeps the `k` highest logits, and any tied with the k-th (as Hugging Face does).
+    0 disables it. The one truncation stage that accepts candidates in any order."""
+    n = len(logits)
+    if k <= 0 or k >= n:
+        return _keep_all(logits)
+    keep: Mask = logits >= np.partition(logits, n - k)[n - k]
+    return keep
+
+
+def tfs(logits: Logits, z: float) -> Mask:
+    """Tail free sampling (Phillips 2019, as in text-generation-webui): takes the absolute
+    second differences of the sorted probabilities, normalizes them to sum 1, and cuts where
+    their running sum passes `z`; the last candidate always goes. Needs at least three
+    candidates; 1 disables it."""
+    keep = _keep_all(logits)
+    if z >= 1 or len(logits) < 3:
+        return keep
+    p = _probs(logits)
+    d2 = np.abs(p[:-2] - 2 * p[1:-1] + p[2:])
+    total = float(d2.sum())
+    if total <= 1e-12:
+        return keep  # a straight line (up to rounding) has no tail to find
+    keep[1:-1] = np.cumsum(d2) / total <= z
+    keep[-1] = False
+    return keep
+
+
+def typical_p(logits: Logits, mass: float) -> Mask:
+    """Locally typical sampling (Meister et al. 2022): ranks candidates by how far their
+    surprise ``-log p`` is from the entropy and keeps the closest ones until their probability
+    reaches `mass` (ties with the last one kept too). 1 disables it."""
+    if mass >= 1:
+        return _keep_all(logits)
+    log_p = _log_probs(logits)
+    p = np.exp(log_p)
+    distance = np.abs(log_p + float(-(p * log_p).sum()))
+    order = np.argsort(distance, kind="stable")
+    last = min(int(np.count_nonzero(np.cumsum(p[order]) < mass)), len(p) - 1)
+    keep: Mask = distance <= distance[order[last]]
+    return keep
+
+
+def top_p(logits: Logits, p: float) -> Mask:
+    """Nucleus sampling: keeps the most probable candidates until their cumulative
+    probability reaches `p`. 1 disables it."""
+    keep = _keep_all(logits)
+    if p >= 1:
+        return keep
+    needed = int(np.cumsum(_probs(logits)).searchsorted(p)) + 1
+    keep[needed:] = False
+    return keep
+
+
+def min_p(logits: Logits, ratio: float) -> Mask:
+    """Drops candidates less probable than `ratio` times the top one. 0 disables it."""
+    if ratio <= 0:
+        return _keep_all(logits)
+    keep: Mask = logits - logits[0] >= math.log(ratio)  # p / p_max >= ratio
+    return keep
+
+
+def top_a(logits: Logits, a: float) -> Mask:
+    """Drops candidates less probable than ``a * p_max ** 2``. 0 disables it."""
+    if a <= 0:
+        return _keep_all(logits)
+    log_p = _log_probs(logits)
+    keep: Mask = log_p >= math.log(a) + 2 * log_p[0]
+    return keep
+
+
+def epsilon_cutoff(logits: Logits, epsilon: float) -> Mask:
+    """Drops candidates whose probability is below `epsilon` (Hewitt et al. 2022), keeping the
+    top one. 0 disables it."""
+    if epsilon <= 0:
+        return _keep_all(logits)
+    return _floor(_log_probs(logits), epsilon)
+
+
+def eta_cutoff(logits: Logits, eta: float) -> Mask:
+    """Entropy-adaptive floor (Hewitt et al. 2022, as in Hugging Face): drops candidates below
+    ``min(eta, sqrt(eta) * exp(-entropy))``, entropy in nats, keeping the top one.
+    0 disables it."""
+    if eta <= 0:
+        return _keep_all(logits)
+    log_p = _log_probs(logits)
+    entropy = float(-(np.exp(log_p) * log_p).sum())
+    return _floor(log_p, min(eta, math.sqrt(eta) * math.exp(-entropy)))
+
+
+def _floor(log_p: Logits, threshold: float) -> Mask:
+    keep: Mask = log_p >= math.log(threshold)
+    keep[0] = True
+    return keep
+
+
+def mirostat_v1(logits: Logits, mu: float, vocab_size: int) -> Mask:
+    """Mirostat 1 (Basu et al. 2021, as in llama.cpp): estimates the Zipf exponent ``s`` from
+    the top `MIROSTAT_M` candidates, then keeps the top ``k`` with
+    ``k = (e * 2**mu / (1 - N**-e)) ** (1/s)``, ``e = s - 1``, N the vocabulary size."""
+    keep = _keep_all(logits)
+    if len(logits) < 2:
+        return keep
+    top = logits[:MIROSTAT_M]
+    i = np.arange(len(top) - 1)
+    t = np.log((i + 2) / (i + 1))
+    b = top[:-1] - top[1:]  # log(p_i / p_(i+1)), exact even where p underflows
+    s_hat = np.float64((t * b).sum() / (t * t).sum())
+    with np.errstate(all="ignore"):  # a flat or degenerate head gives inf or nan: keep all
+        k = float(((s_hat - 1) * np.float64(2.0) ** mu
+                   / (1 - np.float64(vocab_size) ** (1 - s_hat))) ** (1 / s_hat))
+    if math.isfinite(k) and k > 0:
+        keep[max(int(k), 1):] = False
+    return keep
+
+
+def mirostat_v2(logits: Logits, mu: float) -> Mask:
+    """Mirostat 2: drops candidates whose surprise ``-log2 p`` exceeds `mu`, keeping the top."""
+    keep: Mask = _log_probs(logits) / -math.log(2) <= mu
+    keep[0] = True
+    return keep
+
+
+def mirostat_update(mu: float, chosen_probability: float, tau: float, eta: float) -> float:
+    """Moves `mu` against the error between the chosen token's surprise and the target `tau`."""
+    surprise = -math.log2(chosen_probability)
+    return mu - eta * (surprise - tau)
+
+
+# --- the last transform ---------------------------------------------------------------------
+
+def temperature(logits: Logits, t: float) -> Logits:
+    """Divides the logits by `t`: below 1 sharpens, above 1 flattens. 0 is greedy: only the
+    most probable candidate (the first, on a tie) keeps a finite logit."""
+    if t == 1:
+        return logits
+    if t == 0:
+        out = np.full(len(logits), NEG_INF)
+        best = int(np.argmax(logits))
+        out[best] = logits[best]
+        return out
+    result: Logits = logits / t
+    return result

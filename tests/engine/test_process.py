@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from playground.engine.model import LanguageModel
+from playground.engine.process import EngineProcess, EngineStartError
+
+
+def exited(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+def wait_exit(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if exited(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_start_serve_stop(model: LanguageModel) -> None:
+    engine = EngineProcess()
+    with pytest.raises(RuntimeError):
+        _ = engine.base_url
+    url = engine.start(timeout=30)
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+    assert engine.running and engine.pid is not None
+    pid = engine.pid
+    assert httpx.get(f"{url}/models", timeout=10).status_code == 200
+    engine.stop()
+    assert not engine.running and wait_exit(pid, 5)
+
+
+def test_context_manager(model: LanguageModel) -> None:
+    with EngineProcess() as engine:
+        pid = engine.pid
+        assert pid is not None
+        response = httpx.post(f"{engine.base_url}/completions", timeout=30,
+                              json={"model": "local/stdlib", "prompt": "a", "max_tokens": 2})
+        assert response.status_code == 200
+    assert wait_exit(pid, 5)
+
+
+def test_child_exits_when_the_parent_dies(model: LanguageModel, tmp_path: Path) -> None:
+    script = ("from playground.engine.process import EngineProcess\n"
+              "import time\n"
+              "e = EngineProcess(); e.start(); print(e.pid, flush=True); time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              env=os.environ.copy())
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert not exited(child)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    assert wait_exit(child, 10)
+
+
+def test_a_busy_port_fails_loudly(model: LanguageModel) -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        with pytest.raises(EngineStartError, match="instead of its address"):
+            EngineProcess(port=busy.getsockname()[1]).start(timeout=30)
+    finally:
+        busy.close()

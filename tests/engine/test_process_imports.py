@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def imported_after(statement: str) -> set[str]:
+    code = f"{statement}\nimport sys\nprint('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    return set(out.split())
+
+
+def test_the_process_launcher_is_light() -> None:
+    modules = imported_after("import playground.engine.process")
+    assert "playground.engine.process" in modules
+    assert not {"numpy", "starlette", "uvicorn"} & modules
