@@ -96,8 +96,10 @@ class Generation:
         offset = 0
         guard, utf8_state = tokenizer.utf8_guard, ACCEPT
         for count in range(1, request.max_tokens + 1):
-            logprobs = guard.constrain(self._logprobs(context), utf8_state,
-                                       last=count == request.max_tokens)
+            probs = guard.constrain(self.model.next_probs(context), utf8_state,
+                                    last=count == request.max_tokens)
+            with np.errstate(divide="ignore"):
+                logprobs = np.log(probs)
             try:
                 pick = self.sampler.sample(logprobs, trace=request.trace)
             except NoCandidates:

@@ -58,24 +58,20 @@ class Utf8Guard:
                         break
                 self.next_state[start, token] = state
         self.next_state[ACCEPT, eot_id] = ACCEPT  # text may only end between characters
-        allowed = self.next_state != _REJECT
-        self._penalty = np.where(allowed, 0.0, -np.inf)
-        self._closing = np.where(self.next_state == ACCEPT, 0.0, -np.inf)
+        self._allowed = (self.next_state != _REJECT).astype(np.float64)
+        self._closing = (self.next_state == ACCEPT).astype(np.float64)
 
-    def constrain(self, logprobs: npt.NDArray[np.float64], state: int, *,
+    def constrain(self, probs: npt.NDArray[np.float64], state: int, *,
                   last: bool = False) -> npt.NDArray[np.float64]:
-        """`logprobs` with the tokens that cannot follow masked and the rest renormalized.
-        With `last`, only tokens that complete the character are allowed (when any is)."""
-        masked = logprobs + (self._closing if last else self._penalty)[state]
-        if not np.isfinite(masked).any():
-            masked = logprobs + self._penalty[state]
-        if not np.isfinite(masked).any():
-            return logprobs
-        top = float(np.max(masked))
-        with np.errstate(divide="ignore"):
-            total = top + float(np.log(np.exp(masked - top).sum()))
-        normalized: npt.NDArray[np.float64] = masked - total
-        return normalized
+        """`probs` with the tokens that cannot follow removed and the rest renormalized.
+        With `last`, only tokens that complete the character are kept (when any is)."""
+        for mask in ((self._closing, self._allowed) if last else (self._allowed,)):
+            kept = probs * mask[state]
+            total = float(kept.sum())
+            if total > 0:
+                normalized: npt.NDArray[np.float64] = kept / total
+                return normalized
+        return probs
 
     def advance(self, state: int, token: int) -> int:
         after = int(self.next_state[state, token])

@@ -104,7 +104,8 @@ def test_logprobs_shape_and_values(model: LanguageModel) -> None:
         assert entry is not None and entry.top is not None
         # The model's own log probability, over the tokens that keep the text valid UTF-8.
         own = np.log(model.next_probs(context))
-        expected = guard.constrain(own, state, last=i == len(steps) - 1)[step.token]
+        kept = guard.constrain(model.next_probs(context), state, last=i == len(steps) - 1)
+        expected = np.log(kept[step.token])
         assert entry.logprob == pytest.approx(expected, abs=1e-12)
         assert entry.logprob == pytest.approx(own[step.token], abs=1e-3)
         state = guard.advance(state, step.token)
