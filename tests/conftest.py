@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
 
 from tests.fault_server import FaultServer
 
@@ -40,3 +45,46 @@ def fault_server() -> Iterator[FaultServer]:
     server = FaultServer().start()
     yield server
     server.stop()
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A real keyring backend that keeps passwords in memory (this machine has no daemon)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        del self.store[(service, username)]
+
+
+@contextmanager
+def _use_keyring(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    backend = MemoryKeyring()
+    with _use_keyring(backend):
+        yield backend
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """The backend keyring uses when the OS has none: every call raises NoKeyringError."""
+    with _use_keyring(keyring.backends.fail.Keyring()):
+        yield

@@ -3,7 +3,7 @@ OpenAI-compatible servers, saved in ``connections.json`` (never with a key)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -13,6 +13,10 @@ from playground.core.paths import config_dir
 from playground.core.storage import atomic_write_json, load_json
 
 Kind = Literal["local", "nanogpt", "custom"]
+#: Server flavours a connection can speak: which parameter names and values it understands.
+Dialect = Literal["nanogpt", "openai", "llama.cpp", "vllm", "koboldcpp",
+                  "text-generation-webui", "ollama"]
+DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
 NANOGPT_BASE_URL = "https://nano-gpt.com/api/v1"
 LOCAL_MODEL = "local/stdlib"
@@ -47,14 +51,28 @@ class Connection(BaseModel):
     name: str
     kind: Kind = "custom"
     base_url: str | None = None  # None: the local engine, whose port is chosen at start
-    dialect: str = "nanogpt"
+    dialect: Dialect = "nanogpt"
     default_model: str | None = None
+
+    @classmethod
+    def checked(cls, **fields: Any) -> Connection:
+        """Build one from user input; a refused field raises `InvalidParameter` naming it."""
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"]) or "connection"
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, InvalidParameter):
+                raise cause from None
+            raise InvalidParameter(field, f"{field}: {error['msg']}") from None
 
     @field_validator("name")
     @classmethod
     def _name_is_simple(cls, value: str) -> str:
         if not value or not all(c.isalnum() or c in "-_." for c in value):
-            raise ValueError("use letters, digits, '-', '_' or '.'")
+            raise InvalidParameter("name", f"name: {value!r} is not allowed; use letters, "
+                                   "digits, '-', '_' or '.'")
         return value
 
     @field_validator("base_url")
@@ -85,8 +103,7 @@ BUILTIN = (
 
 def adhoc(base_url: str, dialect: str = "nanogpt") -> Connection:
     """A connection for a ``--base-url`` given on the command line; it is not saved."""
-    return Connection(name="custom", kind="custom", base_url=normalize_base_url(base_url),
-                      dialect=dialect)
+    return Connection.checked(name="custom", kind="custom", base_url=base_url, dialect=dialect)
 
 
 class ConnectionStore:

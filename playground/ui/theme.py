@@ -13,23 +13,25 @@ from PySide6.QtWidgets import QApplication
 Theme = Literal["system", "light", "dark"]
 THEMES: tuple[Theme, ...] = ("system", "light", "dark")
 
-_STATES = """
+_STYLE = """
 QLineEdit[state="unset"], QComboBox[state="unset"] { color: palette(placeholder-text); }
 QLineEdit[state="set"], QComboBox[state="set"] { font-weight: 600; }
 QLineEdit[state="neutral"], QComboBox[state="neutral"] { font-style: italic; }
 QLineEdit[state="error"] { border: 1px solid #d33; background: rgba(221, 51, 51, 0.08); }
-QLabel#errorLabel { color: #c62828; padding: 6px; border: 1px solid #e57373;
+QLabel#errorLabel { color: ERROR_TEXT; padding: 6px; border: 1px solid #e57373;
                     border-radius: 4px; background: rgba(229, 115, 115, 0.10); }
 QLabel#paramSummary { color: palette(placeholder-text); padding-left: 6px; }
 QGroupBox { font-weight: 600; margin-top: 10px; }
 QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 3px; }
 """
+#: Error text that stays readable on each background.
+_ERROR_TEXT = {False: "#c62828", True: "#ff8a80"}
 
 
 @dataclass(frozen=True)
 class Appearance:
     theme: Theme = "system"
-    #: The prompt and output font, as `QFont.toString()`; empty means the system's fixed font.
+    #: The prompt and output font, as `QFont.toString()`; empty means the system's font.
     text_font: str = ""
 
     @classmethod
@@ -80,8 +82,8 @@ def is_dark(theme: Theme) -> bool:
 def apply_appearance(app: QApplication, appearance: Appearance | None = None) -> Appearance:
     """Apply (and return) the stored appearance, or the given one."""
     appearance = appearance or Appearance.load()
+    dark = is_dark(appearance.theme)
     app.setStyle("Fusion")
-    app.setPalette(_dark_palette() if is_dark(appearance.theme)
-                   else app.style().standardPalette())
-    app.setStyleSheet(_STATES)
+    app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+    app.setStyleSheet(_STYLE.replace("ERROR_TEXT", _ERROR_TEXT[dark]))
     return appearance

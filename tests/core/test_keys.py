@@ -3,47 +3,10 @@ backend (the machine has no keyring daemon)."""
 
 from __future__ import annotations
 
-import keyring
-import keyring.backend
-import keyring.backends.fail
 import pytest
 
 from playground.core.keys import SERVICE, KeyStore
 from playground.core.paths import cache_dir, config_dir, data_dir
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        del self.store[(service, username)]
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring():
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_keyring_round_trip(memory_keyring) -> None:

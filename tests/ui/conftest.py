@@ -8,11 +8,30 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import SignalInstance
+from PySide6.QtCore import QSettings, QStandardPaths, SignalInstance
+
+
+@pytest.fixture(autouse=True)
+def settings(qapp, tmp_path: Path) -> Iterator[Path]:
+    """QSettings under tmp_path (never the user's own), and the app's look restored after."""
+    folder = tmp_path / "qsettings"
+    scope, fmt = QSettings.Scope.UserScope, QSettings.Format.NativeFormat
+    organization, palette, sheet = qapp.organizationName(), qapp.palette(), qapp.styleSheet()
+    style = qapp.style().name()
+    qapp.setOrganizationName("playground-tests")
+    QSettings.setPath(fmt, scope, str(folder))
+    yield folder
+    QSettings.setPath(fmt, scope, QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.GenericConfigLocation))
+    qapp.setOrganizationName(organization)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setStyleSheet(sheet)
 
 
 @pytest.fixture

@@ -1,0 +1,390 @@
+"""Settings: the NanoGPT key and custom connections, the theme and the text font.
+
+The key goes from a password field straight into `KeyStore` and the field is emptied; the
+dialog only ever shows where the key in use comes from, never the key.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFontComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
+from playground.core.errors import InvalidParameter
+from playground.core.keys import KeyStore
+from playground.ui.theme import THEMES, Appearance, apply_appearance
+
+NANOGPT = next(c for c in BUILTIN if c.needs_key)
+SAMPLE_TEXT = ("Once upon a time, in a village by the sea,\n"
+               "lived a lighthouse keeper who counted waves.\n"
+               "0123456789  {}[]()<>  il1| O0  -> => !=")
+
+
+def _button(text: str, tooltip: str, parent: QWidget) -> QPushButton:
+    """A push button that Enter in a line edit does not trigger (each field handles Enter)."""
+    button = QPushButton(text, parent)
+    button.setAutoDefault(False)
+    button.setToolTip(tooltip)
+    return button
+
+
+def _buddy_label(text: str, buddy: QWidget) -> QLabel:
+    """A form label whose mnemonic focuses `buddy` (for rows that hold a layout, not a widget)."""
+    label = QLabel(text, buddy.parentWidget())
+    label.setBuddy(buddy)
+    return label
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName("errorLabel")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+class KeyBox(QGroupBox):
+    """The NanoGPT API key: a password field, Save and Remove, and where the key in use is."""
+
+    changed = Signal()
+
+    def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
+        super().__init__("NanoGPT API key", parent)
+        self.keys = keys
+        self.key_edit = QLineEdit(self)
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("sk-nano-…  (paste a new key)")
+        self.key_edit.setAccessibleName("NanoGPT API key")
+        self.key_edit.setToolTip("The key is stored in the system keyring, never in a file")
+        self.key_edit.textChanged.connect(self._update_buttons)
+        self.key_edit.returnPressed.connect(self.save)
+        self.show_button = QToolButton(self)
+        self.show_button.setText("Show")
+        self.show_button.setCheckable(True)
+        self.show_button.setAccessibleName("Show the typed key")
+        self.show_button.setToolTip("Show or hide the key as you type it")
+        self.show_button.toggled.connect(self._toggle_echo)
+        self.save_button = _button("Save", "Store the key in the system keyring", self)
+        self.save_button.clicked.connect(self.save)
+        self.remove_button = _button("Remove", "Forget the stored key", self)
+        self.remove_button.clicked.connect(self.remove)
+        self.source_label = QLabel(self)
+        self.source_label.setWordWrap(True)
+        self.source_label.setAccessibleName("Key in use")
+        self.problem_label = _error_label(self)
+        self.problem_label.setAccessibleName("Keyring problem")
+
+        row = QHBoxLayout()
+        row.addWidget(self.key_edit, 1)
+        row.addWidget(self.show_button)
+        row.addWidget(self.save_button)
+        row.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.problem_label)
+        self.refresh()
+
+    def save(self) -> None:
+        if not self.key_edit.text().strip():
+            return
+        self.keys.set(NANOGPT.name, self.key_edit.text())
+        # setText, not clear(): clear() is undoable, so Ctrl+Z would bring the key back.
+        self.key_edit.setText("")
+        self.show_button.setChecked(False)
+        self.refresh()
+        self.changed.emit()
+
+    def remove(self) -> None:
+        self.keys.delete(NANOGPT.name)
+        self.refresh()
+        self.changed.emit()
+
+    def refresh(self) -> None:
+        found = self.keys.get(NANOGPT.name)
+        env_var = self.keys.env_var(NANOGPT.name)
+        source = found.source if found else None
+        self.source_label.setText({
+            "environment": f"In use: the key in the {env_var} environment variable. It wins "
+                           "over a saved key while it is set.",
+            "keyring": "In use: the key saved in the system keyring.",
+            "session": "In use: a key kept for this session only; it is forgotten when the "
+                       "app quits.",
+            None: f"No key set: requests to NanoGPT will be refused. Paste your key above, "
+                  f"or set {env_var}.",
+        }[source])
+        problem = self.keys.keyring_problem
+        self.problem_label.setText(problem[:1].upper() + problem[1:] + "." if problem else "")
+        self.problem_label.setVisible(bool(problem))
+        self.remove_button.setEnabled(source in ("keyring", "session"))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.save_button.setEnabled(bool(self.key_edit.text().strip()))
+
+    def _toggle_echo(self, shown: bool) -> None:
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown
+                                  else QLineEdit.EchoMode.Password)
+        self.show_button.setText("Hide" if shown else "Show")
+
+
+class ConnectionsBox(QGroupBox):
+    """Built-in connections (read-only) and the user's own servers: add and remove."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Connections", parent)
+        self.store = ConnectionStore()
+        self.table = QTableWidget(0, 3, self)
+        self.table.setHorizontalHeaderLabels(["Name", "Base URL", "Dialect"])
+        self.table.setAccessibleName("Connections")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(150)
+        self.table.itemSelectionChanged.connect(self._update_remove)
+        self.remove_button = _button("Remove", "Remove the selected custom connection", self)
+        self.remove_button.clicked.connect(self.remove_selected)
+
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setPlaceholderText("e.g. llama-box")
+        self.name_edit.setAccessibleName("New connection name")
+        self.name_edit.setToolTip("Letters, digits, '-', '_' or '.'")
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setPlaceholderText("e.g. http://127.0.0.1:8080/v1")
+        self.url_edit.setAccessibleName("New connection base URL")
+        self.url_edit.setToolTip("The server's OpenAI-style base URL; /completions is added")
+        self.dialect_box = QComboBox(self)
+        self.dialect_box.addItems(DIALECTS)
+        self.dialect_box.setAccessibleName("New connection dialect")
+        self.dialect_box.setToolTip("Which server it is, so unsupported fields are left out")
+        self.add_button = _button("Add", "Save this connection (replaces one of the same name)",
+                                  self)
+        self.add_button.clicked.connect(self.add)
+        for edit in (self.name_edit, self.url_edit):
+            edit.returnPressed.connect(self.add)
+        self.error_label = _error_label(self)
+        self.error_label.setAccessibleName("Connection error")
+
+        form = QFormLayout()
+        form.addRow("&Name", self.name_edit)
+        form.addRow("Base &URL", self.url_edit)
+        dialect_row = QHBoxLayout()
+        dialect_row.addWidget(self.dialect_box, 1)
+        dialect_row.addWidget(self.add_button)
+        form.addRow(_buddy_label("&Dialect", self.dialect_box), dialect_row)
+        remove_row = QHBoxLayout()
+        remove_row.addStretch(1)
+        remove_row.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(remove_row)
+        layout.addWidget(QLabel("<b>Add a server</b>", self))
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        self.reload()
+
+    def reload(self) -> None:
+        self.table.setRowCount(0)
+        for connection in self.store.all():
+            self._append_row(connection, builtin=connection in BUILTIN)
+        self._update_remove()
+
+    def add(self) -> None:
+        name, url = self.name_edit.text().strip(), self.url_edit.text().strip()
+        try:
+            if not name or not url:
+                raise InvalidParameter("connection", "Enter a name and a base URL.")
+            self.store.add(Connection.checked(name=name, base_url=url,
+                                              dialect=self.dialect_box.currentText()))
+        except InvalidParameter as exc:
+            self._show_error(exc.message)
+            return
+        self._show_error(None)
+        self.name_edit.setText("")
+        self.url_edit.setText("")
+        self.reload()
+        self.changed.emit()
+
+    def remove_selected(self) -> None:
+        name = self._selected_custom()
+        if name is None:
+            return
+        self.store.remove(name)
+        self.reload()
+        self.changed.emit()
+
+    def _append_row(self, connection: Connection, *, builtin: bool) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        url = connection.base_url or "(started by the app)"
+        tip = "Built in; it cannot be removed" if builtin else f"Saved in {self.store.path}"
+        for column, text in enumerate((connection.name, url, connection.dialect)):
+            item = QTableWidgetItem(text)
+            item.setToolTip(tip)
+            item.setData(Qt.ItemDataRole.UserRole, None if builtin else connection.name)
+            if builtin:
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+            self.table.setItem(row, column, item)
+
+    def _selected_custom(self) -> str | None:
+        items = self.table.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def _update_remove(self) -> None:
+        self.remove_button.setEnabled(self._selected_custom() is not None)
+
+    def _show_error(self, message: str | None) -> None:
+        self.error_label.setText(message or "")
+        self.error_label.setVisible(bool(message))
+
+
+class ConnectionsPage(QWidget):
+    changed = Signal()
+
+    def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key_box = KeyBox(keys, self)
+        self.connections_box = ConnectionsBox(self)
+        self.key_box.changed.connect(self.changed)
+        self.connections_box.changed.connect(self.changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.key_box)
+        layout.addWidget(self.connections_box, 1)
+
+
+class AppearancePage(QWidget):
+    """Theme and text font with a live sample; Apply saves and applies them."""
+
+    applied = Signal(object)  # Appearance
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        current = Appearance.load()
+        self.theme_box = QComboBox(self)
+        for theme in THEMES:
+            self.theme_box.addItem(theme.capitalize(), theme)
+        self.theme_box.setCurrentIndex(self.theme_box.findData(current.theme))
+        self.theme_box.setAccessibleName("Theme")
+        self.theme_box.setToolTip("System follows the desktop's light or dark setting")
+        self.font_box = QFontComboBox(self)
+        self.font_box.setAccessibleName("Text font")
+        self.font_box.setToolTip("The font of the prompt and the output")
+        self.size_box = QSpinBox(self)
+        self.size_box.setRange(6, 48)
+        self.size_box.setSuffix(" pt")
+        self.size_box.setAccessibleName("Text font size")
+        self.size_box.setToolTip("The text font's size in points")
+        self.default_button = _button("Default", "Use the system's font again", self)
+        self.default_button.clicked.connect(lambda: self._show_font(Appearance().font()))
+        self.sample = QPlainTextEdit(SAMPLE_TEXT, self)
+        self.sample.setReadOnly(True)
+        self.sample.setTabChangesFocus(True)
+        self.sample.setAccessibleName("Font sample")
+        self.sample.setToolTip("How prompts and completions will look")
+        self.apply_button = _button("Apply", "Save the theme and font and use them now", self)
+        self.apply_button.clicked.connect(self.apply)
+        self._show_font(current.font())
+        self.font_box.currentFontChanged.connect(self._update_sample)
+        self.size_box.valueChanged.connect(self._update_sample)
+
+        font_row = QHBoxLayout()
+        font_row.addWidget(self.font_box, 1)
+        font_row.addWidget(self.size_box)
+        font_row.addWidget(self.default_button)
+        form = QFormLayout()
+        form.addRow("&Theme", self.theme_box)
+        form.addRow(_buddy_label("Text &font", self.font_box), font_row)
+        form.addRow(_buddy_label("&Sample", self.sample), self.sample)
+        apply_row = QHBoxLayout()
+        apply_row.addStretch(1)
+        apply_row.addWidget(self.apply_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form, 1)
+        layout.addLayout(apply_row)
+
+    def chosen_font(self) -> QFont:
+        font = QFont(self.font_box.currentFont())
+        font.setPointSize(self.size_box.value())
+        return font
+
+    def appearance(self) -> Appearance:
+        """What the controls show; the default font is stored as "" so it follows the system."""
+        font, default = self.chosen_font(), Appearance().font()
+        same = (font.family(), font.pointSize()) == (default.family(), default.pointSize())
+        text_font = "" if same else font.toString()
+        return Appearance(theme=self.theme_box.currentData(), text_font=text_font)
+
+    def apply(self) -> None:
+        appearance = self.appearance()
+        appearance.save()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_appearance(app, appearance)
+        self.applied.emit(appearance)
+
+    def _show_font(self, font: QFont) -> None:
+        self.font_box.setCurrentFont(font)
+        self.size_box.setValue(max(font.pointSize(), self.size_box.minimum()))
+        self._update_sample()
+
+    def _update_sample(self) -> None:
+        self.sample.setFont(self.chosen_font())
+
+
+class SettingsDialog(QDialog):
+    """Open it with `open()` or `show()`: it reports changes through signals, not a result."""
+
+    connections_changed = Signal()
+    appearance_changed = Signal(object)  # Appearance
+
+    def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.connections_page = ConnectionsPage(keys, self)
+        self.appearance_page = AppearancePage(self)
+        self.connections_page.changed.connect(self.connections_changed)
+        self.appearance_page.applied.connect(self.appearance_changed)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.connections_page, "&Connections")
+        self.tabs.addTab(self.appearance_page, "&Appearance")
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.reject)
+        for button in close.buttons():
+            button.setAutoDefault(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(close)
+        self.resize(680, 660)
