@@ -28,8 +28,8 @@ from playground.core.keys import KeyStore
 from playground.core.request import build_request
 from playground.core.runs import RunResult
 from playground.engine.process import EngineProcess
-from playground.ui.output_view import OutputView
 from playground.ui.param_panel import ParamPanel
+from playground.ui.stream_view import StreamView
 from playground.ui.worker import RunWorker
 
 
@@ -96,7 +96,9 @@ class MainWindow(QMainWindow):
         self.prompt_edit.setAccessibleName("prompt")
         self.prompt_edit.setPlaceholderText("Write a prompt; the model continues it.")
         self.prompt_edit.textChanged.connect(self._update_counts)
-        self.output = OutputView(self)
+        self.output = StreamView(self)
+        self.output.setAccessibleName("output")
+        self.output.setPlaceholderText("The completion streams in here.")
         self.error_label = QLabel(self)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)

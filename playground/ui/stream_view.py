@@ -1,0 +1,319 @@
+"""A read-only text view built for streaming: appending costs the same at 100 characters as at
+1,000,000, even when everything is one paragraph.
+
+`QPlainTextEdit` lays out a whole paragraph again on every insert, which is quadratic for a long
+single-paragraph completion. Word wrapping is greedy, though: where a line breaks depends only on
+where that line starts. So this view keeps the wrapped lines it has already laid out and lays out
+only the last, unfinished line plus the new text. All lines share one height, so painting and
+hit-testing need no per-line geometry.
+
+It offers what a reader needs from an output pane: selection with the mouse or keyboard, copy,
+select all, following the end while the view is at the end, and a placeholder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
+
+MARGIN = 6.0
+RELAYOUT_DELAY_MS = 60
+
+
+@dataclass(frozen=True)
+class Line:
+    """A wrapped line: text[start:end] (a line's trailing newline is not part of it)."""
+
+    start: int
+    end: int
+
+
+class StreamView(QAbstractScrollArea):
+    selection_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.viewport().setBackgroundRole(QPalette.ColorRole.Base)
+        self.viewport().setAutoFillBackground(True)
+        self._text = ""
+        self._lines: list[Line] = []
+        self._tail = 0  # where the unfinished last line starts
+        self._placeholder = ""
+        self._anchor: int | None = None  # selection: anchor and cursor offsets
+        self._cursor = 0
+        self._layout_width = 0.0
+        self._layouts: dict[Line, QTextLayout] = {}
+        self._relayout_timer = QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(RELAYOUT_DELAY_MS)
+        self._relayout_timer.timeout.connect(self._relayout)
+        self._metrics = QFontMetricsF(self.font())
+        self._option = QTextOption()
+        self._option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+
+    # --- content -----------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self._text
+
+    def clear(self) -> None:
+        self._layouts.clear()
+        self._text = ""
+        self._lines = []
+        self._tail = 0
+        self._anchor = None
+        self._cursor = 0
+        self._update_scrollbar()
+        self.viewport().update()
+        self.selection_changed.emit()
+
+    def setPlainText(self, text: str) -> None:
+        self.clear()
+        self.append_text(text)
+
+    def append_text(self, text: str) -> None:
+        """Add text at the end; keep following the end if the view was already there."""
+        if not text:
+            return
+        bar = self.verticalScrollBar()
+        following = bar.value() >= bar.maximum()
+        self._text += text
+        self._layout_from_tail()
+        self._update_scrollbar()
+        if following:
+            bar.setValue(bar.maximum())
+        self.viewport().update()
+
+    def setPlaceholderText(self, text: str) -> None:
+        self._placeholder = text
+        self.viewport().update()
+
+    def placeholderText(self) -> str:
+        return self._placeholder
+
+    def line_count(self) -> int:
+        return len(self._lines) + 1
+
+    # --- selection ---------------------------------------------------------------------
+
+    def selected_text(self) -> str:
+        start, end = self._selection()
+        return self._text[start:end]
+
+    def select_all(self) -> None:
+        self._anchor, self._cursor = 0, len(self._text)
+        self.viewport().update()
+        self.selection_changed.emit()
+
+    def copy(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    def _selection(self) -> tuple[int, int]:
+        if self._anchor is None:
+            return self._cursor, self._cursor
+        return min(self._anchor, self._cursor), max(self._anchor, self._cursor)
+
+    # --- layout --------------------------------------------------------------------------
+
+    def setFont(self, font: QFont) -> None:
+        super().setFont(font)
+        self._metrics = QFontMetricsF(font)
+        self._relayout()
+
+    def _width(self) -> float:
+        return max(10.0, self.viewport().width() - 2 * MARGIN)
+
+    def _all_lines(self) -> list[Line]:
+        return [*self._lines, Line(self._tail, len(self._text))]
+
+    def _layout_from_tail(self) -> None:
+        """Wrap text[tail:] and freeze every line but the last, which may still grow."""
+        self._layout_width = self._width()
+        text = self._text
+        start = self._tail
+        while True:
+            newline = text.find("\n", start)
+            end = len(text) if newline < 0 else newline
+            self._wrap(start, end, final=newline >= 0)
+            if newline < 0:
+                return
+            start = newline + 1
+            self._tail = start
+
+    def _wrap(self, start: int, end: int, *, final: bool) -> None:
+        if start == end:
+            if final:
+                self._lines.append(Line(start, end))
+            return
+        layout = QTextLayout(self._text[start:end], self.font())
+        layout.setTextOption(self._option)
+        layout.beginLayout()
+        breaks: list[Line] = []
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(self._layout_width)
+            breaks.append(Line(start + line.textStart(),
+                               start + line.textStart() + line.textLength()))
+        layout.endLayout()
+        if not final:
+            self._tail = breaks.pop().start
+        self._lines.extend(breaks)
+
+    def _relayout(self) -> None:
+        self._layouts.clear()
+        self._lines = []
+        self._tail = 0
+        self._layout_from_tail()
+        self._update_scrollbar()
+        self.viewport().update()
+
+    def _update_scrollbar(self) -> None:
+        total = self.line_count() * self._metrics.lineSpacing() + 2 * MARGIN
+        bar = self.verticalScrollBar()
+        bar.setPageStep(self.viewport().height())
+        bar.setSingleStep(round(self._metrics.lineSpacing()))
+        bar.setRange(0, max(0, round(total - self.viewport().height())))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_scrollbar()
+        if abs(self._width() - self._layout_width) > 0.5:
+            if len(self._text) < 20_000:
+                self._relayout()
+            else:  # a long text is wrapped again once the resizing settles
+                self._relayout_timer.start()
+
+    # --- painting and hit testing -------------------------------------------------------------
+
+    def _first_visible(self) -> int:
+        spacing = self._metrics.lineSpacing()
+        return max(0, int((self.verticalScrollBar().value() - MARGIN) // spacing))
+
+    def _line_top(self, index: int) -> float:
+        return MARGIN + index * self._metrics.lineSpacing() - self.verticalScrollBar().value()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        painter.setFont(self.font())
+        palette = self.palette()
+        if not self._text:
+            if self._placeholder:
+                painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(QRectF(MARGIN, MARGIN, self._width(), 1e6),
+                                 Qt.TextFlag.TextWordWrap, self._placeholder)
+            return
+        lines = self._all_lines()
+        spacing = self._metrics.lineSpacing()
+        first = self._first_visible()
+        last = min(len(lines), first + int(self.viewport().height() // spacing) + 2)
+        sel_start, sel_end = self._selection()
+        text_color = palette.color(QPalette.ColorRole.Text)
+        for index in range(first, last):
+            line = lines[index]
+            top = self._line_top(index)
+            if sel_start < sel_end and line.start <= sel_end and sel_start <= line.end:
+                left = self._x_at(line, max(sel_start, line.start))
+                right = self._x_at(line, min(sel_end, line.end))
+                if sel_end > line.end:  # the selection runs on past this line
+                    right = max(right, left + self._metrics.averageCharWidth())
+                painter.fillRect(QRectF(MARGIN + left, top, right - left, spacing),
+                                 palette.color(QPalette.ColorRole.Highlight))
+            painter.setPen(text_color)
+            self._line_layout(line).draw(painter, QPointF(MARGIN, top))
+
+    def _line_layout(self, line: Line) -> QTextLayout:
+        """One wrapped line laid out alone (as the wrap saw it), for painting and hit tests."""
+        layout = self._layouts.get(line)
+        if layout is None:
+            if len(self._layouts) > 512:
+                self._layouts.clear()
+            layout = QTextLayout(self._text[line.start:line.end], self.font())
+            layout.setTextOption(self._option)
+            layout.beginLayout()
+            text_line = layout.createLine()
+            text_line.setLineWidth(1e9)
+            text_line.setPosition(QPointF(0, 0))
+            layout.endLayout()
+            self._layouts[line] = layout
+        return layout
+
+    def _x_at(self, line: Line, offset: int) -> float:
+        return self._line_layout(line).lineAt(0).cursorToX(offset - line.start)[0]
+
+    def _offset_at(self, point: QPoint) -> int:
+        lines = self._all_lines()
+        spacing = self._metrics.lineSpacing()
+        y = point.y() + self.verticalScrollBar().value() - MARGIN
+        line = lines[min(max(0, int(y // spacing)), len(lines) - 1)]
+        return line.start + self._line_layout(line).lineAt(0).xToCursor(point.x() - MARGIN)
+
+    # --- input --------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            offset = self._offset_at(event.position().toPoint())
+            extend = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if not extend or self._anchor is None:
+                self._anchor = offset
+            self._cursor = offset
+            self.viewport().update()
+            self.selection_changed.emit()
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._cursor = self._offset_at(event.position().toPoint())
+            self.viewport().update()
+            self.selection_changed.emit()
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        offset = self._offset_at(event.position().toPoint())
+        start = end = offset
+        while start > 0 and self._text[start - 1].isalnum():
+            start -= 1
+        while end < len(self._text) and self._text[end].isalnum():
+            end += 1
+        self._anchor, self._cursor = start, end
+        self.viewport().update()
+        self.selection_changed.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+        elif event.matches(QKeySequence.StandardKey.SelectAll):
+            self.select_all()
+        else:
+            super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        copy = menu.addAction("Copy", self.copy)
+        copy.setEnabled(bool(self.selected_text()))
+        menu.addAction("Select All", self.select_all)
+        menu.popup(event.globalPos())

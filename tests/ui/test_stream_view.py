@@ -1,0 +1,112 @@
+"""The streaming output view: incremental wrapping must equal wrapping everything at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+
+from playground.ui.stream_view import StreamView
+
+pytestmark = pytest.mark.gui
+
+WORDS = st.lists(st.sampled_from(["lorem", "ipsum", "a", "dolorsitametconsectetur", " ",
+                                  "  ", "\n", "\n\n", "é", "漢字", "\t", "x" * 70]),
+                 min_size=1, max_size=80)
+
+
+@pytest.fixture(scope="module")
+def view(qapp):
+    widget = StreamView()
+    widget.resize(400, 300)
+    widget.show()
+    yield widget
+    widget.close()
+
+
+@given(pieces=WORDS, data=st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture])
+def test_incremental_wrap_equals_wrapping_at_once(view, pieces, data) -> None:
+    text = "".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=12)))
+    view.clear()
+    for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        view.append_text(text[a:b])
+    streamed = view._all_lines()
+    view.setPlainText(text)
+    assert view.text() == text
+    assert streamed == view._all_lines()
+    # Every character is on exactly one line, or is a newline between lines.
+    covered = "".join(text[line.start:line.end] for line in streamed)
+    assert covered == text.replace("\n", "")
+
+
+def test_long_single_paragraph_wraps_into_many_lines(view) -> None:
+    view.clear()
+    for _ in range(2000):
+        view.append_text("token ")
+    assert view.line_count() > 100
+    assert max(line.end - line.start for line in view._all_lines()) < 200
+
+
+def test_selection_copy_and_select_all(view, qtbot) -> None:
+    view.setPlainText("first line\nsecond line")
+    view.select_all()
+    assert view.selected_text() == "first line\nsecond line"
+    view.copy()
+    assert QGuiApplication.clipboard().text() == "first line\nsecond line"
+    view.verticalScrollBar().setValue(0)
+    y = int(6 + view._metrics.lineSpacing() * 0.5)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(7, y))
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(12, y))
+    assert view.selected_text() == "first"
+
+
+def test_follows_the_end_only_when_at_the_end(view) -> None:
+    view.clear()
+    view.append_text("line\n" * 200)
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0
+    bar.setValue(0)
+    view.append_text("more\n" * 50)
+    assert bar.value() == 0
+
+
+def test_placeholder_and_font_change_relayout(view, qapp) -> None:
+    view.clear()
+    view.setPlaceholderText("The completion streams in here.")
+    assert view.placeholderText() == "The completion streams in here."
+    view.setPlainText("word " * 300)
+    before = view.line_count()
+    font = view.font()
+    font.setPointSize(font.pointSize() * 2)
+    view.setFont(font)
+    assert view.line_count() > before
+
+
+def test_append_cost_does_not_grow_with_the_paragraph(view) -> None:
+    """Not a timing assertion: it counts how much text each append lays out again."""
+    view.clear()
+    laid_out: list[int] = []
+    original = view._wrap
+
+    def counting(start: int, end: int, *, final: bool) -> None:
+        laid_out.append(end - start)
+        original(start, end, final=final)
+
+    view._wrap = counting  # type: ignore[method-assign]
+    try:
+        started = time.perf_counter()
+        for _ in range(20_000):
+            view.append_text("word ")
+        elapsed = time.perf_counter() - started
+    finally:
+        del view._wrap
+    # Each append re-wraps only the unfinished last line plus the new text.
+    assert max(laid_out) < 200
+    print(f"20,000 appends into one paragraph: {elapsed * 1000:.0f} ms")
