@@ -188,6 +188,27 @@ class CompletionClient:
                 if isinstance(item, dict) and "id" in item]
 
 
+    async def tokenize(self, text: str, model: str | None = None) -> list[tuple[int, str]]:
+        """(id, text) of each token of `text`, from a server with llama.cpp's ``/tokenize``
+        beside ``/v1`` (the local engine and llama.cpp have it; most servers do not)."""
+        body: dict[str, Any] = {"content": text, "with_pieces": True}
+        if model:
+            body["model"] = model
+        data = await self._post_json(self.base_url.removesuffix("/v1") + "/tokenize", body)
+        tokens = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, list):
+            raise ApiError(200, "the tokenize answer has no 'tokens' list")
+        return [(int(t["id"]), str(t.get("piece", ""))) if isinstance(t, dict) else (int(t), "")
+                for t in tokens]
+
+    async def _post_json(self, url: str, body: dict[str, Any]) -> Any:
+        try:
+            response = await self._http.post(url, json=body, headers=self._auth())
+        except httpx.TransportError as exc:
+            raise _network_error(exc, url) from exc
+        await _raise_for_status(response)
+        return _json_any(response.content, response)
+
     async def providers(self, model: str) -> list[str]:
         """Provider ids that can serve `model` (NanoGPT: ``GET /api/models/{id}/providers``,
         beside the ``/api/v1`` base). Empty when the model does not support selection."""

@@ -2,6 +2,9 @@
 
 Routes (each also under ``/api``, as NanoGPT serves them): ``POST /v1/completions`` and
 ``GET /v1/models`` (``?detailed=true`` adds name, context length, pricing and capabilities).
+Beside them, as llama.cpp's server has them: ``POST /tokenize`` (``{"content"}`` to
+``{"tokens": [ids]}``, or ``[{"id", "piece"}]`` with ``"with_pieces": true``) and
+``POST /detokenize`` (``{"tokens"}`` to ``{"content"}``); both take an optional ``model``.
 Every response carries an ``X-Request-ID`` header. Authorization and NanoGPT's routing headers
 (``X-Provider``, ``X-Billing-Mode``) are accepted and ignored.
 
@@ -85,14 +88,48 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Star
                                  detailed=detailed) for model_id in ids]
         return JSONResponse({"object": "list", "data": data})
 
+    async def tokenize(request: Request) -> Response:
+        body = wire.parse_body(await request.body())
+        text = body.get("content", body.get("prompt"))
+        if not isinstance(text, str):
+            raise wire.RequestError(400, "content: a string is required", "invalid_type",
+                                    "content")
+        model = await state.model(_model_field(body))
+        ids = model.tokenizer.encode(text)
+        if body.get("with_pieces") is True:
+            return JSONResponse({"tokens": [{"id": i, "piece": model.tokenizer.token_text(i)}
+                                            for i in ids]})
+        return JSONResponse({"tokens": ids})
+
+    async def detokenize(request: Request) -> Response:
+        body = wire.parse_body(await request.body())
+        ids = body.get("tokens")
+        model = await state.model(_model_field(body))
+        vocab = model.tokenizer.vocab_size
+        if not isinstance(ids, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < vocab for i in ids):
+            raise wire.RequestError(400, f"tokens: a list of token ids from 0 to {vocab - 1} "
+                                    "is required", "invalid_type", "tokens")
+        return JSONResponse({"content": model.tokenizer.decode(ids)})
+
     routes = [route for prefix in ("", "/api") for route in (
         Route(f"{prefix}/v1/completions", completions, methods=["POST"]),
         Route(f"{prefix}/v1/models", models, methods=["GET"]))]
+    # As llama.cpp's server has them, beside /v1; the window counts and looks up tokens here.
+    routes += [Route("/tokenize", tokenize, methods=["POST"]),
+               Route("/detokenize", detokenize, methods=["POST"])]
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)],
                     exception_handlers={wire.RequestError: _request_error,
                                         HTTPException: _http_error, Exception: _crash})
     app.state.engine = state
     return app
+
+
+def _model_field(body: dict[str, Any]) -> str:
+    model = body.get("model", BUILTIN_ID)
+    if not isinstance(model, str):
+        raise wire.RequestError(400, "model: a string is required", "invalid_type", "model")
+    return model
 
 
 def _preload(store: ModelStore) -> None:

@@ -242,3 +242,27 @@ def test_curl_streams(base_url: str) -> None:
     assert len(frames) == 6
     assert json.loads(frames[-2].removeprefix("data: "))["choices"][0]["finish_reason"] == \
         "length"
+
+
+def test_tokenize_and_detokenize_round_trip(base_url: str, model: LanguageModel) -> None:
+    root = base_url.removesuffix("/v1")
+    text = "Tokenize this — with ünïcode."
+    ids = httpx.post(f"{root}/tokenize", json={"content": text}, timeout=30).json()["tokens"]
+    assert ids == model.tokenizer.encode(text)
+    pieces = httpx.post(f"{root}/tokenize", json={"content": text, "with_pieces": True},
+                        timeout=30).json()["tokens"]
+    assert [p["id"] for p in pieces] == ids
+    back = httpx.post(f"{root}/detokenize", json={"tokens": ids}, timeout=30).json()
+    assert back == {"content": text}
+    bad = httpx.post(f"{root}/detokenize", json={"tokens": [-1]}, timeout=30)
+    assert bad.status_code == 400
+    assert bad.json()["param"] == "tokens"
+
+
+async def test_client_tokenize(base_url: str, model: LanguageModel) -> None:
+    from playground.core.client import CompletionClient
+
+    async with CompletionClient(base_url) as client:
+        tokens = await client.tokenize("Hello world")
+    assert [i for i, _ in tokens] == model.tokenizer.encode("Hello world")
+    assert "".join(piece for _, piece in tokens) == "Hello world"
