@@ -30,6 +30,7 @@ from playground.core.runs import RunResult
 from playground.engine.process import EngineProcess
 from playground.ui.param_panel import ParamPanel
 from playground.ui.stream_view import StreamView
+from playground.ui.widgets import error_label
 from playground.ui.worker import RunWorker
 
 
@@ -99,11 +100,7 @@ class MainWindow(QMainWindow):
         self.output = StreamView(self)
         self.output.setAccessibleName("output")
         self.output.setPlaceholderText("The completion streams in here.")
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_label = error_label(self)
         self.params = ParamPanel(self)
 
         output_box = QWidget(self)

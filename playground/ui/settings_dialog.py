@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -36,6 +35,7 @@ from playground.core.connections import BUILTIN, DIALECTS, Connection, Connectio
 from playground.core.errors import InvalidParameter
 from playground.core.keys import KeyStore
 from playground.ui.theme import THEMES, Appearance, apply_appearance
+from playground.ui.widgets import error_label, push_button
 
 NANOGPT = next(c for c in BUILTIN if c.needs_key)
 SAMPLE_TEXT = ("Once upon a time, in a village by the sea,\n"
@@ -43,12 +43,6 @@ SAMPLE_TEXT = ("Once upon a time, in a village by the sea,\n"
                "0123456789  {}[]()<>  il1| O0  -> => !=")
 
 
-def _button(text: str, tooltip: str, parent: QWidget) -> QPushButton:
-    """A push button that Enter in a line edit does not trigger (each field handles Enter)."""
-    button = QPushButton(text, parent)
-    button.setAutoDefault(False)
-    button.setToolTip(tooltip)
-    return button
 
 
 def _buddy_label(text: str, buddy: QWidget) -> QLabel:
@@ -58,13 +52,6 @@ def _buddy_label(text: str, buddy: QWidget) -> QLabel:
     return label
 
 
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("errorLabel")
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
-    return label
 
 
 class KeyBox(QGroupBox):
@@ -88,14 +75,14 @@ class KeyBox(QGroupBox):
         self.show_button.setAccessibleName("Show the typed key")
         self.show_button.setToolTip("Show or hide the key as you type it")
         self.show_button.toggled.connect(self._toggle_echo)
-        self.save_button = _button("Save", "Store the key in the system keyring", self)
+        self.save_button = push_button("Save", "Store the key in the system keyring", self)
         self.save_button.clicked.connect(self.save)
-        self.remove_button = _button("Remove", "Forget the stored key", self)
+        self.remove_button = push_button("Remove", "Forget the stored key", self)
         self.remove_button.clicked.connect(self.remove)
         self.source_label = QLabel(self)
         self.source_label.setWordWrap(True)
         self.source_label.setAccessibleName("Key in use")
-        self.problem_label = _error_label(self)
+        self.problem_label = error_label(self)
         self.problem_label.setAccessibleName("Keyring problem")
 
         row = QHBoxLayout()
@@ -173,7 +160,7 @@ class ConnectionsBox(QGroupBox):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(150)
         self.table.itemSelectionChanged.connect(self._update_remove)
-        self.remove_button = _button("Remove", "Remove the selected custom connection", self)
+        self.remove_button = push_button("Remove", "Remove the selected custom connection", self)
         self.remove_button.clicked.connect(self.remove_selected)
 
         self.name_edit = QLineEdit(self)
@@ -188,12 +175,12 @@ class ConnectionsBox(QGroupBox):
         self.dialect_box.addItems(DIALECTS)
         self.dialect_box.setAccessibleName("New connection dialect")
         self.dialect_box.setToolTip("Which server it is, so unsupported fields are left out")
-        self.add_button = _button("Add", "Save this connection (replaces one of the same name)",
+        self.add_button = push_button("Add", "Save this connection (replaces one of the same name)",
                                   self)
         self.add_button.clicked.connect(self.add)
         for edit in (self.name_edit, self.url_edit):
             edit.returnPressed.connect(self.add)
-        self.error_label = _error_label(self)
+        self.error_label = error_label(self)
         self.error_label.setAccessibleName("Connection error")
 
         form = QFormLayout()
@@ -307,14 +294,14 @@ class AppearancePage(QWidget):
         self.size_box.setSuffix(" pt")
         self.size_box.setAccessibleName("Text font size")
         self.size_box.setToolTip("The text font's size in points")
-        self.default_button = _button("Default", "Use the system's font again", self)
+        self.default_button = push_button("Default", "Use the system's font again", self)
         self.default_button.clicked.connect(lambda: self._show_font(Appearance().font()))
         self.sample = QPlainTextEdit(SAMPLE_TEXT, self)
         self.sample.setReadOnly(True)
         self.sample.setTabChangesFocus(True)
         self.sample.setAccessibleName("Font sample")
         self.sample.setToolTip("How prompts and completions will look")
-        self.apply_button = _button("Apply", "Save the theme and font and use them now", self)
+        self.apply_button = push_button("Apply", "Save the theme and font and use them now", self)
         self.apply_button.clicked.connect(self.apply)
         self._show_font(current.font())
         self.font_box.currentFontChanged.connect(self._update_sample)
