@@ -11,6 +11,20 @@ from playground import __version__
 
 ORGANIZATION = "NanoGPT Playground"
 APPLICATION = "NanoGPT Prompt Playground"
+SCREENSHOT_SIZE = (1280, 800)
+
+
+def use_settings_home() -> None:
+    """With $PLAYGROUND_HOME set, window settings live there too (as an INI file), so that
+    one folder holds everything the app writes."""
+    from PySide6.QtCore import QSettings
+
+    from playground.core.paths import config_dir
+
+    if os.environ.get("PLAYGROUND_HOME"):
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                          str(config_dir()))
 
 
 def _has_display() -> bool:
@@ -40,6 +54,7 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
+    use_settings_home()
     app.setApplicationVersion(__version__)
     appearance = apply_appearance(app)
     loop = qasync.QEventLoop(app)
@@ -50,6 +65,8 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
                            finalizer=loop._asyncgen_finalizer_hook)
     window = MainWindow()
     window.set_text_font(appearance.font())
+    if screenshot is not None:
+        window.resize(*SCREENSHOT_SIZE)  # the same picture whatever the last session left
     if prompt is not None:
         window.prompt_edit.setPlainText(prompt)
     window.show()

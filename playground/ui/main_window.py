@@ -1,37 +1,64 @@
-"""The main window: prompt editor, output pane, sampler panel, connection and model, Run/Stop."""
+"""The main window: prompt and output in the centre, sampler and routing on the right, the
+connection, model and Run/Stop on top, live figures below.
+
+The window shows state and forwards intent: requests are built by `core`, run by the
+`RunWorker`, and every async job it starts (engine start-up, model lists, token counts) keeps
+its task handle so that quitting cancels it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import html
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
+from pydantic import ValidationError
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStatusBar,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from playground import __version__
 from playground.core.client import CompletionClient
 from playground.core.connections import Connection, ConnectionStore
-from playground.core.errors import InvalidParameter
+from playground.core.draft import Draft, DraftStore
+from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
-from playground.core.request import build_request
+from playground.core.models import cached_models, fetch_models
+from playground.core.request import CompletionRequest, build_request
+from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.engine.process import EngineProcess
+from playground.ui.model_picker import ModelPicker
 from playground.ui.param_panel import ParamPanel
+from playground.ui.preview_dialog import RequestPreviewDialog
+from playground.ui.routing_editor import RoutingEditor
+from playground.ui.settings_dialog import SettingsDialog
+from playground.ui.shortcuts_dialog import ShortcutsDialog
 from playground.ui.stream_view import StreamView
+from playground.ui.theme import Appearance
 from playground.ui.widgets import error_label
 from playground.ui.worker import RunWorker
+
+DRAFT_DELAY_MS = 400
+COUNT_DELAY_MS = 250
+CHARS_PER_TOKEN = 4  # the usual rule of thumb, for servers without a tokenizer
+LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
 
 
 @dataclass
@@ -43,6 +70,14 @@ class LiveConnection:
     problem: str | None = None  # why it cannot run right now
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a run replaced, so that it can be undone."""
+
+    prompt: str
+    output: str
+
+
 class MainWindow(QMainWindow):
     ready = Signal()  # services started
     run_finished = Signal(object)  # RunResult
@@ -51,16 +86,21 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("NanoGPT Prompt Playground")
         self.keys = KeyStore()
-        self.connections = {c.name: LiveConnection(c) for c in ConnectionStore().all()}
+        self.connections: dict[str, LiveConnection] = {}
         self.engine: EngineProcess | None = None
-        self._services_started = False
-        self._engine_task: asyncio.Task[None] | None = None
         self.worker = RunWorker(self)
         self.worker.started.connect(self._on_started)
         self.worker.text.connect(self._on_text)
         self.worker.finished.connect(self._on_finished)
+        self.drafts = DraftStore()
+        self.undo_stack: list[Snapshot] = []
+        self._services_started = False
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._preview: RequestPreviewDialog | None = None
+        self._settings: SettingsDialog | None = None
         self._build()
-        self._restore_state()
+        self._reload_connections()
+        self._restore()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -70,38 +110,49 @@ class MainWindow(QMainWindow):
         bar.setContentsMargins(8, 6, 8, 6)
         self.connection_box = QComboBox(top)
         self.connection_box.setAccessibleName("connection")
-        for live in self.connections.values():
-            self.connection_box.addItem(live.connection.label, live.connection.name)
+        self.connection_box.setToolTip("Where requests go")
         self.connection_box.currentIndexChanged.connect(self._connection_changed)
-        self.model_edit = QLineEdit(top)
-        self.model_edit.setAccessibleName("model")
-        self.model_edit.setPlaceholderText("model id, e.g. local/stdlib")
+        self.model_picker = ModelPicker(top)
+        self.model_picker.changed.connect(self._model_changed)
         self.run_button = QPushButton("Run", top)
         self.run_button.setToolTip("Run the prompt (Ctrl+Enter)")
-        self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
         self.stop_button = QPushButton("Stop", top)
         self.stop_button.setToolTip("Stop the run, keeping the text so far (Esc)")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.worker.stop)
-        bar.addWidget(QLabel("Connection", top))
+        connection_label = QLabel("&Connection", top)
+        connection_label.setBuddy(self.connection_box)
+        model_label = QLabel("&Model", top)
+        model_label.setBuddy(self.model_picker.field)
+        bar.addWidget(connection_label)
         bar.addWidget(self.connection_box)
         bar.addSpacing(8)
-        bar.addWidget(QLabel("Model", top))
-        bar.addWidget(self.model_edit, 1)
+        bar.addWidget(model_label)
+        bar.addWidget(self.model_picker, 1)
         bar.addSpacing(8)
         bar.addWidget(self.run_button)
         bar.addWidget(self.stop_button)
 
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setAccessibleName("prompt")
-        self.prompt_edit.setPlaceholderText("Write a prompt; the model continues it.")
-        self.prompt_edit.textChanged.connect(self._update_counts)
+        self.prompt_edit.setPlaceholderText("Write a prompt; the model continues it.\n\n"
+                                            "Ctrl+Enter runs, Esc stops.")
+        self.prompt_edit.textChanged.connect(self._prompt_changed)
         self.output = StreamView(self)
         self.output.setAccessibleName("output")
         self.output.setPlaceholderText("The completion streams in here.")
         self.error_label = error_label(self)
         self.params = ParamPanel(self)
+        self.params.changed.connect(self._request_changed)
+        self.routing = RoutingEditor(self)
+        self.routing.changed.connect(self._request_changed)
+        routing_scroll = QScrollArea(self)
+        routing_scroll.setWidgetResizable(True)
+        routing_scroll.setWidget(self.routing)
+        self.side_tabs = QTabWidget(self)
+        self.side_tabs.addTab(self.params, "&Sampler")
+        self.side_tabs.addTab(routing_scroll, "R&outing")
 
         output_box = QWidget(self)
         output_layout = QVBoxLayout(output_box)
@@ -115,10 +166,10 @@ class MainWindow(QMainWindow):
         self.editor_split.setSizes([300, 400])
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(self.editor_split)
-        self.main_split.addWidget(self.params)
+        self.main_split.addWidget(self.side_tabs)
         self.main_split.setStretchFactor(0, 3)
         self.main_split.setStretchFactor(1, 2)
-        self.main_split.setSizes([720, 420])
+        self.main_split.setSizes([720, 440])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -129,24 +180,79 @@ class MainWindow(QMainWindow):
 
         self.status = QStatusBar(self)
         self.counts = QLabel(self)
+        self.counts.setAccessibleName("prompt size")
         self.figures = QLabel(self)
+        self.figures.setAccessibleName("run figures")
         self.status.addWidget(self.counts)
         self.status.addPermanentWidget(self.figures)
         self.setStatusBar(self.status)
+        self._build_menus()
+        self.setTabOrder(self.connection_box, self.model_picker.field)
+        self.setTabOrder(self.model_picker.field, self.prompt_edit)
+        self.resize(1200, 780)
 
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.run)
-        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.run)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.worker.stop)
-        self.resize(1180, 760)
-        self._connection_changed()
-        self._update_counts()
+        self._draft_timer = _single_shot(self, DRAFT_DELAY_MS, self.save_draft)
+        self._count_timer = _single_shot(self, COUNT_DELAY_MS, self._count_tokens)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.settings_action = self._action(file_menu, "&Settings…", self.open_settings,
+                                            QKeySequence.StandardKey.Preferences, "Ctrl+,")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
+        run_menu = menu.addMenu("&Run")
+        self.run_action = self._action(run_menu, "&Run", self.run, None, "Ctrl+Return",
+                                       "Ctrl+Enter")
+        self.stop_action = self._action(run_menu, "&Stop", self.worker.stop, None, "Esc")
+        self.continue_action = self._action(
+            run_menu, "&Continue", self.continue_run, None, "Ctrl+Shift+Return",
+            "Ctrl+Shift+Enter", tip="Append the output to the prompt and run again")
+        self.undo_action = self._action(
+            run_menu, "&Undo Last Run", self.undo_run, None, "Ctrl+Shift+Z",
+            tip="Restore the prompt and output from before the last run")
+        run_menu.addSeparator()
+        self.neutralize_action = self._action(run_menu, "&Neutralize Samplers",
+                                              self.params.neutralize, None, "Ctrl+Shift+N")
+        self.preview_action = self._action(run_menu, "Request &Preview…", self.open_preview,
+                                           None, "Ctrl+Shift+P")
+        help_menu = menu.addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", self.open_shortcuts,
+                     QKeySequence.StandardKey.HelpContents, "F1")
+        self._action(help_menu, "&About", self.open_about, None)
+        self.undo_action.setEnabled(False)
+
+    def _action(self, menu: Any, text: str, slot: Any, standard: Any, *keys: str,
+                tip: str | None = None) -> QAction:
+        action = QAction(text, self)
+        shortcuts = [QKeySequence(k) for k in keys]
+        if standard is not None:
+            shortcuts = [*QKeySequence.keyBindings(standard), *shortcuts]
+        action.setShortcuts(list(dict.fromkeys(shortcuts)))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def shortcuts(self) -> list[tuple[str, QKeySequence]]:
+        """Every keyboard shortcut, for Help → Keyboard Shortcuts."""
+        rows = [(action.text().replace("&", "").rstrip("…"), action.shortcut())
+                for action in self.actions() if not action.shortcut().isEmpty()]
+        return [*rows, ("Copy output selection", QKeySequence(QKeySequence.StandardKey.Copy)),
+                ("Undo typing in the prompt", QKeySequence(QKeySequence.StandardKey.Undo))]
 
     def set_text_font(self, font: QFont) -> None:
         """The font people read and write in: the prompt and the output."""
         self.prompt_edit.setFont(font)
         self.output.setFont(font)
 
-    def _restore_state(self) -> None:
+    # --- state that outlives a session -------------------------------------------------------
+
+    def _restore(self) -> None:
         settings = QSettings()
         geometry = settings.value("window/geometry")
         if geometry is not None:
@@ -155,26 +261,93 @@ class MainWindow(QMainWindow):
             state = settings.value(f"window/{split.orientation().name}")
             if state is not None:
                 split.restoreState(state)
+        draft, problem = self.drafts.load()
+        self.apply_draft(draft)
+        if problem:
+            self.status.showMessage(problem, 15000)
 
-    def _save_state(self) -> None:
+    def apply_draft(self, draft: Draft) -> None:
+        index = self.connection_box.findData(draft.connection)
+        if index >= 0:
+            self.connection_box.setCurrentIndex(index)
+        self.model_picker.set_model_text(draft.model)
+        self.prompt_edit.setPlainText(draft.prompt)
+        try:
+            self.params.set_values(draft.params)
+            self.routing.set_routing(Routing.model_validate(draft.routing))
+        except (InvalidParameter, ValidationError):
+            self.status.showMessage("Part of the saved draft was not valid and was left out.")
+
+    def current_draft(self) -> Draft:
+        routing = self.routing.routing()
+        return Draft(prompt=self.prompt_edit.toPlainText(),
+                     connection=str(self.connection_box.currentData()),
+                     model=self._model_text(), params=self.params.all_values(),
+                     routing=routing.model_dump(mode="json", exclude_defaults=True))
+
+    def save_draft(self) -> None:
+        try:
+            self.drafts.save(self.current_draft())
+        except OSError as exc:
+            self.status.showMessage(f"The draft could not be saved: {exc}", 10000)
+
+    def _save_window_state(self) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         for split in (self.main_split, self.editor_split):
             settings.setValue(f"window/{split.orientation().name}", split.saveState())
 
-    # --- services -------------------------------------------------------------------------
+    # --- connections and services -------------------------------------------------------------
+
+    def _reload_connections(self) -> None:
+        """(Re)read the connections; keep the clients of those that did not change."""
+        old = self.connections
+        self.connections = {}
+        for connection in ConnectionStore().all():
+            live = old.pop(connection.name, None)
+            if live is None or live.connection != connection:
+                if live is not None and live.client is not None:
+                    self._spawn(f"close {connection.name}", live.client.aclose())
+                live = LiveConnection(connection)
+            self.connections[connection.name] = live
+        for gone in old.values():
+            if gone.client is not None:
+                self._spawn(f"close {gone.connection.name}", gone.client.aclose())
+        current = self.connection_box.currentData()
+        self.connection_box.blockSignals(True)
+        self.connection_box.clear()
+        for live in self.connections.values():
+            self.connection_box.addItem(live.connection.label, live.connection.name)
+        self.connection_box.setCurrentIndex(max(0, self.connection_box.findData(current)))
+        self.connection_box.blockSignals(False)
+        if self._services_started:
+            self._create_clients()
+        self._connection_changed()
 
     async def start_services(self) -> None:
         """Create one client per connection with a fixed URL; start the local engine (in its
         own process) if it is the current connection. Otherwise it starts when first chosen."""
-        for live in self.connections.values():
-            if live.connection.base_url:
-                live.client = CompletionClient(live.connection.base_url, self._key(live))
         self._services_started = True
+        self._create_clients()
         if self.current().connection.kind == "local":
             await self._start_engine()
         self._connection_changed()
         self.ready.emit()
+
+    def _create_clients(self) -> None:
+        for live in self.connections.values():
+            if live.connection.base_url and live.client is None:
+                live.client = CompletionClient(live.connection.base_url)
+            self._refresh_key(live)
+
+    def _refresh_key(self, live: LiveConnection) -> None:
+        if not live.connection.needs_key or live.client is None:
+            return
+        found = self.keys.get(live.connection.name)
+        live.client.set_api_key(found.key if found else None)
+        live.problem = None if found else (
+            f"No API key for {live.connection.label}: set "
+            f"{self.keys.env_var(live.connection.name)} or save one in File → Settings.")
 
     async def _start_engine(self) -> None:
         local = self.connections.get("local")
@@ -184,7 +357,7 @@ class MainWindow(QMainWindow):
         self.engine = EngineProcess()
         try:
             base_url = await asyncio.get_running_loop().run_in_executor(None, self.engine.start)
-        except Exception as exc:
+        except Exception as exc:  # shown to the person; the app stays usable
             local.problem = f"The local engine did not start: {exc}"
             self.status.showMessage(local.problem)
         else:
@@ -192,20 +365,14 @@ class MainWindow(QMainWindow):
             self.status.showMessage("Local engine ready", 3000)
         self._connection_changed()
 
-    def _key(self, live: LiveConnection) -> str | None:
-        if not live.connection.needs_key:
-            return None
-        found = self.keys.get(live.connection.name)
-        if found is None:
-            env = self.keys.env_var(live.connection.name)
-            live.problem = f"No API key for {live.connection.label}: set {env}."
-            return None
-        return found.key
-
     async def shutdown(self) -> None:
-        """Cancel the run, close every client, stop the engine. Nothing is left running."""
-        if self._engine_task is not None:
-            await asyncio.gather(self._engine_task, return_exceptions=True)
+        """Cancel every job, close every client, stop the engine. Nothing is left running."""
+        self._draft_timer.stop()
+        self._count_timer.stop()
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
         await self.worker.shutdown()
         for live in self.connections.values():
             if live.client is not None:
@@ -215,36 +382,165 @@ class MainWindow(QMainWindow):
             self.engine.stop()
             self.engine = None
 
-    # --- running --------------------------------------------------------------------------
+    def _spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> None:
+        """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
+        old = self._tasks.get(name)
+        if old is not None and not old.done():
+            old.cancel()
+        self._tasks[name] = asyncio.ensure_future(job)
 
     def current(self) -> LiveConnection:
-        return self.connections[self.connection_box.currentData()]
+        return self.connections[str(self.connection_box.currentData())]
 
     def _connection_changed(self) -> None:
-        live = self.current()
-        self.model_edit.setPlaceholderText(live.connection.model or "model id")
-        self.run_button.setEnabled(live.client is not None and not self.stop_button.isEnabled())
-        if (live.connection.kind == "local" and self._services_started and self.engine is None
-                and self._engine_task is None):
-            self._engine_task = asyncio.ensure_future(self._start_engine())
-
-    def run(self) -> None:
-        errors = self.params.errors()
-        if errors:
-            self._show_error(errors[0])
+        if not self.connections:
             return
+        live = self.current()
+        connection = live.connection
+        self.model_picker.set_placeholder(connection.model or "model id")
+        self.model_picker.set_models(cached_models(connection.name), offline=True)
+        self.run_button.setEnabled(live.client is not None and not self.stop_button.isEnabled())
+        is_nanogpt = connection.kind == "nanogpt"
+        self.side_tabs.setTabEnabled(1, is_nanogpt)
+        self.side_tabs.setTabToolTip(1, "Where NanoGPT routes the request" if is_nanogpt
+                                     else "Provider routing is NanoGPT's; this connection "
+                                          "does not use it")
+        self.params.set_unsupported({})
+        self.params.set_lookup(self._tokenize if connection.kind == "local" else None)
+        if self._services_started:
+            if connection.kind == "local" and self.engine is None:
+                self._spawn("engine", self._start_engine())
+            if live.client is not None:
+                self._spawn("models", self._load_models(live))
+        self._count_timer.start()
+        self._request_changed()
+
+    async def _load_models(self, live: LiveConnection) -> None:
+        assert live.client is not None
+        models, problem = await fetch_models(live.client, live.connection.name)
+        if live is self.current():
+            self.model_picker.set_models(models, offline=problem is not None)
+
+    async def _load_providers(self, live: LiveConnection, model: str) -> None:
+        assert live.client is not None
+        try:
+            providers = await live.client.providers(model)
+        except PlaygroundError:
+            return
+        self.routing.set_providers(providers)
+
+    async def _tokenize(self, text: str) -> list[tuple[int, str]]:
         live = self.current()
         if live.client is None:
-            self._show_error(live.problem or "This connection is still starting.")
-            return
+            raise InvalidParameter("connection", "the connection is not ready")
+        return await live.client.tokenize(text, self._model_text() or live.connection.model)
+
+    def _model_text(self) -> str:
         try:
-            request = build_request(self.prompt_edit.toPlainText(),
-                                    self.model_edit.text().strip() or live.connection.model,
-                                    self.params.values())
+            return self.model_picker.model_text()
+        except InvalidParameter:
+            return ""
+
+    def _model_changed(self) -> None:
+        self.routing.set_model(None if self.model_picker.error() else
+                               self.model_picker.model_id())
+        live = self.current()
+        if live.connection.kind == "nanogpt" and live.client is not None and self._model_text():
+            self._spawn("providers", self._load_providers(live, self._model_text()))
+        self._request_changed()
+
+    # --- prompt ---------------------------------------------------------------------------------
+
+    def _prompt_changed(self) -> None:
+        text = self.prompt_edit.toPlainText()
+        self.counts.setText(f"{len(text):,} characters")
+        self._count_timer.start()
+        self._request_changed()
+
+    def _count_tokens(self) -> None:
+        text = self.prompt_edit.toPlainText()
+        live = self.current() if self.connections else None
+        if live is not None and live.connection.kind == "local" and live.client is not None:
+            self._spawn("count", self._count_exactly(text))
+        else:
+            self._show_counts(text, max(0, round(len(text) / CHARS_PER_TOKEN)), exact=False)
+
+    async def _count_exactly(self, text: str) -> None:
+        try:
+            tokens = await self._tokenize(text)
+        except PlaygroundError:
+            self._show_counts(text, round(len(text) / CHARS_PER_TOKEN), exact=False)
+            return
+        self._show_counts(text, len(tokens), exact=True)
+
+    def _show_counts(self, text: str, tokens: int, *, exact: bool) -> None:
+        if text != self.prompt_edit.toPlainText():
+            return  # an older count
+        token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"
+        self.counts.setText(f"{len(text):,} characters · {token_text}")
+        self.counts.setToolTip("Counted by the local engine's tokenizer" if exact else
+                               "Estimated at 4 characters a token; this connection has no "
+                               "tokenizer to count with")
+
+    def _request_changed(self) -> None:
+        self._draft_timer.start()
+        if self._preview is not None and self._preview.isVisible():
+            self._refresh_preview()
+
+    # --- running --------------------------------------------------------------------------------
+
+    def build_request(self) -> CompletionRequest:
+        """The request the current inputs describe; raises `InvalidParameter` naming the
+        first problem."""
+        errors = self.params.errors()
+        if errors:
+            raise InvalidParameter("parameter", errors[0])
+        for problem in (self.model_picker.error(), self.routing.error()):
+            if problem:
+                raise InvalidParameter("input", problem)
+        connection = self.current().connection
+        model = self._model_text() or connection.model
+        if not model:
+            raise InvalidParameter("model", "model: this connection has no default model; "
+                                            "choose or type one")
+        routing = self.routing.routing() if connection.kind == "nanogpt" else Routing()
+        return build_request(self.prompt_edit.toPlainText(), model, self.params.values(),
+                             routing)
+
+    def run(self, *, before: Snapshot | None = None) -> None:
+        """Run the current inputs. `before` is what Undo Last Run restores (default: now)."""
+        before = before or Snapshot(self.prompt_edit.toPlainText(), self.output.text())
+        try:
+            request = self.build_request()
         except InvalidParameter as exc:
             self._show_error(exc.message)
             return
+        live = self.current()
+        if live.client is None or live.problem:
+            self._show_error(live.problem or "This connection is still starting.")
+            return
+        self.undo_stack.append(before)
+        self.undo_action.setEnabled(True)
         self.worker.start(live.client, request)
+
+    def continue_run(self) -> None:
+        """Append the output to the prompt (undoable in the editor too) and run again."""
+        before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
+        if before.output:
+            cursor = QTextCursor(self.prompt_edit.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(before.output)
+        self.run(before=before)
+
+    def undo_run(self) -> None:
+        if not self.undo_stack:
+            return
+        self.worker.stop()
+        snapshot = self.undo_stack.pop()
+        self.prompt_edit.setPlainText(snapshot.prompt)
+        self.output.setPlainText(snapshot.output)
+        self.error_label.hide()
+        self.undo_action.setEnabled(bool(self.undo_stack))
 
     def _on_started(self) -> None:
         self.output.clear()
@@ -261,8 +557,8 @@ class MainWindow(QMainWindow):
         self.run_button.setEnabled(self.current().client is not None)
         self.figures.setText(_figures(result))
         if result.error is not None:
-            hint = f"<br><i>{result.error.hint}</i>" if result.error.hint else ""
-            self._show_error(f"{_escape(str(result.error))}{hint}", rich=True)
+            hint = f"<br><i>{html.escape(result.error.hint)}</i>" if result.error.hint else ""
+            self._show_error(f"{html.escape(str(result.error))}{hint}", rich=True)
         self.run_finished.emit(result)
 
     def _show_error(self, message: str, *, rich: bool = False) -> None:
@@ -270,13 +566,64 @@ class MainWindow(QMainWindow):
         self.error_label.setText(message)
         self.error_label.show()
 
-    def _update_counts(self) -> None:
-        text = self.prompt_edit.toPlainText()
-        self.counts.setText(f"{len(text):,} characters")
+    # --- dialogs ----------------------------------------------------------------------------------
+
+    def open_preview(self) -> None:
+        if self._preview is None:
+            self._preview = RequestPreviewDialog(self)
+        self._refresh_preview()
+        self._preview.show()
+        self._preview.raise_()
+
+    def _refresh_preview(self) -> None:
+        assert self._preview is not None
+        connection = self.current().connection
+        try:
+            request = self.build_request()
+        except InvalidParameter as exc:
+            self._preview.note_label.setText(f"Not valid yet: {exc.message}")
+            self._preview.note_label.show()
+            return
+        client = self.current().client
+        base_url = client.base_url if client else connection.base_url or LOCAL_URL_SHOWN
+        self._preview.show_request(request, base_url, with_key=connection.needs_key)
+
+    def open_settings(self) -> None:
+        if self._settings is None:
+            self._settings = SettingsDialog(self.keys, self)
+            self._settings.connections_changed.connect(self._reload_connections)
+            self._settings.appearance_changed.connect(self._appearance_changed)
+        self._settings.show()
+        self._settings.raise_()
+
+    def _appearance_changed(self, appearance: Appearance) -> None:
+        self.set_text_font(appearance.font())
+
+    def open_shortcuts(self) -> None:
+        ShortcutsDialog(self.shortcuts(), self).show()
+
+    def open_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About NanoGPT Prompt Playground",
+                          f"<b>NanoGPT Prompt Playground</b> {__version__}<br><br>"
+                          "A desktop playground for text-completion prompts: every sampler of "
+                          "NanoGPT's completions API, provider routing, and a built-in local "
+                          "engine (a small n-gram model of Python's own documentation, for "
+                          "offline exploration; not an LLM).",
+                          QMessageBox.StandardButton.Ok, self)
+        box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._save_state()
+        self.save_draft()
+        self._save_window_state()
         super().closeEvent(event)
+
+
+def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(delay_ms)
+    timer.timeout.connect(slot)
+    return timer
 
 
 def _figures(result: RunResult) -> str:
@@ -297,5 +644,3 @@ def _figures(result: RunResult) -> str:
     return "   ".join(parts) or "done"
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,6 +28,8 @@ from PySide6.QtWidgets import (
 from playground.core.assignments import parse_field_text
 from playground.core.catalog import Group, Kind, ParamSpec, in_group, validate_params
 from playground.core.errors import InvalidParameter
+from playground.ui.list_editors import EDITORS, ListEditor, Lookup
+from playground.ui.widgets import set_state, tool_button
 
 SLIDER_STEPS = 1000
 _CHOICE_KINDS = (Kind.BOOLEAN, Kind.CHOICE)
@@ -43,9 +44,12 @@ class ParamRow(QWidget):
         super().__init__(parent)
         self.spec = spec
         self.error: str | None = None
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        layout = QHBoxLayout()
         layout.setSpacing(4)
+        outer.addLayout(layout)
         self.slider: QSlider | None = None
         self.combo: QComboBox | None = None
         self.field: QLineEdit | None = None
@@ -74,13 +78,25 @@ class ParamRow(QWidget):
                 layout.addWidget(self.field)
             else:
                 layout.addWidget(self.field, 1)
-        self.reset = QToolButton(self)
-        self.reset.setText("\u00d7")  # multiplication sign: the usual "clear" glyph
+        self.list_editor: ListEditor | None = None
+        self.expand: QToolButton | None = None
+        if spec.kind in EDITORS:
+            self.list_editor = EDITORS[spec.kind](self)
+            self.list_editor.setAccessibleName(f"{spec.name} list")
+            self.list_editor.hide()
+            self.list_editor.changed.connect(self._list_edited)
+            self.expand = tool_button(self, "\u2026", f"Edit {spec.name} as a list",
+                                      self._toggle_list)
+            self.expand.setCheckable(True)
+            self.expand.setAutoRaise(True)
+            layout.addWidget(self.expand)
+        self.reset = tool_button(self, "\u00d7", f"unset {spec.name}", self.clear)
         self.reset.setToolTip(f"Unset {spec.name}: it will not be sent")
-        self.reset.setAccessibleName(f"unset {spec.name}")
         self.reset.setAutoRaise(True)
-        self.reset.clicked.connect(self.clear)
         layout.addWidget(self.reset)
+        if self.list_editor is not None:
+            outer.addWidget(self.list_editor)
+        self.unsupported: str | None = None
         self.setToolTip(tooltip(spec))
         self._refresh()
 
@@ -98,6 +114,7 @@ class ParamRow(QWidget):
             assert self.field is not None
             self.field.setText("" if value is None else _show(value))
             self._sync_slider(value)
+            self._sync_list(value)
         self._check()
         self._refresh()
 
@@ -105,12 +122,39 @@ class ParamRow(QWidget):
         self.set_value(None)
         self.changed.emit()
 
+    def set_unsupported(self, reason: str | None) -> None:
+        """Grey the row out (its value is kept but not sent) and say why, or undo that."""
+        self.unsupported = reason
+        for widget in (self.combo, self.field, self.slider, self.expand, self.list_editor):
+            if widget is not None:
+                widget.setEnabled(reason is None)
+        self._refresh()
+
     def _edited(self) -> None:
         self._check()
         if self.error is None:
             self._sync_slider(self.value())
+            self._sync_list(self.value())
         self._refresh()
         self.changed.emit()
+
+    def _toggle_list(self) -> None:
+        assert self.list_editor is not None
+        assert self.expand is not None
+        self.list_editor.setVisible(self.expand.isChecked())
+
+    def _list_edited(self) -> None:
+        assert self.list_editor is not None
+        assert self.field is not None
+        value = self.list_editor.value()
+        self.field.setText("" if value is None else _show(value))
+        self._check()
+        self._refresh()
+        self.changed.emit()
+
+    def _sync_list(self, value: Any) -> None:
+        if self.list_editor is not None:
+            self.list_editor.set_value(value)
 
     def _slid(self, position: int) -> None:
         if self.slider is None or not self.slider.isSliderDown():
@@ -154,10 +198,9 @@ class ParamRow(QWidget):
         self.reset.setEnabled(state != "unset")
         editor = self.combo or self.field
         assert editor is not None
-        editor.setProperty("state", state)
-        editor.setToolTip(self.error or tooltip(self.spec))
-        editor.style().unpolish(editor)
-        editor.style().polish(editor)
+        set_state(editor, state)
+        unsupported = f"<p><i>Not sent: {self.unsupported}</i></p>" if self.unsupported else ""
+        editor.setToolTip(self.error or tooltip(self.spec) + unsupported)
 
 
 class ParamPanel(QWidget):
@@ -171,13 +214,12 @@ class ParamPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
-        title = QLabel("<b>Sampler</b>", self)
+        header.setContentsMargins(6, 4, 0, 0)
         self.summary = QLabel(self)
         self.summary.setObjectName("paramSummary")
         neutralize = QPushButton("Neutralize", self)
         neutralize.setToolTip("Unset every parameter: the request carries only model and prompt")
         neutralize.clicked.connect(self.neutralize)
-        header.addWidget(title)
         header.addWidget(self.summary, 1)
         header.addWidget(neutralize)
         outer.addLayout(header)
@@ -187,30 +229,49 @@ class ParamPanel(QWidget):
         body = QWidget(scroll)
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 6, 0)
+        self.groups: dict[Group, CollapsibleGroup] = {}
         for group in Group:
-            box = QGroupBox(group.value, body)
-            box.setCheckable(False)
-            form = QFormLayout(box)
+            box = CollapsibleGroup(group.value, body)
+            form = QFormLayout(box.body)
+            form.setContentsMargins(4, 2, 2, 6)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for spec in in_group(group):
-                row = ParamRow(spec, box)
+                row = ParamRow(spec, box.body)
                 row.changed.connect(self._row_changed)
-                label = QLabel(spec.name, box)
+                label = QLabel(spec.name, box.body)
                 label.setToolTip(tooltip(spec))
                 label.setBuddy(row.combo or row.field)
                 form.addRow(label, row)
                 self.rows[spec.name] = row
             column.addWidget(box)
+            self.groups[group] = box
         column.addStretch(1)
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
         self._update_summary()
 
     def values(self) -> dict[str, Any]:
-        """The set parameters (unset ones are absent). Rows with errors are left out."""
+        """The parameters to send: set, valid and supported by the connection."""
+        return {name: value for name, value in self.all_values().items()
+                if self.rows[name].unsupported is None}
+
+    def all_values(self) -> dict[str, Any]:
+        """Every set, valid parameter, sent or not (what a preset keeps)."""
         return {name: row.value() for name, row in self.rows.items()
                 if row.error is None and row.value() is not None}
+
+    def set_unsupported(self, reasons: dict[str, str]) -> None:
+        """Grey out the parameters the connection ignores, each with its reason."""
+        for name, row in self.rows.items():
+            row.set_unsupported(reasons.get(name))
+        self._row_changed()
+
+    def set_lookup(self, lookup: Lookup | None) -> None:
+        """Token text to ids for the token editors; None when the connection has no tokenizer."""
+        for row in self.rows.values():
+            if row.list_editor is not None:
+                row.list_editor.set_lookup(lookup)
 
     def errors(self) -> list[str]:
         return [row.error for row in self.rows.values() if row.error]
@@ -232,6 +293,52 @@ class ParamPanel(QWidget):
         errors = len(self.errors())
         text = f"{count} set" if count else "all unset"
         self.summary.setText(text + (f", {errors} invalid" if errors else ""))
+        for group, box in self.groups.items():
+            set_here = sum(1 for spec in in_group(group) if spec.name in self.values())
+            box.set_note(f"{set_here} set" if set_here else "")
+
+
+class CollapsibleGroup(QWidget):
+    """A titled section that folds away with a click on its header."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(0)
+        header = QHBoxLayout()
+        self.toggle = QToolButton(self)
+        self.toggle.setText(title)
+        self.toggle.setCheckable(True)
+        self.toggle.setChecked(True)
+        self.toggle.setAutoRaise(True)
+        self.toggle.setObjectName("groupHeader")
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.toggle.setAccessibleName(f"{title} group")
+        self.toggle.setToolTip(f"Show or hide the {title} parameters")
+        self.toggle.toggled.connect(self._toggled)
+        self.note = QLabel(self)
+        self.note.setObjectName("paramSummary")
+        header.addWidget(self.toggle)
+        header.addWidget(self.note, 1)
+        layout.addLayout(header)
+        self.body = QWidget(self)
+        layout.addWidget(self.body)
+
+    def title(self) -> str:
+        return self.toggle.text()
+
+    def set_note(self, text: str) -> None:
+        self.note.setText(text)
+
+    def set_expanded(self, expanded: bool) -> None:
+        self.toggle.setChecked(expanded)
+
+    def _toggled(self, expanded: bool) -> None:
+        self.body.setVisible(expanded)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded
+                                 else Qt.ArrowType.RightArrow)
 
 
 def tooltip(spec: ParamSpec) -> str:

@@ -22,6 +22,7 @@ QLabel#errorLabel { color: ERROR_TEXT; padding: 6px; border: 1px solid #e57373;
                     border-radius: 4px; background: rgba(229, 115, 115, 0.10); }
 QLabel#paramSummary { color: palette(placeholder-text); padding-left: 6px; }
 QGroupBox { font-weight: 600; margin-top: 10px; }
+QToolButton#groupHeader { border: none; font-weight: 600; padding: 2px 0; }
 QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 3px; }
 """
 #: Error text that stays readable on each background.

@@ -12,11 +12,9 @@ from playground.core.client import ModelInfo
 from playground.core.errors import InvalidParameter
 from playground.core.model_id import ROUTING_LABELS, ModelId
 from playground.ui.model_picker import ModelPicker, context_text, price_text
-from playground.ui.routing_editor import select_data
+from playground.ui.widgets import select_data
 
-# Popups ask the offscreen platform for things it does not have; that is not a fault.
-pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(
-    "does not support (raise|grabbing the keyboard)", extend=True)]
+pytestmark = pytest.mark.gui
 
 MODELS = [
     ModelInfo("openai/gpt-4o-mini", "GPT-4o mini", 128_000, 16_384, 0.15, 0.6),

@@ -6,12 +6,14 @@ import asyncio
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox
+from PySide6.QtWidgets import QWidget
 
 from playground.core.catalog import CATALOG, Group
 from playground.core.connections import Connection, ConnectionStore
+from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.ui.main_window import MainWindow
+from playground.ui.param_panel import CollapsibleGroup
 from tests.ui.conftest import next_emission
 
 pytestmark = pytest.mark.gui
@@ -30,12 +32,12 @@ def window(qtbot, fault_server):
 
 def use(window: MainWindow, name: str) -> None:
     window.connection_box.setCurrentIndex(window.connection_box.findData(name))
-    window.model_edit.setText("m")
+    window.model_picker.set_model_text("m")
 
 
 def test_panel_is_generated_from_the_catalog(window) -> None:
     assert list(window.params.rows) == [spec.name for spec in CATALOG]
-    titles = [box.title() for box in window.params.findChildren(QGroupBox)]
+    titles = [box.title() for box in window.params.findChildren(CollapsibleGroup)]
     assert titles == [group.value for group in Group]
     assert window.params.values() == {}
     row = window.params.rows["temperature"]
@@ -170,3 +172,194 @@ def test_keyboard_shortcuts_run_and_stop(window, qloop, qtbot) -> None:
     result = qloop.run_until_complete(body())
     assert result.cancelled
     qloop.run_until_complete(window.shutdown())
+
+
+def test_groups_fold_and_count_what_is_set(window) -> None:
+    box = window.params.groups[Group.PENALTIES]
+    window.params.set_values({"presence_penalty": 0.5, "repetition_penalty": 1.1})
+    assert box.note.text() == "2 set"
+    box.toggle.click()
+    assert not box.body.isVisible()
+    assert window.params.values() == {"presence_penalty": 0.5, "repetition_penalty": 1.1}
+    box.toggle.click()
+    assert box.body.isVisible()
+
+
+def test_list_editors_stay_in_sync_with_the_field(window) -> None:
+    row = window.params.rows["stop"]
+    row.expand.click()
+    assert row.list_editor.isVisible()
+    row.list_editor.entry.setText("\\n\\n")  # typed as backslash-n twice
+    row.list_editor.add_entry()
+    row.list_editor.entry.setText("END")
+    row.list_editor.add_entry()
+    assert window.params.values()["stop"] == ["\n\n", "END"]
+    assert row.field.text() == '["\\n\\n", "END"]'
+    row.field.setText('["a"]')
+    row.field.editingFinished.emit()
+    assert row.list_editor.value() == ["a"]
+    bias = window.params.rows["logit_bias"]
+    bias.list_editor.entry.setText("50256")
+    bias.list_editor.add_entry()
+    assert window.params.values()["logit_bias"] == {"50256": -100.0}
+
+
+def test_unsupported_fields_are_greyed_and_not_sent(window) -> None:
+    window.params.set_values({"top_a": 0.2, "temperature": 0.5})
+    window.params.set_unsupported({"top_a": "this server ignores top_a"})
+    row = window.params.rows["top_a"]
+    assert not row.field.isEnabled()
+    assert "this server ignores top_a" in row.field.toolTip()
+    assert window.params.values() == {"temperature": 0.5}
+    assert window.params.all_values() == {"top_a": 0.2, "temperature": 0.5}
+    window.params.set_unsupported({})
+    assert row.field.isEnabled()
+    assert window.params.values() == {"top_a": 0.2, "temperature": 0.5}
+
+
+def test_local_engine_run_with_mirostat_and_a_penalty(qtbot, qloop) -> None:
+    """The issue's own scenario, on the real local engine: no key, no network."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    assert win.current().connection.kind == "local"
+
+    async def body() -> RunResult:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The Python language")
+        row = win.params.rows["mirostat_mode"]
+        row.combo.setCurrentIndex(row.combo.findData(2))
+        penalty = win.params.rows["presence_penalty"]
+        penalty.field.setText("0.8")
+        penalty.field.editingFinished.emit()
+        for name, value in (("max_tokens", "40"), ("seed", "7")):
+            win.params.rows[name].field.setText(value)
+            win.params.rows[name].field.editingFinished.emit()
+        win.prompt_edit.setFocus()
+        qtbot.keyClick(win.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        return await next_emission(win.run_finished)
+
+    result = qloop.run_until_complete(body())
+    try:
+        assert result.error is None
+        assert result.finish_reason in ("length", "stop")
+        assert win.output.text() == result.text != ""
+        assert result.usage.completion_tokens <= 40
+        assert "tok/s" in win.figures.text() or result.usage.completion_tokens < 2
+        request = win.build_request().body()
+        assert request["mirostat_mode"] == 2
+        assert request["presence_penalty"] == 0.8
+    finally:
+        qloop.run_until_complete(win.shutdown())
+
+
+def test_exact_token_count_with_the_local_engine(qtbot, qloop) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("Hello world, hello tokens.")
+        tokens = await win._tokenize("Hello world, hello tokens.")
+        win._count_tokens()
+        await win._tasks["count"]
+        assert win.counts.text() == f"26 characters · {len(tokens)} tokens"
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
+
+
+def test_estimated_token_count_elsewhere(window) -> None:
+    use(window, "fault-ok")
+    window.prompt_edit.setPlainText("x" * 40)
+    window._count_tokens()
+    assert window.counts.text() == "40 characters · ≈10 tokens (estimate)"
+
+
+def test_continue_and_undo_last_run(window, qloop) -> None:
+    use(window, "fault-ok")
+
+    async def body() -> None:
+        await window.start_services()
+        window.prompt_edit.setPlainText("Say: ")
+        window.run()
+        await next_emission(window.run_finished)
+        window.continue_action.trigger()
+        await next_emission(window.run_finished)
+
+    qloop.run_until_complete(body())
+    assert window.prompt_edit.toPlainText() == "Say: Hello, world!"
+    assert window.output.text() == "Hello, world!"
+    window.undo_action.trigger()
+    assert window.prompt_edit.toPlainText() == "Say: "
+    assert window.output.text() == "Hello, world!"
+    window.undo_action.trigger()
+    assert window.output.text() == ""
+    assert not window.undo_action.isEnabled()
+    qloop.run_until_complete(window.shutdown())
+
+
+def test_draft_is_saved_and_restored(window, qtbot) -> None:
+    use(window, "fault-ok")
+    window.prompt_edit.setPlainText("A prompt I must not lose")
+    window.params.set_values({"top_k": 40, "stop": ["\n"]})
+    window.save_draft()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.prompt_edit.toPlainText() == "A prompt I must not lose"
+    assert again.params.values() == {"top_k": 40, "stop": ["\n"]}
+    assert again.connection_box.currentData() == "fault-ok"
+    assert again.model_picker.model_text() == "m"
+
+
+def test_draft_saves_itself_while_typing(window, qtbot) -> None:
+    from playground.core.draft import DraftStore
+    window.prompt_edit.setPlainText("typed")
+    qtbot.waitUntil(lambda: DraftStore().load()[0].prompt == "typed", timeout=3000)
+
+
+def test_request_preview_follows_the_inputs(window, qtbot) -> None:
+    use(window, "fault-ok")
+    window.prompt_edit.setPlainText("preview me")
+    window.preview_action.trigger()
+    preview = window._preview
+    assert preview.isVisible()
+    assert '"prompt": "preview me"' in preview.pages["Body"].text()
+    window.params.set_values({"temperature": 0.25})
+    qtbot.waitUntil(lambda: '"temperature": 0.25' in preview.pages["Body"].text(),
+                    timeout=3000)
+    assert "curl" in preview.pages["curl"].text()
+
+
+def test_routing_is_nanogpt_only_and_conflicts_are_refused(window, monkeypatch) -> None:
+    monkeypatch.setenv("NANOGPT_API_KEY", "sk-nano-test")
+    use(window, "fault-ok")
+    assert not window.side_tabs.isTabEnabled(1)
+    use(window, "nanogpt")
+    assert window.side_tabs.isTabEnabled(1)
+    window.model_picker.set_model_text("zai-org/glm-5:fast")
+    window.routing.set_routing(Routing(provider="novita"))
+    window.run()
+    assert "routing suffix :fast" in window.error_label.text()
+
+
+def test_shortcuts_dialog_lists_the_menu_shortcuts(window) -> None:
+    names = dict(window.shortcuts())
+    assert names["Run"].toString() == "Ctrl+Return"
+    assert names["Stop"].toString() == "Esc"
+    assert "Continue" in names
+    assert "Undo Last Run" in names
+
+
+def test_every_control_has_an_accessible_name(window) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QPlainTextEdit
+    unnamed = [w for w in window.findChildren(QWidget)
+               if isinstance(w, QLineEdit | QComboBox | QPlainTextEdit)
+               and w.isVisibleTo(window) and not w.accessibleName()
+               and not isinstance(w.parent(), QComboBox)]
+    assert unnamed == []
+    buttons = [w for w in window.findChildren(QAbstractButton)
+               if w.isVisibleTo(window) and not (w.text() or w.accessibleName())]
+    assert buttons == []
