@@ -8,9 +8,10 @@ is checked by the catalog, and a refused value is marked inline with the allowed
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -68,6 +69,8 @@ class ParamRow(QWidget):
             self.field.setClearButtonEnabled(False)
             self.field.setAccessibleName(spec.name)
             self.field.editingFinished.connect(self._edited)
+            if spec.bounded:
+                self.field.installEventFilter(self)
             if _has_slider(spec):
                 self.slider = QSlider(Qt.Orientation.Horizontal, self)
                 self.slider.setRange(0, SLIDER_STEPS)
@@ -121,6 +124,37 @@ class ParamRow(QWidget):
     def clear(self) -> None:
         self.set_value(None)
         self.changed.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Up/Down (and the wheel) step a number by its catalog step, as a spin box does."""
+        steps = 0
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1,
+                     Qt.Key.Key_PageUp: 10, Qt.Key.Key_PageDown: -10}.get(key, 0)
+        elif event.type() == QEvent.Type.Wheel and self.field is not None and self.field.hasFocus():
+            steps = 1 if event.angleDelta().y() > 0 else -1  # type: ignore[attr-defined]
+        if steps:
+            self.step_by(steps)
+            return True
+        return super().eventFilter(watched, event)
+
+    def step_by(self, steps: int) -> None:
+        """Move the value `steps` catalog steps, starting from the hint or the minimum."""
+        assert self.field is not None
+        value = self.value() if self.error is None else None
+        if not isinstance(value, int | float):
+            value = self.spec.hint if self.spec.hint is not None else self.spec.neutral
+        start = float(value if value is not None else self.spec.minimum or 0)
+        step = self.spec.step or 1
+        low = self.spec.minimum if self.spec.minimum is not None else -math.inf
+        high = self.spec.maximum if self.spec.maximum is not None else math.inf
+        moved = min(max(start + steps * step, low), high)
+        if self.spec.exclusive_minimum and moved <= low:
+            moved = low + step
+        text = str(round(moved)) if self.spec.kind is Kind.INTEGER else _show(round(moved, 6))
+        self.field.setText(text)
+        self._edited()
 
     def set_unsupported(self, reason: str | None) -> None:
         """Grey the row out (its value is kept but not sent) and say why, or undo that."""

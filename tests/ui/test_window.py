@@ -363,3 +363,18 @@ def test_every_control_has_an_accessible_name(window) -> None:
     buttons = [w for w in window.findChildren(QAbstractButton)
                if w.isVisibleTo(window) and not (w.text() or w.accessibleName())]
     assert buttons == []
+
+
+def test_arrow_keys_step_a_number_like_a_spin_box(window, qtbot) -> None:
+    row = window.params.rows["temperature"]
+    row.field.setFocus()
+    qtbot.keyClick(row.field, Qt.Key.Key_Up)
+    assert row.value() == 0.75  # from the documented default 0.7, one step of 0.05
+    qtbot.keyClick(row.field, Qt.Key.Key_PageDown)
+    assert row.value() == 0.25
+    for _ in range(10):
+        qtbot.keyClick(row.field, Qt.Key.Key_Down)
+    assert row.value() == 0  # clamped at the minimum
+    top_k = window.params.rows["top_k"]
+    qtbot.keyClick(top_k.field, Qt.Key.Key_Up)
+    assert top_k.value() == 1
