@@ -220,6 +220,11 @@ class Sampler:
         out[ids] = x
         return out
 
+    def replay(self, tokens: Sequence[int]) -> None:
+        """Count `tokens` as already generated (Mirostat's mu is not replayed)."""
+        for token in tokens:
+            self._record(token)
+
     def _record(self, token: int) -> None:
         self.generated += 1
         self.counts[token] += 1

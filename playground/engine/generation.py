@@ -12,8 +12,8 @@ Decisions worth knowing:
 - End-of-text and ``stop_token_ids`` end generation with finish reason ``stop``; their text is
   not part of the output, except a stop token's with ``include_stop_str_in_output``.
 - If bans leave no token that may be generated, generation ends with ``stop``.
-- The model only proposes tokens that keep the text valid UTF-8 (see `utf8`), and the last
-  token allowed by ``max_tokens`` completes its character.
+- The model only proposes tokens that keep the text valid UTF-8 (see `utf8`). If
+  ``max_tokens`` ends the text inside a character, that character's bytes are left out.
 - Log probabilities are the model's own (before the sampler chain), as vLLM reports them;
   the sampler trace shows the chain's effect. ``text_offset`` counts characters of the
   completion text (or of the prompt, for prompt logprobs).
@@ -47,6 +47,8 @@ class GenerationRequest:
     logprobs: int | None = None  # None: off; 0: chosen token only; N: also the top N
     seed: int | None = None
     trace: bool = False
+    #: Text that counts as already generated (see ``x_completion_prefix`` in `wire`).
+    completion_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,12 @@ class Generation:
         self.model = model
         self.request = request
         self.prompt_ids = model.tokenizer.encode(request.prompt)
+        self.prefix_ids = model.tokenizer.encode(request.completion_prefix)
         seed = None if request.seed is None else request.seed & SEED_MASK
         self.sampler = Sampler(request.settings, model.tokenizer.vocab_size,
                                model.tokenizer.eot_id, self.prompt_ids,
                                np.random.default_rng(seed))
+        self.sampler.replay(self.prefix_ids)
 
     def prompt_logprobs(self) -> list[TokenLogprob]:
         """Each prompt token's log probability given the tokens before it."""
@@ -92,18 +96,17 @@ class Generation:
         stop_ids = set(request.settings.stop_token_ids)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         scanner = StopScanner(request.stops, request.include_stop)
-        context = list(self.prompt_ids)
+        context = [*self.prompt_ids, *self.prefix_ids]
         offset = 0
         guard, utf8_state = tokenizer.utf8_guard, ACCEPT
         for count in range(1, request.max_tokens + 1):
-            probs = guard.constrain(self.model.next_probs(context), utf8_state,
-                                    last=count == request.max_tokens)
+            probs = guard.constrain(self.model.next_probs(context), utf8_state)
             with np.errstate(divide="ignore"):
                 logprobs = np.log(probs)
             try:
                 pick = self.sampler.sample(logprobs, trace=request.trace)
             except NoCandidates:
-                yield Step(tokenizer.eot_id, scanner.finish() + decoder.decode(b"", True),
+                yield Step(tokenizer.eot_id, scanner.finish(),
                            finish_reason="stop")
                 return
             token = pick.token
@@ -117,7 +120,7 @@ class Generation:
             if token == tokenizer.eot_id or token in stop_ids:
                 finish = "stop"
                 keep = request.include_stop and token != tokenizer.eot_id
-                text = scanner.finish() + (piece if keep else "") + decoder.decode(b"", True)
+                text = scanner.finish() + (piece if keep else "")
             else:
                 if count >= request.settings.min_tokens:
                     scanner.arm()
@@ -126,7 +129,7 @@ class Generation:
                     finish = "stop"
                 elif count == request.max_tokens:
                     finish = "length"
-                    text += scanner.finish() + decoder.decode(b"", True)
+                    text += scanner.finish()
             yield Step(token, text, entry, pick.trace, finish)
             if finish:
                 return

@@ -59,19 +59,15 @@ class Utf8Guard:
                 self.next_state[start, token] = state
         self.next_state[ACCEPT, eot_id] = ACCEPT  # text may only end between characters
         self._allowed = (self.next_state != _REJECT).astype(np.float64)
-        self._closing = (self.next_state == ACCEPT).astype(np.float64)
 
-    def constrain(self, probs: npt.NDArray[np.float64], state: int, *,
-                  last: bool = False) -> npt.NDArray[np.float64]:
-        """`probs` with the tokens that cannot follow removed and the rest renormalized.
-        With `last`, only tokens that complete the character are kept (when any is)."""
-        for mask in ((self._closing, self._allowed) if last else (self._allowed,)):
-            kept = probs * mask[state]
-            total = float(kept.sum())
-            if total > 0:
-                normalized: npt.NDArray[np.float64] = kept / total
-                return normalized
-        return probs
+    def constrain(self, probs: npt.NDArray[np.float64], state: int) -> npt.NDArray[np.float64]:
+        """`probs` with the tokens that cannot follow removed and the rest renormalized."""
+        kept = probs * self._allowed[state]
+        total = float(kept.sum())
+        if total <= 0:
+            return probs
+        normalized: npt.NDArray[np.float64] = kept / total
+        return normalized
 
     def advance(self, state: int, token: int) -> int:
         after = int(self.next_state[state, token])

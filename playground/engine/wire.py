@@ -6,7 +6,9 @@ Request fields besides the catalog's sampler parameters:
   ``prompt`` (required string), ``stream``;
 - accepted and ignored: ``provider``, ``billing_mode``, ``billingMode``, ``stream_options``
   (usage is always sent on the last chunk), ``user``;
-- extension ``x_sampler_trace`` (boolean), see below.
+- extensions ``x_sampler_trace`` (boolean), see below, and ``x_completion_prefix`` (string):
+  text that counts as already generated after the prompt, so that one step of a finished
+  completion can be replayed exactly (penalties and ``min_tokens`` count it as generated).
 
 Any other field is refused with 400 naming it. Errors use the spec's ``Error`` shape plus the
 useful parts of OpenAI's: ``{"error": 400, "message": ..., "type": "invalid_request_error",
@@ -53,7 +55,7 @@ MAX_OUTPUT_TOKENS = 16_384
 CONTEXT_LENGTH = 65_536
 
 IGNORED_FIELDS = frozenset({"provider", "billing_mode", "billingMode", "stream_options", "user"})
-OWN_FIELDS = frozenset({"model", "prompt", "stream", "x_sampler_trace"})
+OWN_FIELDS = frozenset({"model", "prompt", "stream", "x_sampler_trace", "x_completion_prefix"})
 
 
 class RequestError(Exception):
@@ -99,6 +101,10 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
     prompt = _required_string(body, "prompt")
     stream = _optional_bool(body, "stream")
     trace = _optional_bool(body, "x_sampler_trace")
+    prefix = body.get("x_completion_prefix", "")
+    if not isinstance(prefix, str):
+        raise RequestError(400, "x_completion_prefix: must be a string",
+                           "invalid_parameter_value", "x_completion_prefix")
     sampler_fields = {k: v for k, v in body.items() if k not in OWN_FIELDS | IGNORED_FIELDS}
     try:
         base = ModelId.parse(model).base
@@ -114,7 +120,7 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
         prompt=prompt, settings=SamplerSettings.from_params(params), max_tokens=max_tokens,
         stops=tuple(stops), include_stop=bool(params.include_stop_str_in_output),
         logprobs=_alternatives(params.logprobs),
-        seed=params.seed, trace=trace)
+        seed=params.seed, trace=trace, completion_prefix=prefix)
     return CompletionCall(base, stream, bool(params.prompt_logprobs), generation)
 
 

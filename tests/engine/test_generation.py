@@ -99,12 +99,12 @@ def test_logprobs_shape_and_values(model: LanguageModel) -> None:
     context = model.tokenizer.encode(PROMPT)
     offset = 0
     guard, state = model.tokenizer.utf8_guard, 0
-    for i, step in enumerate(steps):
+    for step in steps:
         entry = step.logprob
         assert entry is not None and entry.top is not None
         # The model's own log probability, over the tokens that keep the text valid UTF-8.
         own = np.log(model.next_probs(context))
-        kept = guard.constrain(model.next_probs(context), state, last=i == len(steps) - 1)
+        kept = guard.constrain(model.next_probs(context), state)
         expected = np.log(kept[step.token])
         assert entry.logprob == pytest.approx(expected, abs=1e-12)
         assert entry.logprob == pytest.approx(own[step.token], abs=1e-3)
@@ -152,7 +152,7 @@ def test_every_token_banned_ends_with_stop(model: LanguageModel) -> None:
 
 def test_generated_text_is_always_valid_utf8(model) -> None:
     """A byte-level model could emit broken UTF-8; the guard keeps every completion clean,
-    including the last token when max_tokens cuts the text."""
+    and a character cut by max_tokens is left out rather than shown broken."""
     settings = SamplerSettings.from_params(validate_params({"temperature": 2.0}))
     for seed in range(12):
         request = GenerationRequest(prompt="Ünïcödé “quotes” — dash", settings=settings,
@@ -161,5 +161,34 @@ def test_generated_text_is_always_valid_utf8(model) -> None:
         text = "".join(step.text for step in steps)
         tokens = [step.token for step in steps if step.token != model.tokenizer.eot_id]
         assert "\ufffd" not in text
-        model.tokenizer.decode_bytes(tokens).decode("utf-8")  # strict: raises if broken
+        raw = model.tokenizer.decode_bytes(tokens)
+        assert raw.decode("utf-8", "ignore") == text
+        assert raw.startswith(text.encode())
 
+
+
+def test_completion_prefix_replays_a_step_exactly(model: LanguageModel) -> None:
+    """Step k of a run, replayed with the first k tokens as prefix, sees the same chain:
+    the same penalties (they count the prefix as generated) and the same distribution."""
+    params = {"frequency_penalty": 1.5, "presence_penalty": 0.5, "repetition_penalty": 1.3,
+              "min_tokens": 8, "ignore_eos": False}
+    settings = SamplerSettings.from_params(validate_params(params))
+    full = GenerationRequest(prompt=PROMPT, settings=settings, max_tokens=12, seed=3,
+                             trace=True)
+    steps = list(Generation(model, full).steps())
+    k = 6
+    prefix = model.tokenizer.decode([s.token for s in steps[:k]])
+    replay = GenerationRequest(prompt=PROMPT, settings=settings, max_tokens=1, seed=3,
+                               trace=True, completion_prefix=prefix)
+    step = next(Generation(model, replay).steps())
+    original, replayed = steps[k].trace, step.trace
+    assert original is not None and replayed is not None
+    assert original.stages == replayed.stages
+    for before, after in zip(original.probs, replayed.probs, strict=True):
+        np.testing.assert_allclose(before, after, atol=1e-12)
+    # Without the prefix counted as generated, the penalties would differ.
+    as_prompt = GenerationRequest(prompt=PROMPT + prefix, settings=settings, max_tokens=1,
+                                  seed=3, trace=True)
+    other = next(Generation(model, as_prompt).steps()).trace
+    assert other is not None
+    assert not np.allclose(other.probs[-1], original.probs[-1])
