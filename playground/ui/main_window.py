@@ -48,6 +48,7 @@ from playground.ui.model_picker import ModelPicker
 from playground.ui.param_panel import ParamPanel
 from playground.ui.preview_dialog import RequestPreviewDialog
 from playground.ui.routing_editor import RoutingEditor
+from playground.ui.sampler_lab import SamplerLab
 from playground.ui.settings_dialog import SettingsDialog
 from playground.ui.shortcuts_dialog import ShortcutsDialog
 from playground.ui.stream_view import StreamView
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._preview: RequestPreviewDialog | None = None
         self._settings: SettingsDialog | None = None
+        self._lab: SamplerLab | None = None
+        self._last_request: CompletionRequest | None = None
         self._build()
         self._reload_connections()
         self._restore()
@@ -216,6 +219,9 @@ class MainWindow(QMainWindow):
                                               self.params.neutralize, None, "Ctrl+Shift+N")
         self.preview_action = self._action(run_menu, "Request &Preview…", self.open_preview,
                                            None, "Ctrl+Shift+P")
+        self.lab_action = self._action(
+            run_menu, "Sampler &Lab…", self.open_lab, None, "Ctrl+L",
+            tip="See what each sampler stage did to one step of the last completion")
         help_menu = menu.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.open_shortcuts,
                      QKeySequence.StandardKey.HelpContents, "F1")
@@ -374,6 +380,8 @@ class MainWindow(QMainWindow):
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
         await self.worker.shutdown()
+        if self._lab is not None:
+            await self._lab.shutdown()
         for live in self.connections.values():
             if live.client is not None:
                 await live.client.aclose()
@@ -486,6 +494,8 @@ class MainWindow(QMainWindow):
         self._draft_timer.start()
         if self._preview is not None and self._preview.isVisible():
             self._refresh_preview()
+        if self._lab is not None:
+            self._lab.parameters_changed()
 
     # --- running --------------------------------------------------------------------------------
 
@@ -521,6 +531,7 @@ class MainWindow(QMainWindow):
             return
         self.undo_stack.append(before)
         self.undo_action.setEnabled(True)
+        self._last_request = request
         self.worker.start(live.client, request)
 
     def continue_run(self) -> None:
@@ -559,6 +570,8 @@ class MainWindow(QMainWindow):
         if result.error is not None:
             hint = f"<br><i>{html.escape(result.error.hint)}</i>" if result.error.hint else ""
             self._show_error(f"{html.escape(str(result.error))}{hint}", rich=True)
+        if self._lab is not None and self._lab.isVisible():
+            self._spawn("lab", self._refresh_lab())
         self.run_finished.emit(result)
 
     def _show_error(self, message: str, *, rich: bool = False) -> None:
@@ -587,6 +600,33 @@ class MainWindow(QMainWindow):
         client = self.current().client
         base_url = client.base_url if client else connection.base_url or LOCAL_URL_SHOWN
         self._preview.show_request(request, base_url, with_key=connection.needs_key)
+
+    def open_lab(self) -> None:
+        if self._lab is None:
+            self._lab = SamplerLab(self)
+        self._lab.show()
+        self._lab.raise_()
+        self._spawn("lab", self._refresh_lab())
+
+    async def _refresh_lab(self) -> None:
+        """Hand the lab the last run, split into the local engine's tokens."""
+        assert self._lab is not None
+        live = self.current()
+        request, output = self._last_request, self.output.text()
+        if live.connection.kind != "local" or request is None or live.client is None:
+            self._lab.set_run(None, "", "", "", [], self.params.values)
+            return
+        try:
+            tokens = await live.client.tokenize(output, request.model.compose())
+        except PlaygroundError as exc:
+            self._lab.set_run(None, "", "", "", [], self.params.values)
+            self.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
+            return
+        offsets = [0]
+        for _, piece in tokens:
+            offsets.append(offsets[-1] + len(piece))
+        self._lab.set_run(live.client, request.model.compose(), request.prompt, output,
+                          offsets, self.params.values)
 
     def open_settings(self) -> None:
         if self._settings is None:

@@ -378,3 +378,35 @@ def test_arrow_keys_step_a_number_like_a_spin_box(window, qtbot) -> None:
     top_k = window.params.rows["top_k"]
     qtbot.keyClick(top_k.field, Qt.Key.Key_Up)
     assert top_k.value() == 1
+
+
+def test_sampler_lab_shows_a_stage_removing_candidates(qtbot, qloop) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values({"top_k": 5, "max_tokens": 8, "seed": 2})
+        win.run()
+        await next_emission(win.run_finished)
+        win.lab_action.trigger()
+        await win._tasks["lab"]
+        lab = win._lab
+        lab.step.setValue(2)
+        lab.redraw()
+        await lab._task
+        trace = lab.chart.trace
+        assert trace.stages == ("model", "top_k")
+        assert trace.survivors[-1] == 5
+        assert trace.removed_at(1)
+        win.params.set_values({"top_k": 2, "max_tokens": 8, "seed": 2})
+        lab.redraw()
+        await lab._task
+        assert lab.chart.trace.survivors[-1] == 2
+        lab.chart.grab().save(str(win.drafts.path.parent / "lab.png"))
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
