@@ -44,6 +44,7 @@ from playground.core.request import CompletionRequest, build_request
 from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.engine.process import EngineProcess
+from playground.ui.compare_view import Base, CompareView
 from playground.ui.model_picker import ModelPicker
 from playground.ui.param_panel import ParamPanel
 from playground.ui.preview_dialog import RequestPreviewDialog
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self._preview: RequestPreviewDialog | None = None
         self._settings: SettingsDialog | None = None
         self._lab: SamplerLab | None = None
+        self._compare: CompareView | None = None
         self._last_request: CompletionRequest | None = None
         self._build()
         self._reload_connections()
@@ -219,6 +221,9 @@ class MainWindow(QMainWindow):
                                               self.params.neutralize, None, "Ctrl+Shift+N")
         self.preview_action = self._action(run_menu, "Request &Preview…", self.open_preview,
                                            None, "Ctrl+Shift+P")
+        self.compare_action = self._action(
+            run_menu, "Co&mpare…", self.open_compare, None, "Ctrl+K",
+            tip="Run one prompt under several settings side by side")
         self.lab_action = self._action(
             run_menu, "Sampler &Lab…", self.open_lab, None, "Ctrl+L",
             tip="See what each sampler stage did to one step of the last completion")
@@ -382,6 +387,8 @@ class MainWindow(QMainWindow):
         await self.worker.shutdown()
         if self._lab is not None:
             await self._lab.shutdown()
+        if self._compare is not None:
+            await self._compare.shutdown()
         for live in self.connections.values():
             if live.client is not None:
                 await live.client.aclose()
@@ -600,6 +607,23 @@ class MainWindow(QMainWindow):
         client = self.current().client
         base_url = client.base_url if client else connection.base_url or LOCAL_URL_SHOWN
         self._preview.show_request(request, base_url, with_key=connection.needs_key)
+
+    def open_compare(self) -> None:
+        if self._compare is None:
+            self._compare = CompareView(self._compare_base, parent=self)
+        self._compare.show()
+        self._compare.raise_()
+
+    def _compare_base(self) -> Base:
+        """What every comparison column shares: this window's connection, prompt, model and
+        parameters. Raises `InvalidParameter` when they cannot run."""
+        live = self.current()
+        if live.client is None or live.problem:
+            raise InvalidParameter("connection", live.problem or
+                                   "the connection is still starting")
+        request = self.build_request()
+        return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
+                    params=self.params.values())
 
     def open_lab(self) -> None:
         if self._lab is None:

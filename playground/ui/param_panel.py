@@ -88,12 +88,12 @@ class ParamRow(QWidget):
             self.list_editor.setAccessibleName(f"{spec.name} list")
             self.list_editor.hide()
             self.list_editor.changed.connect(self._list_edited)
-            self.expand = tool_button(self, "\u2026", f"Edit {spec.name} as a list",
+            self.expand = tool_button(self, "…", f"Edit {spec.name} as a list",
                                       self._toggle_list)
             self.expand.setCheckable(True)
             self.expand.setAutoRaise(True)
             layout.addWidget(self.expand)
-        self.reset = tool_button(self, "\u00d7", f"unset {spec.name}", self.clear)
+        self.reset = tool_button(self, "×", f"unset {spec.name}", self.clear)
         self.reset.setToolTip(f"Unset {spec.name}: it will not be sent")
         self.reset.setAutoRaise(True)
         layout.addWidget(self.reset)

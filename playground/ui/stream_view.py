@@ -13,10 +13,14 @@ select all, following the end while the view is at the end, and a placeholder.
 
 from __future__ import annotations
 
+import bisect
+import html
+import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QColor,
     QContextMenuEvent,
     QFont,
     QFontMetricsF,
@@ -31,7 +35,7 @@ from PySide6.QtGui import (
     QTextLayout,
     QTextOption,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QToolTip, QWidget
 
 MARGIN = 6.0
 RELAYOUT_DELAY_MS = 60
@@ -45,8 +49,30 @@ class Line:
     end: int
 
 
+@dataclass(frozen=True)
+class TokenSpan:
+    """A generated token's place in the text and its log probability, with alternatives."""
+
+    start: int
+    end: int
+    logprob: float
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def probability(self) -> float:
+        return math.exp(self.logprob)
+
+
+def probability_color(probability: float) -> QColor:
+    """Red for unlikely tokens through amber to green for likely ones, translucent."""
+    color = QColor.fromHsvF(max(0.0, min(probability, 1.0)) / 3, 0.75, 0.95)
+    color.setAlphaF(0.35)
+    return color
+
+
 class StreamView(QAbstractScrollArea):
     selection_changed = Signal()
+    token_clicked = Signal(object, QPoint)  # TokenSpan, global position
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +90,9 @@ class StreamView(QAbstractScrollArea):
         self._cursor = 0
         self._layout_width = 0.0
         self._layouts: dict[Line, QTextLayout] = {}
+        self._spans: list[TokenSpan] = []
+        self._span_starts: list[int] = []
+        self.show_probabilities = True
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
         self._relayout_timer.setInterval(RELAYOUT_DELAY_MS)
@@ -79,6 +108,7 @@ class StreamView(QAbstractScrollArea):
 
     def clear(self) -> None:
         self._layouts.clear()
+        self._spans, self._span_starts = [], []
         self._text = ""
         self._lines = []
         self._tail = 0
@@ -114,6 +144,29 @@ class StreamView(QAbstractScrollArea):
 
     def line_count(self) -> int:
         return len(self._lines) + 1
+
+    # --- token probabilities ----------------------------------------------------------------
+
+    def add_spans(self, spans: list[TokenSpan]) -> None:
+        """Token probabilities for text already shown (or about to be); kept in order."""
+        for span in spans:
+            index = bisect.bisect_right(self._span_starts, span.start)
+            self._spans.insert(index, span)
+            self._span_starts.insert(index, span.start)
+        self.viewport().update()
+
+    def spans(self) -> list[TokenSpan]:
+        return list(self._spans)
+
+    def span_at(self, offset: int) -> TokenSpan | None:
+        index = bisect.bisect_right(self._span_starts, offset) - 1
+        if index >= 0 and self._spans[index].start <= offset < self._spans[index].end:
+            return self._spans[index]
+        return None
+
+    def set_show_probabilities(self, show: bool) -> None:
+        self.show_probabilities = show
+        self.viewport().update()
 
     # --- selection ---------------------------------------------------------------------
 
@@ -240,8 +293,22 @@ class StreamView(QAbstractScrollArea):
                     right = max(right, left + self._metrics.averageCharWidth())
                 painter.fillRect(QRectF(MARGIN + left, top, right - left, spacing),
                                  palette.color(QPalette.ColorRole.Highlight))
+            if self.show_probabilities and self._spans:
+                self._paint_spans(painter, line, top, spacing)
             painter.setPen(text_color)
             self._line_layout(line).draw(painter, QPointF(MARGIN, top))
+
+    def _paint_spans(self, painter: QPainter, line: Line, top: float, spacing: float) -> None:
+        index = max(0, bisect.bisect_right(self._span_starts, line.start) - 1)
+        while index < len(self._spans) and self._spans[index].start < line.end:
+            span = self._spans[index]
+            index += 1
+            start, end = max(span.start, line.start), min(span.end, line.end)
+            if start >= end:
+                continue
+            left, right = self._x_at(line, start), self._x_at(line, end)
+            painter.fillRect(QRectF(MARGIN + left, top + 1, right - left, spacing - 2),
+                             probability_color(span.probability))
 
     def _line_layout(self, line: Line) -> QTextLayout:
         """One wrapped line laid out alone (as the wrap saw it), for painting and hit tests."""
@@ -287,9 +354,22 @@ class StreamView(QAbstractScrollArea):
             self._cursor = self._offset_at(event.position().toPoint())
             self.viewport().update()
             self.selection_changed.emit()
+        elif self._spans and self.show_probabilities:
+            span = self.span_at(self._offset_at(event.position().toPoint()))
+            if span is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPosition().toPoint(), span_tooltip(self, span),
+                                  self.viewport())
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        anchor = self._anchor
+        if (event.button() == Qt.MouseButton.LeftButton and anchor == self._cursor
+                and self._spans and self.show_probabilities):
+            span = self.span_at(self._cursor)
+            if span is not None:
+                self.token_clicked.emit(span, event.globalPosition().toPoint())
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -317,3 +397,14 @@ class StreamView(QAbstractScrollArea):
         copy.setEnabled(bool(self.selected_text()))
         menu.addAction("Select All", self.select_all)
         menu.popup(event.globalPos())
+
+
+def span_tooltip(view: StreamView, span: TokenSpan) -> str:
+    """The token, its probability and its alternatives, as a small table."""
+    token = html.escape(repr(view.text()[span.start:span.end]))
+    rows = "".join(
+        f"<tr><td>{html.escape(repr(text))}</td><td align='right'>{math.exp(lp):.1%}</td></tr>"
+        for text, lp in span.alternatives)
+    table = f"<table>{rows}</table>" if rows else ""
+    hint = "<p><i>Click to branch from an alternative.</i></p>" if rows else ""
+    return f"<p><b>{token}</b> — {span.probability:.1%}</p>{table}{hint}"

@@ -1,0 +1,371 @@
+"""Compare settings side by side: one prompt, 2 to 8 columns, run together.
+
+Each column is a variant: overrides on the main window's current parameters, written as
+``temperature=0.2,top_k=40`` (or ``preset=NAME``, or ``model=ID``). Sweeps create the columns
+in one step. Every column streams with its own worker and figures; after a run, a summary table
+compares them and a diff shows how two columns' settings differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.catalog import BY_NAME
+from playground.core.client import CompletionClient
+from playground.core.compare import (
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    SummaryRow,
+    Variant,
+    check_count,
+    parse_variant,
+    seeds,
+    settings_diff,
+    sweep,
+)
+from playground.core.errors import InvalidParameter
+from playground.core.request import CompletionRequest, build_request
+from playground.core.runs import RunResult
+from playground.ui.stream_view import StreamView
+from playground.ui.widgets import error_label, push_button
+from playground.ui.worker import RunWorker
+
+
+@dataclass(frozen=True)
+class Base:
+    """What every column shares, taken from the main window when Run all is pressed."""
+
+    client: CompletionClient
+    prompt: str
+    model: str
+    params: Mapping[str, Any]
+
+
+BaseSource = Callable[[], Base]
+PresetSource = Callable[[str], Mapping[str, Any]]
+
+
+class Column(QFrame):
+    """One variant: its overrides, its own stream and figures."""
+
+    remove_requested = Signal(object)
+    finished = Signal(object)  # RunResult
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.result: RunResult | None = None
+        self.variant: Variant | None = None
+        self.worker = RunWorker(self)
+        self.worker.started.connect(self._started)
+        self.worker.text.connect(lambda chunk: self.output.append_text(chunk))
+        self.worker.finished.connect(self._finished)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        header = QHBoxLayout()
+        self.overrides = QLineEdit(text, self)
+        self.overrides.setAccessibleName("column overrides")
+        self.overrides.setPlaceholderText("temperature=0.7,top_k=40  or  preset=NAME")
+        self.overrides.setToolTip("This column's changes to the main window's parameters: "
+                                  "NAME=VALUE pairs, preset=NAME, model=ID")
+        self.stop_button = push_button("Stop", "Stop this column", self)
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.worker.stop)
+        remove = push_button("×", "Remove this column", self)
+        remove.setAccessibleName("remove column")
+        remove.setFixedWidth(28)
+        remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        header.addWidget(self.overrides, 1)
+        header.addWidget(self.stop_button)
+        header.addWidget(remove)
+        layout.addLayout(header)
+        self.error = error_label(self)
+        layout.addWidget(self.error)
+        self.output = StreamView(self)
+        self.output.setAccessibleName("column output")
+        self.output.setMinimumWidth(180)
+        layout.addWidget(self.output, 1)
+        self.figures = QLabel(self)
+        self.figures.setObjectName("paramSummary")
+        self.figures.setWordWrap(True)
+        layout.addWidget(self.figures)
+
+    def parse(self, load_preset: PresetSource | None) -> Variant:
+        self.variant = parse_variant(self.overrides.text(), load_preset)
+        return self.variant
+
+    def start(self, client: CompletionClient, request: CompletionRequest) -> None:
+        self.worker.start(client, request)
+
+    def show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+    def _started(self) -> None:
+        self.output.clear()
+        self.show_error(None)
+        self.stop_button.setEnabled(True)
+        self.figures.setText("Running…")
+
+    def _finished(self, result: RunResult) -> None:
+        self.result = result
+        self.stop_button.setEnabled(False)
+        row = SummaryRow.of("", result)
+        speed = f"{row.tokens_per_s:.0f} tok/s · " if row.tokens_per_s else ""
+        self.figures.setText(f"{row.finish_reason or 'done'} · {row.tokens} tokens · "
+                             f"{speed}{row.total_ms:.0f} ms")
+        if result.error is not None:
+            self.show_error(str(result.error))
+        self.finished.emit(result)
+
+
+class CompareView(QDialog):
+    """The comparison window."""
+
+    keep_requested = Signal(object)  # the Variant's merged parameters, to save as a preset
+
+    def __init__(self, base: BaseSource, load_preset: PresetSource | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare")
+        self.resize(1200, 760)
+        self._base = base
+        self._load_preset = load_preset
+        self._running_base: Base | None = None
+        self._pending: set[Column] = set()
+        self.columns: list[Column] = []
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.add_button = push_button("Add column", "Add a column (up to 8)", self)
+        self.add_button.clicked.connect(lambda: self.add_column(""))
+        self.sweep_name = QComboBox(self)
+        self.sweep_name.setAccessibleName("sweep parameter")
+        self.sweep_name.addItems([spec.name for spec in BY_NAME.values() if spec.bounded])
+        self.sweep_name.setCurrentText("temperature")
+        self.sweep_values = QLineEdit("0.2, 0.7, 1.2", self)
+        self.sweep_values.setAccessibleName("sweep values")
+        self.sweep_values.setToolTip("Values for the sweep, comma-separated")
+        sweep_button = push_button("Sweep", "Replace the columns: one per value", self)
+        sweep_button.clicked.connect(self.make_sweep)
+        self.seed_count = QSpinBox(self)
+        self.seed_count.setRange(MIN_VARIANTS, MAX_VARIANTS)
+        self.seed_count.setValue(3)
+        self.seed_count.setAccessibleName("number of seeds")
+        seeds_button = push_button("Repeat over seeds", "Replace the columns: the same "
+                                   "settings with seeds 1…N", self)
+        seeds_button.clicked.connect(self.make_seeds)
+        self.run_button = push_button("Run all", "Run every column at once (Ctrl+Enter)", self)
+        self.run_button.setShortcut("Ctrl+Return")
+        self.run_button.clicked.connect(self.run_all)
+        self.stop_button = push_button("Stop all", "Stop every column", self)
+        self.stop_button.clicked.connect(self.stop_all)
+        for widget in (self.add_button, QLabel("Sweep", self), self.sweep_name,
+                       self.sweep_values, sweep_button, QLabel("or", self), self.seed_count,
+                       seeds_button):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.run_button)
+        bar.addWidget(self.stop_button)
+        layout.addLayout(bar)
+        self.error = error_label(self)
+        layout.addWidget(self.error)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        self.column_area = QWidget(self)
+        self.column_row = QHBoxLayout(self.column_area)
+        self.column_row.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.column_area)
+        split.addWidget(scroll)
+        bottom = QWidget(self)
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        self.summary = QTableWidget(0, 7, self)
+        self.summary.setAccessibleName("summary")
+        self.summary.setHorizontalHeaderLabels(["Column", "Tokens", "Time (ms)", "Tokens/s",
+                                                "Finish", "Cost", "Distinct-2"])
+        self.summary.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch)
+        self.summary.verticalHeader().hide()
+        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.summary.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.summary.itemSelectionChanged.connect(self._show_diff)
+        self.diff = QLabel("Select two rows to see how their settings differ.", self)
+        self.diff.setWordWrap(True)
+        self.diff.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        keep = push_button("Keep selected as preset…", "Save the selected column's "
+                           "settings as a preset", self)
+        keep.clicked.connect(self._keep)
+        row = QHBoxLayout()
+        row.addWidget(self.diff, 1)
+        row.addWidget(keep)
+        bottom_layout.addWidget(self.summary, 1)
+        bottom_layout.addLayout(row)
+        split.addWidget(bottom)
+        split.setSizes([560, 200])
+        layout.addWidget(split, 1)
+        for text in ("temperature=0.2", "temperature=1.2"):
+            self.add_column(text)
+
+    # --- columns ----------------------------------------------------------------------------
+
+    def add_column(self, text: str) -> Column | None:
+        if len(self.columns) >= MAX_VARIANTS:
+            self._say(f"A comparison has at most {MAX_VARIANTS} columns.")
+            return None
+        column = Column(text, self.column_area)
+        column.remove_requested.connect(self.remove_column)
+        column.finished.connect(self._column_finished)
+        self.columns.append(column)
+        self.column_row.addWidget(column, 1)
+        self.add_button.setEnabled(len(self.columns) < MAX_VARIANTS)
+        return column
+
+    def remove_column(self, column: Column) -> None:
+        column.worker.stop()
+        self._pending.discard(column)
+        self.columns.remove(column)
+        column.setParent(None)
+        column.deleteLater()
+        self.add_button.setEnabled(True)
+
+    def set_variants(self, variants: list[Variant]) -> None:
+        for column in list(self.columns):
+            self.remove_column(column)
+        for variant in variants:
+            self.add_column(variant_text(variant))
+
+    def make_sweep(self) -> None:
+        try:
+            variants = sweep(Variant("base"), self.sweep_name.currentText(),
+                             self.sweep_values.text())
+            check_count(variants)
+        except InvalidParameter as exc:
+            self._say(exc.message)
+            return
+        self._say(None)
+        self.set_variants(variants)
+
+    def make_seeds(self) -> None:
+        self._say(None)
+        self.set_variants(seeds(Variant("base"), self.seed_count.value()))
+
+    # --- running ----------------------------------------------------------------------------
+
+    def run_all(self) -> None:
+        """Start every column together; refuse (naming the column) if any is invalid."""
+        try:
+            check_count(self.columns)
+            base = self._base()
+            jobs = []
+            for index, column in enumerate(self.columns, 1):
+                try:
+                    variant = column.parse(self._load_preset)
+                    request = build_request(base.prompt, variant.model or base.model,
+                                            variant.merged(base.params))
+                except InvalidParameter as exc:
+                    raise InvalidParameter(exc.field, f"column {index}: {exc.message}") from None
+                jobs.append((column, request))
+        except InvalidParameter as exc:
+            self._say(exc.message)
+            return
+        self._say(None)
+        self._running_base = base
+        self.summary.setRowCount(0)
+        self._pending = {column for column, _ in jobs}
+        for column, request in jobs:
+            column.result = None
+            column.start(base.client, request)
+
+    def stop_all(self) -> None:
+        for column in self.columns:
+            column.worker.stop()
+
+    async def shutdown(self) -> None:
+        for column in self.columns:
+            await column.worker.shutdown()
+
+    def _column_finished(self, _result: RunResult) -> None:
+        column = self.sender()
+        self._pending.discard(column)  # type: ignore[arg-type]
+        if not self._pending:
+            self._fill_summary()
+
+    def _fill_summary(self) -> None:
+        rows = [SummaryRow.of(column.overrides.text() or "(base)", column.result)
+                for column in self.columns if column.result is not None]
+        self.summary.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = [row.label, str(row.tokens), f"{row.total_ms:.0f}",
+                     f"{row.tokens_per_s:.0f}" if row.tokens_per_s else "–",
+                     row.error or row.finish_reason or "–",
+                     f"${row.cost:.6g}" if row.cost is not None else "–",
+                     f"{row.distinct_2:.2f}" if row.distinct_2 is not None else "–"]
+            for c, text in enumerate(cells):
+                self.summary.setItem(r, c, QTableWidgetItem(text))
+
+    def _selected_columns(self) -> list[Column]:
+        rows = sorted({index.row() for index in self.summary.selectedIndexes()})
+        finished = [column for column in self.columns if column.result is not None]
+        return [finished[row] for row in rows if row < len(finished)]
+
+    def merged(self, column: Column) -> dict[str, Any]:
+        base = self._running_base.params if self._running_base else {}
+        return column.variant.merged(base) if column.variant else dict(base)
+
+    def _show_diff(self) -> None:
+        chosen = self._selected_columns()
+        if len(chosen) != 2:
+            self.diff.setText("Select two rows to see how their settings differ.")
+            return
+        changes = settings_diff(self.merged(chosen[0]), self.merged(chosen[1]))
+        if not changes:
+            self.diff.setText("Same settings.")
+            return
+        self.diff.setText("; ".join(f"{name}: {_show(a)} → {_show(b)}"
+                                    for name, (a, b) in changes.items()))
+
+    def _keep(self) -> None:
+        chosen = self._selected_columns()
+        if len(chosen) != 1:
+            self._say("Select one row to keep its settings as a preset.")
+            return
+        self.keep_requested.emit(self.merged(chosen[0]))
+
+    def _say(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+
+def variant_text(variant: Variant) -> str:
+    """A variant written back as a column's override text."""
+    parts = [f"{name}={json.dumps(value) if not isinstance(value, str) else value}"
+             for name, value in variant.params.items()]
+    if variant.model:
+        parts.append(f"model={variant.model}")
+    return ",".join(parts)
+
+
+def _show(value: Any) -> str:
+    return "unset" if value is None else str(value)

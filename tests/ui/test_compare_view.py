@@ -1,0 +1,86 @@
+"""The compare view on the real local engine: sweeps and seed repeats run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtWidgets import QTableWidgetSelectionRange
+
+from playground.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qapp, qloop):
+    # Not registered with qtbot: pytest-qt closes its widgets before fixtures tear down,
+    # and the window must shut its engine and clients down first.
+    win = MainWindow()
+    win.show()
+    qloop.run_until_complete(win.start_services())
+    win.prompt_edit.setPlainText("The function returns the")
+    win.params.set_values({"max_tokens": 24, "seed": 5})
+    yield win
+    qloop.run_until_complete(win.shutdown())
+    win.close()
+    win.deleteLater()
+
+
+async def run_and_wait(view) -> None:
+    view.run_all()
+    assert all(c.worker.running for c in view.columns), view.error.text()
+    while any(c.result is None for c in view.columns):
+        await asyncio.sleep(0.02)
+
+
+def test_temperature_sweep_runs_concurrently(window, qloop) -> None:
+    window.compare_action.trigger()
+    view = window._compare
+    view.sweep_name.setCurrentText("temperature")
+    view.sweep_values.setText("0.2, 0.7, 1.2")
+    view.make_sweep()
+    assert [c.overrides.text() for c in view.columns] == [
+        "temperature=0.2", "temperature=0.7", "temperature=1.2"]
+    qloop.run_until_complete(run_and_wait(view))
+    results = [c.result for c in view.columns]
+    assert all(r.error is None and r.text for r in results)
+    # Concurrent: every column had started before any finished.
+    assert max(r.started for r in results) < min(r.finished_at for r in results)
+    assert view.summary.rowCount() == 3
+    assert view.summary.item(0, 0).text() == "temperature=0.2"
+    view.summary.setRangeSelected(QTableWidgetSelectionRange(0, 0, 0, 6), True)
+    view.summary.setRangeSelected(QTableWidgetSelectionRange(2, 0, 2, 6), True)
+    assert view.diff.text() == "temperature: 0.2 → 1.2"
+
+
+def test_seed_repeat_gives_three_different_texts(window, qloop) -> None:
+    window.compare_action.trigger()
+    view = window._compare
+    view.seed_count.setValue(3)
+    view.make_seeds()
+    qloop.run_until_complete(run_and_wait(view))
+    texts = [c.result.text for c in view.columns]
+    assert len(set(texts)) == 3
+    assert [c.overrides.text() for c in view.columns] == ["seed=1", "seed=2", "seed=3"]
+
+
+def test_invalid_column_is_refused_by_number(window) -> None:
+    window.compare_action.trigger()
+    view = window._compare
+    view.columns[1].overrides.setText("temperature=9")
+    view.run_all()
+    assert "column 2: temperature: 9 is above the maximum 2" in view.error.text()
+    assert not any(c.worker.running for c in view.columns)
+
+
+def test_column_limits(window) -> None:
+    window.compare_action.trigger()
+    view = window._compare
+    while len(view.columns) < 8:
+        view.add_column("")
+    assert not view.add_button.isEnabled()
+    for column in view.columns[1:]:
+        view.remove_column(column)
+    view.run_all()
+    assert "2 to 8 columns, not 1" in view.error.text()
