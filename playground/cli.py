@@ -75,6 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
                           "snippet with the key redacted) and send nothing")
     run.set_defaults(func=_cmd_run)
 
+    compare = sub.add_parser(
+        "compare", help="run one prompt under several settings at once and compare",
+        description="Run one prompt under 2 to 8 variants concurrently and print a "
+                    "comparison table (or JSON). Variants override the base settings given "
+                    "with --set.")
+    compare.add_argument("--prompt", required=True, help="the prompt; '-' reads stdin")
+    compare.add_argument("--model", help="model id for every variant (a variant may set "
+                                          "model=ID)")
+    compare.add_argument("--set", dest="assignments", action="append", default=[],
+                         metavar="NAME=VALUE", help="a base parameter every variant shares")
+    compare.add_argument("--variant", action="append", default=[], metavar="SPEC",
+                         help="one column: 'temperature=0.2,top_k=40', 'preset=Creative', "
+                              "'model=ID' (repeatable)")
+    how = compare.add_mutually_exclusive_group()
+    how.add_argument("--sweep", metavar="NAME=V1,V2,...",
+                     help="one variant per value of one parameter, e.g. temperature=0.2,0.7")
+    how.add_argument("--seeds", type=int, metavar="N",
+                     help="N variants that differ only in their seed (1..N)")
+    _add_connection_args(compare)
+    compare.add_argument("--json", action="store_true",
+                         help="print a JSON list: each variant's settings, text, "
+                              "finish_reason, usage and timings")
+    compare.set_defaults(func=_cmd_compare)
+
     models = sub.add_parser("models", help="list a connection's models",
                             description="List the models a connection offers.")
     _add_connection_args(models)
@@ -222,3 +246,64 @@ def _cmd_models(args: argparse.Namespace) -> int:
                  if m.prompt_price is not None and m.completion_price is not None else "")
         print(f"{m.id:<48} {context}{price}")
     return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from playground.core.compare import (
+        SummaryRow,
+        Variant,
+        check_count,
+        parse_variant,
+        run_all,
+        seeds,
+        sweep,
+    )
+    from playground.core.presets import PresetStore
+
+    connection = _connection_from_args(args)
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    base_params = parse_assignments(args.assignments)
+    presets = PresetStore()
+    variants = [parse_variant(spec, lambda name: presets.get(name).param_values())
+                for spec in args.variant]
+    base = Variant("base", base_params)
+    if args.sweep:
+        name, _, values = args.sweep.partition("=")
+        variants += sweep(base, name.strip(), values)
+    elif args.seeds is not None:
+        variants += seeds(base, args.seeds)
+    check_count(variants)
+    requests = [build_request(prompt, variant.model or args.model or connection.model,
+                              variant.merged(base_params)) for variant in variants]
+    api_key = _api_key(connection)
+
+    async def run(base_url: str) -> list[RunResult]:
+        async with CompletionClient(base_url, api_key) as client:
+            return await run_all([(client, request) for request in requests])
+
+    with _base_url(connection) as base_url:
+        results = asyncio.run(run(base_url))
+    if args.json:
+        print(json.dumps([{"variant": v.label, "model": r.model.compose(),
+                           "settings": v.merged(base_params), **result.to_dict()}
+                          for v, r, result in zip(variants, requests, results, strict=True)],
+                         ensure_ascii=False, indent=2))
+    else:
+        _print_comparison([SummaryRow.of(v.label, r) for v, r in
+                           zip(variants, results, strict=True)],
+                          [r.text for r in results])
+    return EXIT_API if any(r.error for r in results) else EXIT_OK
+
+
+def _print_comparison(rows: list[Any], texts: list[str]) -> None:
+    width = max(len(row.label) for row in rows)
+    print(f"{'variant':<{width}}  {'tokens':>6}  {'ms':>7}  {'tok/s':>6}  {'finish':<8}  "
+          "distinct-2")
+    for row in rows:
+        speed = f"{row.tokens_per_s:.0f}" if row.tokens_per_s else "-"
+        distinct = f"{row.distinct_2:.2f}" if row.distinct_2 is not None else "-"
+        finish = row.error or row.finish_reason or "-"
+        print(f"{row.label:<{width}}  {row.tokens:>6}  {row.total_ms:>7.0f}  {speed:>6}  "
+              f"{finish:<8}  {distinct}")
+    for row, text in zip(rows, texts, strict=True):
+        print(f"\n--- {row.label} ---\n{text}")

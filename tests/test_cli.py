@@ -158,3 +158,38 @@ def test_network_error_exits_1() -> None:
     out = cli("run", "--prompt", "hi", "--model", "m", "--base-url", "http://127.0.0.1:9/v1")
     assert out.returncode == 1
     assert "Network error" in out.stderr
+
+
+def test_compare_runs_variants_concurrently_and_prints_json() -> None:
+    out = cli("compare", "--prompt", "The function returns", "--set", "max_tokens=12",
+              "--seeds", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert [r["variant"] for r in results] == ["seed=1", "seed=2", "seed=3"]
+    assert [r["settings"] for r in results] == [
+        {"max_tokens": 12, "seed": seed} for seed in (1, 2, 3)]
+    assert all(r["usage"]["completion_tokens"] <= 12 for r in results)
+    assert len({r["text"] for r in results}) == 3
+
+
+def test_compare_table_with_presets_and_variants() -> None:
+    out = cli("compare", "--prompt", "The function returns", "--set", "max_tokens=8",
+              "--set", "seed=1", "--variant", "preset=Creative", "--variant",
+              "temperature=0,top_k=1")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["variant", "tokens", "ms", "tok/s", "finish", "distinct-2"]
+    assert lines[1].startswith("preset=Creative")
+    assert lines[2].startswith("temperature=0,top_k=1")
+    assert "--- preset=Creative ---" in out.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--variant", "temperature=0.1"], "2 to 8 columns, not 1"),
+    (["--sweep", "temperature=0.1,9"], "temperature: 9 is above the maximum 2"),
+    (["--variant", "preset=Nope", "--variant", "top_k=1"], "Nope"),
+])
+def test_compare_refuses_bad_input(args: list[str], message: str) -> None:
+    out = cli("compare", "--prompt", "p", *args)
+    assert out.returncode == 2
+    assert message in out.stderr
