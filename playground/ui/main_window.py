@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground import __version__
+from playground.core import logprobs
 from playground.core.client import CompletionClient
 from playground.core.connections import Connection, ConnectionStore
 from playground.core.draft import Draft, DraftStore
@@ -52,7 +55,7 @@ from playground.ui.routing_editor import RoutingEditor
 from playground.ui.sampler_lab import SamplerLab
 from playground.ui.settings_dialog import SettingsDialog
 from playground.ui.shortcuts_dialog import ShortcutsDialog
-from playground.ui.stream_view import StreamView
+from playground.ui.stream_view import StreamView, TokenSpan
 from playground.ui.theme import Appearance
 from playground.ui.widgets import error_label
 from playground.ui.worker import RunWorker
@@ -93,6 +96,7 @@ class MainWindow(QMainWindow):
         self.worker = RunWorker(self)
         self.worker.started.connect(self._on_started)
         self.worker.text.connect(self._on_text)
+        self.worker.logprobs.connect(self._on_logprobs)
         self.worker.finished.connect(self._on_finished)
         self.drafts = DraftStore()
         self.undo_stack: list[Snapshot] = []
@@ -147,6 +151,8 @@ class MainWindow(QMainWindow):
         self.output = StreamView(self)
         self.output.setAccessibleName("output")
         self.output.setPlaceholderText("The completion streams in here.")
+        self.output.token_clicked.connect(self._token_clicked)
+        self._span_end = 0  # where the next token without an offset starts
         self.error_label = error_label(self)
         self.params = ParamPanel(self)
         self.params.changed.connect(self._request_changed)
@@ -562,6 +568,7 @@ class MainWindow(QMainWindow):
 
     def _on_started(self) -> None:
         self.output.clear()
+        self._span_end = 0
         self.error_label.hide()
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -569,6 +576,39 @@ class MainWindow(QMainWindow):
 
     def _on_text(self, text: str) -> None:
         self.output.append_text(text)
+
+    def _on_logprobs(self, batch: list[Any]) -> None:
+        """Colour the tokens by probability; their alternatives become branch points."""
+        spans = []
+        for entry in logprobs.read_all(batch):
+            if entry.logprob is None:
+                continue
+            start = entry.offset if entry.offset is not None else self._span_end
+            self._span_end = start + len(entry.token)
+            spans.append(TokenSpan(start, self._span_end, entry.logprob,
+                                   tuple((a.token, a.logprob) for a in entry.top)))
+        self.output.add_spans(spans)
+
+    def _token_clicked(self, span: TokenSpan, where: QPoint) -> None:
+        """Offer the alternatives at a token; choosing one runs a branch from there."""
+        if not span.alternatives or self._last_request is None:
+            return
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for token, logprob in span.alternatives:
+            action = menu.addAction(f"{token!r}   {math.exp(logprob):.1%}")
+            action.setToolTip("Run again from here with this token instead")
+            action.triggered.connect(
+                lambda _=False, t=token: self.branch(span.start, t))
+        menu.popup(where)
+
+    def branch(self, offset: int, token: str) -> None:
+        """Run from the last prompt plus the output up to `offset`, then `token`."""
+        assert self._last_request is not None
+        before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
+        self.prompt_edit.setPlainText(self._last_request.prompt + self.output.text()[:offset]
+                                      + token)
+        self.run(before=before)
 
     def _on_finished(self, result: RunResult) -> None:
         self.stop_button.setEnabled(False)

@@ -20,12 +20,14 @@ FRAME_MS = 16
 class RunWorker(QObject):
     started = Signal()
     text = Signal(str)  # new text since the last frame
+    logprobs = Signal(list)  # the logprobs objects that came with it, as sent
     finished = Signal(object)  # RunResult, also for failed and stopped runs
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._task: asyncio.Task[None] | None = None
         self._pending: list[str] = []
+        self._pending_logprobs: list[object] = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FRAME_MS)
         self._flush_timer.timeout.connect(self._flush)
@@ -57,6 +59,7 @@ class RunWorker(QObject):
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
         self._pending.clear()
+        self._pending_logprobs = []
         result = RunResult()
         self.started.emit()
         self._flush_timer.start()
@@ -70,9 +73,15 @@ class RunWorker(QObject):
     def _on_event(self, event: StreamEvent) -> None:
         if event.text:
             self._pending.append(event.text)
+        if event.logprobs:
+            self._pending_logprobs.append(event.logprobs)
 
     def _flush(self) -> None:
         if self._pending:
             chunk = "".join(self._pending)
             self._pending.clear()
             self.text.emit(chunk)
+        if self._pending_logprobs:
+            batch = self._pending_logprobs
+            self._pending_logprobs = []
+            self.logprobs.emit(batch)

@@ -410,3 +410,37 @@ def test_sampler_lab_shows_a_stage_removing_candidates(qtbot, qloop) -> None:
         qloop.run_until_complete(body())
     finally:
         qloop.run_until_complete(win.shutdown())
+
+
+def test_token_probabilities_colour_the_output_and_branch(qtbot, qloop) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values({"logprobs": 5, "max_tokens": 10, "seed": 3,
+                               "ignore_eos": True})
+        win.run()
+        first = await next_emission(win.run_finished)
+        spans = win.output.spans()
+        assert len(spans) == 10
+        text = win.output.text()
+        assert "".join(text[s.start:s.end] for s in spans) == text == first.text
+        assert all(0 < s.probability <= 1 for s in spans)
+        assert all(len(s.alternatives) == 5 for s in spans)
+        # Branch at the third token with its least likely alternative.
+        span = spans[2]
+        alternative = span.alternatives[-1][0]
+        win.branch(span.start, alternative)
+        await next_emission(win.run_finished)
+        assert win.prompt_edit.toPlainText() == ("The function returns the" +
+                                                 text[:span.start] + alternative)
+        win.undo_action.trigger()
+        assert win.prompt_edit.toPlainText() == "The function returns the"
+        assert win.output.text() == text
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
