@@ -333,14 +333,18 @@ def validate_params(values: Mapping[str, Any]) -> SamplerParams:
 
 def _coerce(spec: ParamSpec, value: Any) -> Any:
     """JSON has one number type: accept 1 for a float field and 2.0 for an integer field."""
-    if spec.kind is Kind.NUMBER and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if (spec.kind in (Kind.INTEGER, Kind.CHOICE, Kind.FLAG_OR_COUNT)
-            and isinstance(value, float) and value.is_integer()):
-        return int(value)
-    if spec.kind is Kind.TOKEN_BIAS and isinstance(value, dict):
-        return {str(k): float(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                for k, v in value.items()}
+    try:
+        if spec.kind is Kind.NUMBER and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if (spec.kind in (Kind.INTEGER, Kind.CHOICE, Kind.FLAG_OR_COUNT)
+                and isinstance(value, float) and value.is_integer()):
+            return int(value)
+        if spec.kind is Kind.TOKEN_BIAS and isinstance(value, dict):
+            return {str(k): float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                    for k, v in value.items()}
+    except OverflowError:
+        raise InvalidParameter(spec.name, f"{spec.name}: the number is too large "
+                               f"(allowed: {spec.allowed()})") from None
     return value
 
 

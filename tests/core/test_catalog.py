@@ -164,3 +164,12 @@ def test_params_are_immutable() -> None:
     params = SamplerParams()
     with pytest.raises(Exception, match="frozen"):
         params.temperature = 1.0  # type: ignore[misc]
+
+
+def test_huge_numbers_are_refused_not_crashing() -> None:
+    with pytest.raises(InvalidParameter, match="temperature: the number is too large"):
+        validate_params({"temperature": 10**400})
+    with pytest.raises(InvalidParameter, match="logit_bias: the number is too large"):
+        validate_params({"logit_bias": {"1": 10**400}})
+    with pytest.raises(InvalidParameter, match="max_tokens: "):
+        validate_params({"max_tokens": 10**400})

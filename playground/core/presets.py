@@ -1,0 +1,529 @@
+"""Presets: the request minus the prompt, saved by name.
+
+A preset holds the set sampler parameters (API field names; unset ones are absent), optionally
+a model, provider routing and billing mode, plus a name, a one-line description and a format
+version. User presets are JSON files in ``config_dir()/presets/``, one per preset; built-ins are
+read-only files shipped in ``resources/presets/``. Everything is validated against the catalog
+on load, so a preset can never hold a value the request builder would refuse.
+
+File format (version 1)::
+
+    {"version": 1, "name": "Balanced", "description": "...", "params": {"temperature": 0.7},
+     "model": "...", "provider": "id" | {routing object}, "header_provider": "...",
+     "billing_mode": "paygo", "foreign": {"sillytavern": {...}, "textgen": {...}}}
+
+``foreign`` keeps the settings an imported file had that this app has no equivalent for, per
+source format, so exporting back to that format loses nothing (see `playground.core.interop`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import math
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from playground.core.catalog import BY_NAME, SamplerParams, body_fields, validate_params
+from playground.core.errors import InvalidParameter
+from playground.core.model_id import ModelId
+from playground.core.paths import config_dir
+from playground.core.routing import (
+    ProviderRouting,
+    Routing,
+    normalize_billing_mode,
+    parse_routing_object,
+)
+from playground.core.storage import CorruptFile, atomic_write_json, set_aside
+
+VERSION = 1
+#: Larger preset files are refused unread: a real one is a few hundred bytes.
+MAX_FILE_BYTES = 1_000_000
+MAX_NAME_CHARS = 80
+MAX_DESCRIPTION_CHARS = 1000
+#: Source formats whose leftover settings a preset may carry (see `Preset.foreign`).
+FOREIGN_FORMATS = ("sillytavern", "textgen")
+
+_KEYS = ("version", "name", "description", "params", "model", "provider", "header_provider",
+         "billing_mode", "foreign")
+
+
+class PresetError(InvalidParameter):
+    """A preset (or preset file) is malformed or refused; the message names the problem."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("preset", message)
+
+
+class NewerPresetVersion(PresetError):
+    """The file was written by a newer version of the app; it is left alone, not set aside."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    params: SamplerParams = field(default_factory=SamplerParams)
+    description: str = ""
+    model: str | None = None
+    provider: str | ProviderRouting | None = None
+    header_provider: str | None = None
+    billing_mode: str | None = None
+    #: Settings from an imported file with no equivalent here, per source format.
+    foreign: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    builtin: bool = field(default=False, compare=False)
+
+    @classmethod
+    def create(cls, name: str, params: Mapping[str, Any] | SamplerParams, *,
+               description: str = "", model: str | None = None,
+               routing: Routing | None = None) -> Preset:
+        """A validated preset from what is on screen (e.g. "save as")."""
+        values = body_fields(params) if isinstance(params, SamplerParams) else dict(params)
+        data: dict[str, Any] = {"version": VERSION, "name": name, "description": description,
+                                "params": values, "model": model}
+        if routing is not None:
+            provider = routing.provider
+            data.update(provider=provider.body() if isinstance(provider, ProviderRouting)
+                        else provider, header_provider=routing.header_provider,
+                        billing_mode=routing.billing_mode)
+        return parse_preset({k: v for k, v in data.items() if v is not None})
+
+    def param_values(self) -> dict[str, Any]:
+        """The set parameters as request-body fields, in catalog order."""
+        return body_fields(self.params)
+
+    def routing(self) -> Routing:
+        return Routing(provider=self.provider, header_provider=self.header_provider,
+                       billing_mode=self.billing_mode)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"version": VERSION, "name": self.name,
+                               "description": self.description, "params": self.param_values()}
+        out.update(_routing_fields(self))
+        if self.foreign:
+            out["foreign"] = {fmt: dict(values) for fmt, values in self.foreign.items()}
+        return out
+
+
+def _routing_fields(preset: Preset) -> dict[str, Any]:
+    provider = preset.provider
+    fields = {"model": preset.model,
+              "provider": provider.body() if isinstance(provider, ProviderRouting) else provider,
+              "header_provider": preset.header_provider, "billing_mode": preset.billing_mode}
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def diff(a: Preset, b: Preset) -> dict[str, tuple[Any, Any]]:
+    """What differs between two presets as far as a request is concerned: parameter name (or
+    model, provider, header_provider, billing_mode) -> (value in a, value in b); None is unset.
+    Name, description and foreign settings are not compared."""
+    left = {**a.param_values(), **_routing_fields(a)}
+    right = {**b.param_values(), **_routing_fields(b)}
+    order = [*BY_NAME, "model", "provider", "header_provider", "billing_mode"]
+    return {key: (left.get(key), right.get(key)) for key in order
+            if left.get(key) != right.get(key)}
+
+
+# -- loading and validation ---------------------------------------------------------------------
+
+def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 is a request body saved as a preset: sampler fields at the top level next to
+    model and provider, and no version. They move under ``params``; the body's ``prompt`` and
+    ``stream`` are not preset fields and are dropped."""
+    params = data.get("params", {})
+    moved = {k: v for k, v in data.items() if k in BY_NAME}
+    if isinstance(params, dict):
+        params = {**params, **moved}
+    rest = {k: v for k, v in data.items()
+            if k not in BY_NAME and k not in ("prompt", "stream", "params")}
+    return {**rest, "version": 1, "params": params}
+
+
+#: Format version N -> the function that turns an N file into an N+1 one.
+MIGRATIONS: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a preset's JSON up to `VERSION`. Version 0 has no ``version`` key."""
+    version = data.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise PresetError(f"version: {version!r} is not a format version (a whole number)")
+    if version > VERSION:
+        raise NewerPresetVersion(f"version: format {version} was written by a newer version "
+                                 f"of the app (this one reads up to {VERSION})")
+    while version < VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return data
+
+
+def parse_preset(data: Any, *, fallback_name: str | None = None) -> Preset:
+    """Validate preset JSON (any version) into a `Preset`; `PresetError` names the problem.
+
+    `fallback_name` is used when the data has no name (a file's stem, an import's name)."""
+    try:
+        return _parse(data, fallback_name)
+    except PresetError:
+        raise
+    except InvalidParameter as exc:  # from the catalog, the model id or the routing
+        raise PresetError(exc.message) from None
+    except OverflowError:  # validate_params converts whole numbers to float
+        raise PresetError("params: a number is too large") from None
+
+
+def _parse(data: Any, fallback_name: str | None) -> Preset:
+    if not isinstance(data, dict):
+        raise PresetError(f"a preset must be a JSON object, not {_kind(data)}")
+    data = migrate(data)
+    unknown = [k for k in data if k not in _KEYS]
+    if unknown:
+        raise PresetError(f"unknown key{'s' if len(unknown) > 1 else ''} "
+                          f"{', '.join(map(repr, unknown))} (allowed: {', '.join(_KEYS)})")
+    name = check_name(data.get("name", fallback_name))
+    description = _optional_str(data, "description") or ""
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise PresetError(f"description: longer than {MAX_DESCRIPTION_CHARS} characters")
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise PresetError(f"params: must be an object of API field names, not {_kind(params)}")
+    checked = validate_params(params)
+    model = _optional_str(data, "model")
+    provider = data.get("provider")
+    if isinstance(provider, dict):
+        provider = parse_routing_object(provider)
+    elif provider is not None and not isinstance(provider, str):
+        raise PresetError(f"provider: a provider id or a routing object, not {_kind(provider)}")
+    routing = Routing(provider=provider, header_provider=_optional_str(data, "header_provider"),
+                      billing_mode=_optional_str(data, "billing_mode"))
+    if model is not None:
+        routing.check(ModelId.parse(model))
+    else:
+        normalize_billing_mode(routing.billing_mode)
+    return Preset(name=name, params=checked, description=description, model=model,
+                  provider=routing.provider, header_provider=routing.header_provider,
+                  billing_mode=routing.billing_mode, foreign=_check_foreign(data.get("foreign")))
+
+
+def check_name(value: Any) -> str:
+    """A preset name: 1 to 80 characters, no path separators or control characters."""
+    if not isinstance(value, str):
+        raise PresetError("name: the preset has no name" if value is None
+                          else f"name: must be a string, not {_kind(value)}")
+    name = value.strip()
+    if not name:
+        raise PresetError("name: the preset name is empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise PresetError(f"name: longer than {MAX_NAME_CHARS} characters")
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise PresetError(f"name: {name!r} looks like a path; use a plain name")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise PresetError(f"name: {name!r} contains control characters")
+    return name
+
+
+def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PresetError(f"{key}: must be a string, not {_kind(value)}")
+    return value.strip() or None
+
+
+def _check_foreign(value: Any) -> dict[str, dict[str, Any]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or any(k not in FOREIGN_FORMATS for k in value):
+        raise PresetError("foreign: must be an object keyed by "
+                          + " or ".join(FOREIGN_FORMATS))
+    out: dict[str, dict[str, Any]] = {}
+    for fmt, values in value.items():
+        if not isinstance(values, dict) or not is_json_data(values):
+            raise PresetError(f"foreign.{fmt}: must be an object of plain JSON values")
+        out[fmt] = values
+    return out
+
+
+def is_json_data(value: Any) -> bool:
+    """True for plain JSON data (string keys, finite numbers) that survives a save and load."""
+    try:
+        return _is_json(value)
+    except RecursionError:
+        return False
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, str | bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_is_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a string",
+             list: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def read_preset_text(path: Path) -> str:
+    """The text of a preset file to import or load, refusing huge or undecodable files."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise PresetError(f"{path.name}: larger than {MAX_FILE_BYTES // 1_000_000} MB; "
+                              "not a preset")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PresetError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise PresetError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+
+
+def parse_json_text(text: str, *, source: str) -> Any:
+    """JSON without NaN/Infinity; too-deep nesting and bad syntax raise `PresetError`."""
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not valid JSON")
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise PresetError(f"{source}: not valid JSON ({reason})") from None
+
+
+def load_preset_file(path: Path) -> Preset:
+    """Load a native preset file from anywhere (``run --preset FILE``); the stem names it if
+    the file has no name."""
+    text = read_preset_text(path)
+    try:
+        return parse_preset(parse_json_text(text, source=path.name), fallback_name=path.stem)
+    except PresetError as exc:
+        raise _prefixed(exc, path.name) from None
+
+
+def _prefixed(exc: PresetError, source: str) -> PresetError:
+    if exc.message.startswith(f"{source}:"):
+        return exc
+    return type(exc)(f"{source}: {exc.message}")
+
+
+# -- where presets live -------------------------------------------------------------------------
+
+def builtin_dir() -> Path:
+    """The read-only built-in presets: ``resources/presets`` in a source checkout, or
+    ``playground/resources/presets`` inside an installed package."""
+    installed = importlib.resources.files("playground") / "resources" / "presets"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parents[2] / "resources" / "presets"
+
+
+def file_stem(name: str) -> str:
+    """A safe, case-insensitively unique file stem for a preset name: letters, digits and a few
+    punctuation marks stay, anything else is %-escaped; very long stems end in a hash."""
+    out = []
+    for char in name.casefold():
+        if char.isalnum() or char in " -_.()+,'&!":
+            out.append(char)
+        else:
+            out.append("".join(f"%{b:02X}" for b in char.encode("utf-8")))
+    stem = "".join(out)
+    if stem.startswith("."):
+        stem = "%2E" + stem[1:]
+    if len(stem.encode("utf-8")) > 160:
+        digest = hashlib.sha256(name.casefold().encode("utf-8")).hexdigest()[:12]
+        stem = stem.encode("utf-8")[:140].decode("utf-8", "ignore") + "~" + digest
+    return stem
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every preset (built-ins first, then the user's by name) and what went wrong loading."""
+
+    presets: tuple[Preset, ...]
+    problems: tuple[str, ...] = ()
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.presets]
+
+
+class PresetStore:
+    """The built-in presets plus the user's, one JSON file each, and a default per model.
+
+    Names are unique case-insensitively across both. A user file that cannot be loaded is set
+    aside (renamed ``*.corrupt-<time>``) and reported by the next `list()`."""
+
+    def __init__(self, root: Path | None = None, builtins: Path | None = None) -> None:
+        root = root or config_dir()
+        self.directory = root / "presets"
+        self.defaults_path = root / "preset_defaults.json"
+        self.builtins = builtins or builtin_dir()
+        self._problems: list[str] = []
+
+    # reading
+
+    def list(self) -> Listing:
+        found = self._scan()
+        user = sorted((p for p, _ in found.values() if not p.builtin),
+                      key=lambda p: p.name.casefold())
+        presets = (*[p for p, _ in found.values() if p.builtin], *user)
+        problems, self._problems = tuple(dict.fromkeys(self._problems)), []
+        return Listing(presets, problems)
+
+    def get(self, name: str) -> Preset:
+        found = self._scan()
+        try:
+            return found[name.strip().casefold()][0]
+        except KeyError:
+            known = ", ".join(p.name for p, _ in found.values())
+            raise PresetError(f"no preset named {name!r} (known: {known})") from None
+
+    # writing
+
+    def save(self, preset: Preset, *, replace_existing: bool = False) -> Path:
+        """Write a user preset. An existing one of that name is replaced only when asked."""
+        preset = parse_preset(preset.to_json())  # a Preset built by hand is checked too
+        found = self._scan()
+        existing = found.get(preset.name.casefold())
+        if existing is not None:
+            if existing[0].builtin:
+                raise PresetError(f"{existing[0].name!r} is a built-in preset; save under "
+                                  "another name")
+            if not replace_existing:
+                raise PresetError(f"a preset named {existing[0].name!r} already exists")
+        path = existing[1] if existing is not None else self._path_for(preset.name)
+        atomic_write_json(path, preset.to_json())
+        return path
+
+    def rename(self, old: str, new: str) -> Preset:
+        current, path = self._user(old)
+        new = check_name(new)
+        clash = self._scan().get(new.casefold())
+        if clash is not None and clash[1] != path:
+            raise PresetError(f"a preset named {clash[0].name!r} already exists")
+        renamed = replace(current, name=new)
+        target = self._path_for(new)
+        atomic_write_json(target, renamed.to_json())
+        if target != path:
+            path.unlink(missing_ok=True)
+        self._retarget_defaults(current.name, new)
+        return renamed
+
+    def duplicate(self, name: str, new_name: str) -> Preset:
+        """Copy any preset, built-in or not, to a new user preset."""
+        copy = replace(self.get(name), name=check_name(new_name), builtin=False)
+        self.save(copy)
+        return copy
+
+    def delete(self, name: str) -> None:
+        preset, path = self._user(name)
+        path.unlink()
+        self._retarget_defaults(preset.name, None)
+
+    # default preset per model (keyed by the model's base id, suffixes ignored)
+
+    def default_for(self, model: str) -> str | None:
+        return self._read_defaults().get(_model_key(model))
+
+    def set_default(self, model: str, preset: str | None) -> None:
+        """Make `preset` the default for `model` (None clears it)."""
+        defaults = self._read_defaults()
+        key = _model_key(model)
+        if preset is None:
+            defaults.pop(key, None)
+        else:
+            defaults[key] = self.get(preset).name
+        atomic_write_json(self.defaults_path, {"version": 1, "defaults": defaults})
+
+    # internals
+
+    def _scan(self) -> dict[str, tuple[Preset, Path]]:
+        found: dict[str, tuple[Preset, Path]] = {}
+        for path, builtin in self._files():
+            try:
+                preset = self._load(path, builtin)
+            except PresetError as problem:
+                self._problems.append(problem.message)
+                continue
+            key = preset.name.casefold()
+            if key in found:
+                self._problems.append(f"{path.name}: ignored, the name {preset.name!r} is "
+                                      f"already used by {found[key][1].name}")
+                continue
+            found[key] = (preset, path)
+        return found
+
+    def _files(self) -> Iterator[tuple[Path, bool]]:
+        if not self.builtins.is_dir():
+            self._problems.append(f"built-in presets not found in {self.builtins}")
+        else:
+            for path in sorted(self.builtins.glob("*.json")):
+                yield path, True
+        if self.directory.is_dir():
+            for path in sorted(self.directory.glob("*.json")):
+                if not path.name.startswith(".") and path.is_file():
+                    yield path, False
+
+    def _load(self, path: Path, builtin: bool) -> Preset:
+        try:
+            preset = load_preset_file(path)
+        except NewerPresetVersion:
+            raise
+        except PresetError as exc:
+            if builtin:
+                raise
+            moved = set_aside(path)
+            reason = exc.message.removeprefix(f"{path.name}: ")
+            raise PresetError(f"{path.name} was set aside as {moved.name}: {reason}") from None
+        return replace(preset, builtin=builtin)
+
+    def _user(self, name: str) -> tuple[Preset, Path]:
+        preset = self.get(name)
+        if preset.builtin:
+            raise PresetError(f"{preset.name!r} is a built-in preset and cannot be changed; "
+                              "duplicate it first")
+        return self._scan()[preset.name.casefold()]
+
+    def _path_for(self, name: str) -> Path:
+        return self.directory / f"{file_stem(name)}.json"
+
+    def _read_defaults(self) -> dict[str, str]:
+        try:
+            text = self.defaults_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._bad_defaults(str(exc))
+        try:
+            data = parse_json_text(text, source=self.defaults_path.name)
+        except PresetError as exc:
+            return self._bad_defaults(exc.message)
+        defaults = data.get("defaults") if isinstance(data, dict) else None
+        if not isinstance(defaults, dict):
+            return self._bad_defaults("no defaults object")
+        return {k: v for k, v in defaults.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def _bad_defaults(self, reason: str) -> dict[str, str]:
+        moved = set_aside(self.defaults_path)
+        self._problems.append(str(CorruptFile(self.defaults_path, moved, reason)))
+        return {}
+
+    def _retarget_defaults(self, old: str, new: str | None) -> None:
+        defaults = self._read_defaults()
+        updated = {model: new if name.casefold() == old.casefold() else name
+                   for model, name in defaults.items()}
+        kept = {model: name for model, name in updated.items() if name is not None}
+        if kept != defaults:
+            atomic_write_json(self.defaults_path, {"version": 1, "defaults": kept})
+
+
+def _model_key(model: str) -> str:
+    return ModelId.parse(model).base

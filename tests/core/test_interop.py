@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from playground.core.interop import (
+    Format,
+    detect_format,
+    export_preset,
+    import_file,
+    import_preset,
+)
+from playground.core.presets import Preset, PresetError, PresetStore
+from playground.core.request import build_request
+from playground.core.routing import Routing
+
+DATA = Path(__file__).parent / "data"
+ST_FILE = DATA / "sillytavern-storyteller.json"
+TEXTGEN_FILE = DATA / "textgen-focused.yaml"
+
+
+def test_sillytavern_preset_imports_with_a_full_report() -> None:
+    preset, report = import_file(ST_FILE)
+    assert report.format is Format.SILLYTAVERN and preset.name == "sillytavern-storyteller"
+    assert preset.param_values() == {
+        "temperature": 0.85, "top_p": 0.92, "top_k": 0, "min_tokens": 16, "ignore_eos": False,
+        "frequency_penalty": 0.15, "presence_penalty": 0.0, "repetition_penalty": 1.08,
+        "no_repeat_ngram_size": 0, "mirostat_mode": 0, "mirostat_tau": 5.0,
+        "mirostat_eta": 0.1, "min_p": 0.04, "top_a": 0.0, "tfs": 1.0, "typical_p": 1.0,
+        "epsilon_cutoff": 0.0003, "eta_cutoff": 0.0, "custom_token_bans": [29871, 13, 2],
+        "logit_bias": {"50256": -100.0}}
+    assert ("temp", "temperature") in report.mapped
+    assert ("rep_pen", "repetition_penalty") in report.mapped
+    assert ("min_length", "min_tokens") in report.mapped
+    assert ("seed", "seed") in report.mapped and preset.params.seed is None
+    assert "epsilon_cutoff 3 is in units of 1e-4 -> epsilon_cutoff 0.0003" in report.conversions
+    assert "top_k -1 (off) -> 0 (off)" in report.conversions
+    assert "seed -1 (random) -> seed unset" in report.conversions
+    for key in ("dry_multiplier", "sampler_order", "xtc_threshold", "rep_pen_range",
+                "smoothing_factor", "temperature_last"):
+        assert key in report.kept
+    kept = preset.foreign["sillytavern"]
+    assert kept["banned_tokens"] == "As an AI"
+    assert kept["logit_bias"] == [{"id": "7d2e4f10-8a3b-4e6c-b1d2-3f4a5b6c7d8e",
+                                   "text": "dragon", "value": 4}]
+    assert report.refused == () and report.dropped == ()
+    text = "\n".join(report.lines())
+    assert "temp -> temperature" in text and "dry_multiplier" in text
+    # It runs: the imported preset builds a valid request.
+    build_request("Once", "local/stdlib", preset.param_values(), preset.routing())
+
+
+def test_sillytavern_round_trip_is_faithful() -> None:
+    original = json.loads(ST_FILE.read_text())
+    preset, _ = import_file(ST_FILE)
+    exported = export_preset(preset, Format.SILLYTAVERN)
+    again, _ = import_preset(exported.text, filename=ST_FILE.name)
+    assert again == preset
+    written = json.loads(exported.text)
+    assert set(original) <= set(written)
+    for key, value in original.items():
+        if key in ("banned_tokens", "logit_bias", "top_k"):
+            continue
+        assert written[key] == value, key  # numbers compare equal across int/float
+    assert written["top_k"] == 0
+    assert sorted(written["banned_tokens"].splitlines()) == ["As an AI", "[29871, 13, 2]"]
+    assert {(e["text"], e["value"]) for e in written["logit_bias"]} == {
+        ("[50256]", -100.0), ("dragon", 4)}
+
+
+def test_textgen_preset_round_trip_and_units() -> None:
+    preset, report = import_file(TEXTGEN_FILE)
+    assert report.format is Format.TEXTGEN
+    assert preset.params.eta_cutoff == pytest.approx(0.0006)
+    assert preset.params.epsilon_cutoff == 0.0 and preset.params.top_k == 40
+    assert "eta_cutoff 6 is in units of 1e-4 -> eta_cutoff 0.0006" in report.conversions
+    assert {"dry_multiplier", "sampler_priority", "repetition_penalty_range",
+            "temperature_last", "do_sample", "guidance_scale"} <= set(report.kept)
+    exported = export_preset(preset, Format.TEXTGEN)
+    written = yaml.safe_load(exported.text)
+    original = yaml.safe_load(TEXTGEN_FILE.read_text())
+    assert written == original
+    again, _ = import_preset(exported.text, filename=TEXTGEN_FILE.name)
+    assert again == preset
+
+
+def test_export_to_the_other_format_and_what_is_left_out() -> None:
+    preset, _ = import_file(ST_FILE)
+    textgen = export_preset(preset, Format.TEXTGEN)
+    written = yaml.safe_load(textgen.text)
+    assert written["temperature"] == 0.85 and written["repetition_penalty"] == 1.08
+    assert written["epsilon_cutoff"] == 3 and written["ban_eos_token"] is False
+    assert written["custom_token_bans"] == "29871,13,2" and written["min_length"] == 16
+    assert "dry_multiplier" not in written  # SillyTavern's leftovers stay with SillyTavern
+    assert textgen.left_out == ("logit_bias",)
+    assert any("logit_bias" in line for line in textgen.lines())
+    assert "epsilon_cutoff 0.0003 -> 3 (units of 1e-4)" in textgen.conversions
+
+    mine = Preset.create("mine", {"stop": ["\n"], "max_tokens": 100, "logprobs": 3},
+                         model="local/stdlib", routing=Routing(provider="x"))
+    st_export = export_preset(mine, Format.SILLYTAVERN)
+    assert json.loads(st_export.text) == {"custom_stopping_strings": '["\\n"]', "seed": -1}
+    assert st_export.left_out == ("max_tokens", "logprobs", "model", "provider")
+    tg_export = export_preset(mine, Format.TEXTGEN)
+    assert yaml.safe_load(tg_export.text) == {"max_new_tokens": 100}
+    assert tg_export.left_out == ("stop", "logprobs", "model", "provider")
+    back, _ = import_preset(st_export.text, filename="mine.json")
+    assert back.params.stop == ["\n"]
+
+
+def test_native_export_round_trips_everything() -> None:
+    preset, _ = import_file(ST_FILE)
+    preset = replace(preset, model="m", description="imported")
+    exported = export_preset(preset, Format.NATIVE)
+    assert exported.left_out == ()
+    again, report = import_preset(exported.text, filename="whatever.json")
+    assert again == preset and report.format is Format.NATIVE
+    PresetStore().save(again)
+    assert PresetStore().get(preset.name) == preset
+
+
+def test_out_of_range_values_are_refused_not_clamped_and_kept() -> None:
+    text = json.dumps({"temp": 5, "rep_pen": 0, "top_k": -3, "freq_pen": "x", "min_p": 0.1})
+    preset, report = import_preset(text, filename="hot.json")
+    assert preset.param_values() == {"min_p": 0.1}
+    assert any(r.startswith("temp: temperature: 5 is above the maximum 2") for r in report.refused)
+    assert any(r.startswith("rep_pen: repetition_penalty: 0 must be above 0")
+               for r in report.refused)
+    assert any(r.startswith("top_k: top_k: -3 is below the minimum 0") for r in report.refused)
+    assert len(report.refused) == 4
+    written = json.loads(export_preset(preset, Format.SILLYTAVERN).text)
+    assert (written["temp"], written["rep_pen"], written["top_k"], written["freq_pen"]) == (
+        5, 0, -3, "x")
+
+
+def test_partly_usable_lists_and_odd_values() -> None:
+    text = json.dumps({"temp": 1, "banned_tokens": "[1, -2]\n[x]\n[3]", "logit_bias": [
+        {"id": "a", "text": "[7]", "value": 500}, {"id": "b", "text": "[8, 9]", "value": 2},
+        "junk"], "ban_eos_token": False, "ignore_eos_token": True, "seed": 42,
+        "custom_stopping_strings": ""})
+    preset, report = import_preset(text, filename="odd.json")
+    assert preset.params.custom_token_bans == [3]
+    assert preset.params.logit_bias == {"8": 2.0, "9": 2.0}
+    assert preset.params.ignore_eos is True and preset.params.seed == 42
+    assert preset.params.stop is None
+    assert "custom_stopping_strings is empty -> stop unset" in report.conversions
+    kept = preset.foreign["sillytavern"]
+    assert kept["banned_tokens"] == "[1, -2]\n[x]"
+    assert kept["logit_bias"] == [{"id": "a", "text": "[7]", "value": 500}, "junk"]
+    assert any("logit_bias entry [7]" in r and "outside -100 to 100" in r
+               for r in report.refused)
+
+
+def test_textgen_specifics() -> None:
+    text = "custom_token_bans: '5, 6'\nseed: 12\nban_eos_token: true\nmax_new_tokens: 200\n"
+    preset, report = import_preset(text, filename="t.yml")
+    assert preset.param_values() == {"max_tokens": 200, "seed": 12, "ignore_eos": True,
+                                     "custom_token_bans": [5, 6]}
+    assert report.kept == ()
+    empty, report = import_preset("", filename="empty.yaml")
+    assert empty.param_values() == {} and report.mapped == ()
+    assert import_preset("do_sample: false", filename="g.yaml")[1].notes == (
+        "do_sample is false (greedy decoding); set temperature 0 for the same effect here",)
+
+
+@pytest.mark.parametrize(("text", "filename", "expected"), [
+    ("temperature: 0.5\n", "p.yaml", Format.TEXTGEN),
+    ('{"temperature": 0.5}', "p.yml", Format.TEXTGEN),
+    ("temperature: 0.5\ntop_p: 1\n", None, Format.TEXTGEN),
+    ('{"temp": 0.5, "top_p": 1}', "p.json", Format.SILLYTAVERN),
+    ('{"temp": 0.5}', None, Format.SILLYTAVERN),
+    ('{"version": 1, "name": "n", "params": {}}', "n.json", Format.NATIVE),
+    ('{"temperature": 0.5, "model": "m"}', None, Format.NATIVE),
+])
+def test_detect_format(text: str, filename: str | None, expected: Format) -> None:
+    assert detect_format(text, filename) is expected
+
+
+@pytest.mark.parametrize(("text", "filename", "message"), [
+    ("[1, 2]", "x.json", "must be a JSON object"),
+    ("- a\n- b\n", "x.yaml", "is a mapping of settings"),
+    ("just words", None, "is a mapping of settings"),
+    ("1: 2\n", "x.yaml", "setting names must be text"),
+    ("a: &x [1]\nb: *x\n", "x.yaml", "aliases (*name) are not allowed"),
+    ("a: [1, 2\n", "x.yaml", "not valid YAML"),
+    ("{ half", "x.json", "not valid JSON"),
+    ('{"temp": 1}', None, "the preset has no name"),
+    ("x" * 1_000_001, "x.yaml", "larger than 1 MB"),
+    ("when: 2024-13-45\n", "x.yaml", "not valid YAML"),
+    ("temperature: !!python/object/apply:os.system ['true']\n", "x.yaml", "not valid YAML"),
+])
+def test_unusable_files_raise_a_clear_preset_error(text: str, filename: str | None,
+                                                   message: str) -> None:
+    with pytest.raises(PresetError) as caught:
+        import_preset(text, filename=filename)
+    assert message in caught.value.message
+
+
+def test_values_that_cannot_be_kept_are_reported() -> None:
+    preset, report = import_preset("when: 2024-01-02\ntemperature: 0.5\n", filename="d.yaml")
+    assert preset.param_values() == {"temperature": 0.5}
+    assert report.dropped == ("when: date is not plain data",)
+
+
+KNOWN = ["temp", "temperature", "top_p", "top_k", "rep_pen", "repetition_penalty", "seed",
+         "epsilon_cutoff", "eta_cutoff", "min_length", "ban_eos_token", "ignore_eos_token",
+         "banned_tokens", "logit_bias", "custom_token_bans", "custom_stopping_strings",
+         "stopping_strings", "mirostat_mode", "max_new_tokens", "do_sample", "version",
+         "params", "name"]
+plausible = (st.integers(-2, 50) | st.floats(-1, 3) | st.booleans()
+             | st.sampled_from(["[1, 2]", "[1]\nword", "1,2,3", '["\\n"]', "-1", ""]))
+values = plausible | st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12) | plausible,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "text", "value"]) | st.text(max_size=5), inner, max_size=4),
+    max_leaves=10)
+settings_like = st.dictionaries(st.sampled_from(KNOWN) | st.text(max_size=10), values,
+                                max_size=8)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, floats to 12 digits: a unit conversion is exact up to 15 significant digits."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return bool(a == b)
+
+
+def _import_or_preset_error(text: str, filename: str | None) -> None:
+    try:
+        preset, report = import_preset(text, filename=filename)
+    except PresetError as exc:
+        assert str(exc).strip()  # noqa: PT017 - hypothesis needs both outcomes in one test
+        return
+    assert report.lines()
+    for fmt in Format:
+        exported = export_preset(preset, fmt)
+        again, _ = import_preset(exported.text, filename=f"{preset.name}.x", fmt=fmt)
+        if fmt in (Format.NATIVE, report.format):
+            assert _same(again.param_values(), preset.param_values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=settings_like, filename=st.sampled_from(["p.json", "p.yaml", None]))
+def test_importers_never_fail_with_anything_but_a_preset_error(data: dict[str, Any],
+                                                               filename: str | None) -> None:
+    text = json.dumps(data) if filename != "p.yaml" else yaml.safe_dump(data)
+    _import_or_preset_error(text, filename or "p")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=80) | st.text(alphabet="{}[]:,-&*!|>'\"\n #0123456789abc.",
+                                             max_size=80),
+       filename=st.sampled_from(["p.json", "p.yaml", None]))
+def test_arbitrary_text_imports_or_raises_a_preset_error(text: str, filename: str | None) -> None:
+    _import_or_preset_error(text, filename)
