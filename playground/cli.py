@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from playground import __version__
@@ -19,7 +20,10 @@ from playground.core.assignments import parse_assignments
 from playground.core.client import CompletionClient, StreamEvent
 from playground.core.connections import Connection, ConnectionStore, adhoc
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.history import History
+from playground.core.interop import import_file
 from playground.core.keys import KeyStore
+from playground.core.presets import Preset, PresetStore
 from playground.core.request import (
     CompletionRequest,
     build_request,
@@ -52,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run one completion and stream its text to stdout.")
     run.add_argument("--prompt", required=True, help="the prompt; '-' reads it from stdin")
     run.add_argument("--model", help="model id, suffixes allowed (e.g. zai-org/glm-5:fast); "
-                                     "default: the connection's default model")
+                                     "default: the preset's, else the connection's")
+    run.add_argument("--preset", metavar="NAME|FILE",
+                     help="start from a preset (a saved name or a preset file); --set "
+                          "overrides its values")
     run.add_argument("--set", dest="assignments", action="append", default=[],
                      metavar="NAME=VALUE",
                      help="set a sampler parameter by its API name; VALUE is JSON when it "
@@ -105,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print JSON")
     models.set_defaults(func=_cmd_models)
 
-    from playground.engine.cli import register
-    register(sub)
+    from playground import history_cli, presets_cli
+    from playground.engine import cli as engine_cli
+    for module in (presets_cli, history_cli, engine_cli):
+        module.register(sub)
     return parser
 
 
@@ -130,20 +139,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidParameter as exc:
         print(f"playground: {exc.message}", file=sys.stderr)
         return EXIT_INPUT
+    except PlaygroundError as exc:
+        print(f"playground: {exc}", file=sys.stderr)
+        return EXIT_API
     except KeyboardInterrupt:
         print("\nplayground: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
-def _request_from_args(args: argparse.Namespace, connection: Connection) -> CompletionRequest:
+def _preset_from_args(args: argparse.Namespace) -> Preset | None:
+    if not args.preset:
+        return None
+    path = Path(args.preset)
+    if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
+        return import_file(path)[0]
+    return PresetStore().get(args.preset)
+
+
+def _request_from_args(args: argparse.Namespace, connection: Connection,
+                       preset: Preset | None) -> CompletionRequest:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    params = parse_assignments(args.assignments)
-    provider: Any = args.provider
+    params = {**(preset.param_values() if preset else {}), **parse_assignments(args.assignments)}
+    base = preset.routing() if preset else Routing()
+    provider: Any = args.provider or base.provider
     if args.provider_json is not None:
         provider = parse_routing_object(args.provider_json)
-    routing = Routing(provider=provider, header_provider=args.x_provider,
-                      billing_mode=args.billing_mode, billing_as_header=args.billing_header)
-    model = args.model or connection.model
+    routing = Routing(provider=provider, header_provider=args.x_provider or base.header_provider,
+                      billing_mode=args.billing_mode or base.billing_mode,
+                      billing_as_header=args.billing_header or base.billing_as_header)
+    model = args.model or (preset.model if preset else None) or connection.model
     if not model:
         raise InvalidParameter("model", "model: this connection has no default model; "
                                         "pass --model")
@@ -186,7 +210,8 @@ def _api_key(connection: Connection) -> str | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     connection = _connection_from_args(args)
-    request = _request_from_args(args, connection)
+    preset = _preset_from_args(args)
+    request = _request_from_args(args, connection, preset)
     if args.dry_run:
         shown_url = connection.base_url or "http://127.0.0.1:PORT/v1"
         with_key = connection.needs_key
@@ -198,6 +223,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     api_key = _api_key(connection)
     with _base_url(connection) as base_url:
         result = asyncio.run(_run(base_url, api_key, request, echo=not args.json))
+    _record([(request, result)], connection, preset.name if preset else None)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif result.text and not result.text.endswith("\n"):
@@ -221,6 +247,20 @@ async def _run(base_url: str, api_key: str | None, request: CompletionRequest, *
 
     async with CompletionClient(base_url, api_key) as client:
         return await execute(client, request, write if echo else None)
+
+
+def _record(runs: list[tuple[CompletionRequest, RunResult]], connection: Connection,
+            preset: str | None, group: str | None = None) -> None:
+    """Keep every run in history; a history problem is reported, never fatal to the run."""
+    try:
+        with History() as history:
+            if history.problem:
+                print(f"playground: {history.problem}", file=sys.stderr)
+            for request, result in runs:
+                history.record(request, result, connection=connection.name, preset=preset,
+                               group=group)
+    except PlaygroundError as exc:
+        print(f"playground: the run was not recorded in history: {exc}", file=sys.stderr)
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -253,12 +293,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         SummaryRow,
         Variant,
         check_count,
+        new_group_id,
         parse_variant,
         run_all,
         seeds,
         sweep,
     )
-    from playground.core.presets import PresetStore
 
     connection = _connection_from_args(args)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
@@ -283,6 +323,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     with _base_url(connection) as base_url:
         results = asyncio.run(run(base_url))
+    _record(list(zip(requests, results, strict=True)), connection, None, new_group_id())
     if args.json:
         print(json.dumps([{"variant": v.label, "model": r.model.compose(),
                            "settings": v.merged(base_params), **result.to_dict()}
