@@ -3,6 +3,8 @@
 #
 #   sh packaging/bootstrap.sh app [ARGS...]   set up and open the window (ARGS go to `playground`)
 #   sh packaging/bootstrap.sh test [ARGS...]  set up and run lint, type checks and every test
+#   sh packaging/bootstrap.sh thirdparty      also build llama-cpp-python (from source, ~15 min
+#                                             the first time) and run the tests against it
 #
 # Needs only python3 (3.11 or newer). Qt's system libraries and Python's venv module are
 # installed with apt-get when missing and this runs as root; otherwise one message names them.
@@ -80,12 +82,34 @@ case "$MODE" in
         ;;
     test)
         export QT_QPA_PLATFORM=offscreen
-        "$VENV/bin/ruff" check playground tests
+        "$VENV/bin/ruff" check playground tests packaging
         "$VENV/bin/mypy"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    thirdparty)
+        # A real llama-cpp-python server, in its own environment (it compiles llama.cpp).
+        LLAMA_VENV=${LLAMA_VENV:-.venv-llama}
+        for tool in cmake g++; do
+            if ! command -v "$tool" >/dev/null 2>&1; then
+                if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+                    apt-get update -qq >/dev/null
+                    apt-get install -y -qq --no-install-recommends cmake g++ >/dev/null
+                else
+                    say "building llama-cpp-python needs cmake and g++"; exit 1
+                fi
+            fi
+        done
+        [ -x "$LLAMA_VENV/bin/python" ] || "$PYTHON" -m venv "$LLAMA_VENV"
+        if ! "$LLAMA_VENV/bin/python" -c 'import llama_cpp.server, gguf' 2>/dev/null; then
+            say "building llama-cpp-python into $LLAMA_VENV (the first time takes ~15 min)"
+            CMAKE_ARGS="-DGGML_NATIVE=OFF" "$LLAMA_VENV/bin/python" -m pip install --quiet \
+                --disable-pip-version-check 'llama-cpp-python[server]==0.3.36' 'gguf>=0.10'
+        fi
+        export QT_QPA_PLATFORM=offscreen PLAYGROUND_LLAMA_PYTHON="$LLAMA_VENV/bin/python"
+        exec "$VENV/bin/python" -m pytest -m thirdparty "$@"
+        ;;
     *)
-        say "unknown mode '$MODE'; use 'app' or 'test'"
+        say "unknown mode '$MODE'; use 'app', 'test' or 'thirdparty'"
         exit 2
         ;;
 esac

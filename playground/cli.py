@@ -10,19 +10,17 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from playground import __version__
 from playground.core.assignments import parse_assignments
 from playground.core.client import CompletionClient, StreamEvent
-from playground.core.connections import Connection, ConnectionStore, adhoc
+from playground.core.connections import DIALECTS, Connection, ConnectionStore, adhoc
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.history import History
 from playground.core.interop import import_file
-from playground.core.keys import KeyStore
 from playground.core.presets import Preset, PresetStore
 from playground.core.request import (
     CompletionRequest,
@@ -33,6 +31,7 @@ from playground.core.request import (
 )
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
+from playground.launch import api_key_for, base_url_for
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -112,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print JSON")
     models.set_defaults(func=_cmd_models)
 
-    from playground import history_cli, presets_cli
+    from playground import connections_cli, history_cli, presets_cli
     from playground.engine import cli as engine_cli
-    for module in (presets_cli, history_cli, engine_cli):
+    for module in (presets_cli, history_cli, connections_cli, engine_cli):
         module.register(sub)
     return parser
 
@@ -126,6 +125,9 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
                             "or a saved one")
     group.add_argument("--base-url", metavar="URL",
                        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--dialect", choices=DIALECTS, default=None,
+                        help="with --base-url: the server's parameter names and support "
+                             "(default nanogpt)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,41 +173,21 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
     if not model:
         raise InvalidParameter("model", "model: this connection has no default model; "
                                         "pass --model")
-    return build_request(prompt, model, params, routing, stream=not args.no_stream)
+    return build_request(prompt, model, params, routing, stream=not args.no_stream,
+                         dialect=connection.dialect)
 
 
 def _connection_from_args(args: argparse.Namespace) -> Connection:
     if args.base_url:
-        return adhoc(args.base_url)
+        return adhoc(args.base_url, args.dialect or "nanogpt")
+    if args.dialect:
+        raise InvalidParameter("dialect", "dialect: --dialect goes with --base-url; a saved "
+                                          "connection has its own")
     return ConnectionStore().get(args.connection)
 
 
-@contextmanager
-def _base_url(connection: Connection) -> Iterator[str]:
-    """The connection's base URL; for the local engine, start it for the command's duration."""
-    if connection.base_url:
-        yield connection.base_url
-        return
-    from playground.engine.process import EngineProcess
-    engine = EngineProcess()
-    try:
-        yield engine.start()
-    finally:
-        engine.stop()
 
 
-def _api_key(connection: Connection) -> str | None:
-    if not connection.needs_key:
-        found = KeyStore().get(connection.name) if connection.kind == "custom" else None
-        return found.key if found else None
-    keys = KeyStore()
-    found = keys.get(connection.name)
-    if found is None:
-        extra = f" ({keys.keyring_problem})" if keys.keyring_problem else ""
-        raise InvalidParameter("api_key", f"api_key: no key for {connection.label}: set "
-                               f"{keys.env_var(connection.name)} or save one in the app's "
-                               f"Settings{extra}")
-    return found.key
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -220,8 +202,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                "python": lambda: preview_python(request, shown_url, with_key=with_key),
                }[args.dry_run]())
         return EXIT_OK
-    api_key = _api_key(connection)
-    with _base_url(connection) as base_url:
+    api_key = api_key_for(connection)
+    with base_url_for(connection) as base_url:
         result = asyncio.run(_run(base_url, api_key, request, echo=not args.json))
     _record([(request, result)], connection, preset.name if preset else None)
     if args.json:
@@ -265,13 +247,13 @@ def _record(runs: list[tuple[CompletionRequest, RunResult]], connection: Connect
 
 def _cmd_models(args: argparse.Namespace) -> int:
     connection = _connection_from_args(args)
-    api_key = _api_key(connection)
+    api_key = api_key_for(connection)
 
     async def fetch() -> Any:
         async with CompletionClient(base_url, api_key) as client:
             return await client.models()
 
-    with _base_url(connection) as base_url:
+    with base_url_for(connection) as base_url:
         try:
             models = asyncio.run(fetch())
         except PlaygroundError as exc:
@@ -314,14 +296,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         variants += seeds(base, args.seeds)
     check_count(variants)
     requests = [build_request(prompt, variant.model or args.model or connection.model,
-                              variant.merged(base_params)) for variant in variants]
-    api_key = _api_key(connection)
+                              variant.merged(base_params), dialect=connection.dialect)
+                for variant in variants]
+    api_key = api_key_for(connection)
 
     async def run(base_url: str) -> list[RunResult]:
         async with CompletionClient(base_url, api_key) as client:
             return await run_all([(client, request) for request in requests])
 
-    with _base_url(connection) as base_url:
+    with base_url_for(connection) as base_url:
         results = asyncio.run(run(base_url))
     _record(list(zip(requests, results, strict=True)), connection, None, new_group_id())
     if args.json:

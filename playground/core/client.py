@@ -141,7 +141,7 @@ class CompletionClient:
             raise ValueError("stream() needs a request with stream=True")
         url = completions_url(self.base_url)
         try:
-            async with self._http.stream("POST", url, json=request.body(),
+            async with self._http.stream("POST", url, json=request.wire_body(),
                                          headers=request.headers(api_key=self._api_key)
                                          ) as response:
                 await _raise_for_status(response)
@@ -160,7 +160,7 @@ class CompletionClient:
             raise ValueError("complete() needs a request with stream=False")
         url = completions_url(self.base_url)
         try:
-            response = await self._http.post(url, json=request.body(),
+            response = await self._http.post(url, json=request.wire_body(),
                                              headers=request.headers(api_key=self._api_key))
         except httpx.TransportError as exc:
             raise _network_error(exc, url) from exc

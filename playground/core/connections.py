@@ -14,7 +14,7 @@ from playground.core.storage import atomic_write_json, load_json
 
 Kind = Literal["local", "nanogpt", "custom"]
 #: Server flavours a connection can speak: which parameter names and values it understands.
-Dialect = Literal["nanogpt", "openai", "llama.cpp", "vllm", "koboldcpp",
+Dialect = Literal["nanogpt", "openai", "llama.cpp", "llama-cpp-python", "vllm", "koboldcpp",
                   "text-generation-webui", "ollama"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 

@@ -67,10 +67,17 @@ def _add_full_text_index(db: sqlite3.Connection) -> None:
     _sync_fts(db, fts5_available())
 
 
+def _add_dialect_notes(db: sqlite3.Connection) -> None:
+    """Version 3 keeps which dialect a run was sent in and what translating to it changed."""
+    db.execute("ALTER TABLE runs ADD COLUMN dialect TEXT NOT NULL DEFAULT 'nanogpt'")
+    db.execute("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")  # a JSON list
+
+
 #: Schema version N is reached by running the first N of these, in order.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_runs,
     _add_full_text_index,
+    _add_dialect_notes,
 )
 
 _FTS_TRIGGERS = {
@@ -160,6 +167,8 @@ class RunRecord:
     preset: str | None = None
     group: str | None = None
     parent: int | None = None
+    dialect: str = "nanogpt"
+    notes: tuple[str, ...] = ()  # what translating the request into `dialect` changed
 
     @property
     def status(self) -> str:
@@ -186,7 +195,7 @@ class RunRecord:
                       if k not in BY_NAME and k not in routed}
         return build_request(self.prompt, self.model, self.params(), self.to_routing(),
                              stream=bool(self.request.get("stream", False)),
-                             extensions=extensions)
+                             extensions=extensions, dialect=self.dialect)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status}
@@ -259,7 +268,8 @@ class History:
             "tokens_per_s": _round(result.tokens_per_s), "cost": result.cost,
             "error": _dumps(error), "cancelled": int(result.cancelled),
             "request_id": result.request_id, "preset": preset, "group_id": group,
-            "parent_id": parent,
+            "parent_id": parent, "dialect": request.dialect,
+            "notes": json.dumps(request.translation().notes, ensure_ascii=False),
         }
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
@@ -388,7 +398,8 @@ def _round(value: float | None) -> float | None:
 
 _COLUMNS = ("id", "created_at", "connection", "model", "prompt", "output", "request",
             "routing", "finish_reason", "usage", "ttft_ms", "total_ms", "tokens_per_s", "cost",
-            "error", "cancelled", "request_id", "preset", "group_id", "parent_id")
+            "error", "cancelled", "request_id", "preset", "group_id", "parent_id", "dialect",
+            "notes")
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
@@ -400,7 +411,8 @@ def _record(row: tuple[Any, ...]) -> RunRecord:
         usage=_loads(v["usage"]), ttft_ms=v["ttft_ms"], total_ms=v["total_ms"],
         tokens_per_s=v["tokens_per_s"], cost=v["cost"], error=_loads(v["error"]),
         cancelled=bool(v["cancelled"]), request_id=v["request_id"], preset=v["preset"],
-        group=v["group_id"], parent=v["parent_id"])
+        group=v["group_id"], parent=v["parent_id"], dialect=v["dialect"],
+        notes=tuple(json.loads(v["notes"])))
 
 
 def _fence(text: str, info: str = "") -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground.core.catalog import SamplerParams, body_fields, validate_params
+from playground.core.dialects import IDENTITY, Translation, translate
 from playground.core.model_id import ModelId
 from playground.core.routing import Routing
 
@@ -30,9 +31,12 @@ class CompletionRequest:
     stream: bool = True
     #: Documented extension fields (e.g. the local engine's ``x_sampler_trace``).
     extensions: Mapping[str, Any] = field(default_factory=dict)
+    #: The server's parameter dialect; `wire_body` translates into it.
+    dialect: str = "nanogpt"
 
     def body(self) -> dict[str, Any]:
-        """The JSON body: model and prompt, then exactly the fields that were set."""
+        """The request in the catalog's (NanoGPT's) names: model and prompt, then exactly the
+        fields that were set. Presets and history keep this form."""
         out: dict[str, Any] = {"model": self.model.compose(), "prompt": self.prompt}
         out.update(body_fields(self.params))
         out.update(self.routing.body())
@@ -41,27 +45,38 @@ class CompletionRequest:
         out.update(self.extensions)
         return out
 
+    def translation(self) -> Translation:
+        """The body as this request's server understands it, and what changed on the way."""
+        return translate(self.body(), self.dialect)
+
+    def wire_body(self) -> dict[str, Any]:
+        """What is sent."""
+        return self.translation().body
+
     def headers(self, *, api_key: str | None = None) -> dict[str, str]:
-        """Request headers. Pass `api_key` only when actually sending."""
+        """Request headers. Pass `api_key` only when actually sending. NanoGPT's routing
+        headers go only to NanoGPT."""
         out = {"Content-Type": "application/json"}
         if self.stream:
             out["Accept"] = "text/event-stream"
         if api_key:
             out["Authorization"] = f"Bearer {api_key}"
-        out.update(self.routing.headers())
+        if self.dialect == IDENTITY:
+            out.update(self.routing.headers())
         return out
 
 
 def build_request(prompt: str, model: str | ModelId, params: Mapping[str, Any] | SamplerParams,
                   routing: Routing | None = None, *, stream: bool = True,
-                  extensions: Mapping[str, Any] | None = None) -> CompletionRequest:
+                  extensions: Mapping[str, Any] | None = None,
+                  dialect: str = IDENTITY) -> CompletionRequest:
     """Validate everything and return the request; raises `InvalidParameter` naming the field."""
     model_id = model if isinstance(model, ModelId) else ModelId.parse(model)
     checked = params if isinstance(params, SamplerParams) else validate_params(params)
     routing = routing or Routing()
     routing.check(model_id)
     return CompletionRequest(prompt=prompt, model=model_id, params=checked, routing=routing,
-                             stream=stream, extensions=dict(extensions or {}))
+                             stream=stream, extensions=dict(extensions or {}), dialect=dialect)
 
 
 def completions_url(base_url: str) -> str:
@@ -69,7 +84,7 @@ def completions_url(base_url: str) -> str:
 
 
 def preview_json(request: CompletionRequest) -> str:
-    return json.dumps(request.body(), indent=2, ensure_ascii=False)
+    return json.dumps(request.wire_body(), indent=2, ensure_ascii=False)
 
 
 def preview_headers(request: CompletionRequest, *, with_key: bool) -> dict[str, str]:
@@ -86,7 +101,7 @@ def preview_curl(request: CompletionRequest, base_url: str, *, with_key: bool) -
         # Double quotes so the shell expands $NANOGPT_API_KEY; nothing else in it needs quoting.
         quoted = f'"{header}"' if KEY_PLACEHOLDER in value else shlex.quote(header)
         lines.append(f"  -H {quoted}")
-    lines.append(f"  -d {shlex.quote(json.dumps(request.body(), ensure_ascii=False))}")
+    lines.append(f"  -d {shlex.quote(json.dumps(request.wire_body(), ensure_ascii=False))}")
     return " \\\n".join(lines)
 
 
@@ -99,7 +114,7 @@ def preview_python(request: CompletionRequest, base_url: str, *, with_key: bool)
             header_lines.append(f'    "{name}": "Bearer " + os.environ["NANOGPT_API_KEY"],')
         else:
             header_lines.append(f"    {name!r}: {value!r},")
-    body = pprint.pformat(request.body(), sort_dicts=False, width=88)
+    body = pprint.pformat(request.wire_body(), sort_dicts=False, width=88)
     send = ("with httpx.stream(\"POST\", URL, headers=headers, json=body, timeout=60) as r:\n"
             "    r.raise_for_status()\n"
             "    for line in r.iter_lines():\n"

@@ -114,6 +114,9 @@ async def execute(client: CompletionClient, request: CompletionRequest,
     errors end up in the result with the text received so far; cancellation marks it cancelled
     and propagates, so a caller holding `result` keeps the partial text."""
     result = result if result is not None else RunResult()
+    notes = request.translation().notes
+    if notes:
+        result.extra["dialect_notes"] = notes
     try:
         if request.stream:
             async with aclosing(client.stream(request)) as events:

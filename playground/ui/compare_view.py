@@ -60,6 +60,7 @@ class Base:
     prompt: str
     model: str
     params: Mapping[str, Any]
+    dialect: str = "nanogpt"
 
 
 BaseSource = Callable[[], Base]
@@ -283,7 +284,7 @@ class CompareView(QDialog):
                 try:
                     variant = column.parse(self._load_preset)
                     request = build_request(base.prompt, variant.model or base.model,
-                                            variant.merged(base.params))
+                                            variant.merged(base.params), dialect=base.dialect)
                 except InvalidParameter as exc:
                     raise InvalidParameter(exc.field, f"column {index}: {exc.message}") from None
                 jobs.append((column, request))

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground import __version__
-from playground.core import logprobs
+from playground.core import dialects, logprobs
 from playground.core.client import CompletionClient
 from playground.core.connections import Connection, ConnectionStore
 from playground.core.draft import Draft, DraftStore
@@ -426,7 +426,8 @@ class MainWindow(QMainWindow):
         self.side_tabs.setTabToolTip(1, "Where NanoGPT routes the request" if is_nanogpt
                                      else "Provider routing is NanoGPT's; this connection "
                                           "does not use it")
-        self.params.set_unsupported({})
+        self.params.set_server(dialects.unsupported(connection.dialect),
+                               dialects.server_defaults(connection.dialect))
         self.params.set_lookup(self._tokenize if connection.kind == "local" else None)
         if self._services_started:
             if connection.kind == "local" and self.engine is None:
@@ -528,7 +529,7 @@ class MainWindow(QMainWindow):
                                             "choose or type one")
         routing = self.routing.routing() if connection.kind == "nanogpt" else Routing()
         return build_request(self.prompt_edit.toPlainText(), model, self.params.values(),
-                             routing)
+                             routing, dialect=connection.dialect)
 
     def run(self, *, before: Snapshot | None = None) -> None:
         """Run the current inputs. `before` is what Undo Last Run restores (default: now)."""
@@ -646,7 +647,10 @@ class MainWindow(QMainWindow):
             return
         client = self.current().client
         base_url = client.base_url if client else connection.base_url or LOCAL_URL_SHOWN
-        self._preview.show_request(request, base_url, with_key=connection.needs_key)
+        notes = request.translation().notes
+        self._preview.show_request(request, base_url, with_key=connection.needs_key,
+                                   note=f"Sent as {connection.dialect}: " + "; ".join(notes)
+                                   if notes else None)
 
     def open_compare(self) -> None:
         if self._compare is None:
@@ -663,7 +667,7 @@ class MainWindow(QMainWindow):
                                    "the connection is still starting")
         request = self.build_request()
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
-                    params=self.params.values())
+                    params=self.params.values(), dialect=request.dialect)
 
     def open_lab(self) -> None:
         if self._lab is None:

@@ -156,6 +156,14 @@ class ParamRow(QWidget):
         self.field.setText(text)
         self._edited()
 
+    def set_default_hint(self, default: Any) -> None:
+        """Show `default` (the server's own, when known) as the unset hint; None: the spec's."""
+        text = _unset_text(self.spec, default)
+        if self.combo is not None:
+            self.combo.setItemText(0, text)
+        elif self.field is not None:
+            self.field.setPlaceholderText(text)
+
     def set_unsupported(self, reason: str | None) -> None:
         """Grey the row out (its value is kept but not sent) and say why, or undo that."""
         self.unsupported = reason
@@ -295,10 +303,12 @@ class ParamPanel(QWidget):
         return {name: row.value() for name, row in self.rows.items()
                 if row.error is None and row.value() is not None}
 
-    def set_unsupported(self, reasons: dict[str, str]) -> None:
-        """Grey out the parameters the connection ignores, each with its reason."""
+    def set_server(self, unsupported: dict[str, str], defaults: dict[str, Any]) -> None:
+        """Fit the panel to a connection: grey out what its server ignores (with the reason)
+        and show its own defaults as the unset hints."""
         for name, row in self.rows.items():
-            row.set_unsupported(reasons.get(name))
+            row.set_unsupported(unsupported.get(name))
+            row.set_default_hint(defaults.get(name))
         self._row_changed()
 
     def set_lookup(self, lookup: Lookup | None) -> None:
@@ -387,8 +397,9 @@ def tooltip(spec: ParamSpec) -> str:
     return "<p>" + "</p><p>".join(parts) + "</p>"
 
 
-def _unset_text(spec: ParamSpec) -> str:
-    return f"unset ({_show(spec.hint)})" if spec.hint is not None else "unset"
+def _unset_text(spec: ParamSpec, default: Any = None) -> str:
+    hint = spec.hint if default is None else default
+    return f"unset ({_show(hint)})" if hint is not None else "unset"
 
 
 def _has_slider(spec: ParamSpec) -> bool:

@@ -223,3 +223,20 @@ def test_a_corrupt_database_is_set_aside_and_replaced() -> None:
     assert not wal.exists() or b"stale" not in wal.read_bytes()
     with History() as reopened:
         assert reopened.problem is None and reopened.count() == 1
+
+
+def test_dialect_and_translation_notes_are_kept(playground_home) -> None:
+    from playground.core.request import build_request
+    from playground.core.runs import RunResult
+
+    request = build_request("p", "m", {"repetition_penalty": 1.2, "tfs": 0.9},
+                            dialect="llama-cpp-python")
+    result = RunResult(text="out")
+    result.finish()
+    with History() as history:
+        record = history.get(history.record(request, result, connection="llama"))
+    assert record.dialect == "llama-cpp-python"
+    assert any("repeat_penalty" in note for note in record.notes)
+    assert any("tfs" in note for note in record.notes)
+    assert record.to_request().dialect == "llama-cpp-python"
+    assert record.request["repetition_penalty"] == 1.2  # kept in the catalog's names

@@ -99,3 +99,20 @@ def test_python_preview_runs_for_real(fault_server) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30, check=True)
     assert out.stdout == "Hello, world!"
+
+
+def test_dialect_translates_the_wire_body_and_previews_but_not_the_record() -> None:
+    request = build_request("p", "m", {"repetition_penalty": 1.1, "tfs": 0.5},
+                            Routing(provider="x", header_provider="y"), dialect="llama.cpp")
+    assert request.body()["repetition_penalty"] == 1.1
+    wire = request.wire_body()
+    assert wire["repeat_penalty"] == 1.1
+    assert "repetition_penalty" not in wire
+    assert "tfs" not in wire
+    assert "provider" not in wire
+    assert "X-Provider" not in request.headers()
+    assert json.loads(preview_json(request)) == wire
+    assert any("tfs" in note for note in request.translation().notes)
+    nano = build_request("p", "m", {}, Routing(header_provider="y"))
+    assert nano.headers()["X-Provider"] == "y"
+    assert nano.wire_body() == nano.body()

@@ -206,13 +206,14 @@ def test_list_editors_stay_in_sync_with_the_field(window) -> None:
 
 def test_unsupported_fields_are_greyed_and_not_sent(window) -> None:
     window.params.set_values({"top_a": 0.2, "temperature": 0.5})
-    window.params.set_unsupported({"top_a": "this server ignores top_a"})
+    window.params.set_server({"top_a": "this server ignores top_a"}, {"temperature": 0.8})
+    assert window.params.rows["temperature"].field.placeholderText() == "unset (0.8)"
     row = window.params.rows["top_a"]
     assert not row.field.isEnabled()
     assert "this server ignores top_a" in row.field.toolTip()
     assert window.params.values() == {"temperature": 0.5}
     assert window.params.all_values() == {"top_a": 0.2, "temperature": 0.5}
-    window.params.set_unsupported({})
+    window.params.set_server({}, {})
     assert row.field.isEnabled()
     assert window.params.values() == {"top_a": 0.2, "temperature": 0.5}
 
@@ -444,3 +445,22 @@ def test_token_probabilities_colour_the_output_and_branch(qtbot, qloop) -> None:
         qloop.run_until_complete(body())
     finally:
         qloop.run_until_complete(win.shutdown())
+
+
+def test_a_llama_cpp_connection_greys_what_it_ignores(qtbot, fault_server) -> None:
+    ConnectionStore().add(Connection(name="llama", base_url=fault_server.url("ok"),
+                                     dialect="llama-cpp-python"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    use(win, "llama")
+    tfs = win.params.rows["tfs"]
+    assert not tfs.field.isEnabled()
+    assert "Not sent" in tfs.field.toolTip()
+    assert win.params.rows["temperature"].field.placeholderText() == "unset (0.8)"
+    win.params.set_values({"tfs": 0.5, "repetition_penalty": 1.2})
+    body = win.build_request().wire_body()
+    assert "tfs" not in body
+    assert body["repeat_penalty"] == 1.2
+    assert body["temperature"] == 1.0  # neutral sent, since the server's default is not
+    use(win, "local")
+    assert win.params.rows["tfs"].field.isEnabled()

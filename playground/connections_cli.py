@@ -1,0 +1,151 @@
+"""``playground connections list|add|remove|test``: manage where requests go.
+
+`register` adds the commands to the app's argparse subparsers; each sets ``func`` to a callable
+that takes the parsed arguments and returns an exit code (0 ok, 1 API or network error). Bad
+input raises `InvalidParameter` naming the field, which the entry point turns into exit code 2.
+Keys are never stored here: they live in the keyring or the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from playground.core.client import CompletionClient
+from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
+from playground.core.errors import ApiError, InvalidParameter
+from playground.core.request import build_request
+from playground.launch import api_key_for, base_url_for
+
+EXIT_OK, EXIT_API = 0, 1
+#: What `test` sends: a prompt that every tokenizer splits into something.
+TEST_PROMPT = "Hello"
+
+
+def register(subparsers: Any) -> None:
+    """Add ``connections {list,add,remove,test}`` to an ``add_subparsers()`` object."""
+    connections = subparsers.add_parser(
+        "connections", help="list, add, remove or test connections",
+        description="Connections are where requests go: the built-in local engine, NanoGPT, "
+                    "or any OpenAI-compatible completions server.")
+    actions = connections.add_subparsers(dest="connections_command", required=True,
+                                         metavar="ACTION")
+
+    listing = actions.add_parser("list", help="list the connections")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=run_list)
+
+    add = actions.add_parser("add", help="save a connection to an OpenAI-compatible server",
+                             description="Save a connection (never its key: set that in the "
+                                         "app's Settings or the environment).")
+    add.add_argument("name", metavar="NAME", help="letters, digits, '-', '_' or '.'")
+    add.add_argument("--base-url", required=True, metavar="URL",
+                     help="the server's base URL as written for OpenAI SDKs, e.g. "
+                          "http://127.0.0.1:8080/v1")
+    add.add_argument("--dialect", default="openai", metavar="D",
+                     help="which parameter names the server speaks: "
+                          f"{', '.join(DIALECTS)} (default %(default)s)")
+    add.add_argument("--model", metavar="M", help="the model to use when none is chosen")
+    add.set_defaults(func=run_add)
+
+    remove = actions.add_parser("remove", help="delete a saved connection")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(func=run_remove)
+
+    test = actions.add_parser("test", help="fetch the models and run a 1-token completion",
+                              description="Check a connection: fetch its model list, run a "
+                                          "1-token completion and report the latency of each.")
+    test.add_argument("name", metavar="NAME")
+    test.set_defaults(func=run_test)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    connections = ConnectionStore().all()
+    if args.json:
+        print(json.dumps([{**c.model_dump(), "model": c.model or None} for c in connections],
+                         indent=2))
+        return EXIT_OK
+    rows = [("NAME", "KIND", "DIALECT", "BASE URL", "MODEL")]
+    rows += [(c.name, c.kind, c.dialect, c.base_url or "(started on demand)", c.model or "-")
+             for c in connections]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+              + "  " + row[-1])
+    return EXIT_OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    connection = Connection.checked(name=args.name, kind="custom", base_url=args.base_url,
+                                    dialect=args.dialect, default_model=args.model)
+    store = ConnectionStore()
+    replaced = any(c.name == connection.name for c in store.custom())
+    store.add(connection)
+    print(f"{'Updated' if replaced else 'Saved'} connection {connection.name}: "
+          f"{connection.base_url} ({connection.dialect})")
+    return EXIT_OK
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    store = ConnectionStore()
+    if any(c.name == args.name for c in BUILTIN):
+        raise InvalidParameter("connection", f"connection: {args.name!r} is built in and "
+                               "cannot be removed")
+    if all(c.name != args.name for c in store.custom()):
+        store.get(args.name)  # raises, listing the known names
+    store.remove(args.name)
+    print(f"Removed connection {args.name}")
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What `test` found out."""
+
+    models: list[str]
+    models_ms: float
+    model: str
+    text: str
+    finish_reason: str | None
+    completion_ms: float
+
+
+def run_test(args: argparse.Namespace) -> int:
+    connection = ConnectionStore().get(args.name)
+    api_key = api_key_for(connection)
+    with base_url_for(connection) as base_url:
+        where = f"{connection.name} ({base_url}, dialect {connection.dialect})"
+        try:
+            probe = asyncio.run(_probe(base_url, api_key, connection.model))
+        except ApiError as exc:
+            print(f"playground: {where} failed: {exc}", file=sys.stderr)
+            if exc.hint:
+                print(f"playground: hint: {exc.hint}", file=sys.stderr)
+            return EXIT_API
+    shown = ", ".join(probe.models[:5]) + (", ..." if len(probe.models) > 5 else "")
+    print(f"ok: {where}")
+    print(f"  models: {len(probe.models)} in {probe.models_ms:.0f} ms ({shown or 'none listed'})")
+    print(f"  completion: {probe.text!r} from {probe.model} in {probe.completion_ms:.0f} ms "
+          f"(finish: {probe.finish_reason or 'not given'})")
+    return EXIT_OK
+
+
+async def _probe(base_url: str, api_key: str | None, model: str) -> Probe:
+    async with CompletionClient(base_url, api_key) as client:
+        started = time.perf_counter()
+        models = [m.id for m in await client.models()]
+        models_ms = (time.perf_counter() - started) * 1000
+        model = model or (models[0] if models else "")
+        if not model:
+            raise ApiError(0, "the server lists no models and the connection has no default "
+                              "model; add it again with --model", code="no_model")
+        request = build_request(TEST_PROMPT, model, {"max_tokens": 1}, stream=False)
+        started = time.perf_counter()
+        event = await client.complete(request)
+        completion_ms = (time.perf_counter() - started) * 1000
+    return Probe(models, models_ms, model, event.text, event.finish_reason, completion_ms)

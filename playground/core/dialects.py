@@ -1,0 +1,380 @@
+"""Server dialects: what each OpenAI-compatible server calls the catalog's parameters.
+
+One row per catalog field says, for every dialect but ``nanogpt`` (the catalog's own names, sent
+unchanged), whether the server takes the field as is, under another name, with its value
+translated, or not at all (and why). `translate` turns a request body into the body a server
+understands and says what it changed; `unsupported` tells the panel what to grey out.
+
+Where a server's own default differs from the catalog's neutral value (llama.cpp samples at
+temperature 0.8 with top_k 40 when told nothing), an unset field is sent at its neutral value,
+so that an untouched panel means "no sampler in the way" on every server.
+
+Adding a catalog field means adding its row to `TABLE`; a test fails until every dialect's
+decision for it is written down.
+
+Sources, read for this table (facts only):
+
+- ``openai``: OpenAI's API reference, legacy ``POST /v1/completions`` (best_of, echo,
+  frequency_penalty, logit_bias, logprobs 0-5, max_tokens (default 16), n, presence_penalty,
+  seed, stop (up to 4), stream, suffix, temperature, top_p, user).
+- ``llama.cpp``: llama.cpp's own ``llama-server``, tools/server/server-schema.cpp and
+  server-common.cpp (oaicompat_completion_params_parse) of the copy vendored in
+  llama-cpp-python 0.3.36; defaults from common/common.h (common_params_sampling). It reads
+  its native names on ``/v1/completions`` too; unknown fields are ignored.
+- ``llama-cpp-python``: llama_cpp/server/types.py (CreateCompletionRequest) and app.py of
+  llama-cpp-python 0.3.36, checked against the running server (tests/thirdparty).
+- ``vllm``: vllm/entrypoints/openai protocol.py (CompletionRequest and its
+  ``_DEFAULT_SAMPLING_PARAMS``); unset fields fall back to the model's generation_config.json.
+  Unknown fields are logged and ignored.
+- ``koboldcpp``: koboldcpp.py (``transform_genparams`` for the OpenAI completions format and
+  ``generate``), LostRuins/koboldcpp.
+- ``text-generation-webui``: extensions/openai/typing.py (GenerationOptions,
+  CompletionRequestParams); epsilon/eta units from its api examples ("in units of 1e-4").
+- ``ollama``: openai/openai.go (``FromCompleteRequest``) and docs/openai.md, ollama/ollama.
+  Only the fields it copies into the model options take effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from playground.core.catalog import BY_NAME
+from playground.core.connections import DIALECTS
+from playground.core.errors import InvalidParameter
+
+#: The dialect that speaks the catalog's own names.
+IDENTITY = "nanogpt"
+#: Dialects with a table below. `connections.DIALECTS` lists the ones a connection can pick.
+TRANSLATED = ("openai", "llama.cpp", "llama-cpp-python", "vllm", "koboldcpp",
+              "text-generation-webui", "ollama")
+#: Body fields that only NanoGPT's router understands.
+ROUTING_FIELDS = ("provider", "billing_mode")
+
+
+class Omit:
+    """Returned by a value translation when the value is best not sent at all."""
+
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
+OMIT: Final = Omit()
+
+
+@dataclass(frozen=True)
+class Varies:
+    """A server default that is not one fixed value (e.g. read from the model's files)."""
+
+    where: str
+
+    def __str__(self) -> str:
+        return self.where
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one dialect does with one catalog field.
+
+    `reason` set: unsupported, never sent. Otherwise sent as `name` (None: the catalog name)
+    with its value passed through `convert`. `default` is what the server uses when the field
+    is absent, where known and worth knowing."""
+
+    name: str | None = None
+    convert: Callable[[Any], Any] | None = None
+    why: str = ""  # explains `convert` in the notes
+    reason: str | None = None
+    default: Any = None
+
+    @property
+    def supported(self) -> bool:
+        return self.reason is None
+
+
+SAME = Rule()
+
+
+def same(default: Any) -> Rule:
+    return Rule(default=default)
+
+
+def rename(name: str, default: Any = None) -> Rule:
+    return Rule(name=name, default=default)
+
+
+def no(reason: str) -> Rule:
+    return Rule(reason=reason)
+
+
+def _count(value: Any) -> Any:
+    """A boolean-or-count logprobs value for servers that want a count: true asks for the
+    chosen token and its top alternative (1), false for nothing."""
+    if value is False:
+        return OMIT
+    return 1 if value is True else value
+
+
+def _in_1e4_units(value: Any) -> Any:
+    return round(float(value) * 1e4, 6)
+
+
+def _comma_list(value: Any) -> Any:
+    return ",".join(str(token) for token in value)
+
+
+def _top_k_vllm(value: Any) -> Any:
+    return -1 if value == 0 else value
+
+
+def _not(value: Any) -> Any:
+    return not value
+
+
+LOGPROBS = Rule(convert=_count, why="this server wants a count of alternatives")
+_GENERATION_CONFIG = Varies("taken from the model's generation_config.json")
+
+_OPENAI_NO = no("not a field of OpenAI's completions API")
+_LLAMA_SERVER_NO = no("llama-server has no such option and ignores the field")
+_LCP_NO = no("llama-cpp-python's server has no such field and silently drops it")
+_VLLM_NO = no("vLLM has no such sampling parameter; it logs the field and ignores it")
+_KOBOLD_NO = no("koboldcpp has no such sampler and ignores the field")
+_TGW_NO = no("text-generation-webui's OpenAI API has no such field")
+_OLLAMA_NO = no("Ollama's /v1/completions does not pass it on to the model; the model's "
+                "Modelfile setting applies")
+
+
+def _ban(unknown: Rule) -> Rule:
+    return no(f"{unknown.reason}; ban tokens with logit_bias -100 instead")
+
+
+#: field -> {dialect -> rule}; every catalog field, every dialect in TRANSLATED.
+TABLE: Mapping[str, Mapping[str, Rule]] = {
+    "max_tokens": {
+        "openai": same(16), "llama.cpp": same(Varies("no limit")),
+        "llama-cpp-python": same(16), "vllm": same(16), "koboldcpp": same(200),
+        "text-generation-webui": same(16), "ollama": SAME},
+    "temperature": {
+        "openai": SAME, "llama.cpp": same(0.8), "llama-cpp-python": same(0.8),
+        "vllm": same(_GENERATION_CONFIG), "koboldcpp": same(0.75),
+        "text-generation-webui": SAME, "ollama": SAME},
+    "top_p": {
+        "openai": SAME, "llama.cpp": same(0.95), "llama-cpp-python": same(0.95),
+        "vllm": same(_GENERATION_CONFIG), "koboldcpp": same(0.92),
+        "text-generation-webui": SAME, "ollama": SAME},
+    "top_k": {
+        "openai": _OPENAI_NO, "llama.cpp": same(40), "llama-cpp-python": same(40),
+        "vllm": Rule(convert=_top_k_vllm, why="older vLLM versions refuse 0 and spell 'off' -1",
+                     default=_GENERATION_CONFIG),
+        "koboldcpp": same(100), "text-generation-webui": SAME, "ollama": _OLLAMA_NO},
+    "seed": {
+        "openai": SAME, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": SAME,
+        "koboldcpp": SAME, "text-generation-webui": SAME, "ollama": SAME},
+    "min_tokens": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": SAME,
+        "vllm": SAME, "koboldcpp": _KOBOLD_NO, "text-generation-webui": _TGW_NO,
+        "ollama": _OLLAMA_NO},
+    "ignore_eos": {
+        "openai": _OPENAI_NO, "llama.cpp": SAME, "llama-cpp-python": _LCP_NO, "vllm": SAME,
+        "koboldcpp": rename("ban_eos_token"), "text-generation-webui": rename("ban_eos_token"),
+        "ollama": _OLLAMA_NO},
+    "frequency_penalty": {
+        "openai": SAME, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": SAME,
+        "koboldcpp": no("koboldcpp has no frequency penalty; its OpenAI endpoint would apply "
+                        "the value as presence_penalty when that is unset"),
+        "text-generation-webui": SAME, "ollama": SAME},
+    "presence_penalty": {
+        "openai": SAME, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": SAME,
+        "koboldcpp": SAME, "text-generation-webui": SAME, "ollama": SAME},
+    "repetition_penalty": {
+        "openai": _OPENAI_NO, "llama.cpp": rename("repeat_penalty", 1.0),
+        "llama-cpp-python": rename("repeat_penalty", 1.1), "vllm": same(_GENERATION_CONFIG),
+        # koboldcpp takes the largest of repeat_penalty, repetition_penalty and rep_pen (each
+        # 1 when absent), so values below 1 have no effect there.
+        "koboldcpp": SAME, "text-generation-webui": SAME, "ollama": _OLLAMA_NO},
+    "no_repeat_ngram_size": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        "vllm": _VLLM_NO, "koboldcpp": _KOBOLD_NO, "text-generation-webui": SAME,
+        "ollama": _OLLAMA_NO},
+    "mirostat_mode": {
+        "openai": _OPENAI_NO, "llama.cpp": rename("mirostat"), "llama-cpp-python": SAME,
+        "vllm": _VLLM_NO, "koboldcpp": SAME, "text-generation-webui": SAME,
+        "ollama": _OLLAMA_NO},
+    "mirostat_tau": {
+        "openai": _OPENAI_NO, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": _VLLM_NO,
+        "koboldcpp": SAME, "text-generation-webui": SAME, "ollama": _OLLAMA_NO},
+    "mirostat_eta": {
+        "openai": _OPENAI_NO, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": _VLLM_NO,
+        "koboldcpp": SAME, "text-generation-webui": SAME, "ollama": _OLLAMA_NO},
+    "min_p": {
+        "openai": _OPENAI_NO, "llama.cpp": same(0.05), "llama-cpp-python": same(0.05),
+        "vllm": same(_GENERATION_CONFIG), "koboldcpp": SAME, "text-generation-webui": SAME,
+        "ollama": _OLLAMA_NO},
+    "top_a": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        "vllm": _VLLM_NO, "koboldcpp": SAME, "text-generation-webui": SAME,
+        "ollama": _OLLAMA_NO},
+    "tfs": {
+        "openai": _OPENAI_NO,
+        "llama.cpp": no("llama.cpp removed tail free sampling (tfs_z) in late 2024"),
+        "llama-cpp-python": _LCP_NO, "vllm": _VLLM_NO, "koboldcpp": SAME,
+        "text-generation-webui": SAME, "ollama": _OLLAMA_NO},
+    "typical_p": {
+        "openai": _OPENAI_NO, "llama.cpp": SAME,
+        "llama-cpp-python": no("llama-cpp-python's server does not expose typical_p (the "
+                               "library has it) and silently drops the field"),
+        "vllm": _VLLM_NO, "koboldcpp": rename("typical"), "text-generation-webui": SAME,
+        "ollama": _OLLAMA_NO},
+    "epsilon_cutoff": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        "vllm": _VLLM_NO, "koboldcpp": _KOBOLD_NO,
+        "text-generation-webui": Rule(convert=_in_1e4_units,
+                                      why="text-generation-webui counts in units of 1e-4"),
+        "ollama": _OLLAMA_NO},
+    "eta_cutoff": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        "vllm": _VLLM_NO, "koboldcpp": _KOBOLD_NO,
+        "text-generation-webui": Rule(convert=_in_1e4_units,
+                                      why="text-generation-webui counts in units of 1e-4"),
+        "ollama": _OLLAMA_NO},
+    "stop": {
+        "openai": SAME, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": SAME,
+        "koboldcpp": SAME, "text-generation-webui": SAME, "ollama": SAME},
+    "stop_token_ids": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        "vllm": SAME, "koboldcpp": _KOBOLD_NO, "text-generation-webui": _TGW_NO,
+        "ollama": _OLLAMA_NO},
+    "include_stop_str_in_output": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        "vllm": SAME,
+        "koboldcpp": Rule(name="trim_stop", convert=_not,
+                          why="koboldcpp trims the stop sequence unless trim_stop is false"),
+        "text-generation-webui": _TGW_NO, "ollama": _OLLAMA_NO},
+    "custom_token_bans": {
+        "openai": _ban(_OPENAI_NO), "llama.cpp": _ban(_LLAMA_SERVER_NO),
+        "llama-cpp-python": _ban(_LCP_NO), "vllm": _ban(_VLLM_NO),
+        "koboldcpp": Rule(convert=_comma_list, why="koboldcpp wants comma-separated ids"),
+        "text-generation-webui": Rule(convert=_comma_list,
+                                      why="text-generation-webui wants comma-separated ids"),
+        "ollama": _OLLAMA_NO},
+    "logit_bias": {
+        "openai": SAME, "llama.cpp": SAME, "llama-cpp-python": SAME, "vllm": SAME,
+        "koboldcpp": SAME, "text-generation-webui": SAME,
+        "ollama": no("Ollama's OpenAI compatibility does not support logit_bias")},
+    "logprobs": {
+        "openai": LOGPROBS, "llama.cpp": LOGPROBS, "llama-cpp-python": LOGPROBS,
+        "vllm": LOGPROBS, "koboldcpp": LOGPROBS, "text-generation-webui": LOGPROBS,
+        # Only recent Ollama versions (late 2025) return logprobs; older ones ignore them.
+        "ollama": LOGPROBS},
+    "prompt_logprobs": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO,
+        "llama-cpp-python": no("llama-cpp-python has no prompt_logprobs (echo with logprobs "
+                               "is its nearest equivalent)"),
+        "vllm": Rule(convert=_count, why="vLLM wants a count of alternatives"),
+        "koboldcpp": _KOBOLD_NO, "text-generation-webui": _TGW_NO, "ollama": _OLLAMA_NO},
+}
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A body ready for one server, and what was changed to get there."""
+
+    body: dict[str, Any]
+    notes: list[str]
+    dropped: frozenset[str]
+
+
+def _check(dialect: str) -> None:
+    if dialect != IDENTITY and dialect not in TRANSLATED:
+        raise InvalidParameter("dialect", f"dialect: {dialect!r} is unknown (known: "
+                               f"{', '.join(sorted({*DIALECTS, *TRANSLATED}))})")
+
+
+def rule(dialect: str, name: str) -> Rule:
+    """The rule for one catalog field in one dialect (identity for ``nanogpt``)."""
+    _check(dialect)
+    return SAME if dialect == IDENTITY else TABLE[name][dialect]
+
+
+def unsupported(dialect: str) -> dict[str, str]:
+    """Catalog field -> why this dialect's server ignores it, in catalog order."""
+    _check(dialect)
+    if dialect == IDENTITY:
+        return {}
+    return {name: str(r.reason) for name in BY_NAME if not (r := TABLE[name][dialect]).supported}
+
+
+def server_defaults(dialect: str) -> dict[str, Any]:
+    """Catalog field -> the server's own default where the table knows it (for hints)."""
+    _check(dialect)
+    if dialect == IDENTITY:
+        return {}
+    return {name: r.default for name in BY_NAME if (r := TABLE[name][dialect]).default is not None}
+
+
+def translate(body: Mapping[str, Any], dialect: str) -> Translation:
+    """The body `dialect`'s server understands. Catalog fields are renamed, converted or
+    dropped per the table; NanoGPT's routing fields are dropped; unset fields whose server
+    default is not neutral are added at their neutral value; everything else (model, prompt,
+    stream, extensions) passes through."""
+    _check(dialect)
+    if dialect == IDENTITY:
+        return Translation(dict(body), [], frozenset())
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    dropped: set[str] = set()
+    for key, value in body.items():
+        if key in ROUTING_FIELDS:
+            dropped.add(key)
+            notes.append(f"dropped {key}: provider routing is NanoGPT's; a {dialect} "
+                         "server does not route")
+        elif key not in BY_NAME:
+            out[key] = value
+        else:
+            r = TABLE[key][dialect]
+            if not r.supported:
+                dropped.add(key)
+                notes.append(f"dropped {key}: {r.reason}")
+            else:
+                _send(key, value, r, out, notes, dropped)
+    for name, spec in BY_NAME.items():
+        r = TABLE[name][dialect]
+        if name in body or r.default is None or not r.supported:
+            continue
+        if spec.neutral is None:
+            notes.append(f"{name} unset, so the server's default applies ({r.default})")
+        elif r.default != spec.neutral:
+            wire, sent = _wire(name, spec.neutral, r)
+            out[wire] = sent
+            label = "neutral" if wire == name else f"neutral {name}"
+            notes.append(f"added {wire}: {_show(sent)} ({label}); the server's default is "
+                         f"{r.default}")
+    return Translation(out, notes, frozenset(dropped))
+
+
+def _wire(name: str, value: Any, r: Rule) -> tuple[str, Any]:
+    return r.name or name, r.convert(value) if r.convert else value
+
+
+def _send(name: str, value: Any, r: Rule, out: dict[str, Any], notes: list[str],
+          dropped: set[str]) -> None:
+    wire, sent = _wire(name, value, r)
+    if sent is OMIT:
+        dropped.add(name)
+        notes.append(f"dropped {name}: {_show(value)} is the same as unset here")
+        return
+    out[wire] = sent
+    if wire != name and sent != value:
+        notes.append(f"{name}: {_show(value)} sent as {wire}: {_show(sent)} ({r.why})")
+    elif wire != name:
+        notes.append(f"{name} sent as {wire}")
+    elif sent != value or type(sent) is not type(value):
+        notes.append(f"{name}: {_show(value)} sent as {_show(sent)} ({r.why})")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

@@ -1,0 +1,136 @@
+"""``playground connections ...`` against real servers: the local engine and the fault server.
+
+The commands are driven through their own argparse registration, as the entry point does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from playground.connections_cli import register
+from playground.core.connections import ConnectionStore
+from playground.core.errors import InvalidParameter
+from playground.engine.process import EngineProcess
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="playground")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["connections", *argv])
+    return int(args.func(args))
+
+
+@pytest.fixture(scope="module")
+def engine_url() -> Iterator[str]:
+    with EngineProcess() as engine:
+        yield engine.base_url
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_add_list_remove(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", "llama", "--base-url", "http://127.0.0.1:8080/v1/completions",
+               "--dialect", "llama.cpp", "--model", "tiny") == 0
+    assert "Saved connection llama: http://127.0.0.1:8080/v1 (llama.cpp)" in capsys.readouterr().out
+
+    assert run("list") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "KIND", "DIALECT", "BASE", "URL", "MODEL"]
+    assert [line.split()[0] for line in lines[1:]] == ["local", "nanogpt", "llama"]
+    assert lines[3].split() == ["llama", "custom", "llama.cpp", "http://127.0.0.1:8080/v1", "tiny"]
+
+    assert run("list", "--json") == 0
+    listed = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert listed["llama"] == {"name": "llama", "kind": "custom", "base_url":
+                               "http://127.0.0.1:8080/v1", "dialect": "llama.cpp",
+                               "default_model": "tiny", "model": "tiny"}
+    assert listed["local"]["base_url"] is None and listed["local"]["model"] == "local/stdlib"
+
+    assert run("remove", "llama") == 0
+    assert "Removed connection llama" in capsys.readouterr().out
+    assert [c.name for c in ConnectionStore().all()] == ["local", "nanogpt"]
+
+
+def test_adding_again_updates_and_nothing_secret_is_stored(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    run("add", "vl", "--base-url", "http://10.0.0.2:8000/v1")
+    assert run("add", "vl", "--base-url", "http://10.0.0.3:8000/v1", "--dialect", "vllm") == 0
+    assert "Updated connection vl" in capsys.readouterr().out
+    saved = json.loads(ConnectionStore().path.read_text())
+    assert saved == [{"name": "vl", "kind": "custom", "base_url": "http://10.0.0.3:8000/v1",
+                      "dialect": "vllm"}]
+
+
+def test_the_default_dialect_is_plain_openai() -> None:
+    run("add", "plain", "--base-url", "http://127.0.0.1:9/v1")
+    assert ConnectionStore().get("plain").dialect == "openai"
+
+
+@pytest.mark.parametrize(("argv", "field"), [
+    (["add", "x", "--base-url", "localhost:8080"], "base_url"),
+    (["add", "x", "--base-url", "http://h/v1", "--dialect", "tgi"], "dialect"),
+    (["add", "no spaces", "--base-url", "http://h/v1"], "name"),
+    (["add", "local", "--base-url", "http://h/v1"], "connection"),
+    (["remove", "nanogpt"], "connection"),
+    (["remove", "missing"], "connection"),
+    (["test", "missing"], "connection"),
+])
+def test_invalid_input_names_the_field(argv: list[str], field: str) -> None:
+    with pytest.raises(InvalidParameter) as error:
+        run(*argv)
+    assert error.value.field == field
+    assert error.value.message.startswith(f"{field}: ")
+    assert [c.name for c in ConnectionStore().all()] == ["local", "nanogpt"]
+
+
+def test_testing_nanogpt_without_a_key_says_how_to_set_one() -> None:
+    with pytest.raises(InvalidParameter, match="api_key: no key for NanoGPT: set "
+                                               "NANOGPT_API_KEY"):
+        run("test", "nanogpt")
+
+
+def test_testing_a_saved_server(engine_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run("add", "eng", "--base-url", engine_url, "--dialect", "nanogpt")
+    capsys.readouterr()
+    assert run("test", "eng") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"ok: eng ({engine_url}, dialect nanogpt)"
+    assert out[1].startswith("  models: ") and "local/stdlib" in out[1]
+    assert out[2].startswith("  completion: ") and "finish: length" in out[2]
+
+
+def test_testing_the_local_engine_starts_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("test", "local") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: local (http://127.0.0.1:") and "from local/stdlib in " in out
+
+
+def test_an_unreachable_server_is_an_api_error(capsys: pytest.CaptureFixture[str]) -> None:
+    run("add", "gone", "--base-url", f"http://127.0.0.1:{closed_port()}/v1")
+    capsys.readouterr()
+    assert run("test", "gone") == 1
+    err = capsys.readouterr().err
+    assert "playground: gone (http://127.0.0.1:" in err
+    assert "failed: Network error [connect_error]: could not connect to 127.0.0.1" in err
+
+
+def test_a_refused_completion_reports_status_code_and_message(
+        fault_server, capsys: pytest.CaptureFixture[str]) -> None:
+    # The fault server lists models on any path, then answers the completion with a 401.
+    run("add", "locked", "--base-url", fault_server.url("e401"), "--model", "m")
+    capsys.readouterr()
+    assert run("test", "locked") == 1
+    err = capsys.readouterr().err
+    assert "failed: HTTP 401 [invalid_api_key]: Invalid API key" in err
+    assert "hint: The API key was refused" in err
+    sent = fault_server.requests[-1].json()
+    assert sent["max_tokens"] == 1 and sent["model"] == "m" and "stream" not in sent
