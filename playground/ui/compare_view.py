@@ -145,6 +145,7 @@ class CompareView(QDialog):
     """The comparison window."""
 
     keep_requested = Signal(object)  # the Variant's merged parameters, to save as a preset
+    recorded = Signal(list)  # [(CompletionRequest, RunResult)] of a finished comparison
 
     def __init__(self, base: BaseSource, load_preset: PresetSource | None = None,
                  parent: QWidget | None = None) -> None:
@@ -155,6 +156,7 @@ class CompareView(QDialog):
         self._load_preset = load_preset
         self._running_base: Base | None = None
         self._pending: set[Column] = set()
+        self._requests: dict[Column, CompletionRequest] = {}
         self.columns: list[Column] = []
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -295,6 +297,7 @@ class CompareView(QDialog):
         self._running_base = base
         self.summary.setRowCount(0)
         self._pending = {column for column, _ in jobs}
+        self._requests = dict(jobs)
         for column, request in jobs:
             column.result = None
             column.start(base.client, request)
@@ -312,6 +315,8 @@ class CompareView(QDialog):
         self._pending.discard(column)  # type: ignore[arg-type]
         if not self._pending:
             self._fill_summary()
+            self.recorded.emit([(self._requests[c], c.result) for c in self.columns
+                                if c in self._requests and c.result is not None])
 
     def _fill_summary(self) -> None:
         rows = [SummaryRow.of(column.overrides.text() or "(base)", column.result)

@@ -38,9 +38,11 @@ from PySide6.QtWidgets import (
 from playground import __version__
 from playground.core import dialects, logprobs
 from playground.core.client import CompletionClient
+from playground.core.compare import new_group_id
 from playground.core.connections import Connection, ConnectionStore
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.history import History
 from playground.core.keys import KeyStore
 from playground.core.models import cached_models, fetch_models
 from playground.core.request import CompletionRequest, build_request
@@ -99,6 +101,9 @@ class MainWindow(QMainWindow):
         self.worker.logprobs.connect(self._on_logprobs)
         self.worker.finished.connect(self._on_finished)
         self.drafts = DraftStore()
+        self.history = History()
+        self._last_run_id: int | None = None
+        self._branch_parent: int | None = None
         self.undo_stack: list[Snapshot] = []
         self._services_started = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
@@ -280,8 +285,9 @@ class MainWindow(QMainWindow):
                 split.restoreState(state)
         draft, problem = self.drafts.load()
         self.apply_draft(draft)
-        if problem:
-            self.status.showMessage(problem, 15000)
+        for message in (problem, self.history.problem):
+            if message:
+                self.status.showMessage(message, 15000)
 
     def apply_draft(self, draft: Draft) -> None:
         index = self.connection_box.findData(draft.connection)
@@ -395,6 +401,7 @@ class MainWindow(QMainWindow):
             await self._lab.shutdown()
         if self._compare is not None:
             await self._compare.shutdown()
+        self.history.close()
         for live in self.connections.values():
             if live.client is not None:
                 await live.client.aclose()
@@ -609,9 +616,30 @@ class MainWindow(QMainWindow):
         before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
         self.prompt_edit.setPlainText(self._last_request.prompt + self.output.text()[:offset]
                                       + token)
+        parent = self._last_run_id
         self.run(before=before)
+        self._branch_parent = parent
+
+    def record(self, request: CompletionRequest, result: RunResult, *,
+               group: str | None = None, parent: int | None = None) -> int | None:
+        """Keep the run in history; a failure to do so is reported, never fatal."""
+        try:
+            return self.history.record(request, result,
+                                       connection=str(self.connection_box.currentData()),
+                                       preset=self.preset_name(), group=group, parent=parent)
+        except PlaygroundError as exc:
+            self.status.showMessage(f"The run was not recorded in history: {exc}", 10000)
+            return None
+
+    def preset_name(self) -> str | None:
+        """The preset the settings came from, for history."""
+        return None
 
     def _on_finished(self, result: RunResult) -> None:
+        if self._last_request is not None:
+            self._last_run_id = self.record(self._last_request, result,
+                                            parent=self._branch_parent)
+        self._branch_parent = None
         self.stop_button.setEnabled(False)
         self.run_button.setEnabled(self.current().client is not None)
         self.figures.setText(_figures(result))
@@ -655,8 +683,14 @@ class MainWindow(QMainWindow):
     def open_compare(self) -> None:
         if self._compare is None:
             self._compare = CompareView(self._compare_base, parent=self)
+            self._compare.recorded.connect(self._record_comparison)
         self._compare.show()
         self._compare.raise_()
+
+    def _record_comparison(self, runs: list[tuple[CompletionRequest, RunResult]]) -> None:
+        group = new_group_id()
+        for request, result in runs:
+            self.record(request, result, group=group)
 
     def _compare_base(self) -> Base:
         """What every comparison column shares: this window's connection, prompt, model and

@@ -84,3 +84,14 @@ def test_column_limits(window) -> None:
         view.remove_column(column)
     view.run_all()
     assert "2 to 8 columns, not 1" in view.error.text()
+
+
+def test_a_comparison_is_one_group_in_history(window, qloop) -> None:
+    window.compare_action.trigger()
+    view = window._compare
+    view.make_seeds()
+    qloop.run_until_complete(run_and_wait(view))
+    records = window.history.list()
+    assert len(records) == 3
+    assert len({r.group for r in records}) == 1
+    assert records[0].group is not None

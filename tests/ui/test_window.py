@@ -464,3 +464,20 @@ def test_a_llama_cpp_connection_greys_what_it_ignores(qtbot, fault_server) -> No
     assert body["temperature"] == 1.0  # neutral sent, since the server's default is not
     use(win, "local")
     assert win.params.rows["tfs"].field.isEnabled()
+
+
+def test_runs_are_recorded_in_history(window, qloop) -> None:
+    use(window, "fault-ok")
+
+    async def body() -> None:
+        await window.start_services()
+        window.prompt_edit.setPlainText("Keep me")
+        window.run()
+        await next_emission(window.run_finished)
+
+    qloop.run_until_complete(body())
+    records = window.history.list()
+    assert [r.prompt for r in records] == ["Keep me"]
+    assert records[0].output == "Hello, world!"
+    assert records[0].connection == "fault-ok"
+    qloop.run_until_complete(window.shutdown())
