@@ -80,7 +80,7 @@ class Column(QFrame):
         self.variant: Variant | None = None
         self.worker = RunWorker(self)
         self.worker.started.connect(self._started)
-        self.worker.text.connect(lambda chunk: self.output.append_text(chunk))
+        self.worker.text.connect(self._text)
         self.worker.finished.connect(self._finished)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -96,7 +96,7 @@ class Column(QFrame):
         remove = push_button("×", "Remove this column", self)
         remove.setAccessibleName("remove column")
         remove.setFixedWidth(28)
-        remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        remove.clicked.connect(self._remove_clicked)
         header.addWidget(self.overrides, 1)
         header.addWidget(self.stop_button)
         header.addWidget(remove)
@@ -111,6 +111,12 @@ class Column(QFrame):
         self.figures.setObjectName("paramSummary")
         self.figures.setWordWrap(True)
         layout.addWidget(self.figures)
+
+    def _text(self, chunk: str) -> None:
+        self.output.append_text(chunk)
+
+    def _remove_clicked(self) -> None:
+        self.remove_requested.emit(self)
 
     def parse(self, load_preset: PresetSource | None) -> Variant:
         self.variant = parse_variant(self.overrides.text(), load_preset)
@@ -161,7 +167,7 @@ class CompareView(QDialog):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.add_button = push_button("Add column", "Add a column (up to 8)", self)
-        self.add_button.clicked.connect(lambda: self.add_column(""))
+        self.add_button.clicked.connect(self._add_empty_column)
         self.sweep_name = QComboBox(self)
         self.sweep_name.setAccessibleName("sweep parameter")
         self.sweep_name.addItems([spec.name for spec in BY_NAME.values() if spec.bounded])
@@ -244,6 +250,9 @@ class CompareView(QDialog):
         self.column_row.addWidget(column, 1)
         self.add_button.setEnabled(len(self.columns) < MAX_VARIANTS)
         return column
+
+    def _add_empty_column(self) -> None:
+        self.add_column("")
 
     def remove_column(self, column: Column) -> None:
         column.worker.stop()

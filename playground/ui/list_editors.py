@@ -95,8 +95,11 @@ class ListEditor(QWidget):
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setMaximumHeight(96)
         view.model().rowsMoved.connect(self.changed)
-        view.itemChanged.connect(lambda _item: self.changed.emit())
+        view.itemChanged.connect(self._item_changed)
         return view
+
+    def _item_changed(self, *_args: object) -> None:
+        self.changed.emit()
 
     def set_lookup(self, lookup: Lookup | None) -> None:
         self._lookup = lookup
@@ -262,7 +265,7 @@ class BiasTableEditor(ListEditor):
         spin.setDecimals(1)
         spin.setValue(bias)
         spin.setAccessibleName(f"bias of token {token_id}")
-        spin.valueChanged.connect(lambda _v: self.changed.emit())
+        spin.valueChanged.connect(self._item_changed)
         table.setCellWidget(row, 2, spin)
 
     def value(self) -> dict[str, float] | None:

@@ -42,16 +42,19 @@ from playground.core.compare import new_group_id
 from playground.core.connections import Connection, ConnectionStore
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
-from playground.core.history import History
+from playground.core.history import History, RunRecord
 from playground.core.keys import KeyStore
 from playground.core.models import cached_models, fetch_models
+from playground.core.presets import Preset, PresetStore
 from playground.core.request import CompletionRequest, build_request
 from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.engine.process import EngineProcess
 from playground.ui.compare_view import Base, CompareView
+from playground.ui.history_panel import HistoryPanel
 from playground.ui.model_picker import ModelPicker
 from playground.ui.param_panel import ParamPanel
+from playground.ui.preset_bar import PresetBar
 from playground.ui.preview_dialog import RequestPreviewDialog
 from playground.ui.routing_editor import RoutingEditor
 from playground.ui.sampler_lab import SamplerLab
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
         self._settings: SettingsDialog | None = None
         self._lab: SamplerLab | None = None
         self._compare: CompareView | None = None
+        self._history_panel: HistoryPanel | None = None
         self._last_request: CompletionRequest | None = None
         self._build()
         self._reload_connections()
@@ -169,6 +173,14 @@ class MainWindow(QMainWindow):
         self.side_tabs = QTabWidget(self)
         self.side_tabs.addTab(self.params, "&Sampler")
         self.side_tabs.addTab(routing_scroll, "R&outing")
+        self.presets = PresetBar(PresetStore(), self._screen_preset, self)
+        self.presets.apply_requested.connect(self.apply_preset)
+        self.presets.message.connect(self._say)
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 4, 0, 0)
+        side_layout.addWidget(self.presets)
+        side_layout.addWidget(self.side_tabs, 1)
 
         output_box = QWidget(self)
         output_layout = QVBoxLayout(output_box)
@@ -182,7 +194,7 @@ class MainWindow(QMainWindow):
         self.editor_split.setSizes([300, 400])
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(self.editor_split)
-        self.main_split.addWidget(self.side_tabs)
+        self.main_split.addWidget(side)
         self.main_split.setStretchFactor(0, 3)
         self.main_split.setStretchFactor(1, 2)
         self.main_split.setSizes([720, 440])
@@ -235,6 +247,9 @@ class MainWindow(QMainWindow):
         self.compare_action = self._action(
             run_menu, "Co&mpare…", self.open_compare, None, "Ctrl+K",
             tip="Run one prompt under several settings side by side")
+        self.history_action = self._action(
+            run_menu, "&History…", self.open_history, None, "Ctrl+H",
+            tip="Every run: search, restore, run again, export")
         self.lab_action = self._action(
             run_menu, "Sampler &Lab…", self.open_lab, None, "Ctrl+L",
             tip="See what each sampler stage did to one step of the last completion")
@@ -473,6 +488,7 @@ class MainWindow(QMainWindow):
     def _model_changed(self) -> None:
         self.routing.set_model(None if self.model_picker.error() else
                                self.model_picker.model_id())
+        self.presets.model_changed(self._model_text())
         live = self.current()
         if live.connection.kind == "nanogpt" and live.client is not None and self._model_text():
             self._spawn("providers", self._load_providers(live, self._model_text()))
@@ -513,6 +529,7 @@ class MainWindow(QMainWindow):
 
     def _request_changed(self) -> None:
         self._draft_timer.start()
+        self.presets.refresh_modified()
         if self._preview is not None and self._preview.isVisible():
             self._refresh_preview()
         if self._lab is not None:
@@ -602,13 +619,18 @@ class MainWindow(QMainWindow):
         if not span.alternatives or self._last_request is None:
             return
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.setToolTipsVisible(True)
         for token, logprob in span.alternatives:
             action = menu.addAction(f"{token!r}   {math.exp(logprob):.1%}")
             action.setToolTip("Run again from here with this token instead")
-            action.triggered.connect(
-                lambda _=False, t=token: self.branch(span.start, t))
+            action.setData((span.start, token))
+        menu.triggered.connect(self._branch_chosen)
         menu.popup(where)
+
+    def _branch_chosen(self, action: QAction) -> None:
+        offset, token = action.data()
+        self.branch(offset, token)
 
     def branch(self, offset: int, token: str) -> None:
         """Run from the last prompt plus the output up to `offset`, then `token`."""
@@ -633,13 +655,16 @@ class MainWindow(QMainWindow):
 
     def preset_name(self) -> str | None:
         """The preset the settings came from, for history."""
-        return None
+        preset = self.presets.selected()
+        return preset.name if preset else None
 
     def _on_finished(self, result: RunResult) -> None:
         if self._last_request is not None:
             self._last_run_id = self.record(self._last_request, result,
                                             parent=self._branch_parent)
         self._branch_parent = None
+        if self._history_panel is not None:
+            self._history_panel.refresh()
         self.stop_button.setEnabled(False)
         self.run_button.setEnabled(self.current().client is not None)
         self.figures.setText(_figures(result))
@@ -649,6 +674,9 @@ class MainWindow(QMainWindow):
         if self._lab is not None and self._lab.isVisible():
             self._spawn("lab", self._refresh_lab())
         self.run_finished.emit(result)
+
+    def _say(self, text: str) -> None:
+        self.status.showMessage(text, 5000)
 
     def _show_error(self, message: str, *, rich: bool = False) -> None:
         self.error_label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
@@ -684,6 +712,7 @@ class MainWindow(QMainWindow):
         if self._compare is None:
             self._compare = CompareView(self._compare_base, parent=self)
             self._compare.recorded.connect(self._record_comparison)
+            self._compare.keep_requested.connect(self._keep_compared)
         self._compare.show()
         self._compare.raise_()
 
@@ -691,6 +720,8 @@ class MainWindow(QMainWindow):
         group = new_group_id()
         for request, result in runs:
             self.record(request, result, group=group)
+        if self._history_panel is not None:
+            self._history_panel.refresh()
 
     def _compare_base(self) -> Base:
         """What every comparison column shares: this window's connection, prompt, model and
@@ -702,6 +733,59 @@ class MainWindow(QMainWindow):
         request = self.build_request()
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
                     params=self.params.values(), dialect=request.dialect)
+
+    def _keep_compared(self, params: dict[str, Any]) -> None:
+        """A comparison column's settings become the window's, then Save As asks a name."""
+        self.params.set_values(params)
+        self.presets.save_as()
+
+    # --- presets and history ------------------------------------------------------------------
+
+    def _screen_preset(self) -> Preset:
+        """What is on screen, as a preset (for saving and for the modified mark)."""
+        return Preset.create("on screen", self.params.all_values(),
+                             model=self._model_text() or None, routing=self.routing.routing())
+
+    def apply_preset(self, preset: Preset) -> None:
+        self.params.set_values(preset.param_values())
+        if preset.model:
+            self.model_picker.set_model_text(preset.model)
+        if preset.provider or preset.header_provider or preset.billing_mode:
+            self.routing.set_routing(preset.routing())
+        self.status.showMessage(f"Preset {preset.name} applied", 4000)
+
+    def open_history(self) -> None:
+        if self._history_panel is None:
+            self._history_panel = HistoryPanel(self.history, self)
+            self._history_panel.restore_requested.connect(self.restore_run)
+            self._history_panel.rerun_requested.connect(self.rerun)
+        self._history_panel.refresh()
+        self._history_panel.show()
+        self._history_panel.raise_()
+
+    def restore_run(self, record: RunRecord) -> bool:
+        """Put a past run's prompt and settings back on screen; False if they no longer
+        pass the catalog (the reason is shown)."""
+        try:
+            params = record.params()
+            routing = record.to_routing()
+            self.params.set_values(params)
+            self.routing.set_routing(routing)
+        except (InvalidParameter, ValidationError) as exc:
+            self._show_error(f"Run #{record.id} cannot be restored: {exc}")
+            return False
+        index = self.connection_box.findData(record.connection)
+        if index >= 0:
+            self.connection_box.setCurrentIndex(index)
+        self.model_picker.set_model_text(record.model)
+        self.prompt_edit.setPlainText(record.prompt)
+        self.output.setPlainText(record.output)
+        self.status.showMessage(f"Run #{record.id} restored", 4000)
+        return True
+
+    def rerun(self, record: RunRecord) -> None:
+        if self.restore_run(record):
+            self.run()
 
     def open_lab(self) -> None:
         if self._lab is None:

@@ -481,3 +481,41 @@ def test_runs_are_recorded_in_history(window, qloop) -> None:
     assert records[0].output == "Hello, world!"
     assert records[0].connection == "fault-ok"
     qloop.run_until_complete(window.shutdown())
+
+
+def test_presets_apply_and_mark_changes(window) -> None:
+    bar = window.presets
+    index = bar.combo.findText("Creative", Qt.MatchFlag.MatchStartsWith)
+    bar.combo.setCurrentIndex(index)
+    bar.combo.activated.emit(index)
+    expected = window.presets.selected().param_values()
+    assert window.params.values() == expected
+    assert not window.presets.is_modified()
+    window.params.set_values({**expected, "top_k": 12})
+    assert window.presets.is_modified()
+    window.presets.revert()
+    assert window.params.values() == expected
+
+
+def test_history_panel_restores_a_run(window, qloop) -> None:
+    use(window, "fault-ok")
+
+    async def body() -> None:
+        await window.start_services()
+        window.prompt_edit.setPlainText("First prompt")
+        window.params.set_values({"temperature": 0.4})
+        window.run()
+        await next_emission(window.run_finished)
+
+    qloop.run_until_complete(body())
+    window.prompt_edit.setPlainText("something else")
+    window.params.neutralize()
+    window.history_action.trigger()
+    panel = window._history_panel
+    assert panel.isVisible()
+    record = window.history.list()[0]
+    panel.restore_requested.emit(record)
+    assert window.prompt_edit.toPlainText() == "First prompt"
+    assert window.params.values() == {"temperature": 0.4}
+    assert window.output.text() == "Hello, world!"
+    qloop.run_until_complete(window.shutdown())
