@@ -44,6 +44,11 @@ for pair in $NEEDED; do
     lib=${pair#*:}
     case "$libraries" in *"$lib "*) ;; *) missing="$missing ${pair%%:*}" ;; esac
 done
+if [ "$MODE" = test ]; then
+    # tests/test_packaging.py validates the desktop entry and AppStream metadata with these.
+    command -v desktop-file-validate >/dev/null 2>&1 || missing="$missing desktop-file-utils"
+    command -v appstreamcli >/dev/null 2>&1 || missing="$missing appstream"
+fi
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing="$missing python3-venv"
 fi

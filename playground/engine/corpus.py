@@ -8,6 +8,10 @@ is copied into this repository.
 The module list is a deliberate cap: parsing the whole standard library takes ~5 s on a small
 machine and the first build must stay within ~3 s, so the list holds the files with the most
 docstring prose per byte of source. With the topics that is about 0.9 MB of text.
+
+A frozen bundle (PyInstaller) carries no standard-library sources, so its recipe
+(packaging/playground.spec) ships these files under `BUNDLED_STDLIB` and they are read from
+there; the text, and so the model, is the same.
 """
 
 from __future__ import annotations
@@ -15,10 +19,18 @@ from __future__ import annotations
 import ast
 import hashlib
 import pydoc_data.topics
+import sys
 import sysconfig
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+#: Where a frozen bundle keeps its copy of the corpus files (`stdlib_sources`), relative to
+#: the bundle's data folder (``sys._MEIPASS``).
+BUNDLED_STDLIB = "stdlib-corpus"
+
+#: The language reference topics, relative to the stdlib directory.
+TOPICS_FILE = "pydoc_data/topics.py"
 
 #: Standard-library source files (relative to the stdlib directory) whose docstrings are used.
 #: Files missing from a given Python version are skipped.
@@ -43,11 +55,25 @@ class Corpus:
     sha256: str
 
 
+def stdlib_root() -> Path:
+    """The standard-library directory, or in a frozen bundle the copy shipped inside it."""
+    if getattr(sys, "frozen", False):
+        return Path(sys._MEIPASS) / BUNDLED_STDLIB  # type: ignore[attr-defined]
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
 def stdlib_sources() -> list[Path]:
     """The files the built-in corpus is made from: the topics module, then `STDLIB_FILES`."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    topics = Path(pydoc_data.topics.__file__)
-    return [topics, *(root / name for name in STDLIB_FILES if (root / name).is_file())]
+    root = stdlib_root()
+    return [root / TOPICS_FILE, *(root / name for name in STDLIB_FILES if (root / name).is_file())]
+
+
+def bundled_files() -> list[tuple[Path, str]]:
+    """What a frozen bundle must carry for `stdlib_sources` to find the corpus inside it: each
+    source file and the bundle folder it goes to (packaging/playground.spec uses this)."""
+    root = stdlib_root()
+    return [(path, str(Path(BUNDLED_STDLIB, path.parent.relative_to(root))))
+            for path in stdlib_sources()]
 
 
 def sources_hash(paths: Iterable[Path], salt: str) -> str:

@@ -1,7 +1,8 @@
 """Run the local engine in a child process, so sampling never competes with the UI.
 
-The child is ``python -m playground.engine serve --port 0 --exit-on-stdin-eof``: it binds a
-free loopback port, prints one line with its base URL, and serves. It exits by itself when
+The child is ``python -m playground.engine serve --port 0 --exit-on-stdin-eof`` (in a frozen
+bundle, the bundle's own executable with ``serve ...``; see `engine_command`): it binds a free
+loopback port, prints one line with its base URL, and serves. It exits by itself when
 its stdin reaches end-of-file, which happens when `stop()` closes it or the parent dies. Its
 stderr (uvicorn's warnings, tracebacks) goes to `log_path`.
 
@@ -60,8 +61,8 @@ class EngineProcess:
         if self.running:
             return self.base_url
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "playground.engine", "serve", "--host", self.host,
-                   "--port", str(self.port), "--exit-on-stdin-eof"]
+        command = engine_command(sys.executable, getattr(sys, "frozen", False), self.host,
+                                 self.port)
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -109,6 +110,14 @@ class EngineProcess:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def engine_command(executable: str, frozen: bool, host: str, port: int) -> list[str]:
+    """The engine child's command line. A frozen app's `executable` is the app itself, whose
+    ``playground`` command line has the same ``serve`` subcommand; otherwise it is Python."""
+    module = [] if frozen else ["-m", "playground.engine"]
+    return [executable, *module, "serve", "--host", host, "--port", str(port),
+            "--exit-on-stdin-eof"]
 
 
 def _first_line(stream: IO[bytes], out: queue.Queue[bytes]) -> None:

@@ -12,6 +12,10 @@ from playground import __version__
 ORGANIZATION = "NanoGPT Playground"
 APPLICATION = "NanoGPT Prompt Playground"
 SCREENSHOT_SIZE = (1280, 800)
+APP_ID = "io.github.nanogpt_playground.PromptPlayground"
+ICON_FILE = Path(__file__).resolve().parents[2] / "resources" / "icons" / "playground.svg"
+#: How long --screenshot --run waits for the run before giving up.
+SCREENSHOT_RUN_TIMEOUT_S = 300
 
 
 def use_settings_home() -> None:
@@ -46,6 +50,7 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
     import qasync
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from playground.ui.main_window import MainWindow
@@ -56,6 +61,8 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     app.setApplicationName(APPLICATION)
     use_settings_home()
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(QIcon.fromTheme(APP_ID, QIcon(str(ICON_FILE))))
     appearance = apply_appearance(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -81,8 +88,15 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
         if run:
             done = asyncio.get_running_loop().create_future()
             window.run_finished.connect(lambda result: done.done() or done.set_result(result))
-            window.run()
-            await done
+            if not window.run():
+                print(f"playground: the run was refused: {window.error_label.text()}",
+                      file=sys.stderr)
+                return 1
+            try:
+                await asyncio.wait_for(done, SCREENSHOT_RUN_TIMEOUT_S)
+            except TimeoutError:
+                print("playground: the run did not finish in time", file=sys.stderr)
+                return 1
         await asyncio.sleep(0.1)  # let the last frame paint
         path = Path(screenshot)
         path.parent.mkdir(parents=True, exist_ok=True)

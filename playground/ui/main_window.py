@@ -555,31 +555,33 @@ class MainWindow(QMainWindow):
         return build_request(self.prompt_edit.toPlainText(), model, self.params.values(),
                              routing, dialect=connection.dialect)
 
-    def run(self, *, before: Snapshot | None = None) -> None:
-        """Run the current inputs. `before` is what Undo Last Run restores (default: now)."""
+    def run(self, *, before: Snapshot | None = None) -> bool:
+        """Run the current inputs; False (with the reason shown) if they cannot run.
+        `before` is what Undo Last Run restores (default: now)."""
         before = before or Snapshot(self.prompt_edit.toPlainText(), self.output.text())
         try:
             request = self.build_request()
         except InvalidParameter as exc:
             self._show_error(exc.message)
-            return
+            return False
         live = self.current()
         if live.client is None or live.problem:
             self._show_error(live.problem or "This connection is still starting.")
-            return
+            return False
         self.undo_stack.append(before)
         self.undo_action.setEnabled(True)
         self._last_request = request
         self.worker.start(live.client, request)
+        return True
 
-    def continue_run(self) -> None:
+    def continue_run(self) -> bool:
         """Append the output to the prompt (undoable in the editor too) and run again."""
         before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
         if before.output:
             cursor = QTextCursor(self.prompt_edit.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(before.output)
-        self.run(before=before)
+        return self.run(before=before)
 
     def undo_run(self) -> None:
         if not self.undo_stack:
