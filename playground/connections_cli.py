@@ -54,13 +54,13 @@ def register(subparsers: Any) -> None:
     add.set_defaults(func=run_add)
 
     remove = actions.add_parser("remove", help="delete a saved connection")
-    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("name", metavar="NAME", help="the connection to remove")
     remove.set_defaults(func=run_remove)
 
     test = actions.add_parser("test", help="fetch the models and run a 1-token completion",
                               description="Check a connection: fetch its model list, run a "
                                           "1-token completion and report the latency of each.")
-    test.add_argument("name", metavar="NAME")
+    test.add_argument("name", metavar="NAME", help="the connection to test")
     test.set_defaults(func=run_test)
 
 

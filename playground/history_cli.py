@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_list)
     show = actions.add_parser("show", help="show one run in full")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=int, help="the run's number, as history list shows it")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=run_show)
 

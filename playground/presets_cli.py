@@ -25,24 +25,25 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_list)
     show = actions.add_parser("show", help="show one preset")
-    show.add_argument("name")
+    show.add_argument("name", help="the preset's name")
     show.add_argument("--json", action="store_true", help="print the preset file's JSON")
     show.set_defaults(func=run_show)
     imp = actions.add_parser(
         "import", help="import a SillyTavern (JSON), text-generation-webui (YAML) or native "
                        "preset file, with a report of what was mapped and what was kept")
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=Path, help="the preset file (.json or .yaml)")
     imp.add_argument("--name", help="name for the preset (default: from the file)")
     imp.add_argument("--replace", action="store_true", help="replace a preset of that name")
     imp.set_defaults(func=run_import)
     exp = actions.add_parser("export", help="export a preset for another program")
-    exp.add_argument("name")
+    exp.add_argument("name", help="the preset's name")
     exp.add_argument("--format", choices=[f.value for f in Format], default="native",
                      help="native, sillytavern or textgen (default: native)")
-    exp.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    exp.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                     help="where to write it")
     exp.set_defaults(func=run_export)
     delete = actions.add_parser("delete", help="delete a user preset")
-    delete.add_argument("name")
+    delete.add_argument("name", help="the preset's name (built-ins cannot be deleted)")
     delete.set_defaults(func=run_delete)
 
 

@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
     train = actions.add_parser("train", help="build a model from your own text files",
                                description="Build an n-gram model from text files; it is "
                                            "then served as local/NAME.")
-    train.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    train.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                       help="UTF-8 text files to learn from")
     train.add_argument("--name", required=True, help="model name (served as local/NAME)")
     train.set_defaults(func=run_train)
     listing = actions.add_parser("list", help="list the local engine's models")
