@@ -8,8 +8,6 @@ load) holding the merges, the n-gram tables and a JSON ``meta`` record.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import zipfile
 from dataclasses import asdict, dataclass
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from playground.core.storage import atomic_write
 from playground.engine.corpus import Corpus
 from playground.engine.ngram import NgramModel, build_ngram
 from playground.engine.tokenizer import Tokenizer, train_tokenizer
@@ -69,21 +68,11 @@ def build_model(corpus: Corpus, model_id: str, description: str) -> LanguageMode
 
 
 def save_model(model: LanguageModel, path: Path) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically (see `atomic_write`)."""
     meta = np.frombuffer(json.dumps(asdict(model.info)).encode(), dtype=np.uint8)
     arrays: dict[str, Any] = {"meta": meta, "merges": model.tokenizer.merges,
                               **model.ngram.arrays()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda out: np.savez(out, **arrays))
 
 
 def load_model(path: Path) -> LanguageModel:

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from playground.core.errors import InvalidParameter
 from playground.core.history import History, RunRecord
 from playground.core.storage import atomic_write_text
-from playground.ui.widgets import choice_combo, error_label, push_button
+from playground.ui.widgets import ask_to_delete, choice_combo, error_label, push_button
 
 PAGE_SIZE = 200
 ERROR_COLOR = QColor("#e0534a")  # readable on the light and the dark theme
@@ -260,17 +260,9 @@ class HistoryPanel(QDialog):
         if not ids:
             return
         what = f"run {ids[0]}" if len(ids) == 1 else f"{len(ids)} runs"
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete Runs",
-                          f"Delete {what} from history?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setObjectName("confirmDelete")
-        box.setInformativeText("This cannot be undone.")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._pending = ids
-        box.buttonClicked.connect(self._delete_answered)
-        box.open()
+        ask_to_delete(self, "Delete Runs", f"Delete {what} from history?",
+                      "This cannot be undone.", self._delete_answered)
 
     def export_selected(self) -> None:
         ids = [run.id for run in self.selected_runs()]

@@ -179,8 +179,9 @@ class StringListEditor(ListEditor):
         self.view.blockSignals(False)
 
 
-class TokenListEditor(ListEditor):
-    """Token ids; an entry that is not a number is looked up as token text."""
+class TokenEditor(ListEditor):
+    """An editor of tokens: an entry that is a number is a token id, anything else is text
+    looked up through the tokenizer."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("a token id, or text to look up", parent)
@@ -190,6 +191,13 @@ class TokenListEditor(ListEditor):
             self._add_tokens([(int(text), "")])
         else:
             self._look_up(text, self._add_tokens)
+
+    def _add_tokens(self, tokens: list[tuple[int, str]]) -> None:
+        raise NotImplementedError
+
+
+class TokenListEditor(TokenEditor):
+    """Token ids."""
 
     def _add_tokens(self, tokens: list[tuple[int, str]]) -> None:
         assert isinstance(self.view, QListWidget)
@@ -221,11 +229,8 @@ def _token_item(token_id: int, piece: str) -> QListWidgetItem:
     return item
 
 
-class BiasTableEditor(ListEditor):
-    """Token id → bias, a row each; the entry takes an id or text to look up."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("a token id, or text to look up", parent)
+class BiasTableEditor(TokenEditor):
+    """Token id → bias, a row each."""
 
     def _make_view(self) -> QAbstractItemView:
         table = QTableWidget(0, 3, self)
@@ -235,12 +240,6 @@ class BiasTableEditor(ListEditor):
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setMaximumHeight(120)
         return table
-
-    def _accept(self, text: str) -> None:
-        if text.strip().isdigit():
-            self._add_tokens([(int(text), "")])
-        else:
-            self._look_up(text, self._add_tokens)
 
     def _add_tokens(self, tokens: list[tuple[int, str]]) -> None:
         for token_id, piece in tokens:

@@ -38,7 +38,7 @@ from playground.core.model_id import ModelId
 from playground.core.presets import Preset, PresetStore, diff
 from playground.core.routing import ProviderRouting
 from playground.core.storage import atomic_write_text
-from playground.ui.widgets import choice_combo, error_label, tool_button
+from playground.ui.widgets import ask_to_delete, choice_combo, error_label, tool_button
 
 SELECTED_KEY = "presets/selected"
 BUILTIN_READ_ONLY = "Built-ins are read-only; use Save As"
@@ -287,17 +287,9 @@ class PresetBar(QWidget):
         preset = self.selected()
         if preset is None or preset.builtin:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete Preset",
-                          f"Delete the preset {preset.name}?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setObjectName("confirmDelete")
-        box.setInformativeText("Its file is removed; this cannot be undone.")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._pending = preset
-        box.buttonClicked.connect(self._delete_answered)
-        box.open()
+        ask_to_delete(self, "Delete Preset", f"Delete the preset {preset.name}?",
+                      "Its file is removed; this cannot be undone.", self._delete_answered)
 
     def import_(self) -> None:
         dialog = self._file_dialog("Import Preset", list(IMPORT_FILTERS),

@@ -6,7 +6,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
 
 
 def push_button(text: str, tooltip: str, parent: QWidget) -> QPushButton:
@@ -63,3 +71,18 @@ def error_label(parent: QWidget) -> QLabel:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label
+
+
+def ask_to_delete(parent: QWidget, title: str, question: str, detail: str,
+                  answered: Callable[[QAbstractButton], None]) -> QMessageBox:
+    """A window-modal Yes/Cancel question opened without a nested event loop (the app runs
+    on qasync); `answered` gets the clicked button. Cancel is the default."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, question,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent)
+    box.setObjectName("confirmDelete")
+    box.setInformativeText(detail)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.buttonClicked.connect(answered)
+    box.open()
+    return box
