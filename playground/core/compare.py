@@ -123,8 +123,10 @@ async def run_all(jobs: Sequence[tuple[CompletionClient, CompletionRequest]]
 def distinct_n(text: str, n: int = 2) -> float | None:
     """Share of distinct word n-grams among all of them (1.0: no repetition at all)."""
     words = text.split()
-    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
-    return len(set(grams)) / len(grams) if grams else None
+    count = len(words) - n + 1
+    if count <= 0:
+        return None
+    return len(set(zip(*(words[i:] for i in range(n)), strict=False))) / count
 
 
 @dataclass(frozen=True)

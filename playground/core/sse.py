@@ -47,6 +47,25 @@ class SSEDecoder:
         return [*messages, last] if last else messages
 
     def _drain_lines(self) -> list[SSEMessage]:
+        buffer = self._buffer
+        if "\r" in buffer:
+            return self._drain_any_lines()
+        # The common case, LF line ends only: split once, and take data lines inline.
+        lines = buffer.split("\n")
+        self._buffer = lines.pop()  # the unfinished last line (often "")
+        out = []
+        for line in lines:
+            if line.startswith("data:"):
+                self._data.append(line[6:] if line.startswith(" ", 5) else line[5:])
+            elif not line:
+                message = self._dispatch()
+                if message:
+                    out.append(message)
+            else:
+                self._line(line)
+        return out
+
+    def _drain_any_lines(self) -> list[SSEMessage]:
         out = []
         buffer = self._buffer
         start = 0

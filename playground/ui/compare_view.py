@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -77,6 +77,7 @@ class Column(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.result: RunResult | None = None
+        self.summary_row: SummaryRow | None = None  # the finished run's row, computed once
         self.variant: Variant | None = None
         self.worker = RunWorker(self)
         self.worker.started.connect(self._started)
@@ -138,7 +139,7 @@ class Column(QFrame):
     def _finished(self, result: RunResult) -> None:
         self.result = result
         self.stop_button.setEnabled(False)
-        row = SummaryRow.of("", result)
+        row = self.summary_row = SummaryRow.of("", result)
         speed = f"{row.tokens_per_s:.0f} tok/s · " if row.tokens_per_s else ""
         self.figures.setText(f"{row.finish_reason or 'done'} · {row.tokens} tokens · "
                              f"{speed}{row.total_ms:.0f} ms")
@@ -309,6 +310,7 @@ class CompareView(QDialog):
         self._requests = dict(jobs)
         for column, request in jobs:
             column.result = None
+            column.summary_row = None
             column.start(base.client, request)
 
     def stop_all(self) -> None:
@@ -328,7 +330,9 @@ class CompareView(QDialog):
                                 if c in self._requests and c.result is not None])
 
     def _fill_summary(self) -> None:
-        rows = [SummaryRow.of(column.overrides.text() or "(base)", column.result)
+        rows = [replace(column.summary_row, label=column.overrides.text() or "(base)")
+                if column.summary_row is not None else
+                SummaryRow.of(column.overrides.text() or "(base)", column.result)
                 for column in self.columns if column.result is not None]
         self.summary.setRowCount(len(rows))
         for r, row in enumerate(rows):
