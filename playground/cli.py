@@ -31,7 +31,7 @@ from playground.core.request import (
 )
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
-from playground.launch import api_key_for, base_url_for
+from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -128,6 +128,9 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dialect", choices=DIALECTS, default=None,
                         help="with --base-url: the server's parameter names and support "
                              "(default nanogpt)")
+    parser.add_argument("--allow-insecure-key", action="store_true",
+                        help="send the connection's key even over plain http to a host that "
+                             "is not loopback (it crosses the network unencrypted)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,9 +205,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
                "python": lambda: preview_python(request, shown_url, with_key=with_key),
                }[args.dry_run]())
         return EXIT_OK
-    api_key = api_key_for(connection)
+    api_key = api_key_for(connection, args.allow_insecure_key)
+    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
     with base_url_for(connection) as base_url:
-        result = asyncio.run(_run(base_url, api_key, request, echo=not args.json))
+        result = asyncio.run(_run(base_url, api_key, request, echo=not args.json,
+                                  allow_insecure_key=insecure_ok))
     _record([(request, result)], connection, preset.name if preset else None)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -214,20 +219,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"playground: {result.error}", file=sys.stderr)
         if result.error.hint:
             print(f"playground: hint: {result.error.hint}", file=sys.stderr)
-        if result.error.request_id:
-            print(f"playground: request id: {result.error.request_id}", file=sys.stderr)
+        if result.request_id:
+            print(f"playground: request id: {result.request_id}", file=sys.stderr)
         return EXIT_API
     return EXIT_OK
 
 
 async def _run(base_url: str, api_key: str | None, request: CompletionRequest, *,
-               echo: bool) -> RunResult:
+               echo: bool, allow_insecure_key: bool = False) -> RunResult:
     def write(event: StreamEvent) -> None:
         if event.text:
             sys.stdout.write(event.text)
             sys.stdout.flush()
 
-    async with CompletionClient(base_url, api_key) as client:
+    async with CompletionClient(base_url, api_key,
+                                allow_insecure_key=allow_insecure_key) as client:
         return await execute(client, request, write if echo else None)
 
 
@@ -247,10 +253,12 @@ def _record(runs: list[tuple[CompletionRequest, RunResult]], connection: Connect
 
 def _cmd_models(args: argparse.Namespace) -> int:
     connection = _connection_from_args(args)
-    api_key = api_key_for(connection)
+    api_key = api_key_for(connection, args.allow_insecure_key)
+    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
 
     async def fetch() -> Any:
-        async with CompletionClient(base_url, api_key) as client:
+        async with CompletionClient(base_url, api_key,
+                                    allow_insecure_key=insecure_ok) as client:
             return await client.models()
 
     with base_url_for(connection) as base_url:
@@ -298,10 +306,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     requests = [build_request(prompt, variant.model or args.model or connection.model,
                               variant.merged(base_params), dialect=connection.dialect)
                 for variant in variants]
-    api_key = api_key_for(connection)
+    api_key = api_key_for(connection, args.allow_insecure_key)
+    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
 
     async def run(base_url: str) -> list[RunResult]:
-        async with CompletionClient(base_url, api_key) as client:
+        async with CompletionClient(base_url, api_key,
+                                    allow_insecure_key=insecure_ok) as client:
             return await run_all([(client, request) for request in requests])
 
     with base_url_for(connection) as base_url:

@@ -20,7 +20,7 @@ from playground.core.client import CompletionClient
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.request import build_request
-from playground.launch import api_key_for, base_url_for
+from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
 EXIT_OK, EXIT_API = 0, 1
 #: What `test` sends: a prompt that every tokenizer splits into something.
@@ -61,6 +61,9 @@ def register(subparsers: Any) -> None:
                               description="Check a connection: fetch its model list, run a "
                                           "1-token completion and report the latency of each.")
     test.add_argument("name", metavar="NAME", help="the connection to test")
+    test.add_argument("--allow-insecure-key", action="store_true",
+                      help="send the connection's key even over plain http to a host that is "
+                           "not loopback (it crosses the network unencrypted)")
     test.set_defaults(func=run_test)
 
 
@@ -117,11 +120,12 @@ class Probe:
 
 def run_test(args: argparse.Namespace) -> int:
     connection = ConnectionStore().get(args.name)
-    api_key = api_key_for(connection)
+    api_key = api_key_for(connection, args.allow_insecure_key)
+    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
     with base_url_for(connection) as base_url:
         where = f"{connection.name} ({base_url}, dialect {connection.dialect})"
         try:
-            probe = asyncio.run(_probe(base_url, api_key, connection.model))
+            probe = asyncio.run(_probe(base_url, api_key, connection.model, insecure_ok))
         except ApiError as exc:
             print(f"playground: {where} failed: {exc}", file=sys.stderr)
             if exc.hint:
@@ -135,8 +139,10 @@ def run_test(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _probe(base_url: str, api_key: str | None, model: str) -> Probe:
-    async with CompletionClient(base_url, api_key) as client:
+async def _probe(base_url: str, api_key: str | None, model: str,
+                 allow_insecure_key: bool = False) -> Probe:
+    async with CompletionClient(base_url, api_key,
+                                allow_insecure_key=allow_insecure_key) as client:
         started = time.perf_counter()
         models = [m.id for m in await client.models()]
         models_ms = (time.perf_counter() - started) * 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,15 @@ def playground_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PLAYGROUND_HOME", str(home))
     monkeypatch.delenv("NANOGPT_API_KEY", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def collect_in_main_thread() -> Iterator[None]:
+    """Collect each test's garbage in the main (GUI) thread. Qt objects caught in reference
+    cycles are otherwise freed by whichever thread next triggers a collection (the fault
+    server's, an executor's), and a Qt object destroyed off its thread can crash the run."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

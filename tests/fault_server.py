@@ -119,6 +119,42 @@ async def stall(w: Writer, r: Recorded) -> None:
     await asyncio.sleep(5)
 
 
+#: The text of the `big` scenario's one frame: a little over 1 MB of words, one paragraph.
+BIG_TEXT = ("lorem ipsum dolor sit amet " * 40_000)[:1_048_576] + "END"
+#: What the `drip` scenario sends after its head, one byte every `DRIP_DELAY` seconds.
+DRIP_BODY = b'data:{"choices":[{"text":"drip"}]}\n\ndata:[DONE]\n\n'
+DRIP_DELAY = 0.1
+
+
+async def big_frame(w: Writer, r: Recorded) -> None:
+    """One 1 MB frame, then a normal end."""
+    w.write(head())
+    w.write(chunk(BIG_TEXT))
+    await w.drain()
+    w.write(chunk("!", "stop") + b"data: [DONE]\n\n")
+
+
+async def drip(w: Writer, r: Recorded) -> None:
+    """A short, valid stream, one byte at a time (every byte arrives within any sane read
+    timeout, the whole takes ~5 s)."""
+    w.write(head())
+    await w.drain()
+    for i in range(len(DRIP_BODY)):
+        w.write(DRIP_BODY[i:i + 1])
+        await w.drain()
+        await asyncio.sleep(DRIP_DELAY)
+
+
+HTML_403 = (b"<html><head><title>403 Forbidden</title></head>\n<body><h1>Forbidden</h1>"
+            b"<p>You don't have permission to access this resource.</p></body></html>")
+
+
+def raw_error(status: int, content_type: str, body: bytes) -> Scenario:
+    async def scenario(w: Writer, r: Recorded) -> None:
+        w.write(head(status, content_type, length=len(body)) + body)
+    return scenario
+
+
 async def models(w: Writer, r: Recorded) -> None:
     body = json.dumps({"object": "list", "data": [
         {"id": "a/model", "name": "A", "context_length": 8192, "max_output_tokens": 1024,
@@ -153,6 +189,19 @@ SCENARIOS: dict[str, Scenario] = {
     "html": wrong_content_type,
     "json": json_instead_of_stream,
     "stall": stall,
+    # The fault matrix: every documented status, each body shape at least once.
+    "e400ctx": error(400, {"error": {"message": "This model's maximum context length is 8192 "
+                                                "tokens", "type": "invalid_request_error",
+                                     "code": "context_length_exceeded", "param": "prompt"}}),
+    "e403html": raw_error(403, "text/html", HTML_403),
+    "e404": error(404, {"error": {"message": "Model m does not exist", "type": "not_found",
+                                  "code": "model_not_found"}}),
+    "e408": error(408, {"error": "Request timed out upstream", "status": 408}),
+    "e413text": raw_error(413, "text/plain", b"Request Entity Too Large"),
+    "e500seed": error(500, {"error": 500, "message": "The sampler crashed",
+                            "type": "server_error"}),
+    "big": big_frame,
+    "drip": drip,
 }
 
 

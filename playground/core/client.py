@@ -2,12 +2,20 @@
 
 One `CompletionClient` per connection, created once (building an `httpx.AsyncClient` costs tens
 of milliseconds). The key is attached only to requests for the connection's own base URL, and
-redirects are never followed, so it cannot leak to another host.
+redirects are never followed, so it cannot leak to another host. A key is refused outright for
+a plain-http base URL that is not loopback unless the client is built with
+``allow_insecure_key=True`` (the person confirmed it).
+
+``PLAYGROUND_READ_TIMEOUT`` (seconds) sets the default read timeout: the longest silence allowed
+between two chunks of a response (default 120).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,18 +23,35 @@ from urllib.parse import quote
 
 import httpx
 
-from playground.core.errors import ApiError, StreamError, parse_error_body
+from playground.core.connections import insecure_key_message, key_needs_confirmation
+from playground.core.errors import ApiError, InvalidParameter, StreamError, parse_error_body
 from playground.core.request import CompletionRequest, completions_url
 from playground.core.sse import SSEDecoder
 
 #: Error bodies larger than this are cut before parsing.
 MAX_ERROR_BODY = 64 * 1024
+#: The longest stretch of frame decoding between two returns to the event loop.
+SLICE_S = 0.001
+#: The environment variable that sets the default read timeout, in seconds.
+READ_TIMEOUT_ENV = "PLAYGROUND_READ_TIMEOUT"
+DEFAULT_READ_TIMEOUT = 120.0
+
+
+def default_read_timeout() -> float:
+    """``$PLAYGROUND_READ_TIMEOUT`` when it is a positive number of seconds, else 120 (an
+    unusable value is ignored: a typo in the environment must not stop the window)."""
+    try:
+        value = float(os.environ.get(READ_TIMEOUT_ENV, "").strip())
+    except ValueError:
+        return DEFAULT_READ_TIMEOUT
+    return value if 0 < value < float("inf") else DEFAULT_READ_TIMEOUT
 
 
 @dataclass(frozen=True)
 class Timeouts:
     connect: float = 10.0
-    read: float = 120.0  # the longest silence allowed between two chunks
+    #: The longest silence allowed between two chunks; default from $PLAYGROUND_READ_TIMEOUT.
+    read: float = field(default_factory=default_read_timeout)
     write: float = 30.0
 
     def httpx(self) -> httpx.Timeout:
@@ -112,15 +137,25 @@ class CompletionClient:
 
     def __init__(self, base_url: str, api_key: str | None = None, *,
                  timeouts: Timeouts | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 allow_insecure_key: bool = False) -> None:
         self.base_url = base_url.rstrip("/")
+        self.allow_insecure_key = allow_insecure_key
+        self._check_key(api_key)
         self._api_key = api_key
         self.timeouts = timeouts or Timeouts()
         self._http = httpx.AsyncClient(timeout=self.timeouts.httpx(), follow_redirects=False,
                                        transport=transport)
 
     def set_api_key(self, api_key: str | None) -> None:
+        """Use `api_key` from now on. Raises `InvalidParameter` (keeping the old key) for a
+        plain-http base URL that is not loopback, unless built with allow_insecure_key."""
+        self._check_key(api_key)
         self._api_key = api_key
+
+    def _check_key(self, api_key: str | None) -> None:
+        if api_key and not self.allow_insecure_key and key_needs_confirmation(self.base_url):
+            raise InvalidParameter("api_key", insecure_key_message(self.base_url))
 
     async def __aenter__(self) -> CompletionClient:
         return self
@@ -288,20 +323,28 @@ async def _events(response: httpx.Response) -> AsyncIterator[StreamEvent]:
     request_id = response.headers.get("x-request-id")
     received = 0
     async for chunk in response.aiter_bytes():
+        slice_end = time.perf_counter() + SLICE_S
         for message in decoder.feed(chunk):
+            if time.perf_counter() > slice_end:
+                # A fast server fills a 64 KiB read with hundreds of frames: let the event loop
+                # (the window) run between slices of them rather than after all of them.
+                await asyncio.sleep(0)
+                slice_end = time.perf_counter() + SLICE_S
             if done:
                 continue  # drain to the end so the connection closes cleanly
             if message.data.strip() == "[DONE]":
                 done = True
                 continue
-            for event in _chunk_events(_frame(message.data, response), request_id):
+            for event in _chunk_events(_frame(message.data, response, request_id),
+                                       request_id):
                 received += len(event.text)
                 yield event
     for message in decoder.close():
         if message.data.strip() == "[DONE]":
             done = True
         elif not done:
-            for event in _chunk_events(_frame(message.data, response), request_id):
+            for event in _chunk_events(_frame(message.data, response, request_id),
+                                       request_id):
                 received += len(event.text)
                 yield event
     if not done:
@@ -310,28 +353,33 @@ async def _events(response: httpx.Response) -> AsyncIterator[StreamEvent]:
                           code="incomplete_stream", request_id=request_id)
 
 
-def _frame(data: str, response: httpx.Response) -> dict[str, Any]:
-    request_id = response.headers.get("x-request-id")
+def _frame(data: str, response: httpx.Response, request_id: str | None) -> dict[str, Any]:
+    status = response.status_code
     try:
-        frame = json.loads(data)
+        frame = _decode_json(data)
     except ValueError:
-        raise StreamError(response.status_code, f"malformed frame: {data[:200]!r}",
+        raise StreamError(status, f"malformed frame: {data[:200]!r}",
                           code="malformed_frame", request_id=request_id) from None
     if not isinstance(frame, dict):
-        raise StreamError(response.status_code, f"malformed frame: {data[:200]!r}",
+        raise StreamError(status, f"malformed frame: {data[:200]!r}",
                           code="malformed_frame", request_id=request_id)
     if frame.get("error") is not None:
-        error = parse_error_body(response.status_code, json.dumps(frame), response.headers)
+        error = parse_error_body(status, json.dumps(frame), response.headers)
         raise StreamError(error.status, error.message, code=error.code, type=error.type,
                           param=error.param, request_id=request_id)
     return frame
+
+
+_decode_json = json.JSONDecoder().decode
+_NOT_TOP = frozenset(("choices", "usage"))
+_NOT_EXTRA = frozenset(("text", "delta", "message", "logprobs", "finish_reason"))
 
 
 def _chunk_events(frame: Mapping[str, Any], request_id: str | None) -> list[StreamEvent]:
     """A completion chunk (or whole completion) as events, one per choice."""
     usage_data = frame.get("usage")
     usage = Usage.from_json(usage_data) if isinstance(usage_data, dict) else None
-    top = {k: v for k, v in frame.items() if k not in ("choices", "usage")}
+    top = {k: v for k, v in frame.items() if k not in _NOT_TOP}
     choices = frame.get("choices")
     if not isinstance(choices, list) or not choices:
         return [StreamEvent(usage=usage, extra=top, request_id=request_id)] if usage else []
@@ -351,9 +399,8 @@ def _chunk_events(frame: Mapping[str, Any], request_id: str | None) -> list[Stre
         if finish == "error":
             raise StreamError(0, str(choice.get("error") or "the server reported an error"),
                               code="stream_error")
-        extra = {**top, **{k: v for k, v in choice.items()
-                           if k not in ("text", "delta", "message", "logprobs",
-                                        "finish_reason")}}
+        extra = top.copy()
+        extra.update((k, v) for k, v in choice.items() if k not in _NOT_EXTRA)
         logprobs = choice.get("logprobs")
         events.append(StreamEvent(text=text, logprobs=logprobs if isinstance(logprobs, dict)
                                   else None, finish_reason=finish if isinstance(finish, str)

@@ -3,10 +3,11 @@ OpenAI-compatible servers, saved in ``connections.json`` (never with a key)."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal, get_args
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from playground.core.errors import InvalidParameter
 from playground.core.paths import config_dir
@@ -41,8 +42,40 @@ def normalize_base_url(url: str) -> str:
 
 
 def is_loopback(url: str) -> bool:
-    host = httpx.URL(url).host
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """Whether `url` names this computer by a loopback address (127.0.0.0/8, ::1) or as
+    ``localhost``. A DNS name that merely starts with "127." is not loopback."""
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def key_needs_confirmation(url: str | None) -> bool:
+    """A key sent to `url` would cross the network unencrypted: plain http to a host that is
+    not this computer. Sending one there needs the person's explicit confirmation."""
+    if not url:
+        return False
+    try:
+        scheme = httpx.URL(url).scheme
+    except httpx.InvalidURL:
+        return True
+    return scheme != "https" and not is_loopback(url)
+
+
+def insecure_key_message(url: str) -> str:
+    """Why a key is not sent to `url`, and how to allow it."""
+    return (f"api_key: {url} is plain http and not this computer, so the key would cross the "
+            "network unencrypted; use an https:// base URL, or confirm sending it "
+            "(--allow-insecure-key on the command line; the window asks once per connection)")
 
 
 class Connection(BaseModel):
@@ -53,6 +86,9 @@ class Connection(BaseModel):
     base_url: str | None = None  # None: the local engine, whose port is chosen at start
     dialect: Dialect = "nanogpt"
     default_model: str | None = None
+    #: The person confirmed sending this connection's key over plain http to a host that is
+    #: not loopback (see `key_needs_confirmation`). Saved only when true (see `to_json`).
+    insecure_key_ok: StrictBool = Field(default=False, exclude=True)
 
     @classmethod
     def checked(cls, **fields: Any) -> Connection:
@@ -83,6 +119,19 @@ class Connection(BaseModel):
     @property
     def needs_key(self) -> bool:
         return self.kind == "nanogpt"
+
+    @property
+    def key_needs_confirmation(self) -> bool:
+        """Sending a key here needs a confirmation, and none was remembered."""
+        return key_needs_confirmation(self.base_url) and not self.insecure_key_ok
+
+    def to_json(self) -> dict[str, Any]:
+        """How it is saved in ``connections.json``: unset fields and a false
+        ``insecure_key_ok`` are left out."""
+        data = self.model_dump(exclude_none=True)
+        if self.insecure_key_ok:
+            data["insecure_key_ok"] = True
+        return data
 
     @property
     def label(self) -> str:
@@ -137,9 +186,22 @@ class ConnectionStore:
         if any(c.name == connection.name for c in BUILTIN):
             raise InvalidParameter("connection", f"connection: {connection.name!r} is built in")
         rest = [c for c in self.custom() if c.name != connection.name]
-        atomic_write_json(self.path, [c.model_dump(exclude_none=True)
-                                      for c in [*rest, connection]])
+        atomic_write_json(self.path, [c.to_json() for c in [*rest, connection]])
 
     def remove(self, name: str) -> None:
         rest = [c for c in self.custom() if c.name != name]
-        atomic_write_json(self.path, [c.model_dump(exclude_none=True) for c in rest])
+        atomic_write_json(self.path, [c.to_json() for c in rest])
+
+    def allow_insecure_key(self, name: str, allowed: bool = True) -> Connection:
+        """Remember (or forget) the person's confirmation that this saved connection's key may
+        go over plain http. Only a custom connection with such a base URL takes it."""
+        connection = self.get(name)
+        if connection.kind != "custom":
+            raise InvalidParameter("insecure_key_ok", f"insecure_key_ok: {name!r} is built in; "
+                                   "its key only goes where it is encrypted")
+        if allowed and not key_needs_confirmation(connection.base_url):
+            raise InvalidParameter("insecure_key_ok", f"insecure_key_ok: {connection.base_url} "
+                                   "is https or this computer; no confirmation is needed")
+        changed = connection.model_copy(update={"insecure_key_ok": allowed})
+        self.add(changed)
+        return changed

@@ -25,8 +25,8 @@ class MaxPrice(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    prompt: float | None = Field(default=None, ge=0)
-    completion: float | None = Field(default=None, ge=0)
+    prompt: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    completion: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class ProviderRouting(BaseModel):
@@ -73,6 +73,9 @@ def parse_routing_object(data: Any) -> ProviderRouting:
                                           and not isinstance(v, bool) else v
                                           for k, v in data["max_price"].items()}}
         return ProviderRouting.model_validate(data)
+    except OverflowError:  # a whole number too large for a float price
+        raise InvalidParameter("provider", "provider.max_price: the number is too large "
+                               f"(allowed: {_ALLOWED['max_price']})") from None
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])

@@ -528,7 +528,8 @@ class MainWindow(QMainWindow):
                                "tokenizer to count with")
 
     def _request_changed(self) -> None:
-        self._draft_timer.start()
+        if not self._draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,
+            self._draft_timer.start()  # however fast the typing goes on
         self.presets.refresh_modified()
         if self._preview is not None and self._preview.isVisible():
             self._refresh_preview()

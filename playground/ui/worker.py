@@ -15,6 +15,9 @@ from playground.core.request import CompletionRequest
 from playground.core.runs import RunResult, execute
 
 FRAME_MS = 16
+#: The most new text handed to the view in one frame. Laying out more at once (a server that
+#: sends a megabyte in one frame) would stall the event loop; the rest follows frame by frame.
+MAX_FRAME_CHARS = 32_768
 
 
 class RunWorker(QObject):
@@ -66,9 +69,19 @@ class RunWorker(QObject):
         try:
             await execute(client, request, self._on_event, result)
         finally:
+            await self._deliver_rest()
             self._flush_timer.stop()
-            self._flush()
             self.finished.emit(result)
+
+    async def _deliver_rest(self) -> None:
+        """Hand over what is still pending a frame's worth at a time; all at once if the run
+        is stopped again meanwhile (it has ended either way)."""
+        try:
+            while self._flush():
+                await asyncio.sleep(FRAME_MS / 1000)
+        except asyncio.CancelledError:
+            while self._flush():
+                pass
 
     def _on_event(self, event: StreamEvent) -> None:
         if event.text:
@@ -76,12 +89,20 @@ class RunWorker(QObject):
         if event.logprobs:
             self._pending_logprobs.append(event.logprobs)
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Emit the text pending (at most MAX_FRAME_CHARS of it) and, once all text is out,
+        the logprobs that came with it. True if text is still pending."""
         if self._pending:
             chunk = "".join(self._pending)
             self._pending.clear()
+            if len(chunk) > MAX_FRAME_CHARS:
+                self._pending.append(chunk[MAX_FRAME_CHARS:])
+                chunk = chunk[:MAX_FRAME_CHARS]
             self.text.emit(chunk)
+        if self._pending:
+            return True
         if self._pending_logprobs:
             batch = self._pending_logprobs
             self._pending_logprobs = []
             self.logprobs.emit(batch)
+        return False
