@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from playground.cli import EXIT_API, EXIT_OK
 from playground.core.client import CompletionClient
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.request import build_request
 from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
-EXIT_OK, EXIT_API = 0, 1
 #: What `test` sends: a prompt that every tokenizer splits into something.
 TEST_PROMPT = "Hello"
 

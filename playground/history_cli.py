@@ -7,9 +7,8 @@ import json
 import sys
 from typing import Any
 
+from playground.cli import EXIT_OK
 from playground.core.history import History, RunRecord
-
-EXIT_OK = 0
 
 
 def register(subparsers: Any) -> None:
