@@ -7,31 +7,10 @@ and what is allowed), 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from playground import __version__
-from playground.core.assignments import parse_assignments
-from playground.core.client import CompletionClient, StreamEvent
-from playground.core.connections import DIALECTS, Connection, ConnectionStore, adhoc
-from playground.core.errors import InvalidParameter, PlaygroundError
-from playground.core.history import History
-from playground.core.interop import import_file
-from playground.core.presets import Preset, PresetStore
-from playground.core.request import (
-    CompletionRequest,
-    build_request,
-    preview_curl,
-    preview_json,
-    preview_python,
-)
-from playground.core.routing import Routing, parse_routing_object
-from playground.core.runs import RunResult, execute
-from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -51,94 +30,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --screenshot: run the prompt to its end before the shot")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one completion and stream it to stdout",
-                         description="Run one completion and stream its text to stdout.")
-    run.add_argument("--prompt", required=True, help="the prompt; '-' reads it from stdin")
-    run.add_argument("--model", help="model id, suffixes allowed (e.g. zai-org/glm-5:fast); "
-                                     "default: the preset's, else the connection's")
-    run.add_argument("--preset", metavar="NAME|FILE",
-                     help="start from a preset (a saved name or a preset file); --set "
-                          "overrides its values")
-    run.add_argument("--set", dest="assignments", action="append", default=[],
-                     metavar="NAME=VALUE",
-                     help="set a sampler parameter by its API name; VALUE is JSON when it "
-                          "parses, else a string (repeatable)")
-    _add_connection_args(run)
-    where = run.add_mutually_exclusive_group()
-    where.add_argument("--provider", metavar="ID", help="body provider: one provider id")
-    where.add_argument("--provider-json", metavar="JSON",
-                       help='body provider routing object, e.g. \'{"order":["a","b"]}\'')
-    run.add_argument("--x-provider", metavar="ID", help="send the provider as X-Provider")
-    run.add_argument("--billing-mode", metavar="MODE",
-                     help="billing override: paygo (or pay-as-you-go, payg, paid)")
-    run.add_argument("--billing-header", action="store_true",
-                     help="send the billing mode as X-Billing-Mode instead of in the body")
-    run.add_argument("--no-stream", action="store_true", help="ask for one non-streamed reply")
-    run.add_argument("--json", action="store_true",
-                     help="print one JSON result object at the end instead of streaming text")
-    run.add_argument("--dry-run", nargs="?", const="json", choices=("json", "curl", "python"),
-                     help="print the exact request (body as JSON, or a curl or Python "
-                          "snippet with the key redacted) and send nothing")
-    run.set_defaults(func=_cmd_run)
-
-    compare = sub.add_parser(
-        "compare", help="run one prompt under several settings at once and compare",
-        description="Run one prompt under 2 to 8 variants concurrently and print a "
-                    "comparison table (or JSON). Variants override the base settings given "
-                    "with --set.")
-    compare.add_argument("--prompt", required=True, help="the prompt; '-' reads stdin")
-    compare.add_argument("--model", help="model id for every variant (a variant may set "
-                                          "model=ID)")
-    compare.add_argument("--set", dest="assignments", action="append", default=[],
-                         metavar="NAME=VALUE", help="a base parameter every variant shares")
-    compare.add_argument("--variant", action="append", default=[], metavar="SPEC",
-                         help="one column: 'temperature=0.2,top_k=40', 'preset=Creative', "
-                              "'model=ID' (repeatable)")
-    how = compare.add_mutually_exclusive_group()
-    how.add_argument("--sweep", metavar="NAME=V1,V2,...",
-                     help="one variant per value of one parameter, e.g. temperature=0.2,0.7")
-    how.add_argument("--seeds", type=int, metavar="N",
-                     help="N variants that differ only in their seed (1..N)")
-    _add_connection_args(compare)
-    compare.add_argument("--json", action="store_true",
-                         help="print a JSON list: each variant's settings, text, "
-                              "finish_reason, usage and timings")
-    compare.set_defaults(func=_cmd_compare)
-
-    models = sub.add_parser("models", help="list a connection's models",
-                            description="List the models a connection offers.")
-    _add_connection_args(models)
-    models.add_argument("--json", action="store_true", help="print JSON")
-    models.set_defaults(func=_cmd_models)
-
-    from playground import connections_cli, history_cli, presets_cli
+    from playground import connections_cli, history_cli, presets_cli, run_cli
     from playground.engine import cli as engine_cli
-    for module in (presets_cli, history_cli, connections_cli, engine_cli):
+    for module in (run_cli, presets_cli, history_cli, connections_cli, engine_cli):
         module.register(sub)
     return parser
 
 
-def _add_connection_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--connection", metavar="NAME", default="local",
-                       help="connection to use: local (built-in engine, default), nanogpt, "
-                            "or a saved one")
-    group.add_argument("--base-url", metavar="URL",
-                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
-    parser.add_argument("--dialect", choices=DIALECTS, default=None,
-                        help="with --base-url: the server's parameter names and support "
-                             "(default nanogpt)")
-    parser.add_argument("--allow-insecure-key", action="store_true",
-                        help="send the connection's key even over plain http to a host that "
-                             "is not loopback (it crosses the network unencrypted)")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # Without arguments, straight to the window, parser unbuilt: its subcommand modules import
+    # most of the app, which the window loads only after its first frame is on screen.
+    args = (build_parser().parse_args(arguments) if arguments else
+            argparse.Namespace(command=None, screenshot=None, prompt=None, run=False))
     if args.command is None:
         from playground.ui.app import run_gui
         return run_gui(screenshot=args.screenshot, prompt=args.prompt, run=args.run)
+    from playground.core.errors import InvalidParameter, PlaygroundError
     try:
         return int(args.func(args))
     except InvalidParameter as exc:
@@ -150,194 +58,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nplayground: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def _preset_from_args(args: argparse.Namespace) -> Preset | None:
-    if not args.preset:
-        return None
-    path = Path(args.preset)
-    if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
-        return import_file(path)[0]
-    return PresetStore().get(args.preset)
-
-
-def _request_from_args(args: argparse.Namespace, connection: Connection,
-                       preset: Preset | None) -> CompletionRequest:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    params = {**(preset.param_values() if preset else {}), **parse_assignments(args.assignments)}
-    base = preset.routing() if preset else Routing()
-    provider: Any = args.provider or base.provider
-    if args.provider_json is not None:
-        provider = parse_routing_object(args.provider_json)
-    routing = Routing(provider=provider, header_provider=args.x_provider or base.header_provider,
-                      billing_mode=args.billing_mode or base.billing_mode,
-                      billing_as_header=args.billing_header or base.billing_as_header)
-    model = args.model or (preset.model if preset else None) or connection.model
-    if not model:
-        raise InvalidParameter("model", "model: this connection has no default model; "
-                                        "pass --model")
-    return build_request(prompt, model, params, routing, stream=not args.no_stream,
-                         dialect=connection.dialect)
-
-
-def _connection_from_args(args: argparse.Namespace) -> Connection:
-    if args.base_url:
-        return adhoc(args.base_url, args.dialect or "nanogpt")
-    if args.dialect:
-        raise InvalidParameter("dialect", "dialect: --dialect goes with --base-url; a saved "
-                                          "connection has its own")
-    return ConnectionStore().get(args.connection)
-
-
-
-
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    connection = _connection_from_args(args)
-    preset = _preset_from_args(args)
-    request = _request_from_args(args, connection, preset)
-    if args.dry_run:
-        shown_url = connection.base_url or "http://127.0.0.1:PORT/v1"
-        with_key = connection.needs_key
-        print({"json": lambda: preview_json(request),
-               "curl": lambda: preview_curl(request, shown_url, with_key=with_key),
-               "python": lambda: preview_python(request, shown_url, with_key=with_key),
-               }[args.dry_run]())
-        return EXIT_OK
-    api_key = api_key_for(connection, args.allow_insecure_key)
-    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
-    with base_url_for(connection) as base_url:
-        result = asyncio.run(_run(base_url, api_key, request, echo=not args.json,
-                                  allow_insecure_key=insecure_ok))
-    _record([(request, result)], connection, preset.name if preset else None)
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    elif result.text and not result.text.endswith("\n"):
-        print()
-    if result.error:
-        print(f"playground: {result.error}", file=sys.stderr)
-        if result.error.hint:
-            print(f"playground: hint: {result.error.hint}", file=sys.stderr)
-        if result.request_id:
-            print(f"playground: request id: {result.request_id}", file=sys.stderr)
-        return EXIT_API
-    return EXIT_OK
-
-
-async def _run(base_url: str, api_key: str | None, request: CompletionRequest, *,
-               echo: bool, allow_insecure_key: bool = False) -> RunResult:
-    def write(event: StreamEvent) -> None:
-        if event.text:
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-
-    async with CompletionClient(base_url, api_key,
-                                allow_insecure_key=allow_insecure_key) as client:
-        return await execute(client, request, write if echo else None)
-
-
-def _record(runs: list[tuple[CompletionRequest, RunResult]], connection: Connection,
-            preset: str | None, group: str | None = None) -> None:
-    """Keep every run in history; a history problem is reported, never fatal to the run."""
-    try:
-        with History() as history:
-            if history.problem:
-                print(f"playground: {history.problem}", file=sys.stderr)
-            for request, result in runs:
-                history.record(request, result, connection=connection.name, preset=preset,
-                               group=group)
-    except PlaygroundError as exc:
-        print(f"playground: the run was not recorded in history: {exc}", file=sys.stderr)
-
-
-def _cmd_models(args: argparse.Namespace) -> int:
-    connection = _connection_from_args(args)
-    api_key = api_key_for(connection, args.allow_insecure_key)
-    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
-
-    async def fetch() -> Any:
-        async with CompletionClient(base_url, api_key,
-                                    allow_insecure_key=insecure_ok) as client:
-            return await client.models()
-
-    with base_url_for(connection) as base_url:
-        try:
-            models = asyncio.run(fetch())
-        except PlaygroundError as exc:
-            print(f"playground: {exc}", file=sys.stderr)
-            return EXIT_API
-    if args.json:
-        print(json.dumps([m.to_json() for m in models], indent=2))
-        return EXIT_OK
-    for m in models:
-        context = f"{m.context_length:>9,}" if m.context_length else " " * 9
-        price = (f"  ${m.prompt_price:g}/${m.completion_price:g} per 1M"
-                 if m.prompt_price is not None and m.completion_price is not None else "")
-        print(f"{m.id:<48} {context}{price}")
-    return EXIT_OK
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from playground.core.compare import (
-        SummaryRow,
-        Variant,
-        check_count,
-        new_group_id,
-        parse_variant,
-        run_all,
-        seeds,
-        sweep,
-    )
-
-    connection = _connection_from_args(args)
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    base_params = parse_assignments(args.assignments)
-    presets = PresetStore()
-    variants = [parse_variant(spec, lambda name: presets.get(name).param_values())
-                for spec in args.variant]
-    base = Variant("base", base_params)
-    if args.sweep:
-        name, _, values = args.sweep.partition("=")
-        variants += sweep(base, name.strip(), values)
-    elif args.seeds is not None:
-        variants += seeds(base, args.seeds)
-    check_count(variants)
-    requests = [build_request(prompt, variant.model or args.model or connection.model,
-                              variant.merged(base_params), dialect=connection.dialect)
-                for variant in variants]
-    api_key = api_key_for(connection, args.allow_insecure_key)
-    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
-
-    async def run(base_url: str) -> list[RunResult]:
-        async with CompletionClient(base_url, api_key,
-                                    allow_insecure_key=insecure_ok) as client:
-            return await run_all([(client, request) for request in requests])
-
-    with base_url_for(connection) as base_url:
-        results = asyncio.run(run(base_url))
-    _record(list(zip(requests, results, strict=True)), connection, None, new_group_id())
-    if args.json:
-        print(json.dumps([{"variant": v.label, "model": r.model.compose(),
-                           "settings": v.merged(base_params), **result.to_dict()}
-                          for v, r, result in zip(variants, requests, results, strict=True)],
-                         ensure_ascii=False, indent=2))
-    else:
-        _print_comparison([SummaryRow.of(v.label, r) for v, r in
-                           zip(variants, results, strict=True)],
-                          [r.text for r in results])
-    return EXIT_API if any(r.error for r in results) else EXIT_OK
-
-
-def _print_comparison(rows: list[Any], texts: list[str]) -> None:
-    width = max(len(row.label) for row in rows)
-    print(f"{'variant':<{width}}  {'tokens':>6}  {'ms':>7}  {'tok/s':>6}  {'finish':<8}  "
-          "distinct-2")
-    for row in rows:
-        speed = f"{row.tokens_per_s:.0f}" if row.tokens_per_s else "-"
-        distinct = f"{row.distinct_2:.2f}" if row.distinct_2 is not None else "-"
-        finish = row.error or row.finish_reason or "-"
-        print(f"{row.label:<{width}}  {row.tokens:>6}  {row.total_ms:>7.0f}  {speed:>6}  "
-              f"{finish:<8}  {distinct}")
-    for row, text in zip(rows, texts, strict=True):
-        print(f"\n--- {row.label} ---\n{text}")

@@ -1,11 +1,16 @@
-"""The qasync bootstrap: one Qt application, one asyncio loop, the main window."""
+"""The qasync bootstrap: one Qt application, one asyncio loop, the main window.
+
+The window's frame is shown and painted before asyncio, qasync and the heavier modules are
+imported: the window is on screen in about the time a bare PySide6 window takes, and then
+finishes loading (see `MainWindow.load`).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from playground import __version__
 
@@ -16,6 +21,9 @@ APP_ID = "io.github.nanogpt_playground.PromptPlayground"
 ICON_FILE = Path(__file__).resolve().parents[2] / "resources" / "icons" / "playground.svg"
 #: How long --screenshot --run waits for the run before giving up.
 SCREENSHOT_RUN_TIMEOUT_S = 300
+#: The longest wait for the first frame before loading the rest anyway (a window that is
+#: never exposed, e.g. on a hidden workspace, is never painted).
+FIRST_FRAME_TIMEOUT_MS = 500
 
 
 def use_settings_home() -> None:
@@ -49,8 +57,6 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
             return 1
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-    import qasync
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from playground.ui.main_window import MainWindow
@@ -62,25 +68,36 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     use_settings_home()
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(QIcon.fromTheme(APP_ID, QIcon(str(ICON_FILE))))
     appearance = apply_appearance(app)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    # qasync does not install asyncio's async-generator hooks; without them a closed httpx
-    # stream warns "async generator ignored GeneratorExit".
-    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook,
-                           finalizer=loop._asyncgen_finalizer_hook)
-    window = MainWindow()
+    window = MainWindow(deferred=True)
     window.set_text_font(appearance.font())
     if screenshot is not None:
         window.resize(*SCREENSHOT_SIZE)  # the same picture whatever the last session left
     if prompt is not None:
         window.prompt_edit.setPlainText(prompt)
     window.show()
+    _paint_first_frame(window)
+    if not window.isVisible():  # closed at once (the draft was saved on closing)
+        return 0
+    from PySide6.QtGui import QIcon  # after the first frame: QIcon's enums cost ~7 ms
+
+    app.setWindowIcon(QIcon.fromTheme(APP_ID, QIcon(str(ICON_FILE))))
+
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    # qasync does not install asyncio's async-generator hooks; without them a closed httpx
+    # stream warns "async generator ignored GeneratorExit".
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook,
+                           finalizer=loop._asyncgen_finalizer_hook)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
 
     async def main() -> int:
+        await window.load()
         await window.start_services()
         if screenshot is None:
             await closed.wait()
@@ -108,7 +125,22 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     with loop:
         try:
             code = loop.run_until_complete(main())
+        except RuntimeError:
+            if not closed.is_set():
+                raise
+            code = 0  # the window was closed before it finished loading
         finally:
             loop.run_until_complete(window.shutdown())
             window.close()
     return code
+
+
+def _paint_first_frame(window: Any) -> None:
+    """Run Qt's own event loop until `window` has painted its first frame. No asyncio loop
+    exists yet, so this short local loop nests in nothing."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    waiting = QEventLoop()
+    window.first_frame.connect(waiting.quit)
+    QTimer.singleShot(FIRST_FRAME_TIMEOUT_MS, waiting, waiting.quit)
+    waiting.exec()

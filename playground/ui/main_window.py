@@ -4,27 +4,31 @@ connection, model and Run/Stop on top, live figures below.
 The window shows state and forwards intent: requests are built by `core`, run by the
 `RunWorker`, and every async job it starts (engine start-up, model lists, token counts) keeps
 its task handle so that quitting cancels it.
+
+It is built in two stages so that it is on screen fast. The frame (menus, the top bar, the
+prompt with the saved draft's text, the output, the status bar) needs only Qt and a few light
+modules, and is what the first paint shows. The rest (the side panel, the model picker,
+connections, history: pydantic, httpx and asyncio behind them) is built by `load()` after that
+first frame, which is why those imports sit in the methods that need them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import math
 from collections.abc import Coroutine
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QTextCursor
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -36,34 +40,34 @@ from PySide6.QtWidgets import (
 )
 
 from playground import __version__
-from playground.core import dialects, logprobs
-from playground.core.client import CompletionClient
-from playground.core.compare import new_group_id
-from playground.core.connections import Connection, ConnectionStore
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
-from playground.core.history import History, RunRecord
 from playground.core.keys import KeyStore
-from playground.core.models import cached_models, fetch_models
-from playground.core.presets import Preset, PresetStore
-from playground.core.request import CompletionRequest, build_request
-from playground.core.routing import Routing
-from playground.core.runs import RunResult
-from playground.engine.process import EngineProcess
-from playground.ui.compare_view import Base, CompareView
-from playground.ui.history_panel import HistoryPanel
-from playground.ui.model_picker import ModelPicker
-from playground.ui.param_panel import ParamPanel
-from playground.ui.preset_bar import PresetBar
-from playground.ui.preview_dialog import RequestPreviewDialog
-from playground.ui.routing_editor import RoutingEditor
-from playground.ui.sampler_lab import SamplerLab
-from playground.ui.settings_dialog import SettingsDialog
-from playground.ui.shortcuts_dialog import ShortcutsDialog
 from playground.ui.stream_view import StreamView, TokenSpan
-from playground.ui.theme import Appearance
 from playground.ui.widgets import error_label
-from playground.ui.worker import RunWorker
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+
+    from playground.core.client import CompletionClient
+    from playground.core.connections import Connection
+    from playground.core.history import History, RunRecord
+    from playground.core.presets import Preset
+    from playground.core.request import CompletionRequest
+    from playground.core.runs import RunResult
+    from playground.engine.process import EngineProcess
+    from playground.ui.compare_view import Base, CompareView
+    from playground.ui.history_panel import HistoryPanel
+    from playground.ui.model_picker import ModelPicker
+    from playground.ui.param_panel import ParamPanel
+    from playground.ui.preset_bar import PresetBar
+    from playground.ui.preview_dialog import RequestPreviewDialog
+    from playground.ui.routing_editor import RoutingEditor
+    from playground.ui.sampler_lab import SamplerLab
+    from playground.ui.settings_dialog import SettingsDialog
+    from playground.ui.theme import Appearance
+    from playground.ui.worker import RunWorker
 
 DRAFT_DELAY_MS = 400
 COUNT_DELAY_MS = 250
@@ -89,22 +93,22 @@ class Snapshot:
 
 
 class MainWindow(QMainWindow):
+    first_frame = Signal()  # the first frame is painted (the app then calls `load()`)
     ready = Signal()  # services started
     run_finished = Signal(object)  # RunResult
 
-    def __init__(self) -> None:
+    def __init__(self, *, deferred: bool = False) -> None:
+        """With `deferred`, only the frame is built and `load()` must follow; otherwise the
+        whole window is built at once."""
         super().__init__()
         self.setWindowTitle("NanoGPT Prompt Playground")
         self.keys = KeyStore()
         self.connections: dict[str, LiveConnection] = {}
         self.engine: EngineProcess | None = None
-        self.worker = RunWorker(self)
-        self.worker.started.connect(self._on_started)
-        self.worker.text.connect(self._on_text)
-        self.worker.logprobs.connect(self._on_logprobs)
-        self.worker.finished.connect(self._on_finished)
         self.drafts = DraftStore()
-        self.history = History()
+        self._draft, self._draft_problem = self.drafts.load()
+        self.loaded = False
+        self._painted = False
         self._last_run_id: int | None = None
         self._branch_parent: int | None = None
         self.undo_stack: list[Snapshot] = []
@@ -116,38 +120,66 @@ class MainWindow(QMainWindow):
         self._compare: CompareView | None = None
         self._history_panel: HistoryPanel | None = None
         self._last_request: CompletionRequest | None = None
-        self._build()
-        self._reload_connections()
-        self._restore()
+        self._build_frame()
+        self._restore_frame()
+        if not deferred:
+            for step in self._loading_steps():
+                step()
+
+    async def load(self) -> None:
+        """Build what the frame left out, returning to the event loop between steps so that
+        the window keeps painting and taking keys (typing goes into the prompt already)."""
+        import asyncio
+
+        for step in self._loading_steps():
+            step()
+            await asyncio.sleep(0)
+
+    def _loading_steps(self) -> list[Callable[[], None]]:
+        return [self._build_panels, self._open_history, self._reload_connections,
+                self._finish_loading]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._first_frame_painted)  # once the whole frame is drawn
+
+    def _first_frame_painted(self) -> None:
+        self.first_frame.emit()
 
     # --- layout -------------------------------------------------------------------------
 
-    def _build(self) -> None:
+    def _build_frame(self) -> None:
         top = QWidget(self)
-        bar = QHBoxLayout(top)
+        self._top_bar = bar = QHBoxLayout(top)
         bar.setContentsMargins(8, 6, 8, 6)
         self.connection_box = QComboBox(top)
         self.connection_box.setAccessibleName("connection")
         self.connection_box.setToolTip("Where requests go")
-        self.connection_box.currentIndexChanged.connect(self._connection_changed)
-        self.model_picker = ModelPicker(top)
-        self.model_picker.changed.connect(self._model_changed)
+        # Filled by `load()`, after the first show that the default policy sizes it at.
+        self.connection_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Stands in for the model picker until `load()` builds it; same place, same size.
+        self._model_stand_in = QLineEdit(self._draft.model, top)
+        self._model_stand_in.setAccessibleName("model")
+        self._model_stand_in.setEnabled(False)
         self.run_button = QPushButton("Run", top)
         self.run_button.setToolTip("Run the prompt (Ctrl+Enter)")
+        self.run_button.setEnabled(False)
         self.run_button.clicked.connect(self.run)
         self.stop_button = QPushButton("Stop", top)
         self.stop_button.setToolTip("Stop the run, keeping the text so far (Esc)")
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.worker.stop)
+        self.stop_button.clicked.connect(self.stop)
         connection_label = QLabel("&Connection", top)
         connection_label.setBuddy(self.connection_box)
-        model_label = QLabel("&Model", top)
-        model_label.setBuddy(self.model_picker.field)
+        self._model_label = QLabel("&Model", top)
+        self._model_label.setBuddy(self._model_stand_in)
         bar.addWidget(connection_label)
         bar.addWidget(self.connection_box)
         bar.addSpacing(8)
-        bar.addWidget(model_label)
-        bar.addWidget(self.model_picker, 1)
+        bar.addWidget(self._model_label)
+        bar.addWidget(self._model_stand_in, 1)
         bar.addSpacing(8)
         bar.addWidget(self.run_button)
         bar.addWidget(self.stop_button)
@@ -156,31 +188,12 @@ class MainWindow(QMainWindow):
         self.prompt_edit.setAccessibleName("prompt")
         self.prompt_edit.setPlaceholderText("Write a prompt; the model continues it.\n\n"
                                             "Ctrl+Enter runs, Esc stops.")
-        self.prompt_edit.textChanged.connect(self._prompt_changed)
         self.output = StreamView(self)
         self.output.setAccessibleName("output")
         self.output.setPlaceholderText("The completion streams in here.")
         self.output.token_clicked.connect(self._token_clicked)
         self._span_end = 0  # where the next token without an offset starts
         self.error_label = error_label(self)
-        self.params = ParamPanel(self)
-        self.params.changed.connect(self._request_changed)
-        self.routing = RoutingEditor(self)
-        self.routing.changed.connect(self._request_changed)
-        routing_scroll = QScrollArea(self)
-        routing_scroll.setWidgetResizable(True)
-        routing_scroll.setWidget(self.routing)
-        self.side_tabs = QTabWidget(self)
-        self.side_tabs.addTab(self.params, "&Sampler")
-        self.side_tabs.addTab(routing_scroll, "R&outing")
-        self.presets = PresetBar(PresetStore(), self._screen_preset, self)
-        self.presets.apply_requested.connect(self.apply_preset)
-        self.presets.message.connect(self._say)
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 4, 0, 0)
-        side_layout.addWidget(self.presets)
-        side_layout.addWidget(self.side_tabs, 1)
 
         output_box = QWidget(self)
         output_layout = QVBoxLayout(output_box)
@@ -194,7 +207,7 @@ class MainWindow(QMainWindow):
         self.editor_split.setSizes([300, 400])
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(self.editor_split)
-        self.main_split.addWidget(side)
+        self.main_split.addWidget(QWidget(self))  # the side panel's place until `load()`
         self.main_split.setStretchFactor(0, 3)
         self.main_split.setStretchFactor(1, 2)
         self.main_split.setSizes([720, 440])
@@ -214,13 +227,78 @@ class MainWindow(QMainWindow):
         self.status.addWidget(self.counts)
         self.status.addPermanentWidget(self.figures)
         self.setStatusBar(self.status)
+        self.status.showMessage("Loading…")
         self._build_menus()
-        self.setTabOrder(self.connection_box, self.model_picker.field)
-        self.setTabOrder(self.model_picker.field, self.prompt_edit)
+        self.setTabOrder(self.connection_box, self.prompt_edit)
         self.resize(1200, 780)
 
         self._draft_timer = _single_shot(self, DRAFT_DELAY_MS, self.save_draft)
         self._count_timer = _single_shot(self, COUNT_DELAY_MS, self._count_tokens)
+
+    def _build_panels(self) -> None:
+        from playground.core.presets import PresetStore
+        from playground.ui.model_picker import ModelPicker
+        from playground.ui.param_panel import ParamPanel
+        from playground.ui.preset_bar import PresetBar
+        from playground.ui.routing_editor import RoutingEditor
+        from playground.ui.worker import RunWorker
+
+        self.worker: RunWorker = RunWorker(self)
+        self.worker.started.connect(self._on_started)
+        self.worker.text.connect(self._on_text)
+        self.worker.logprobs.connect(self._on_logprobs)
+        self.worker.finished.connect(self._on_finished)
+
+        self.model_picker: ModelPicker = ModelPicker(self.connection_box.parentWidget())
+        self.model_picker.changed.connect(self._model_changed)
+        self.connection_box.currentIndexChanged.connect(self._connection_changed)
+        self._top_bar.replaceWidget(self._model_stand_in, self.model_picker)
+        self._model_stand_in.hide()
+        self._model_stand_in.deleteLater()
+        self._model_label.setBuddy(self.model_picker.field)
+        self.setTabOrder(self.connection_box, self.model_picker.field)
+        self.setTabOrder(self.model_picker.field, self.prompt_edit)
+
+        self.params: ParamPanel = ParamPanel(self)
+        self.params.changed.connect(self._request_changed)
+        self.routing: RoutingEditor = RoutingEditor(self)
+        self.routing.changed.connect(self._request_changed)
+        routing_scroll = QScrollArea(self)
+        routing_scroll.setWidgetResizable(True)
+        routing_scroll.setWidget(self.routing)
+        self.side_tabs = QTabWidget(self)
+        self.side_tabs.addTab(self.params, "&Sampler")
+        self.side_tabs.addTab(routing_scroll, "R&outing")
+        self.presets: PresetBar = PresetBar(PresetStore(), self._screen_preset, self)
+        self.presets.apply_requested.connect(self.apply_preset)
+        self.presets.message.connect(self._say)
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 4, 0, 0)
+        side_layout.addWidget(self.presets)
+        side_layout.addWidget(self.side_tabs, 1)
+        placeholder = self.main_split.replaceWidget(1, side)
+        placeholder.hide()
+        placeholder.deleteLater()
+
+    def _open_history(self) -> None:
+        from playground.core.history import History
+
+        self.history: History = History()
+
+    def _finish_loading(self) -> None:
+        """Apply the saved draft's settings (its prompt is on screen since the first frame,
+        perhaps edited since), then let the inputs take effect."""
+        self._apply_settings(self._draft)
+        self.prompt_edit.textChanged.connect(self._prompt_changed)
+        for action in self._after_loading:
+            action.setEnabled(True)
+        self.loaded = True
+        self.status.clearMessage()
+        self._prompt_changed()
+        for message in (self._draft_problem, self.history.problem):
+            if message:
+                self.status.showMessage(message, 15000)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -232,7 +310,7 @@ class MainWindow(QMainWindow):
         run_menu = menu.addMenu("&Run")
         self.run_action = self._action(run_menu, "&Run", self.run, None, "Ctrl+Return",
                                        "Ctrl+Enter")
-        self.stop_action = self._action(run_menu, "&Stop", self.worker.stop, None, "Esc")
+        self.stop_action = self._action(run_menu, "&Stop", self.stop, None, "Esc")
         self.continue_action = self._action(
             run_menu, "&Continue", self.continue_run, None, "Ctrl+Shift+Return",
             "Ctrl+Shift+Enter", tip="Append the output to the prompt and run again")
@@ -241,7 +319,7 @@ class MainWindow(QMainWindow):
             tip="Restore the prompt and output from before the last run")
         run_menu.addSeparator()
         self.neutralize_action = self._action(run_menu, "&Neutralize Samplers",
-                                              self.params.neutralize, None, "Ctrl+Shift+N")
+                                              self.neutralize, None, "Ctrl+Shift+N")
         self.preview_action = self._action(run_menu, "Request &Preview…", self.open_preview,
                                            None, "Ctrl+Shift+P")
         self.compare_action = self._action(
@@ -257,7 +335,13 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&Keyboard Shortcuts", self.open_shortcuts,
                      QKeySequence.StandardKey.HelpContents, "F1")
         self._action(help_menu, "&About", self.open_about, None)
-        self.undo_action.setEnabled(False)
+        # Until `load()` has built what they act on; Quit and Help work from the first frame.
+        self._after_loading = [self.settings_action, self.run_action, self.stop_action,
+                               self.continue_action, self.neutralize_action,
+                               self.preview_action, self.compare_action, self.history_action,
+                               self.lab_action]
+        for action in [*self._after_loading, self.undo_action]:
+            action.setEnabled(False)
 
     def _action(self, menu: Any, text: str, slot: Any, standard: Any, *keys: str,
                 tip: str | None = None) -> QAction:
@@ -266,7 +350,6 @@ class MainWindow(QMainWindow):
         if standard is not None:
             shortcuts = [*QKeySequence.keyBindings(standard), *shortcuts]
         action.setShortcuts(list(dict.fromkeys(shortcuts)))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
@@ -289,7 +372,7 @@ class MainWindow(QMainWindow):
 
     # --- state that outlives a session -------------------------------------------------------
 
-    def _restore(self) -> None:
+    def _restore_frame(self) -> None:
         settings = QSettings()
         geometry = settings.value("window/geometry")
         if geometry is not None:
@@ -298,18 +381,22 @@ class MainWindow(QMainWindow):
             state = settings.value(f"window/{split.orientation().name}")
             if state is not None:
                 split.restoreState(state)
-        draft, problem = self.drafts.load()
-        self.apply_draft(draft)
-        for message in (problem, self.history.problem):
-            if message:
-                self.status.showMessage(message, 15000)
+        self.prompt_edit.setPlainText(self._draft.prompt)
 
     def apply_draft(self, draft: Draft) -> None:
+        self.prompt_edit.setPlainText(draft.prompt)
+        self._apply_settings(draft)
+
+    def _apply_settings(self, draft: Draft) -> None:
+        """Everything of a draft but its prompt."""
+        from pydantic import ValidationError
+
+        from playground.core.routing import Routing
+
         index = self.connection_box.findData(draft.connection)
         if index >= 0:
             self.connection_box.setCurrentIndex(index)
         self.model_picker.set_model_text(draft.model)
-        self.prompt_edit.setPlainText(draft.prompt)
         try:
             self.params.set_values(draft.params)
             self.routing.set_routing(Routing.model_validate(draft.routing))
@@ -317,6 +404,8 @@ class MainWindow(QMainWindow):
             self.status.showMessage("Part of the saved draft was not valid and was left out.")
 
     def current_draft(self) -> Draft:
+        if not self.loaded:  # only the prompt can have changed yet
+            return replace(self._draft, prompt=self.prompt_edit.toPlainText())
         routing = self.routing.routing()
         return Draft(prompt=self.prompt_edit.toPlainText(),
                      connection=str(self.connection_box.currentData()),
@@ -339,6 +428,8 @@ class MainWindow(QMainWindow):
 
     def _reload_connections(self) -> None:
         """(Re)read the connections; keep the clients of those that did not change."""
+        from playground.core.connections import ConnectionStore
+
         old = self.connections
         self.connections = {}
         for connection in ConnectionStore().all():
@@ -373,6 +464,8 @@ class MainWindow(QMainWindow):
         self.ready.emit()
 
     def _create_clients(self) -> None:
+        from playground.core.client import CompletionClient
+
         for live in self.connections.values():
             if live.connection.base_url and live.client is None:
                 live.client = CompletionClient(live.connection.base_url)
@@ -388,6 +481,11 @@ class MainWindow(QMainWindow):
             f"{self.keys.env_var(live.connection.name)} or save one in File → Settings.")
 
     async def _start_engine(self) -> None:
+        import asyncio
+
+        from playground.core.client import CompletionClient
+        from playground.engine.process import EngineProcess
+
         local = self.connections.get("local")
         if local is None or self.engine is not None:
             return
@@ -405,12 +503,16 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         """Cancel every job, close every client, stop the engine. Nothing is left running."""
+        import asyncio
+
         self._draft_timer.stop()
         self._count_timer.stop()
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
+        if not self.loaded:  # closed while loading: no run, client or engine exists yet
+            return
         await self.worker.shutdown()
         if self._lab is not None:
             await self._lab.shutdown()
@@ -427,6 +529,8 @@ class MainWindow(QMainWindow):
 
     def _spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> None:
         """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
+        import asyncio
+
         old = self._tasks.get(name)
         if old is not None and not old.done():
             old.cancel()
@@ -436,6 +540,9 @@ class MainWindow(QMainWindow):
         return self.connections[str(self.connection_box.currentData())]
 
     def _connection_changed(self) -> None:
+        from playground.core import dialects
+        from playground.core.models import cached_models
+
         if not self.connections:
             return
         live = self.current()
@@ -460,6 +567,8 @@ class MainWindow(QMainWindow):
         self._request_changed()
 
     async def _load_models(self, live: LiveConnection) -> None:
+        from playground.core.models import fetch_models
+
         assert live.client is not None
         models, problem = await fetch_models(live.client, live.connection.name)
         if live is self.current():
@@ -541,6 +650,9 @@ class MainWindow(QMainWindow):
     def build_request(self) -> CompletionRequest:
         """The request the current inputs describe; raises `InvalidParameter` naming the
         first problem."""
+        from playground.core.request import build_request
+        from playground.core.routing import Routing
+
         errors = self.params.errors()
         if errors:
             raise InvalidParameter("parameter", errors[0])
@@ -575,6 +687,15 @@ class MainWindow(QMainWindow):
         self.worker.start(live.client, request)
         return True
 
+    def stop(self) -> None:
+        """Stop the run, keeping the text so far."""
+        if self.loaded:
+            self.worker.stop()
+
+    def neutralize(self) -> None:
+        """Every sampler to its neutral value."""
+        self.params.neutralize()
+
     def continue_run(self) -> bool:
         """Append the output to the prompt (undoable in the editor too) and run again."""
         before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
@@ -607,6 +728,8 @@ class MainWindow(QMainWindow):
 
     def _on_logprobs(self, batch: list[Any]) -> None:
         """Colour the tokens by probability; their alternatives become branch points."""
+        from playground.core import logprobs
+
         spans = []
         for entry in logprobs.read_all(batch):
             if entry.logprob is None:
@@ -690,6 +813,8 @@ class MainWindow(QMainWindow):
 
     def open_preview(self) -> None:
         if self._preview is None:
+            from playground.ui.preview_dialog import RequestPreviewDialog
+
             self._preview = RequestPreviewDialog(self)
         self._refresh_preview()
         self._preview.show()
@@ -713,6 +838,8 @@ class MainWindow(QMainWindow):
 
     def open_compare(self) -> None:
         if self._compare is None:
+            from playground.ui.compare_view import CompareView
+
             self._compare = CompareView(self._compare_base, parent=self)
             self._compare.recorded.connect(self._record_comparison)
             self._compare.keep_requested.connect(self._keep_compared)
@@ -720,6 +847,8 @@ class MainWindow(QMainWindow):
         self._compare.raise_()
 
     def _record_comparison(self, runs: list[tuple[CompletionRequest, RunResult]]) -> None:
+        from playground.core.compare import new_group_id
+
         group = new_group_id()
         for request, result in runs:
             self.record(request, result, group=group)
@@ -729,6 +858,8 @@ class MainWindow(QMainWindow):
     def _compare_base(self) -> Base:
         """What every comparison column shares: this window's connection, prompt, model and
         parameters. Raises `InvalidParameter` when they cannot run."""
+        from playground.ui.compare_view import Base
+
         live = self.current()
         if live.client is None or live.problem:
             raise InvalidParameter("connection", live.problem or
@@ -746,6 +877,8 @@ class MainWindow(QMainWindow):
 
     def _screen_preset(self) -> Preset:
         """What is on screen, as a preset (for saving and for the modified mark)."""
+        from playground.core.presets import Preset
+
         return Preset.create("on screen", self.params.all_values(),
                              model=self._model_text() or None, routing=self.routing.routing())
 
@@ -759,6 +892,8 @@ class MainWindow(QMainWindow):
 
     def open_history(self) -> None:
         if self._history_panel is None:
+            from playground.ui.history_panel import HistoryPanel
+
             self._history_panel = HistoryPanel(self.history, self)
             self._history_panel.restore_requested.connect(self.restore_run)
             self._history_panel.rerun_requested.connect(self.rerun)
@@ -769,6 +904,8 @@ class MainWindow(QMainWindow):
     def restore_run(self, record: RunRecord) -> bool:
         """Put a past run's prompt and settings back on screen; False if they no longer
         pass the catalog (the reason is shown)."""
+        from pydantic import ValidationError
+
         try:
             params = record.params()
             routing = record.to_routing()
@@ -792,6 +929,8 @@ class MainWindow(QMainWindow):
 
     def open_lab(self) -> None:
         if self._lab is None:
+            from playground.ui.sampler_lab import SamplerLab
+
             self._lab = SamplerLab(self)
         self._lab.show()
         self._lab.raise_()
@@ -819,6 +958,8 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         if self._settings is None:
+            from playground.ui.settings_dialog import SettingsDialog
+
             self._settings = SettingsDialog(self.keys, self)
             self._settings.connections_changed.connect(self._reload_connections)
             self._settings.appearance_changed.connect(self._appearance_changed)
@@ -829,9 +970,13 @@ class MainWindow(QMainWindow):
         self.set_text_font(appearance.font())
 
     def open_shortcuts(self) -> None:
+        from playground.ui.shortcuts_dialog import ShortcutsDialog
+
         ShortcutsDialog(self.shortcuts(), self).show()
 
     def open_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Information, "About NanoGPT Prompt Playground",
                           f"<b>NanoGPT Prompt Playground</b> {__version__}<br><br>"
                           "A desktop playground for text-completion prompts: every sampler of "

@@ -39,10 +39,12 @@ def _hook(cls: type) -> None:
 
     def paintEvent(self: object, event: QPaintEvent) -> None:
         nonlocal seen
-        base(self, event)
         if not seen:
             seen = True
+            # Fires once the paint pass this event starts (children included) is over; posted
+            # first, so that work the app defers to after its first frame is not counted.
             QTimer.singleShot(0, lambda: _report(self))
+        base(self, event)
 
     cls.paintEvent = paintEvent  # type: ignore[attr-defined]
 
