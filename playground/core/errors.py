@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,11 +113,22 @@ def parse_error_body(status: int, body: bytes | str, headers: Any = None) -> Api
             fields = {k: data.get(k) for k in ("message", "type", "code", "param")}
         if isinstance(data.get("detail"), str) and not fields.get("message"):
             fields["message"] = data["detail"]
-    message = fields.get("message") or text.strip()[:500] or _reason(status)
+    message = fields.get("message") or _readable(text) or _reason(status)
     return ApiError(status=status, message=str(message),
                     code=_str(fields.get("code")), type=_str(fields.get("type")),
                     param=_str(fields.get("param")), retry_after=retry_after,
                     request_id=request_id)
+
+
+def _readable(text: str) -> str:
+    """A body that is no JSON error, as a message: an HTML page (a proxy's, a CDN's) by its
+    title, or its text without tags; anything else as it is. At most 500 characters."""
+    text = text.strip()
+    if not text.startswith("<"):
+        return text[:500]
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    words = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
+    return " ".join(html.unescape(words).split())[:500]
 
 
 def _str(value: Any) -> str | None:

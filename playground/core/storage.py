@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -10,11 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+#: A temporary file older than this was left by a write that was killed; it is removed.
+STALE_TEMP_S = 3600
+
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Let `write` fill a temporary file in the same folder, then rename it over `path`: a
-    crash leaves either the old file or the new one, never half of one."""
+    crash leaves either the old file or the new one, never half of one (and a temporary file,
+    which the next write of the same file removes once it is an hour old)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -25,6 +31,17 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Only old ones: a fresh temporary file may be another process's write in flight."""
+    for name in glob.glob(f".{glob.escape(path.name)}.*.tmp", root_dir=path.parent):
+        stale = path.parent / name
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_TEMP_S:
+                stale.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: the write goes on either way
 
 
 def atomic_write_text(path: Path, text: str) -> None:

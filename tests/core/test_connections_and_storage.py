@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -13,7 +15,7 @@ from playground.core.connections import (
     normalize_base_url,
 )
 from playground.core.errors import InvalidParameter
-from playground.core.storage import CorruptFile, atomic_write_json, load_json
+from playground.core.storage import STALE_TEMP_S, CorruptFile, atomic_write_json, load_json
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -72,6 +74,22 @@ def test_atomic_write_leaves_no_temp_files(tmp_path) -> None:
     atomic_write_json(path, {"k": [3]})
     assert load_json(path) == {"k": [3]}
     assert [p.name for p in path.parent.iterdir()] == ["x.json"]
+
+
+def test_a_killed_writes_temp_file_is_removed_once_stale(tmp_path) -> None:
+    """A write killed before its rename leaves `.NAME.*.tmp`; the next write of the same file
+    removes it when it is old, and leaves a fresh one (maybe another process's write)."""
+    path = tmp_path / "x.json"
+    stale, fresh, other = (tmp_path / ".x.json.killed.tmp", tmp_path / ".x.json.live.tmp",
+                           tmp_path / ".y.json.killed.tmp")
+    for temp in (stale, fresh, other):
+        temp.write_text("{ half")
+    hours_ago = time.time() - 2 * STALE_TEMP_S
+    for old in (stale, other):
+        os.utime(old, (hours_ago, hours_ago))
+    atomic_write_json(path, {"k": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [fresh.name, other.name, "x.json"])
 
 
 def test_set_assignments() -> None:

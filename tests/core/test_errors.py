@@ -17,6 +17,12 @@ from playground.core.errors import ApiError, StreamError, parse_error_body
     (500, "Internal Server Error", "Internal Server Error", None),
     (503, "", "Service Unavailable", None),
     (502, b"\xff\xfe not utf8", "\ufffd\ufffd not utf8", None),
+    (502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+          "Gateway</h1></center><hr><center>nginx</center></body></html>",
+     "502 Bad Gateway", None),
+    (503, "<!DOCTYPE html>\n<p>Down for <b>maintenance</b> &amp; back soon</p>",
+     "Down for maintenance & back soon", None),
+    (504, "<html><body></body></html>", "Gateway Timeout", None),
 ])
 def test_every_error_shape(status, body, message, code) -> None:
     error = parse_error_body(status, body, {"x-request-id": "r1"})
