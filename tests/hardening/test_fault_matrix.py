@@ -61,8 +61,8 @@ CASES = [
          code="invalid_api_key", hint="The API key was refused"),
     Case("e402", "HTTP 402: Insufficient balance", status=402,
          hint="top up your NanoGPT account"),  # {"error": "text", "status": N}
-    Case("e403html", "HTTP 403: <html><head><title>403 Forbidden</title>", status=403,
-         hint="This key may not use that model"),  # an HTML page
+    Case("e403html", "HTTP 403: 403 Forbidden", status=403,
+         hint="This key may not use that model"),  # an HTML page, read by its title
     Case("e404", "HTTP 404 [model_not_found]: Model m does not exist", status=404,
          code="model_not_found", hint="The model id is unknown to this server"),
     Case("e408", "HTTP 408: Request timed out upstream", status=408,
