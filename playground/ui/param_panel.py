@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from playground.core.assignments import parse_field_text
 from playground.core.catalog import Group, Kind, ParamSpec, in_group, validate_params
+from playground.core.dialects import Varies
 from playground.core.errors import InvalidParameter
 from playground.ui.list_editors import EDITORS, ListEditor, Lookup
 from playground.ui.widgets import set_state, tool_button
@@ -399,7 +400,9 @@ def tooltip(spec: ParamSpec) -> str:
 
 def _unset_text(spec: ParamSpec, default: Any = None) -> str:
     hint = spec.hint if default is None else default
-    return f"unset ({_show(hint)})" if hint is not None else "unset"
+    if hint is None:
+        return "unset"
+    return f"unset ({hint if isinstance(hint, Varies) else _show(hint)})"
 
 
 def _has_slider(spec: ParamSpec) -> bool:

@@ -218,6 +218,26 @@ def test_unsupported_fields_are_greyed_and_not_sent(window) -> None:
     assert window.params.values() == {"top_a": 0.2, "temperature": 0.5}
 
 
+def test_every_dialect_can_be_chosen(qtbot, fault_server) -> None:
+    """Choosing a connection shows its server's defaults, including those that are not one
+    value (llama.cpp's "no limit", vLLM's generation_config)."""
+    from playground.core.connections import DIALECTS
+    store = ConnectionStore()
+    for dialect in DIALECTS:
+        store.add(Connection(name=f"d-{dialect}".replace(".", "-"), dialect=dialect,
+                             base_url=fault_server.url("ok")))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    shown = {}
+    for dialect in DIALECTS:
+        use(win, f"d-{dialect}".replace(".", "-"))
+        shown[dialect] = tuple(win.params.rows[name].field.placeholderText()
+                               for name in ("max_tokens", "temperature"))
+    assert shown["llama.cpp"][0] == "unset (no limit)"
+    assert shown["openai"][0] == "unset (16)"
+    assert shown["vllm"][1] == "unset (taken from the model's generation_config.json)"
+
+
 def test_local_engine_run_with_mirostat_and_a_penalty(qtbot, qloop) -> None:
     """The issue's own scenario, on the real local engine: no key, no network."""
     win = MainWindow()
