@@ -20,6 +20,7 @@ from playground.cli import EXIT_API, EXIT_OK
 from playground.core.client import CompletionClient
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
 from playground.core.errors import ApiError, InvalidParameter
+from playground.core.keys import KeyStore
 from playground.core.request import build_request
 from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
@@ -102,6 +103,7 @@ def run_remove(args: argparse.Namespace) -> int:
     if all(c.name != args.name for c in store.custom()):
         store.get(args.name)  # raises, listing the known names
     store.remove(args.name)
+    KeyStore().delete(args.name)  # a new connection of that name must not inherit it
     print(f"Removed connection {args.name}")
     return EXIT_OK
 

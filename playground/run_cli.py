@@ -17,6 +17,7 @@ from playground.core.connections import DIALECTS, Connection, ConnectionStore, a
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.history import History
 from playground.core.interop import import_file
+from playground.core.keys import KeyStore
 from playground.core.presets import Preset, PresetStore
 from playground.core.request import (
     CompletionRequest,
@@ -150,10 +151,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     request = _request_from_args(args, connection, preset)
     if args.dry_run:
         shown_url = connection.base_url or "http://127.0.0.1:PORT/v1"
-        with_key = connection.needs_key
+        keys = KeyStore()
+        key_env = (keys.env_var(connection.name) if connection.needs_key or
+                   (connection.kind == "custom" and keys.get(connection.name)) else None)
         print({"json": lambda: preview_json(request),
-               "curl": lambda: preview_curl(request, shown_url, with_key=with_key),
-               "python": lambda: preview_python(request, shown_url, with_key=with_key),
+               "curl": lambda: preview_curl(request, shown_url, key_env=key_env),
+               "python": lambda: preview_python(request, shown_url, key_env=key_env),
                }[args.dry_run]())
         return EXIT_OK
     api_key = api_key_for(connection, args.allow_insecure_key)

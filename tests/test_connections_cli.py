@@ -15,6 +15,7 @@ import pytest
 from playground.connections_cli import register
 from playground.core.connections import ConnectionStore
 from playground.core.errors import InvalidParameter
+from playground.core.keys import KeyStore
 from playground.engine.process import EngineProcess
 
 
@@ -37,7 +38,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_add_list_remove(capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_list_remove(capsys: pytest.CaptureFixture[str], memory_keyring) -> None:
     assert run("add", "llama", "--base-url", "http://127.0.0.1:8080/v1/completions",
                "--dialect", "llama.cpp", "--model", "tiny") == 0
     assert "Saved connection llama: http://127.0.0.1:8080/v1 (llama.cpp)" in capsys.readouterr().out
@@ -55,9 +56,11 @@ def test_add_list_remove(capsys: pytest.CaptureFixture[str]) -> None:
                                "default_model": "tiny", "model": "tiny"}
     assert listed["local"]["base_url"] is None and listed["local"]["model"] == "local/stdlib"
 
+    KeyStore().set("llama", "sk-for-llama")
     assert run("remove", "llama") == 0
     assert "Removed connection llama" in capsys.readouterr().out
     assert [c.name for c in ConnectionStore().all()] == ["local", "nanogpt"]
+    assert memory_keyring.store == {}  # a later "llama" must not inherit the key
 
 
 def test_adding_again_updates_and_nothing_secret_is_stored(

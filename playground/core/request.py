@@ -18,8 +18,9 @@ from playground.core.dialects import IDENTITY, Translation, translate
 from playground.core.model_id import ModelId
 from playground.core.routing import Routing
 
-#: Shown instead of the key in every preview; the key itself never reaches this module.
-KEY_PLACEHOLDER = "$NANOGPT_API_KEY"
+#: Where previews read NanoGPT's key from. Every preview shows an environment variable in
+#: place of the key (``$NAME``); the key itself never reaches this module.
+NANOGPT_KEY_ENV = "NANOGPT_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -87,31 +88,32 @@ def preview_json(request: CompletionRequest) -> str:
     return json.dumps(request.wire_body(), indent=2, ensure_ascii=False)
 
 
-def preview_headers(request: CompletionRequest, *, with_key: bool) -> dict[str, str]:
-    return request.headers(api_key=KEY_PLACEHOLDER if with_key else None)
+def preview_headers(request: CompletionRequest, *, key_env: str | None) -> dict[str, str]:
+    """The headers, the key shown as ``$KEY_ENV`` (none when `key_env` is None: no key)."""
+    return request.headers(api_key=f"${key_env}" if key_env else None)
 
 
-def preview_curl(request: CompletionRequest, base_url: str, *, with_key: bool) -> str:
-    """A curl command equivalent to the request, the key as an environment variable."""
+def preview_curl(request: CompletionRequest, base_url: str, *, key_env: str | None) -> str:
+    """A curl command equivalent to the request, the key read from `key_env`."""
     lines = [f"curl {shlex.quote(completions_url(base_url))}"]
     if request.stream:
         lines[0] += " -N"
-    for name, value in preview_headers(request, with_key=with_key).items():
+    for name, value in preview_headers(request, key_env=key_env).items():
         header = f"{name}: {value}"
-        # Double quotes so the shell expands $NANOGPT_API_KEY; nothing else in it needs quoting.
-        quoted = f'"{header}"' if KEY_PLACEHOLDER in value else shlex.quote(header)
+        # Double quotes so the shell expands $KEY_ENV; nothing else in it needs quoting.
+        quoted = f'"{header}"' if key_env and f"${key_env}" in value else shlex.quote(header)
         lines.append(f"  -H {quoted}")
     lines.append(f"  -d {shlex.quote(json.dumps(request.wire_body(), ensure_ascii=False))}")
     return " \\\n".join(lines)
 
 
-def preview_python(request: CompletionRequest, base_url: str, *, with_key: bool) -> str:
+def preview_python(request: CompletionRequest, base_url: str, *, key_env: str | None) -> str:
     """A self-contained httpx snippet that sends the same request."""
-    headers = preview_headers(request, with_key=with_key)
+    headers = preview_headers(request, key_env=key_env)
     header_lines = []
     for name, value in headers.items():
-        if KEY_PLACEHOLDER in value:
-            header_lines.append(f'    "{name}": "Bearer " + os.environ["NANOGPT_API_KEY"],')
+        if key_env and f"${key_env}" in value:
+            header_lines.append(f'    "{name}": "Bearer " + os.environ["{key_env}"],')
         else:
             header_lines.append(f"    {name!r}: {value!r},")
     body = pprint.pformat(request.wire_body(), sort_dicts=False, width=88)

@@ -20,7 +20,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -49,6 +49,8 @@ from playground.ui.widgets import error_label
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable
+
+    from PySide6.QtWidgets import QMessageBox
 
     from playground.core.client import CompletionClient
     from playground.core.connections import Connection
@@ -82,6 +84,9 @@ class LiveConnection:
     connection: Connection
     client: CompletionClient | None = None
     problem: str | None = None  # why it cannot run right now
+    has_key: bool = False  # a key was found for it (environment, keyring or session)
+    #: It has a key that waits for the person's leave to go over plain http (not sent yet).
+    key_waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ class MainWindow(QMainWindow):
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._preview: RequestPreviewDialog | None = None
         self._settings: SettingsDialog | None = None
+        self._key_question: QMessageBox | None = None
         self._lab: SamplerLab | None = None
         self._compare: CompareView | None = None
         self._history_panel: HistoryPanel | None = None
@@ -468,17 +474,23 @@ class MainWindow(QMainWindow):
 
         for live in self.connections.values():
             if live.connection.base_url and live.client is None:
-                live.client = CompletionClient(live.connection.base_url)
+                live.client = CompletionClient(
+                    live.connection.base_url, allow_insecure_key=live.connection.insecure_key_ok)
             self._refresh_key(live)
 
     def _refresh_key(self, live: LiveConnection) -> None:
-        if not live.connection.needs_key or live.client is None:
+        """Give the client its connection's key, if it has one; NanoGPT cannot run without.
+        A key that would go over plain http to another computer waits for a confirmation."""
+        connection = live.connection
+        if connection.kind == "local" or live.client is None:
             return
-        found = self.keys.get(live.connection.name)
-        live.client.set_api_key(found.key if found else None)
-        live.problem = None if found else (
-            f"No API key for {live.connection.label}: set "
-            f"{self.keys.env_var(live.connection.name)} or save one in File → Settings.")
+        found = self.keys.get(connection.name)
+        live.has_key = found is not None
+        live.key_waiting = live.has_key and connection.key_needs_confirmation
+        live.client.set_api_key(found.key if found and not live.key_waiting else None)
+        live.problem = None if found or not connection.needs_key else (
+            f"No API key for {connection.label}: set "
+            f"{self.keys.env_var(connection.name)} or save one in File → Settings.")
 
     async def _start_engine(self) -> None:
         import asyncio
@@ -681,11 +693,75 @@ class MainWindow(QMainWindow):
         if live.client is None or live.problem:
             self._show_error(live.problem or "This connection is still starting.")
             return False
+        if not self._key_may_go(lambda: self.run(before=before)):
+            return False
         self.undo_stack.append(before)
         self.undo_action.setEnabled(True)
         self._last_request = request
         self.worker.start(live.client, request)
         return True
+
+    def _key_may_go(self, then: Callable[[], object], parent: QWidget | None = None) -> bool:
+        """Whether the current connection can send now. Not while its key waits for leave to
+        go over plain http: then ask (window-modal over `parent`, this window by default),
+        and once the person agrees, remember it and call `then`, the run they asked for."""
+        live = self.current()
+        if not live.key_waiting:
+            return True
+        if self._key_question is None:
+            self._key_question = self._ask_to_send_key(live.connection, then, parent or self)
+        else:
+            self._key_question.raise_()
+        return False
+
+    def _ask_to_send_key(self, connection: Connection, then: Callable[[], object],
+                         parent: QWidget) -> QMessageBox:
+        """Opened with `open()`: a nested event loop (`exec()`) would stall the qasync loop."""
+        from PySide6.QtWidgets import QMessageBox
+
+        host = QUrl(connection.base_url or "").host()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Send the Key Unencrypted?",
+                          f"Send the API key of {connection.label} to {host} over plain http?",
+                          QMessageBox.StandardButton.NoButton, parent)
+        box.setObjectName("sendKeyQuestion")
+        box.setInformativeText(
+            f"{connection.base_url} is plain http and not this computer, so the key would "
+            "cross the network unencrypted: anyone on the way could read it and use it. Prefer "
+            "an https:// base URL if the server has one.\n\nIf you send it, the app remembers "
+            "that for this connection; File → Settings can forget it.")
+        send = box.addButton("Send the Key", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered() -> None:  # on any close: a button, Esc or the title bar's ×
+            self._key_question = None
+            self._key_answered(connection, box.clickedButton() is send, then)
+
+        box.finished.connect(answered)
+        box.open()
+        return box
+
+    def _key_answered(self, connection: Connection, send: bool,
+                      then: Callable[[], object]) -> None:
+        from playground.core.connections import ConnectionStore
+
+        if not send:
+            self._show_error(f"Not run: {_not_sent(connection)}. Run again to be asked again, "
+                             "or remove its key in File → Settings to run without one.")
+            return
+        store = ConnectionStore()
+        try:
+            if store.get(connection.name).base_url != connection.base_url:
+                raise InvalidParameter("connection", f"{connection.label} changed meanwhile; "
+                                       "run again to be asked about its new base URL")
+            store.allow_insecure_key(connection.name)
+        except (InvalidParameter, OSError) as exc:
+            self._show_error(f"Not run: {exc}")
+            return
+        self._reload_connections()
+        if self._settings is not None:
+            self._settings.connections_page.reload()
+        then()
 
     def stop(self) -> None:
         """Stop the run, keeping the text so far."""
@@ -698,6 +774,8 @@ class MainWindow(QMainWindow):
 
     def continue_run(self) -> bool:
         """Append the output to the prompt (undoable in the editor too) and run again."""
+        if not self._key_may_go(self.continue_run):
+            return False
         before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
         if before.output:
             cursor = QTextCursor(self.prompt_edit.document())
@@ -761,6 +839,8 @@ class MainWindow(QMainWindow):
     def branch(self, offset: int, token: str) -> None:
         """Run from the last prompt plus the output up to `offset`, then `token`."""
         assert self._last_request is not None
+        if not self._key_may_go(lambda: self.branch(offset, token)):
+            return
         before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
         self.prompt_edit.setPlainText(self._last_request.prompt + self.output.text()[:offset]
                                       + token)
@@ -822,19 +902,21 @@ class MainWindow(QMainWindow):
 
     def _refresh_preview(self) -> None:
         assert self._preview is not None
-        connection = self.current().connection
+        live = self.current()
+        connection = live.connection
         try:
             request = self.build_request()
         except InvalidParameter as exc:
             self._preview.note_label.setText(f"Not valid yet: {exc.message}")
             self._preview.note_label.show()
             return
-        client = self.current().client
-        base_url = client.base_url if client else connection.base_url or LOCAL_URL_SHOWN
+        base_url = live.client.base_url if live.client else (connection.base_url
+                                                              or LOCAL_URL_SHOWN)
+        sends_key = connection.needs_key or live.has_key
         notes = request.translation().notes
-        self._preview.show_request(request, base_url, with_key=connection.needs_key,
-                                   note=f"Sent as {connection.dialect}: " + "; ".join(notes)
-                                   if notes else None)
+        self._preview.show_request(
+            request, base_url, key_env=self.keys.env_var(connection.name) if sends_key else None,
+            note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None)
 
     def open_compare(self) -> None:
         if self._compare is None:
@@ -865,6 +947,9 @@ class MainWindow(QMainWindow):
             raise InvalidParameter("connection", live.problem or
                                    "the connection is still starting")
         request = self.build_request()
+        assert self._compare is not None
+        if not self._key_may_go(self._compare.run_all, self._compare):
+            raise InvalidParameter("api_key", _not_sent(live.connection))
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
                     params=self.params.values(), dialect=request.dialect)
 
@@ -998,6 +1083,12 @@ def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:
     timer.setInterval(delay_ms)
     timer.timeout.connect(slot)
     return timer
+
+
+def _not_sent(connection: Connection) -> str:
+    host = QUrl(connection.base_url or "").host()
+    return (f"the key of {connection.label} is not sent to {host} over plain http until you "
+            "confirm it")
 
 
 def _figures(result: RunResult) -> str:

@@ -1,7 +1,7 @@
 """The request preview: exactly what Run would send, as JSON body, headers, curl and Python.
 
-The dialog is given a request and never a key: the headers show `KEY_PLACEHOLDER` instead, so
-nothing copied from here can leak a key.
+The dialog is given a request and never a key: the headers name the environment variable to read
+it from instead (``$NANOGPT_API_KEY``), so nothing copied from here can leak a key.
 """
 
 from __future__ import annotations
@@ -121,15 +121,16 @@ class RequestPreviewDialog(QDialog):
         self.resize(720, 520)
         self.pages["Body"].view.setFocus()
 
-    def show_request(self, request: CompletionRequest, base_url: str, *, with_key: bool,
+    def show_request(self, request: CompletionRequest, base_url: str, *, key_env: str | None,
                      note: str | None = None) -> None:
-        """Fill (or refresh) every view. `with_key` adds the redacted Authorization header."""
-        headers = preview_headers(request, with_key=with_key)
+        """Fill (or refresh) every view. With `key_env`, the Authorization header reads the key
+        from that environment variable."""
+        headers = preview_headers(request, key_env=key_env)
         texts = {
             "Body": preview_json(request),
             "Headers": "\n".join(f"{name}: {value}" for name, value in headers.items()),
-            "curl": preview_curl(request, base_url, with_key=with_key),
-            "Python": preview_python(request, base_url, with_key=with_key),
+            "curl": preview_curl(request, base_url, key_env=key_env),
+            "Python": preview_python(request, base_url, key_env=key_env),
         }
         for title, text in texts.items():
             self.pages[title].set_text(text)

@@ -1,12 +1,13 @@
-"""Settings: the NanoGPT key and custom connections, the theme and the text font.
+"""Settings: the API key of each connection and the custom connections, the theme and the
+text font.
 
-The key goes from a password field straight into `KeyStore` and the field is emptied; the
-dialog only ever shows where the key in use comes from, never the key.
+A key goes from a password field straight into `KeyStore` and the field is emptied; the dialog
+only ever shows where the key in use comes from, never the key.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,18 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
+from playground.core.connections import (
+    BUILTIN,
+    DIALECTS,
+    Connection,
+    ConnectionStore,
+    key_needs_confirmation,
+)
 from playground.core.errors import InvalidParameter
 from playground.core.keys import KeyStore
 from playground.ui.theme import THEMES, Appearance, apply_appearance
 from playground.ui.widgets import error_label, push_button
 
-NANOGPT = next(c for c in BUILTIN if c.needs_key)
 SAMPLE_TEXT = ("Once upon a time, in a village by the sea,\n"
                "lived a lighthouse keeper who counted waves.\n"
                "0123456789  {}[]()<>  il1| O0  -> => !=")
-
-
 
 
 def _buddy_label(text: str, buddy: QWidget) -> QLabel:
@@ -52,20 +56,24 @@ def _buddy_label(text: str, buddy: QWidget) -> QLabel:
     return label
 
 
-
-
 class KeyBox(QGroupBox):
-    """The NanoGPT API key: a password field, Save and Remove, and where the key in use is."""
+    """The API key of each connection that can send one (NanoGPT and the user's servers): a
+    password field, Save and Remove, where the key in use comes from, and, for a plain-http
+    server that is not this computer, the remembered permission to send the key there."""
 
     changed = Signal()
 
     def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
-        super().__init__("NanoGPT API key", parent)
+        super().__init__("API keys", parent)
         self.keys = keys
+        self.store = ConnectionStore()
+        self._connections: dict[str, Connection] = {}
+        self.connection_box = QComboBox(self)
+        self.connection_box.setAccessibleName("Connection of the key")
+        self.connection_box.setToolTip("Whose key to set: NanoGPT's or one of your servers'")
+        self.connection_box.currentIndexChanged.connect(self.refresh)
         self.key_edit = QLineEdit(self)
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("sk-nano-…  (paste a new key)")
-        self.key_edit.setAccessibleName("NanoGPT API key")
         self.key_edit.setToolTip("The key is stored in the system keyring, never in a file")
         self.key_edit.textChanged.connect(self._update_buttons)
         self.key_edit.returnPressed.connect(self.save)
@@ -82,24 +90,53 @@ class KeyBox(QGroupBox):
         self.source_label = QLabel(self)
         self.source_label.setWordWrap(True)
         self.source_label.setAccessibleName("Key in use")
+        self.permission_label = QLabel(self)
+        self.permission_label.setWordWrap(True)
+        self.permission_label.setAccessibleName("Plain-http permission")
+        self.forget_button = push_button(
+            "Forget Permission", "Ask again before the key is next sent over plain http",
+            self)
+        self.forget_button.clicked.connect(self.forget_permission)
         self.problem_label = error_label(self)
         self.problem_label.setAccessibleName("Keyring problem")
 
+        form = QFormLayout()
+        form.addRow("C&onnection", self.connection_box)
         row = QHBoxLayout()
         row.addWidget(self.key_edit, 1)
         row.addWidget(self.show_button)
         row.addWidget(self.save_button)
         row.addWidget(self.remove_button)
+        form.addRow(_buddy_label("&Key", self.key_edit), row)
+        permission_row = QHBoxLayout()
+        permission_row.addWidget(self.permission_label, 1)
+        permission_row.addWidget(self.forget_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        layout.addLayout(form)
         layout.addWidget(self.source_label)
+        layout.addLayout(permission_row)
         layout.addWidget(self.problem_label)
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the connections, keeping the chosen one if it is still there."""
+        chosen = self.connection_box.currentData()
+        self._connections = {c.name: c for c in self.store.all() if c.kind != "local"}
+        self.connection_box.blockSignals(True)
+        self.connection_box.clear()
+        for connection in self._connections.values():
+            self.connection_box.addItem(connection.label, connection.name)
+        self.connection_box.setCurrentIndex(max(0, self.connection_box.findData(chosen)))
+        self.connection_box.blockSignals(False)
         self.refresh()
+
+    def chosen(self) -> Connection:
+        return self._connections[self.connection_box.currentData()]
 
     def save(self) -> None:
         if not self.key_edit.text().strip():
             return
-        self.keys.set(NANOGPT.name, self.key_edit.text())
+        self.keys.set(self.chosen().name, self.key_edit.text())
         # setText, not clear(): clear() is undoable, so Ctrl+Z would bring the key back.
         self.key_edit.setText("")
         self.show_button.setChecked(False)
@@ -107,28 +144,51 @@ class KeyBox(QGroupBox):
         self.changed.emit()
 
     def remove(self) -> None:
-        self.keys.delete(NANOGPT.name)
+        self.keys.delete(self.chosen().name)
         self.refresh()
         self.changed.emit()
 
+    def forget_permission(self) -> None:
+        self.store.allow_insecure_key(self.chosen().name, False)
+        self.reload()
+        self.changed.emit()
+
     def refresh(self) -> None:
-        found = self.keys.get(NANOGPT.name)
-        env_var = self.keys.env_var(NANOGPT.name)
+        connection = self.chosen()
+        found = self.keys.get(connection.name)
+        env_var = self.keys.env_var(connection.name)
         source = found.source if found else None
+        nobody = (f"requests to {connection.label} will be refused" if connection.needs_key
+                  else f"requests to {connection.label} go without one")
         self.source_label.setText({
             "environment": f"In use: the key in the {env_var} environment variable. It wins "
                            "over a saved key while it is set.",
             "keyring": "In use: the key saved in the system keyring.",
             "session": "In use: a key kept for this session only; it is forgotten when the "
                        "app quits.",
-            None: f"No key set: requests to NanoGPT will be refused. Paste your key above, "
-                  f"or set {env_var}.",
+            None: f"No key set: {nobody}. Paste a key above, or set {env_var}.",
         }[source])
+        self.key_edit.setAccessibleName(f"{connection.label} API key")
+        self.key_edit.setPlaceholderText("sk-nano-…  (paste a new key)" if connection.needs_key
+                                         else "Paste a new key")
+        self._show_permission(connection)
         problem = self.keys.keyring_problem
         self.problem_label.setText(problem[:1].upper() + problem[1:] + "." if problem else "")
         self.problem_label.setVisible(bool(problem))
         self.remove_button.setEnabled(source in ("keyring", "session"))
         self._update_buttons()
+
+    def _show_permission(self, connection: Connection) -> None:
+        """Only a plain-http server that is not this computer has one to show."""
+        plain = key_needs_confirmation(connection.base_url)
+        host = QUrl(connection.base_url or "").host()
+        self.permission_label.setText(
+            f"{host} is plain http and not this computer: you allowed its key to be sent "
+            "there unencrypted." if connection.insecure_key_ok else
+            f"{host} is plain http and not this computer: the window asks before its key is "
+            "first sent there unencrypted.")
+        self.permission_label.setVisible(plain)
+        self.forget_button.setVisible(plain and connection.insecure_key_ok)
 
     def _update_buttons(self) -> None:
         self.save_button.setEnabled(bool(self.key_edit.text().strip()))
@@ -140,12 +200,14 @@ class KeyBox(QGroupBox):
 
 
 class ConnectionsBox(QGroupBox):
-    """Built-in connections (read-only) and the user's own servers: add and remove."""
+    """Built-in connections (read-only) and the user's own servers: add and remove (which
+    forgets a removed connection's saved key too)."""
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
         super().__init__("Connections", parent)
+        self.keys = keys
         self.store = ConnectionStore()
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["Name", "Base URL", "Dialect"])
@@ -228,6 +290,7 @@ class ConnectionsBox(QGroupBox):
         if name is None:
             return
         self.store.remove(name)
+        self.keys.delete(name)  # a new connection of that name must not inherit it
         self.reload()
         self.changed.emit()
 
@@ -264,12 +327,18 @@ class ConnectionsPage(QWidget):
     def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.key_box = KeyBox(keys, self)
-        self.connections_box = ConnectionsBox(self)
+        self.connections_box = ConnectionsBox(keys, self)
         self.key_box.changed.connect(self.changed)
+        self.connections_box.changed.connect(self.key_box.reload)
         self.connections_box.changed.connect(self.changed)
         layout = QVBoxLayout(self)
         layout.addWidget(self.key_box)
         layout.addWidget(self.connections_box, 1)
+
+    def reload(self) -> None:
+        """Show connections.json as it is now (the window may have changed it)."""
+        self.key_box.reload()
+        self.connections_box.reload()
 
 
 class AppearancePage(QWidget):

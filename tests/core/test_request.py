@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from playground.core.errors import InvalidParameter
 from playground.core.request import (
-    KEY_PLACEHOLDER,
+    NANOGPT_KEY_ENV,
     build_request,
     preview_curl,
     preview_json,
@@ -66,13 +66,13 @@ def test_previews_redact_the_key_and_match_the_body() -> None:
     request = build_request("Say \"hi\" it's\nme", "m", {"stop": ["\n"], "logprobs": True})
     body = request.body()
     assert json.loads(preview_json(request)) == body
-    curl = preview_curl(request, "https://nano-gpt.com/api/v1", with_key=True)
+    curl = preview_curl(request, "https://nano-gpt.com/api/v1", key_env=NANOGPT_KEY_ENV)
     assert "sk-" not in curl
-    assert f'"Authorization: Bearer {KEY_PLACEHOLDER}"' in curl
+    assert f'"Authorization: Bearer ${NANOGPT_KEY_ENV}"' in curl
     words = shlex.split(curl.replace("\\\n", " "))
     assert words[1] == "https://nano-gpt.com/api/v1/completions"
     assert json.loads(words[words.index("-d") + 1]) == body
-    local = preview_curl(request, "http://127.0.0.1:1/v1", with_key=False)
+    local = preview_curl(request, "http://127.0.0.1:1/v1", key_env=None)
     assert "Authorization" not in local
 
 
@@ -80,7 +80,7 @@ def test_python_preview_is_valid_python_that_builds_the_same_body(monkeypatch) -
     monkeypatch.setenv("NANOGPT_API_KEY", "sk-nano-test")
     request = build_request("a 'quoted' prompt", "m", {"ignore_eos": True, "stop": "'''"},
                             Routing(header_provider="p"))
-    code = preview_python(request, "https://nano-gpt.com/api/v1", with_key=True)
+    code = preview_python(request, "https://nano-gpt.com/api/v1", key_env=NANOGPT_KEY_ENV)
     assert 'os.environ["NANOGPT_API_KEY"]' in code
     compile(code, "<preview>", "exec")
     setup = code.split("with httpx.stream")[0]
@@ -95,7 +95,7 @@ def test_python_preview_is_valid_python_that_builds_the_same_body(monkeypatch) -
 def test_python_preview_runs_for_real(fault_server) -> None:
     """The snippet is not just valid: it streams from a real server."""
     request = build_request("hi", "m", {})
-    code = preview_python(request, fault_server.url("ok"), with_key=False)
+    code = preview_python(request, fault_server.url("ok"), key_env=None)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30, check=True)
     assert out.stdout == "Hello, world!"

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 from playground.core.request import (
-    KEY_PLACEHOLDER,
+    NANOGPT_KEY_ENV,
     build_request,
     completions_url,
     preview_curl,
@@ -48,16 +48,16 @@ def all_text(root: QWidget) -> str:
 
 def test_shows_exactly_the_request(dialog) -> None:
     req = request(temperature=0.5, stop=["\n\n", "END"], mirostat_mode=2)
-    dialog.show_request(req, BASE_URL, with_key=True)
+    dialog.show_request(req, BASE_URL, key_env=NANOGPT_KEY_ENV)
     body = dialog.pages["Body"].text()
     assert body == preview_json(req)
     assert json.loads(body) == req.body()
-    assert dialog.pages["curl"].text() == preview_curl(req, BASE_URL, with_key=True)
-    assert dialog.pages["Python"].text() == preview_python(req, BASE_URL, with_key=True)
+    assert dialog.pages["curl"].text() == preview_curl(req, BASE_URL, key_env=NANOGPT_KEY_ENV)
+    assert dialog.pages["Python"].text() == preview_python(req, BASE_URL, key_env=NANOGPT_KEY_ENV)
     assert dialog.pages["Headers"].text().splitlines() == [
         "Content-Type: application/json",
         "Accept: text/event-stream",
-        f"Authorization: Bearer {KEY_PLACEHOLDER}",
+        f"Authorization: Bearer ${NANOGPT_KEY_ENV}",
     ]
     assert dialog.url_edit.text() == completions_url(BASE_URL)
     assert not dialog.note_label.isVisible()
@@ -66,20 +66,20 @@ def test_shows_exactly_the_request(dialog) -> None:
 
 def test_never_shows_a_key(dialog, monkeypatch) -> None:
     monkeypatch.setenv("NANOGPT_API_KEY", SECRET)
-    dialog.show_request(request(), BASE_URL, with_key=True)
+    dialog.show_request(request(), BASE_URL, key_env=NANOGPT_KEY_ENV)
     text = all_text(dialog)
-    assert KEY_PLACEHOLDER in text
+    assert f"${NANOGPT_KEY_ENV}" in text
     assert SECRET not in text
 
 
 def test_without_key_there_is_no_authorization(dialog) -> None:
-    dialog.show_request(request(), "http://127.0.0.1:8080/v1", with_key=False)
+    dialog.show_request(request(), "http://127.0.0.1:8080/v1", key_env=None)
     assert "Authorization" not in all_text(dialog)
     assert dialog.url_edit.text() == "http://127.0.0.1:8080/v1/completions"
 
 
 def test_copy_buttons_copy_exactly_their_text(dialog) -> None:
-    dialog.show_request(request(top_k=40), BASE_URL, with_key=True)
+    dialog.show_request(request(top_k=40), BASE_URL, key_env=NANOGPT_KEY_ENV)
     clipboard = QGuiApplication.clipboard()
     for title, page in dialog.pages.items():
         clipboard.setText("")
@@ -90,10 +90,10 @@ def test_copy_buttons_copy_exactly_their_text(dialog) -> None:
 
 
 def test_refreshes_while_open_and_shows_the_note(dialog) -> None:
-    dialog.show_request(request(temperature=0.5), BASE_URL, with_key=True)
+    dialog.show_request(request(temperature=0.5), BASE_URL, key_env=NANOGPT_KEY_ENV)
     dialog.tabs.setCurrentIndex(2)
     later = request(temperature=1.2, seed=7)
-    dialog.show_request(later, "http://127.0.0.1:5001/v1", with_key=False,
+    dialog.show_request(later, "http://127.0.0.1:5001/v1", key_env=None,
                         note="Fields this server ignores were left out.")
     assert dialog.isVisible()
     assert dialog.tabs.currentIndex() == 2
@@ -101,5 +101,5 @@ def test_refreshes_while_open_and_shows_the_note(dialog) -> None:
     assert dialog.pages["curl"].text().startswith("curl http://127.0.0.1:5001/v1/completions")
     assert dialog.note_label.isVisible()
     assert dialog.note_label.text() == "Fields this server ignores were left out."
-    dialog.show_request(later, BASE_URL, with_key=False)
+    dialog.show_request(later, BASE_URL, key_env=None)
     assert not dialog.note_label.isVisible()
