@@ -31,7 +31,7 @@ from tests.hardening.crash_child import PRESET_NAMES, version_of
 TRIALS = 50
 #: A trial's writer is killed this long after it started, at random (seconds): a handful of
 #: writes on average (each one fsyncs), and some trials die before their first commit.
-KILL_AFTER = (0.0, 0.08)
+KILL_AFTER = (0.0, 0.15)
 
 
 @pytest.fixture(scope="module")
