@@ -69,7 +69,9 @@ def register(subparsers: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    connections = ConnectionStore().all()
+    store = ConnectionStore()
+    connections = store.all()
+    _report(store)
     if args.json:
         print(json.dumps([{**c.model_dump(), "model": c.model or None} for c in connections],
                          indent=2))
@@ -89,10 +91,16 @@ def run_add(args: argparse.Namespace) -> int:
                                     dialect=args.dialect, default_model=args.model)
     store = ConnectionStore()
     replaced = any(c.name == connection.name for c in store.custom())
+    _report(store)  # entries left out are kept in the file as they are
     store.add(connection)
     print(f"{'Updated' if replaced else 'Saved'} connection {connection.name}: "
           f"{connection.base_url} ({connection.dialect})")
     return EXIT_OK
+
+
+def _report(store: ConnectionStore) -> None:
+    for problem in store.problems:
+        print(f"playground: {problem}", file=sys.stderr)
 
 
 def run_remove(args: argparse.Namespace) -> int:

@@ -142,7 +142,12 @@ def _connection_from_args(args: argparse.Namespace) -> Connection:
     if args.dialect:
         raise InvalidParameter("dialect", "dialect: --dialect goes with --base-url; a saved "
                                           "connection has its own")
-    return ConnectionStore().get(args.connection)
+    store = ConnectionStore()
+    try:
+        return store.get(args.connection)
+    finally:
+        for problem in store.problems:  # e.g. why the connection asked for is missing
+            print(f"playground: {problem}", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

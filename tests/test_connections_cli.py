@@ -38,6 +38,16 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def test_a_corrupt_connections_file_is_reported_not_fatal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ConnectionStore().path.write_text("{ broken")
+    assert run("list") == 0
+    captured = capsys.readouterr()
+    assert "connections.json could not be read" in captured.err
+    assert "moved to connections.json.corrupt-" in captured.err
+    assert [line.split()[0] for line in captured.out.splitlines()[1:]] == ["local", "nanogpt"]
+
+
 def test_add_list_remove(capsys: pytest.CaptureFixture[str], memory_keyring) -> None:
     assert run("add", "llama", "--base-url", "http://127.0.0.1:8080/v1/completions",
                "--dialect", "llama.cpp", "--model", "tiny") == 0

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 
 from playground.core.errors import InvalidParameter
 from playground.core.paths import config_dir
-from playground.core.storage import atomic_write_json, load_json
+from playground.core.storage import CorruptFile, atomic_write_json, load_json, set_aside
 
 Kind = Literal["local", "nanogpt", "custom"]
 #: Server flavours a connection can speak: which parameter names and values it understands.
@@ -78,6 +78,16 @@ def insecure_key_message(url: str) -> str:
             "(--allow-insecure-key on the command line; the window asks once per connection)")
 
 
+def first_problem(exc: ValidationError) -> InvalidParameter:
+    """A connection's first validation error, as the `InvalidParameter` naming its field."""
+    error = exc.errors()[0]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, InvalidParameter):
+        return cause
+    field = ".".join(str(part) for part in error["loc"]) or "connection"
+    return InvalidParameter(field, f"{field}: {error['msg']}")
+
+
 class Connection(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,12 +106,7 @@ class Connection(BaseModel):
         try:
             return cls(**fields)
         except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "connection"
-            cause = error.get("ctx", {}).get("error")
-            if isinstance(cause, InvalidParameter):
-                raise cause from None
-            raise InvalidParameter(field, f"{field}: {error['msg']}") from None
+            raise first_problem(exc) from None
 
     @field_validator("name")
     @classmethod
@@ -160,16 +165,38 @@ class ConnectionStore:
 
     def __init__(self) -> None:
         self.path = config_dir() / "connections.json"
+        #: What reading the file found wrong (entries left out, a corrupt file set aside).
+        self.problems: list[str] = []
 
     def custom(self) -> list[Connection]:
-        data = load_json(self.path) or []
-        out = []
-        for item in data if isinstance(data, list) else []:
+        return [entry for entry in self._entries() if isinstance(entry, Connection)]
+
+    def _entries(self) -> list[Connection | Any]:
+        """The saved entries; one that no longer validates (edited by hand, or from a newer
+        version) is kept as it is, so that saving another change does not lose it."""
+        self.problems = []
+        try:
+            data = load_json(self.path)
+        except CorruptFile as exc:
+            self.problems.append(str(exc))
+            return []
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            moved = set_aside(self.path)
+            self.problems.append(f"{self.path.name} is not a list of connections; it was "
+                                 f"moved to {moved.name} and a fresh one will be used")
+            return []
+        entries: list[Connection | Any] = []
+        for number, item in enumerate(data, 1):
             try:
-                out.append(Connection.model_validate(item))
-            except ValidationError:
-                continue
-        return out
+                entries.append(Connection.model_validate(item))
+            except ValidationError as exc:
+                entries.append(item)
+                name = item.get("name") if isinstance(item, dict) else None
+                self.problems.append(f"{self.path.name}: entry {number} ({name or 'unnamed'}) "
+                                     f"is left out: {first_problem(exc).message}")
+        return entries
 
     def all(self) -> list[Connection]:
         return [*BUILTIN, *self.custom()]
@@ -185,12 +212,18 @@ class ConnectionStore:
     def add(self, connection: Connection) -> None:
         if any(c.name == connection.name for c in BUILTIN):
             raise InvalidParameter("connection", f"connection: {connection.name!r} is built in")
-        rest = [c for c in self.custom() if c.name != connection.name]
-        atomic_write_json(self.path, [c.to_json() for c in [*rest, connection]])
+        self._save([*self._without(connection.name), connection])
 
     def remove(self, name: str) -> None:
-        rest = [c for c in self.custom() if c.name != name]
-        atomic_write_json(self.path, [c.to_json() for c in rest])
+        self._save(self._without(name))
+
+    def _without(self, name: str) -> list[Connection | Any]:
+        return [entry for entry in self._entries()
+                if not (isinstance(entry, Connection) and entry.name == name)]
+
+    def _save(self, entries: list[Connection | Any]) -> None:
+        atomic_write_json(self.path, [entry.to_json() if isinstance(entry, Connection)
+                                      else entry for entry in entries])
 
     def allow_insecure_key(self, name: str, allowed: bool = True) -> Connection:
         """Remember (or forget) the person's confirmation that this saved connection's key may

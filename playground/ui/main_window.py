@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("NanoGPT Prompt Playground")
         self.keys = KeyStore()
         self.connections: dict[str, LiveConnection] = {}
+        self._connection_problems: list[str] = []  # what reading connections.json found
         self.engine: EngineProcess | None = None
         self.drafts = DraftStore()
         self._draft, self._draft_problem = self.drafts.load()
@@ -302,9 +303,10 @@ class MainWindow(QMainWindow):
         self.loaded = True
         self.status.clearMessage()
         self._prompt_changed()
-        for message in (self._draft_problem, self.history.problem):
-            if message:
-                self.status.showMessage(message, 15000)
+        problems = [p for p in (self._draft_problem, self.history.problem,
+                                *self._connection_problems) if p]
+        if problems:
+            self.status.showMessage("  ·  ".join(problems), 15000)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -438,7 +440,8 @@ class MainWindow(QMainWindow):
 
         old = self.connections
         self.connections = {}
-        for connection in ConnectionStore().all():
+        store = ConnectionStore()
+        for connection in store.all():
             live = old.pop(connection.name, None)
             if live is None or live.connection != connection:
                 if live is not None and live.client is not None:
@@ -458,6 +461,9 @@ class MainWindow(QMainWindow):
         if self._services_started:
             self._create_clients()
         self._connection_changed()
+        self._connection_problems = store.problems
+        if store.problems:
+            self.status.showMessage("  ·  ".join(store.problems), 15000)
 
     async def start_services(self) -> None:
         """Create one client per connection with a fixed URL; start the local engine (in its

@@ -57,6 +57,30 @@ def test_builtins_and_custom_store(playground_home) -> None:
         store.get("llama")
 
 
+def test_an_entry_that_no_longer_validates_is_reported_and_kept(playground_home) -> None:
+    store = ConnectionStore()
+    hand_edited = {"name": "lab box", "base_url": "http://10.0.0.2:8080/v1"}
+    store.path.write_text(json.dumps([hand_edited]))
+    assert store.custom() == []
+    assert store.problems == ["connections.json: entry 1 (lab box) is left out: name: "
+                              "'lab box' is not allowed; use letters, digits, '-', '_' or '.'"]
+    store.add(Connection(name="new", base_url="http://127.0.0.1:1/v1"))
+    store.remove("new")
+    assert json.loads(store.path.read_text()) == [hand_edited]  # saving others lost nothing
+
+
+@pytest.mark.parametrize("text", ["{ broken", '{"name": "not a list"}'])
+def test_a_corrupt_connections_file_is_set_aside_and_reported(playground_home, text) -> None:
+    store = ConnectionStore()
+    store.path.write_text(text)
+    assert [c.name for c in store.all()] == ["local", "nanogpt"]
+    [problem] = store.problems
+    assert "connections.json" in problem and "moved to connections.json.corrupt-" in problem
+    [moved] = store.path.parent.glob("connections.json.corrupt-*")
+    assert moved.read_text() == text
+    assert not store.path.exists()
+
+
 def test_corrupt_file_is_set_aside_and_reported(tmp_path) -> None:
     path = tmp_path / "connections.json"
     path.write_text("{ broken")

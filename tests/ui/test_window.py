@@ -218,6 +218,15 @@ def test_unsupported_fields_are_greyed_and_not_sent(window) -> None:
     assert window.params.values() == {"top_a": 0.2, "temperature": 0.5}
 
 
+def test_a_corrupt_connections_file_is_reported_in_the_window(qtbot) -> None:
+    ConnectionStore().path.write_text("[{\"name\": \"lab box\"}]")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert "entry 1 (lab box) is left out" in win.status.currentMessage()
+    assert [win.connection_box.itemData(i) for i in range(win.connection_box.count())] == [
+        "local", "nanogpt"]
+
+
 def test_every_dialect_can_be_chosen(qtbot, fault_server) -> None:
     """Choosing a connection shows its server's defaults, including those that are not one
     value (llama.cpp's "no limit", vLLM's generation_config)."""
