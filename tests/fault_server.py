@@ -101,6 +101,53 @@ async def error_frame(w: Writer, r: Recorded) -> None:
     w.write(f"data: {json.dumps(frame)}\n\n".encode())
 
 
+#: The texts of the `plain` scenario's frames (sent in one write, so they arrive together).
+PLAIN_TOKENS = [f" w{i}" for i in range(300)]
+#: How many plain frames `dropafter` and `malformedafter` send before they break.
+BREAK_AFTER = 50
+
+
+async def plain_frames(w: Writer, r: Recorded) -> None:
+    w.write(head() + b"".join(chunk(text) for text in PLAIN_TOKENS) + chunk("", "stop")
+            + b"data: [DONE]\n\n")
+
+
+def choice_frame(choice: dict[str, object], **top: object) -> bytes:
+    frame = {"id": "cmpl-1", "object": "text_completion", "model": "m",
+             "choices": [{"index": 0, "finish_reason": None, **choice}], **top}
+    return f"data: {json.dumps(frame)}\n\n".encode()
+
+
+#: The `mixed` scenario: plain frames around frames that must arrive on their own.
+MIXED = [
+    choice_frame({"text": "A"}), choice_frame({"text": "B"}),
+    choice_frame({"text": "C", "logprobs": {"tokens": ["C"], "token_logprobs": [-0.5]}}),
+    choice_frame({"text": "D"}),
+    choice_frame({"text": "E", "x_sampler_trace": [{"chosen": {"id": 5, "text": "E"}}]}),
+    choice_frame({"text": "F"}), choice_frame({"text": "G"}),
+    choice_frame({"text": "H"}, id="cmpl-2"),
+    choice_frame({"text": "I", "finish_reason": "length"},
+                 usage={"prompt_tokens": 1, "completion_tokens": 9, "total_tokens": 10}),
+]
+
+
+async def mixed_frames(w: Writer, r: Recorded) -> None:
+    w.write(head() + b"".join(MIXED) + b"data: [DONE]\n\n")
+
+
+async def drop_after_plain_frames(w: Writer, r: Recorded) -> None:
+    w.write(head(extra={"Transfer-Encoding": "chunked"}).replace(b"Connection: close\r\n", b""))
+    data = b"".join(chunk(f"t{i} ") for i in range(BREAK_AFTER))
+    w.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    await w.drain()
+    w.transport.abort()
+
+
+async def malformed_after_plain_frames(w: Writer, r: Recorded) -> None:
+    w.write(head() + b"".join(chunk(f"t{i} ") for i in range(BREAK_AFTER))
+            + b"data: {not json\n\n" + b"data: [DONE]\n\n")
+
+
 async def wrong_content_type(w: Writer, r: Recorded) -> None:
     body = b"<html>hello</html>"
     w.write(head(200, "text/html", length=len(body)) + body)
@@ -202,6 +249,11 @@ SCENARIOS: dict[str, Scenario] = {
                             "type": "server_error"}),
     "big": big_frame,
     "drip": drip,
+    # Merging plain text frames into one event.
+    "plain": plain_frames,
+    "mixed": mixed_frames,
+    "dropafter": drop_after_plain_frames,
+    "malformedafter": malformed_after_plain_frames,
 }
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -26,12 +27,14 @@ import httpx
 from playground.core.connections import insecure_key_message, key_needs_confirmation
 from playground.core.errors import ApiError, InvalidParameter, StreamError, parse_error_body
 from playground.core.request import CompletionRequest, completions_url
-from playground.core.sse import SSEDecoder
+from playground.core.sse import SSEDecoder, SSEMessage
 
 #: Error bodies larger than this are cut before parsing.
 MAX_ERROR_BODY = 64 * 1024
 #: The longest stretch of frame decoding between two returns to the event loop.
 SLICE_S = 0.001
+#: How much of a network read the event-stream decoder takes at once (see `_messages`).
+FEED_BYTES = 16 * 1024
 #: The environment variable that sets the default read timeout, in seconds.
 READ_TIMEOUT_ENV = "PLAYGROUND_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 120.0
@@ -93,6 +96,9 @@ class StreamEvent:
     #: Every other field of the chunk and its choice (id, model, cost, x_sampler_trace, ...).
     extra: Mapping[str, Any] = field(default_factory=dict)
     request_id: str | None = None  # the response's X-Request-ID
+    #: How many frames' text (empty ones aside) `text` joins: a stream's plain text frames
+    #: arrive merged.
+    pieces: int = 1
 
 
 @dataclass(frozen=True)
@@ -318,39 +324,165 @@ def _json_object(body: bytes, response: httpx.Response) -> dict[str, Any]:
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[StreamEvent]:
-    decoder = SSEDecoder()
+    """The events of an event stream, plain text merged per network read (see `_Events`)."""
     done = False
-    request_id = response.headers.get("x-request-id")
-    received = 0
-    async for chunk in response.aiter_bytes():
-        slice_end = time.perf_counter() + SLICE_S
-        for message in decoder.feed(chunk):
-            if time.perf_counter() > slice_end:
-                # A fast server fills a 64 KiB read with hundreds of frames: let the event loop
-                # (the window) run between slices of them rather than after all of them.
-                await asyncio.sleep(0)
-                slice_end = time.perf_counter() + SLICE_S
-            if done:
-                continue  # drain to the end so the connection closes cleanly
-            if message.data.strip() == "[DONE]":
-                done = True
-                continue
-            for event in _chunk_events(_frame(message.data, response, request_id),
-                                       request_id):
-                received += len(event.text)
+    events = _Events(response)
+    _Slices.reading += 1
+    slice_end = time.perf_counter() + _Slices.length()
+    try:
+        async for messages in _messages(response):
+            for message in messages:
+                if time.perf_counter() > slice_end:
+                    # A fast server fills a 64 KiB read with hundreds of frames: let the event
+                    # loop (the window) run between slices of them rather than after all.
+                    for event in events.flush():
+                        yield event
+                    await asyncio.sleep(0)
+                    slice_end = time.perf_counter() + _Slices.length()
+                if done:
+                    continue  # drain to the end so the connection closes cleanly
+                if message.data.strip() == "[DONE]":
+                    done = True
+                    continue
+                for event in events.add(message.data):
+                    yield event
+            for event in events.flush():  # never hold text back while waiting for the network
                 yield event
-    for message in decoder.close():
-        if message.data.strip() == "[DONE]":
-            done = True
-        elif not done:
-            for event in _chunk_events(_frame(message.data, response, request_id),
-                                       request_id):
-                received += len(event.text)
-                yield event
+    except StreamError:
+        for event in events.flush():  # the text before a broken frame comes before the error
+            yield event
+        raise
+    finally:
+        _Slices.reading -= 1
     if not done:
-        raise StreamError(response.status_code,
-                          f"the stream ended without [DONE] after {received} characters",
-                          code="incomplete_stream", request_id=request_id)
+        raise StreamError(response.status_code, "the stream ended without [DONE] after "
+                          f"{events.received} characters", code="incomplete_stream",
+                          request_id=events.request_id)
+
+
+class _Slices:
+    """Streams read at the same time share SLICE_S: a slice is SLICE_S over their number, so
+    that eight streams (the compare window's columns), all with frames waiting, hold the event
+    loop no longer than one stream does."""
+
+    reading = 0  # event streams being read
+
+    @classmethod
+    def length(cls) -> float:
+        return SLICE_S / max(1, cls.reading)
+
+
+async def _messages(response: httpx.Response) -> AsyncIterator[list[SSEMessage]]:
+    """The messages of each network read, decoded a piece at a time (decoding a whole 64 KiB
+    read takes a millisecond or two, longer than a slice), then those the end completes."""
+    decoder = SSEDecoder()
+    async for chunk in response.aiter_bytes():
+        for start in range(0, len(chunk), FEED_BYTES):
+            yield decoder.feed(chunk[start:start + FEED_BYTES])
+    yield decoder.close()
+
+
+class _Events:
+    """Frames in, events out. A run of frames that carry nothing but text (`_plain_text`) and
+    agree on everything else (id, model, index, ...) is held and handed over as one event by
+    `flush`: an event per frame costs more than reading the frame.
+
+    The run's frames after the first are not parsed: a frame whose JSON equals the first one's
+    around the text string (`_template`) is that frame with another text, so decoding the
+    string is enough."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.request_id: str | None = response.headers.get("x-request-id")
+        self.received = 0  # characters handed over
+        self._response = response
+        self._texts: list[str] = []  # the run's texts
+        self._extra: dict[str, Any] = {}  # the run's event's extra
+        self._prefix = "\0"  # the run's template (`_template`); matches no frame
+        self._suffix = ""
+
+    def add(self, data: str) -> Sequence[StreamEvent]:
+        """The events ready after frame `data`: none while a run is held."""
+        if data.startswith(self._prefix):
+            try:
+                text, end = _scan_string(data, len(self._prefix))
+            except ValueError:
+                pass
+            else:
+                if data[end:] == self._suffix:
+                    self._texts.append(text)
+                    return _NONE
+        frame = _frame(data, self._response, self.request_id)
+        text = _plain_text(frame)
+        if text is None:
+            events = _chunk_events(frame, self.request_id)  # may raise: hold text till then
+            self.received += sum(len(event.text) for event in events)
+            return [*self.flush(), *events]
+        ready = self.flush()
+        self._texts.append(text)
+        choice = frame["choices"][0]
+        self._extra = _extra(frame, choice)
+        self._prefix, self._suffix = _template(data, text) or ("\0", "")
+        return ready
+
+    def flush(self) -> Sequence[StreamEvent]:
+        """The run held as one event (none if nothing is held); the next frame starts a run."""
+        self._prefix = "\0"
+        if not self._texts:
+            return _NONE
+        event = StreamEvent(text="".join(self._texts), extra=self._extra,
+                            request_id=self.request_id,
+                            pieces=len(self._texts) - self._texts.count(""))
+        self._texts = []
+        self.received += len(event.text)
+        return (event,)
+
+
+_NONE: tuple[StreamEvent, ...] = ()
+_scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
+#: Where the string holding a frame's text may start.
+_TEXT_KEY = re.compile(r'"(?:text|content)"\s*:\s*"')
+
+
+def _template(data: str, text: str) -> tuple[str, str] | None:
+    """Plain frame `data` cut around the string that holds its `text`: (everything up to the
+    string's opening quote, everything after its closing quote). The cut is checked by putting
+    another text there: if that parses as the frame's text, so does any other string."""
+    for key in _TEXT_KEY.finditer(data):
+        start = key.end()
+        try:
+            _, end = _scan_string(data, start)
+            probe = text + "."
+            other = _decode_json(data[:start] + json.dumps(probe)[1:] + data[end:])
+        except ValueError:
+            continue
+        if isinstance(other, dict) and _plain_text(other) == probe:
+            return data[:start], data[end:]
+    return None
+
+
+#: The fields a frame may have and still be merged with its neighbours (`_plain_text`).
+_PLAIN_TOP = frozenset(("id", "object", "created", "model", "system_fingerprint", "usage",
+                        "choices"))
+_PLAIN_CHOICE = frozenset(("index", "text", "delta", "logprobs", "finish_reason"))
+
+
+def _plain_text(frame: dict[str, Any]) -> str | None:
+    """The text of a frame that carries nothing else: one choice, no finish reason, logprobs
+    or usage, and no fields but the usual ones. None for any other frame."""
+    choices = frame.get("choices")
+    if (type(choices) is not list or len(choices) != 1 or not frame.keys() <= _PLAIN_TOP
+            or frame.get("usage") is not None):
+        return None
+    choice = choices[0]
+    if (type(choice) is not dict or not choice.keys() <= _PLAIN_CHOICE
+            or choice.get("finish_reason") is not None or choice.get("logprobs") is not None):
+        return None
+    text = choice.get("text")
+    if type(text) is str:
+        return text
+    delta = choice.get("delta")
+    content = delta.get("content") if type(delta) is dict else None
+    return content if type(content) is str else None
 
 
 def _frame(data: str, response: httpx.Response, request_id: str | None) -> dict[str, Any]:
@@ -379,9 +511,9 @@ def _chunk_events(frame: Mapping[str, Any], request_id: str | None) -> list[Stre
     """A completion chunk (or whole completion) as events, one per choice."""
     usage_data = frame.get("usage")
     usage = Usage.from_json(usage_data) if isinstance(usage_data, dict) else None
-    top = {k: v for k, v in frame.items() if k not in _NOT_TOP}
     choices = frame.get("choices")
     if not isinstance(choices, list) or not choices:
+        top = {k: v for k, v in frame.items() if k not in _NOT_TOP}
         return [StreamEvent(usage=usage, extra=top, request_id=request_id)] if usage else []
     events = []
     for choice in choices:
@@ -399,14 +531,20 @@ def _chunk_events(frame: Mapping[str, Any], request_id: str | None) -> list[Stre
         if finish == "error":
             raise StreamError(0, str(choice.get("error") or "the server reported an error"),
                               code="stream_error")
-        extra = top.copy()
-        extra.update((k, v) for k, v in choice.items() if k not in _NOT_EXTRA)
+        extra = _extra(frame, choice)
         logprobs = choice.get("logprobs")
         events.append(StreamEvent(text=text, logprobs=logprobs if isinstance(logprobs, dict)
                                   else None, finish_reason=finish if isinstance(finish, str)
                                   else None, usage=usage, extra=extra,
                                   request_id=request_id))
     return events
+
+
+def _extra(frame: Mapping[str, Any], choice: Mapping[str, Any]) -> dict[str, Any]:
+    """A choice's event's `extra`: the other fields of the frame and of the choice."""
+    extra = {k: v for k, v in frame.items() if k not in _NOT_TOP}
+    extra.update((k, v) for k, v in choice.items() if k not in _NOT_EXTRA)
+    return extra
 
 
 def _network_error(exc: httpx.TransportError, url: str) -> ApiError:

@@ -27,7 +27,7 @@ class RunResult:
     cancelled: bool = False
     logprobs: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    chunks: int = 0
+    chunks: int = 0  # text frames received (a merged event counts its pieces)
     started: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     finished_at: float | None = None
@@ -43,7 +43,7 @@ class RunResult:
             self.text = ""
             text += event.text
             self.text = text
-            self.chunks += 1
+            self.chunks += event.pieces
         if event.request_id:
             self.request_id = event.request_id
         if event.finish_reason:
