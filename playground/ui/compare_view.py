@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -49,7 +49,7 @@ from playground.core.request import CompletionRequest, build_request
 from playground.core.runs import RunResult
 from playground.ui.stream_view import StreamView
 from playground.ui.widgets import error_label, push_button
-from playground.ui.worker import RunWorker
+from playground.ui.worker import FRAME_MS, RunWorker
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,10 @@ class Base:
 
 BaseSource = Callable[[], Base]
 PresetSource = Callable[[str], Mapping[str, Any]]
+#: The most columns whose views take new text in one frame. Eight views redrawn in the same
+#: frame keep the window from reacting for longer than a frame; with more columns streaming,
+#: each takes its turn every other frame.
+COLUMNS_PER_FRAME = 4
 
 
 class Column(QFrame):
@@ -79,7 +83,7 @@ class Column(QFrame):
         self.result: RunResult | None = None
         self.summary_row: SummaryRow | None = None  # the finished run's row, computed once
         self.variant: Variant | None = None
-        self.worker = RunWorker(self)
+        self.worker = RunWorker(self, own_clock=False)  # CompareView._next_frame flushes it
         self.worker.started.connect(self._started)
         self.worker.text.connect(self._text)
         self.worker.finished.connect(self._finished)
@@ -165,6 +169,10 @@ class CompareView(QDialog):
         self._pending: set[Column] = set()
         self._requests: dict[Column, CompletionRequest] = {}
         self.columns: list[Column] = []
+        self._turn = 0  # the column whose view is served first next frame
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setInterval(FRAME_MS)
+        self._frame_timer.timeout.connect(self._next_frame)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.add_button = push_button("Add column", "Add a column (up to 8)", self)
@@ -312,6 +320,23 @@ class CompareView(QDialog):
             column.result = None
             column.summary_row = None
             column.start(base.client, request)
+        self._frame_timer.start()
+
+    def _next_frame(self) -> None:
+        """Hand new text to the views of at most COLUMNS_PER_FRAME columns, taking turns."""
+        columns = self.columns
+        if not any(column.worker.running for column in columns):
+            self._frame_timer.stop()
+            return
+        served = 0
+        for step in range(len(columns)):
+            column = columns[(self._turn + step) % len(columns)]
+            if column.worker.waiting:
+                column.worker.flush()
+                served += 1
+                if served == COLUMNS_PER_FRAME:
+                    self._turn = (self._turn + step + 1) % len(columns)
+                    return
 
     def stop_all(self) -> None:
         for column in self.columns:

@@ -8,10 +8,9 @@ only the last, unfinished line plus the new text. All lines share one height, so
 hit-testing need no per-line geometry.
 
 Two shortcuts keep a fast stream cheap (a stream of 100,000 tokens a second appends ~150 short
-lines per frame): a line of printable ASCII whose width, summed from per-character advances,
-is clearly under the view's width is taken as one line without shaping it; and painting draws
-each visible line's text directly, keeping a `QTextLayout` per line only for hit tests and
-highlights.
+lines per frame): lines of printable ASCII are wrapped by their widths summed from
+per-character advances, with some slack, without shaping them; and painting draws each visible
+line's text directly, keeping a `QTextLayout` per line only for hit tests and highlights.
 
 It offers what a reader needs from an output pane: selection with the mouse or keyboard, copy,
 select all, following the end while the view is at the end, and a placeholder.
@@ -22,9 +21,13 @@ from __future__ import annotations
 import bisect
 import html
 import math
+import re
 from dataclasses import dataclass
+from itertools import accumulate
+from time import monotonic
+from typing import ClassVar, NamedTuple
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -48,15 +51,18 @@ RELAYOUT_DELAY_MS = 60
 #: While following a stream, the scroll bar is repainted at most this often (repainting it on
 #: every frame costs as much as painting the text).
 SCROLLBAR_FRAME_MS = 100
-#: A line measured by its characters' advances fits without shaping when it is narrower than
-#: the view by this share (kerning and hinting can shift a shaped line's width by ~1 %).
+#: The least time between two views' scroll bar repaints while they follow streams.
+SCROLLBAR_PACE_MS = 16
+#: A line measured by its characters' advances is kept narrower than the view by this share
+#: (kerning and hinting can shift a shaped line's width by ~1 %).
 FIT_SLACK = 0.03
 #: Advances of printable ASCII by code; anything else (tab, control) is infinitely wide here.
 _NO_ADVANCE = float("inf")
+#: The characters a line can be measured by (printable ASCII), from a position on.
+_MEASURABLE = re.compile(r"[ -~]*")
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):  # not a frozen dataclass: those cost 1 µs each to build
     """A wrapped line: text[start:end] (a line's trailing newline is not part of it)."""
 
     start: int
@@ -87,6 +93,8 @@ def probability_color(probability: float) -> QColor:
 class StreamView(QAbstractScrollArea):
     selection_changed = Signal()
     token_clicked = Signal(object, QPoint)  # TokenSpan, global position
+    #: When a view last showed its held scroll bar (`_pace_scrollbar`), any view.
+    _scrollbar_shown_at: ClassVar[float] = -math.inf
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,8 +121,9 @@ class StreamView(QAbstractScrollArea):
         self._relayout_timer.timeout.connect(self._relayout)
         self._scrollbar_timer = QTimer(self)
         self._scrollbar_timer.setSingleShot(True)
-        self._scrollbar_timer.setInterval(SCROLLBAR_FRAME_MS)
-        self._scrollbar_timer.timeout.connect(self._repaint_scrollbar)
+        self._scrollbar_timer.timeout.connect(self._pace_scrollbar)
+        self._scrollbar_showing = False
+        self.verticalScrollBar().installEventFilter(self)
         self._metrics = QFontMetricsF(self.font())
         self._advances = _ascii_advances(self._metrics)
         self._narrowest = min(self._advances)
@@ -153,11 +162,9 @@ class StreamView(QAbstractScrollArea):
         changed = len(self._lines)  # the unfinished line: it and the lines after it are new
         self._text += text
         self._layout_from_tail()
-        if following:
-            if self._scrollbar_timer.isActive():
-                bar.setUpdatesEnabled(False)  # until the timer repaints it
-            else:
-                self._scrollbar_timer.start()
+        if following and bar.updatesEnabled() and not self._scrollbar_showing:
+            bar.setUpdatesEnabled(False)  # until the timer shows it
+            self._scrollbar_timer.start(SCROLLBAR_FRAME_MS)
         self._update_scrollbar()
         if following:
             bar.setValue(bar.maximum())  # moves what is already painted (scrollContentsBy)
@@ -165,6 +172,23 @@ class StreamView(QAbstractScrollArea):
         top = 0 if was_empty else max(0, math.floor(self._line_top(changed)))
         if top < viewport.height():  # repaint only the new lines, not the whole view
             viewport.update(0, top, viewport.width(), viewport.height() - top)
+
+    def _pace_scrollbar(self) -> None:
+        """Show the held scroll bar, unless another view's was shown this frame: then a frame
+        later. The compare window's columns stream together, and a bar takes a few ms to paint;
+        all of them in one frame would stall the window."""
+        now = monotonic()
+        if now - StreamView._scrollbar_shown_at < SCROLLBAR_PACE_MS / 1000:
+            self._scrollbar_timer.start(SCROLLBAR_PACE_MS)
+            return
+        StreamView._scrollbar_shown_at = now
+        self._scrollbar_showing = True  # not held again before it has painted
+        self._repaint_scrollbar()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and watched is self.verticalScrollBar():
+            self._scrollbar_showing = False
+        return super().eventFilter(watched, event)
 
     def _repaint_scrollbar(self) -> None:
         self._scrollbar_timer.stop()
@@ -234,7 +258,10 @@ class StreamView(QAbstractScrollArea):
         self._relayout()
 
     def _width(self) -> float:
-        return max(10.0, self.viewport().width() - 2 * MARGIN)
+        """The width lines wrap at: the same whether the scroll bar shows or not, so its
+        appearing (as a stream grows past one screen) does not wrap everything again."""
+        viewport = self.maximumViewportSize().width() - self.verticalScrollBar().sizeHint().width()
+        return max(10.0, viewport - 2 * MARGIN)
 
     def _all_lines(self) -> list[Line]:
         return [*self._lines, Line(self._tail, len(self._text))]
@@ -260,31 +287,69 @@ class StreamView(QAbstractScrollArea):
             self._tail = start
 
     def _wrap(self, start: int, end: int, *, final: bool) -> None:
-        if start == end or self._fits(self._text[start:end]):
-            if final:
-                self._lines.append(Line(start, end))
-            return  # the unfinished line still fits: it stays the tail
-        layout = QTextLayout(self._text[start:end], self.font())
-        layout.setTextOption(self._option)
-        layout.beginLayout()
-        breaks: list[Line] = []
-        while (line := layout.createLine()).isValid():
-            line.setLineWidth(self._layout_width)
-            breaks.append(Line(start + line.textStart(),
-                               start + line.textStart() + line.textLength()))
-        layout.endLayout()
+        """Wrap text[start:end], a paragraph or the unfinished end of one: every line but the
+        last is frozen, and the last too if `final` (else it stays the tail)."""
+        bounds = [start, *(start + cut for cut in self._cuts(self._text[start:end])), end]
         if not final:
-            self._tail = breaks.pop().start
-        self._lines.extend(breaks)
+            bounds.pop()
+            self._tail = bounds[-1]
+        self._lines.extend(map(Line, bounds, bounds[1:]))
 
-    def _fits(self, text: str) -> bool:
-        """Whether `text` surely fits on one line, judged without shaping it: printable ASCII
-        whose summed advances are under the width with some slack. False means "shape it"."""
+    def _cuts(self, text: str) -> list[int]:
+        """Where the lines of paragraph `text` after the first begin. A line whose characters
+        are printable ASCII until it is full is measured by their advances, without shaping
+        (the slack covers kerning and hinting); any other line is shaped by Qt. Either way a
+        line depends only on the text from its start, so a paragraph wrapped in pieces as it
+        streams in wraps as it would at once."""
         limit = self._layout_width * (1 - FIT_SLACK) - 2
-        if len(text) * self._narrowest > limit or not text.isascii():
-            return False
-        width = sum(map(self._advances.__getitem__, text.encode("ascii")))
-        return width <= limit
+        cuts: list[int] = []
+        shaped: list[int] = []  # Qt's next line starts, from a layout begun at `shaped_from`
+        shaped_from = -1
+        start = run_start = run_end = 0
+        widths = [0.0]
+        while True:
+            if not run_start <= start < run_end:  # the printable ASCII from start on, measured
+                run_start, run_end = start, _MEASURABLE.match(text, start).end()
+                codes = text[start:run_end].encode("ascii")
+                widths = list(accumulate(map(self._advances.__getitem__, codes), initial=0.0))
+            base = widths[start - run_start]
+            if widths[-1] - base > limit:  # full before the run ends: break at the last space
+                end = run_start + bisect.bisect_right(widths, base + limit) - 1
+                space = text.rfind(" ", start, end + 1)  # a space may hang past the edge
+                cut = space + 1 if space >= start else max(end, start + 1)
+            elif run_end == len(text):
+                return cuts  # the rest fits
+            else:  # another character comes first: Qt decides
+                if shaped_from != start or not shaped:
+                    shaped = self._shaped_cuts(text, start)
+                if not shaped:
+                    return cuts
+                cut = shaped.pop(0)
+                shaped_from = cut
+            cuts.append(cut)
+            start = cut
+
+    def _shaped_cuts(self, text: str, start: int) -> list[int]:
+        """Where Qt starts the lines of text[start:] after the first, as far as they are sure.
+        It shapes a window of a few lines' worth, not the whole rest of a long paragraph for
+        each line; the window's last break could move with the text after it."""
+        per_line = int(self._layout_width / max(self._narrowest, 1.0))
+        stop = min(len(text), start + 4 * per_line + 64)
+        while True:
+            layout = QTextLayout(text[start:stop], self.font())
+            layout.setTextOption(self._option)
+            layout.beginLayout()
+            cuts = []
+            while (line := layout.createLine()).isValid():
+                line.setLineWidth(self._layout_width)
+                cuts.append(start + line.textStart())
+            layout.endLayout()
+            del cuts[0]
+            if stop == len(text):
+                return cuts
+            if len(cuts) >= 2:
+                return cuts[:-1]
+            stop = len(text)
 
     def _relayout(self) -> None:
         self._layouts.clear()

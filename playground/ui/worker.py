@@ -26,14 +26,17 @@ class RunWorker(QObject):
     logprobs = Signal(list)  # the logprobs objects that came with it, as sent
     finished = Signal(object)  # RunResult, also for failed and stopped runs
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, own_clock: bool = True) -> None:
+        """With `own_clock` False, the owner calls `flush` each frame instead of the worker's
+        own timer (the compare window spreads its columns' redraws over frames)."""
         super().__init__(parent)
         self._task: asyncio.Task[None] | None = None
+        self._own_clock = own_clock
         self._pending: list[str] = []
         self._pending_logprobs: list[object] = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FRAME_MS)
-        self._flush_timer.timeout.connect(self._flush)
+        self._flush_timer.timeout.connect(self.flush)
 
     @property
     def running(self) -> bool:
@@ -65,7 +68,8 @@ class RunWorker(QObject):
         self._pending_logprobs = []
         result = RunResult()
         self.started.emit()
-        self._flush_timer.start()
+        if self._own_clock:
+            self._flush_timer.start()
         try:
             await execute(client, request, self._on_event, result)
         finally:
@@ -77,10 +81,10 @@ class RunWorker(QObject):
         """Hand over what is still pending a frame's worth at a time; all at once if the run
         is stopped again meanwhile (it has ended either way)."""
         try:
-            while self._flush():
+            while self.flush():
                 await asyncio.sleep(FRAME_MS / 1000)
         except asyncio.CancelledError:
-            while self._flush():
+            while self.flush():
                 pass
 
     def _on_event(self, event: StreamEvent) -> None:
@@ -89,7 +93,12 @@ class RunWorker(QObject):
         if event.logprobs:
             self._pending_logprobs.append(event.logprobs)
 
-    def _flush(self) -> bool:
+    @property
+    def waiting(self) -> bool:
+        """Whether text or logprobs wait for the next `flush`."""
+        return bool(self._pending or self._pending_logprobs)
+
+    def flush(self) -> bool:
         """Emit the text pending (at most MAX_FRAME_CHARS of it) and, once all text is out,
         the logprobs that came with it. True if text is still pending."""
         if self._pending:

@@ -7,6 +7,8 @@ import asyncio
 import pytest
 from PySide6.QtWidgets import QTableWidgetSelectionRange
 
+from playground.core.client import CompletionClient
+from playground.ui.compare_view import COLUMNS_PER_FRAME, Base, CompareView
 from playground.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -95,3 +97,33 @@ def test_a_comparison_is_one_group_in_history(window, qloop) -> None:
     assert len(records) == 3
     assert len({r.group for r in records}) == 1
     assert records[0].group is not None
+
+
+def test_at_most_four_columns_take_new_text_per_frame(qapp, qloop, fault_server) -> None:
+    """Eight streaming columns redrawn in one frame would stall the window: they take turns."""
+    client = CompletionClient(fault_server.url("stall"))  # "Hel", then silence
+    view = CompareView(lambda: Base(client, "Say hello", "m", {}))
+    while len(view.columns) < 8:
+        view.add_column("")
+
+    async def body() -> None:
+        view.run_all()
+        view._frame_timer.stop()  # the test plays the frames
+        while not all(column.worker.waiting for column in view.columns):
+            await asyncio.sleep(0.02)
+        shown = [column.output.text() == "Hel" for column in view.columns]
+        assert not any(shown)
+        view._next_frame()
+        first = [column.output.text() == "Hel" for column in view.columns]
+        assert sum(first) == COLUMNS_PER_FRAME == 4
+        view._next_frame()
+        assert all(column.output.text() == "Hel" for column in view.columns)
+        view.stop_all()
+        await view.shutdown()
+        await client.aclose()
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        view.close()
+        view.deleteLater()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontMetricsF, QGuiApplication
 
+from playground.ui import stream_view
 from playground.ui.stream_view import StreamView
 
 pytestmark = pytest.mark.gui
@@ -110,3 +112,75 @@ def test_append_cost_does_not_grow_with_the_paragraph(view) -> None:
     # Each append re-wraps only the unfinished last line plus the new text.
     assert max(laid_out) < 200
     print(f"20,000 appends into one paragraph: {elapsed * 1000:.0f} ms")
+
+
+def test_the_scroll_bar_appearing_wraps_nothing_again(view, qapp) -> None:
+    view.clear()
+    qapp.processEvents()
+    bar = view.verticalScrollBar()
+    assert not bar.isVisible()
+    width, before = view._width(), view.viewport().width()
+    relayouts: list[int] = []
+    original = view._relayout
+    view._relayout = lambda: (relayouts.append(1), original())  # type: ignore[method-assign]
+    try:
+        view.append_text("a paragraph that wraps " * 20 + "\nline\n" * 100)
+        qapp.processEvents()  # the scroll bar shows, and the viewport narrows
+    finally:
+        del view._relayout
+    assert bar.isVisible() and view.viewport().width() < before
+    assert view._width() == width and relayouts == []
+
+
+@pytest.mark.parametrize("width", [90, 160, 400])
+def test_measured_lines_fit_the_view(view, qapp, width) -> None:
+    view.resize(width, 300)
+    qapp.processEvents()
+    text = "".join(f"word{i % 13} " * (1 + i % 4) + ("\n" if i % 9 == 0 else "")
+                   for i in range(300)) + "W" * 80
+    view.setPlainText(text)
+    metrics = QFontMetricsF(view.font())
+    lines = view._all_lines()
+    assert len(lines) > text.count("\n") + 1  # it wrapped
+    for line in lines:
+        assert metrics.horizontalAdvance(text[line.start:line.end].rstrip(" ")) \
+            <= view._layout_width
+    view.resize(400, 300)
+
+
+@pytest.fixture
+def two_following(qapp, monkeypatch):
+    """Two shown views following their streams, with the clock stopped for the pacing."""
+    monkeypatch.setattr(stream_view, "monotonic", lambda: 1000.0)
+    monkeypatch.setattr(StreamView, "_scrollbar_shown_at", -math.inf)
+    views = [StreamView(), StreamView()]
+    for widget in views:
+        widget.resize(300, 200)
+        widget.show()
+        widget.append_text("line\n" * 100)
+        qapp.processEvents()
+        widget.append_text("more\n")  # held: only the timer shows it again
+        assert not widget.verticalScrollBar().updatesEnabled()
+    yield views
+    for widget in views:
+        widget.close()
+
+
+def test_two_views_do_not_show_their_scroll_bars_in_the_same_frame(two_following) -> None:
+    first, second = two_following
+    first._pace_scrollbar()
+    second._pace_scrollbar()
+    assert first.verticalScrollBar().updatesEnabled()
+    assert not second.verticalScrollBar().updatesEnabled()
+    assert second._scrollbar_timer.isActive()  # its turn comes a frame later
+
+
+def test_a_shown_scroll_bar_paints_before_it_is_held_again(two_following, qtbot) -> None:
+    view = two_following[0]
+    bar = view.verticalScrollBar()
+    view._pace_scrollbar()
+    view.append_text("more\n")  # arrives before the bar painted: it must not cancel the paint
+    assert bar.updatesEnabled()
+    qtbot.waitUntil(lambda: not view._scrollbar_showing)
+    view.append_text("more\n")
+    assert not bar.updatesEnabled()
