@@ -29,10 +29,10 @@ import numpy.typing as npt
 
 from playground.core.catalog import BY_NAME, SamplerParams
 from playground.engine import samplers
-from playground.engine.samplers import Logits, Mask
+from playground.engine.samplers import Kept, Logits
 
 Stage = Callable[[Logits], Logits]
-Truncation = Callable[[Logits], Mask]
+Truncation = Callable[[Logits], Kept]
 
 
 class NoCandidates(Exception):
@@ -154,7 +154,7 @@ class Sampler:
                                                                     self.vocab_size))]
         if s.mirostat_mode == 2:
             return [("mirostat_mode", lambda x: samplers.mirostat_v2(x, self.mu))]
-        stages: list[tuple[str, float, Callable[[Logits, float], Mask], bool]] = [
+        stages: list[tuple[str, float, Callable[[Logits, float], Kept], bool]] = [
             ("tfs", s.tfs, samplers.tfs, s.tfs < 1),
             ("typical_p", s.typical_p, samplers.typical_p, s.typical_p < 1),
             ("top_p", s.top_p, samplers.top_p, s.top_p < 1),
@@ -174,13 +174,18 @@ class Sampler:
             x = stage(x)
             if snapshots is not None:
                 snapshots.append((name, x))
-        ids = np.flatnonzero(np.isfinite(x))
+        if s.top_k > 0 and not s.mirostat_mode:
+            # It accepts any order and -inf, so it runs on the whole vocabulary: only its few
+            # survivors are then checked for banned tokens and sorted.
+            ids = np.flatnonzero(samplers.top_k(x, s.top_k))
+            ids = ids[np.isfinite(x[ids])]
+            if snapshots is not None:
+                snapshots.append(("top_k", self._dense(ids, x[ids])))
+        else:
+            ids = np.flatnonzero(np.isfinite(x))
         if len(ids) == 0:
             raise NoCandidates("every token is banned")
         x = x[ids]
-        if s.top_k > 0 and not s.mirostat_mode:  # accepts any order: only its survivors are sorted
-            ids, x = self._truncate(ids, x, "top_k", lambda v: samplers.top_k(v, s.top_k),
-                                    snapshots)
         if self.candidate_stages:
             order = np.argsort(-x, kind="stable")
             ids, x = ids[order], x[order]
@@ -209,7 +214,10 @@ class Sampler:
                   snapshots: list[tuple[str, Logits]] | None,
                   ) -> tuple[npt.NDArray[np.intp], Logits]:
         keep = stage(x)
-        if not keep.all():
+        if isinstance(keep, int):
+            if keep < len(x):
+                ids, x = ids[:keep], x[:keep]
+        elif not keep.all():
             ids, x = ids[keep], x[keep]
         if snapshots is not None:
             snapshots.append((name, self._dense(ids, x)))
@@ -233,5 +241,5 @@ class Sampler:
             self.ngrams.extend((token,))
 
 
-def _bind(stage: Callable[[Logits, float], Mask], value: float) -> Truncation:
+def _bind(stage: Callable[[Logits, float], Kept], value: float) -> Truncation:
     return lambda x: stage(x, value)

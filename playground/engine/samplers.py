@@ -3,10 +3,12 @@
 - Penalties and bans take logits over the whole vocabulary (position = token id) and return
   new logits; a banned token gets ``-inf``.
 - Truncation stages take the logits of the candidates still in play, **sorted most probable
-  first** and all finite (`top_k` alone accepts any order), and return a boolean mask of the
-  ones to keep. Probabilities are the softmax of those logits, so each stage sees the
-  distribution the stages before it left. Each keeps at least the most probable candidate,
-  except `typical_p`, which keeps at least the most *typical* one (as Hugging Face does).
+  first** and all finite (`top_k` alone accepts any order), and return which to keep: how
+  many from the front (`Kept` as an int: most stages cut the sorted list at a point, and a
+  slice costs far less than a mask) or a boolean mask (`top_k`, `typical_p`). Probabilities
+  are the softmax of those logits, so each stage sees the distribution the stages before it
+  left. Each keeps at least the most probable candidate, except `typical_p`, which keeps at
+  least the most *typical* one (as Hugging Face does).
 - `temperature` reshapes the survivors' logits.
 
 The order they run in is documented in `playground.engine.chain`.
@@ -22,6 +24,8 @@ import numpy.typing as npt
 
 Logits = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
+#: A truncation stage's answer: the number of leading candidates kept, or a mask.
+Kept = int | Mask
 NEG_INF = -np.inf
 
 #: Mirostat 1 estimates the Zipf exponent from this many top candidates (as in the paper).
@@ -134,22 +138,19 @@ def top_k(logits: Logits, k: int) -> Mask:
     return keep
 
 
-def tfs(logits: Logits, z: float) -> Mask:
+def tfs(logits: Logits, z: float) -> int:
     """Tail free sampling (Phillips 2019, as in text-generation-webui): takes the absolute
     second differences of the sorted probabilities, normalizes them to sum 1, and cuts where
     their running sum passes `z`; the last candidate always goes. Needs at least three
     candidates; 1 disables it."""
-    keep = _keep_all(logits)
     if z >= 1 or len(logits) < 3:
-        return keep
+        return len(logits)
     p = _probs(logits)
     d2 = np.abs(p[:-2] - 2 * p[1:-1] + p[2:])
     total = float(d2.sum())
     if total <= 1e-12:
-        return keep  # a straight line (up to rounding) has no tail to find
-    keep[1:-1] = np.cumsum(d2) / total <= z
-    keep[-1] = False
-    return keep
+        return len(logits)  # a straight line (up to rounding) has no tail to find
+    return 1 + int(np.count_nonzero(np.cumsum(d2) / total <= z))  # a running sum: a prefix
 
 
 def typical_p(logits: Logits, mass: float) -> Mask:
@@ -167,66 +168,59 @@ def typical_p(logits: Logits, mass: float) -> Mask:
     return keep
 
 
-def top_p(logits: Logits, p: float) -> Mask:
+def top_p(logits: Logits, p: float) -> int:
     """Nucleus sampling: keeps the most probable candidates until their cumulative
     probability reaches `p`. 1 disables it."""
-    keep = _keep_all(logits)
     if p >= 1:
-        return keep
-    needed = int(np.cumsum(_probs(logits)).searchsorted(p)) + 1
-    keep[needed:] = False
-    return keep
+        return len(logits)
+    return min(int(np.cumsum(_probs(logits)).searchsorted(p)) + 1, len(logits))
 
 
-def min_p(logits: Logits, ratio: float) -> Mask:
+def min_p(logits: Logits, ratio: float) -> int:
     """Drops candidates less probable than `ratio` times the top one. 0 disables it."""
     if ratio <= 0:
-        return _keep_all(logits)
-    keep: Mask = logits - logits[0] >= math.log(ratio)  # p / p_max >= ratio
-    return keep
+        return len(logits)
+    return int(np.count_nonzero(logits - logits[0] >= math.log(ratio)))  # p / p_max >= ratio
 
 
-def top_a(logits: Logits, a: float) -> Mask:
+def top_a(logits: Logits, a: float) -> int:
     """Drops candidates less probable than ``a * p_max ** 2``. 0 disables it."""
     if a <= 0:
-        return _keep_all(logits)
+        return len(logits)
     log_p = _log_probs(logits)
-    keep: Mask = log_p >= math.log(a) + 2 * log_p[0]
-    return keep
+    return int(np.count_nonzero(log_p >= math.log(a) + 2 * log_p[0]))
 
 
-def epsilon_cutoff(logits: Logits, epsilon: float) -> Mask:
+def epsilon_cutoff(logits: Logits, epsilon: float) -> int:
     """Drops candidates whose probability is below `epsilon` (Hewitt et al. 2022), keeping the
     top one. 0 disables it."""
     if epsilon <= 0:
-        return _keep_all(logits)
+        return len(logits)
     return _floor(_log_probs(logits), epsilon)
 
 
-def eta_cutoff(logits: Logits, eta: float) -> Mask:
+def eta_cutoff(logits: Logits, eta: float) -> int:
     """Entropy-adaptive floor (Hewitt et al. 2022, as in Hugging Face): drops candidates below
     ``min(eta, sqrt(eta) * exp(-entropy))``, entropy in nats, keeping the top one.
     0 disables it."""
     if eta <= 0:
-        return _keep_all(logits)
+        return len(logits)
     log_p = _log_probs(logits)
     entropy = float(-(np.exp(log_p) * log_p).sum())
     return _floor(log_p, min(eta, math.sqrt(eta) * math.exp(-entropy)))
 
 
-def _floor(log_p: Logits, threshold: float) -> Mask:
-    keep: Mask = log_p >= math.log(threshold)
-    keep[0] = True
-    return keep
+def _floor(log_p: Logits, threshold: float) -> int:
+    """How many of sorted `log_p` are at least `threshold` (always the top one)."""
+    return max(1, int(np.count_nonzero(log_p >= math.log(threshold))))
 
 
-def mirostat_v1(logits: Logits, mu: float, vocab_size: int) -> Mask:
+def mirostat_v1(logits: Logits, mu: float, vocab_size: int) -> int:
     """Mirostat 1 (Basu et al. 2021, as in llama.cpp): estimates the Zipf exponent ``s`` from
     the top `MIROSTAT_M` candidates, then keeps the top ``k`` with
     ``k = (e * 2**mu / (1 - N**-e)) ** (1/s)``, ``e = s - 1``, N the vocabulary size."""
-    keep = _keep_all(logits)
     if len(logits) < 2:
-        return keep
+        return len(logits)
     top = logits[:MIROSTAT_M]
     i = np.arange(len(top) - 1)
     t = np.log((i + 2) / (i + 1))
@@ -236,15 +230,13 @@ def mirostat_v1(logits: Logits, mu: float, vocab_size: int) -> Mask:
         k = float(((s_hat - 1) * np.float64(2.0) ** mu
                    / (1 - np.float64(vocab_size) ** (1 - s_hat))) ** (1 / s_hat))
     if math.isfinite(k) and k > 0:
-        keep[max(int(k), 1):] = False
-    return keep
+        return min(max(int(k), 1), len(logits))
+    return len(logits)
 
 
-def mirostat_v2(logits: Logits, mu: float) -> Mask:
+def mirostat_v2(logits: Logits, mu: float) -> int:
     """Mirostat 2: drops candidates whose surprise ``-log2 p`` exceeds `mu`, keeping the top."""
-    keep: Mask = _log_probs(logits) / -math.log(2) <= mu
-    keep[0] = True
-    return keep
+    return max(1, int(np.count_nonzero(_log_probs(logits) / -math.log(2) <= mu)))
 
 
 def mirostat_update(mu: float, chosen_probability: float, tau: float, eta: float) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -15,8 +16,12 @@ INF = math.inf
 P = np.log(np.array([0.5, 0.3, 0.2]))  # sorted, most probable first
 
 
-def keep(mask: np.ndarray) -> list[bool]:
-    return [bool(v) for v in mask]
+def keep(stage: Callable[..., s.Kept], logits: np.ndarray, *args: object) -> list[bool]:
+    """Which of `logits` truncation `stage` keeps, whether it answers with a mask or a count."""
+    kept = stage(logits, *args)
+    if isinstance(kept, int):
+        return [i < kept for i in range(len(logits))]
+    return [bool(v) for v in kept]
 
 
 def test_softmax_turns_minus_infinity_into_zero() -> None:
@@ -70,58 +75,58 @@ def test_incremental_ngram_index_agrees_with_definition(tokens: list[int], size:
 
 
 def test_top_k_keeps_k_best_and_ties() -> None:
-    assert keep(s.top_k(np.array([3.0, 1, 2, 0]), 2)) == [True, False, True, False]
-    assert keep(s.top_k(np.array([1.0, 1, 1, 0]), 2)) == [True, True, True, False]
-    assert keep(s.top_k(np.array([1.0, 0]), 0)) == [True, True]
+    assert keep(s.top_k, np.array([3.0, 1, 2, 0]), 2) == [True, False, True, False]
+    assert keep(s.top_k, np.array([1.0, 1, 1, 0]), 2) == [True, True, True, False]
+    assert keep(s.top_k, np.array([1.0, 0]), 0) == [True, True]
 
 
 def test_tfs_cuts_where_the_curve_flattens() -> None:
     logits = np.log(np.array([0.5, 0.25, 0.15, 0.1]))
     # |second differences| = 0.15, 0.05 -> normalized running sum 0.75, 1.0
-    assert keep(s.tfs(logits, 0.8)) == [True, True, False, False]
-    assert keep(s.tfs(logits, 0.7)) == [True, False, False, False]
-    assert keep(s.tfs(logits, 1.0)) == [True] * 4
+    assert keep(s.tfs, logits, 0.8) == [True, True, False, False]
+    assert keep(s.tfs, logits, 0.7) == [True, False, False, False]
+    assert keep(s.tfs, logits, 1.0) == [True] * 4
     linear = np.log(np.array([0.4, 0.3, 0.2, 0.1]))
-    assert keep(s.tfs(linear, 0.5)) == [True] * 4
+    assert keep(s.tfs, linear, 0.5) == [True] * 4
 
 
 def test_typical_p_prefers_surprise_near_the_entropy() -> None:
     # entropy 1.0297 nats; surprises 0.693, 1.204, 1.609 -> distances 0.337, 0.174, 0.580
-    assert keep(s.typical_p(P, 0.5)) == [True, True, False]
-    assert keep(s.typical_p(P, 0.2)) == [False, True, False]  # it may drop the top token
-    assert keep(s.typical_p(P, 1.0)) == [True, True, True]
+    assert keep(s.typical_p, P, 0.5) == [True, True, False]
+    assert keep(s.typical_p, P, 0.2) == [False, True, False]  # it may drop the top token
+    assert keep(s.typical_p, P, 1.0) == [True, True, True]
 
 
 def test_top_p_keeps_the_smallest_set_reaching_p() -> None:
-    assert keep(s.top_p(P, 0.6)) == [True, True, False]
-    assert keep(s.top_p(P, 0.4)) == [True, False, False]
-    assert keep(s.top_p(P, 0.85)) == [True, True, True]
-    assert keep(s.top_p(P, 0.0)) == [True, False, False]
+    assert keep(s.top_p, P, 0.6) == [True, True, False]
+    assert keep(s.top_p, P, 0.4) == [True, False, False]
+    assert keep(s.top_p, P, 0.85) == [True, True, True]
+    assert keep(s.top_p, P, 0.0) == [True, False, False]
 
 
 def test_min_p_is_relative_to_the_top() -> None:
-    assert keep(s.min_p(P, 0.5)) == [True, True, False]  # floor 0.25
-    assert keep(s.min_p(P, 0.65)) == [True, False, False]  # floor 0.325
-    assert keep(s.min_p(P, 0.0)) == [True, True, True]
+    assert keep(s.min_p, P, 0.5) == [True, True, False]  # floor 0.25
+    assert keep(s.min_p, P, 0.65) == [True, False, False]  # floor 0.325
+    assert keep(s.min_p, P, 0.0) == [True, True, True]
 
 
 def test_top_a_uses_the_square_of_the_top() -> None:
-    assert keep(s.top_a(P, 1.0)) == [True, True, False]  # floor 0.25
-    assert keep(s.top_a(P, 0.5)) == [True, True, True]  # floor 0.125
+    assert keep(s.top_a, P, 1.0) == [True, True, False]  # floor 0.25
+    assert keep(s.top_a, P, 0.5) == [True, True, True]  # floor 0.125
 
 
 def test_epsilon_cutoff_is_absolute_and_keeps_the_top() -> None:
-    assert keep(s.epsilon_cutoff(P, 0.25)) == [True, True, False]
-    assert keep(s.epsilon_cutoff(P, 0.9)) == [True, False, False]
+    assert keep(s.epsilon_cutoff, P, 0.25) == [True, True, False]
+    assert keep(s.epsilon_cutoff, P, 0.9) == [True, False, False]
 
 
 def test_eta_cutoff_adapts_to_entropy() -> None:
     # entropy 1.0297 nats, exp(-H) = 0.3571
-    assert keep(s.eta_cutoff(P, 0.1)) == [True, True, True]  # min(0.1, 0.113) = 0.1
-    assert keep(s.eta_cutoff(P, 0.3)) == [True, True, True]  # min(0.3, 0.196) = 0.196
-    assert keep(s.eta_cutoff(P, 0.5)) == [True, True, False]  # min(0.5, 0.2525)
+    assert keep(s.eta_cutoff, P, 0.1) == [True, True, True]  # min(0.1, 0.113) = 0.1
+    assert keep(s.eta_cutoff, P, 0.3) == [True, True, True]  # min(0.3, 0.196) = 0.196
+    assert keep(s.eta_cutoff, P, 0.5) == [True, True, False]  # min(0.5, 0.2525)
     peaked = np.log(np.array([0.97, 0.02, 0.01]))  # low entropy: the floor rises to eta
-    assert keep(s.eta_cutoff(peaked, 0.015)) == [True, True, False]
+    assert keep(s.eta_cutoff, peaked, 0.015) == [True, True, False]
 
 
 def test_temperature_reshapes() -> None:
@@ -135,8 +140,8 @@ def test_temperature_reshapes() -> None:
 
 def test_mirostat_v2_drops_surprise_above_mu() -> None:
     # surprises 1, 1.74, 2.32 bits
-    assert keep(s.mirostat_v2(P, 2.0)) == [True, True, False]
-    assert keep(s.mirostat_v2(P, 0.5)) == [True, False, False]
+    assert keep(s.mirostat_v2, P, 2.0) == [True, True, False]
+    assert keep(s.mirostat_v2, P, 0.5) == [True, False, False]
 
 
 def test_mirostat_v1_keeps_k_from_the_zipf_estimate() -> None:
@@ -145,11 +150,11 @@ def test_mirostat_v1_keeps_k_from_the_zipf_estimate() -> None:
     logits = -exponent * np.log(ranks)  # exactly Zipfian: the estimate is the exponent
     k = ((exponent - 1) * 2**mu / (1 - vocab ** (1 - exponent))) ** (1 / exponent)
     assert int(k) == 10
-    assert keep(s.mirostat_v1(logits, mu, vocab)) == [True] * 10 + [False] * 190
+    assert keep(s.mirostat_v1, logits, mu, vocab) == [True] * 10 + [False] * 190
 
 
 def test_mirostat_v1_survives_a_flat_head() -> None:
-    assert keep(s.mirostat_v1(np.zeros(5), 3.0, 100)) == [True] * 5
+    assert keep(s.mirostat_v1, np.zeros(5), 3.0, 100) == [True] * 5
 
 
 def test_mirostat_update_moves_mu_towards_the_target() -> None:
