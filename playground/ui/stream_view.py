@@ -60,6 +60,25 @@ FIT_SLACK = 0.03
 _NO_ADVANCE = float("inf")
 #: The characters a line can be measured by (printable ASCII), from a position on.
 _MEASURABLE = re.compile(r"[ -~]*")
+#: Characters beyond the Basic Multilingual Plane (emoji, mostly): two UTF-16 units each.
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def _to_utf16(text: str, index: int) -> int:
+    """Qt's position of `text[index]`: Qt counts UTF-16 units, Python characters."""
+    return index + len(_ASTRAL.findall(text, 0, index))
+
+
+def _from_utf16(text: str, position: int) -> int:
+    """The index in `text` of Qt's `position` (see `_to_utf16`)."""
+    if not _ASTRAL.search(text):
+        return position
+    units = 0
+    for index, char in enumerate(text):
+        if units >= position:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
 
 
 class Line(NamedTuple):  # not a frozen dataclass: those cost 1 µs each to build
@@ -336,13 +355,14 @@ class StreamView(QAbstractScrollArea):
         per_line = int(self._layout_width / max(self._narrowest, 1.0))
         stop = min(len(text), start + 4 * per_line + 64)
         while True:
-            layout = QTextLayout(text[start:stop], self.font())
+            piece = text[start:stop]
+            layout = QTextLayout(piece, self.font())
             layout.setTextOption(self._option)
             layout.beginLayout()
             cuts = []
             while (line := layout.createLine()).isValid():
                 line.setLineWidth(self._layout_width)
-                cuts.append(start + line.textStart())
+                cuts.append(start + _from_utf16(piece, line.textStart()))
             layout.endLayout()
             del cuts[0]
             if stop == len(text):
@@ -454,13 +474,15 @@ class StreamView(QAbstractScrollArea):
         return layout
 
     def _x_at(self, line: Line, offset: int) -> float:
-        return self._line_layout(line).lineAt(0).cursorToX(offset - line.start)[0]
+        position = _to_utf16(self._text[line.start:line.end], offset - line.start)
+        return self._line_layout(line).lineAt(0).cursorToX(position)[0]
 
     def _offset_at(self, point: QPoint) -> int:
         spacing = self._metrics.lineSpacing()
         y = point.y() + self.verticalScrollBar().value() - MARGIN
         line = self._line_at(min(max(0, int(y // spacing)), self.line_count() - 1))
-        return line.start + self._line_layout(line).lineAt(0).xToCursor(point.x() - MARGIN)
+        position = self._line_layout(line).lineAt(0).xToCursor(point.x() - MARGIN)
+        return line.start + _from_utf16(self._text[line.start:line.end], position)
 
     # --- input --------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from playground.ui.stream_view import StreamView
 pytestmark = pytest.mark.gui
 
 WORDS = st.lists(st.sampled_from(["lorem", "ipsum", "a", "dolorsitametconsectetur", " ",
-                                  "  ", "\n", "\n\n", "é", "漢字", "\t", "x" * 70]),
+                                  "  ", "\n", "\n\n", "é", "漢字", "🙂", "\t", "x" * 70]),
                  min_size=1, max_size=80)
 
 
@@ -54,6 +54,30 @@ def test_long_single_paragraph_wraps_into_many_lines(view) -> None:
         view.append_text("token ")
     assert view.line_count() > 100
     assert max(line.end - line.start for line in view._all_lines()) < 200
+
+
+def test_emoji_shift_neither_line_breaks_nor_hit_tests(view, qtbot) -> None:
+    # Qt counts an emoji as two UTF-16 units; read as Python indices, every break after one
+    # would land a character early, inside a word.
+    words = ("lighthouse 🙂 keeper «très» " * 40).split(" ")
+    view.clear()
+    for word in words:
+        view.append_text(word + " ")
+    text = view.text()
+    lines = view._all_lines()
+    assert len(lines) > 5
+    for line in lines[1:]:
+        assert text[line.start - 1] == " ", text[line.start - 8:line.start + 8]
+    view.setPlainText("a🙂b🙂c")
+    line = view._all_lines()[0]
+    xs = [view._x_at(line, i) for i in range(6)]
+    assert xs == sorted(xs) and len(set(xs)) == 6
+    view.verticalScrollBar().setValue(0)
+    y = int(6 + view._metrics.lineSpacing() * 0.5)
+    for index in range(5):
+        middle = (xs[index] + xs[index + 1]) / 2
+        left_half = int(6 + (xs[index] + middle) / 2)
+        assert view._offset_at(QPoint(left_half, y)) == index
 
 
 def test_selection_copy_and_select_all(view, qtbot) -> None:
