@@ -1,9 +1,11 @@
-"""Shared fixtures: an isolated home for every test's files, the fault server."""
+"""Shared fixtures: an isolated home for every test's files, the fault servers, keys and
+keyrings."""
 
 from __future__ import annotations
 
 import gc
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +57,20 @@ def fault_server() -> Iterator[FaultServer]:
     server = FaultServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def other_server() -> Iterator[FaultServer]:
+    """A second server on another loopback port, for what must not reach it (a key)."""
+    server = FaultServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def key() -> str:
+    """An API key no other test uses, to look for in files, logs and requests."""
+    return f"sk-nano-{uuid.uuid4()}"
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -15,8 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,19 +37,6 @@ from playground.ui.main_window import MainWindow
 from tests.fault_server import FaultServer
 from tests.hardening.helpers import files_holding, needles, open_dialog, rendered_texts
 from tests.ui.conftest import next_emission
-
-
-@pytest.fixture
-def key() -> str:
-    return f"sk-nano-{uuid.uuid4()}"
-
-
-@pytest.fixture(scope="module")
-def other_server() -> Iterator[FaultServer]:
-    """A second server on another loopback port: no connection with a key points at it."""
-    server = FaultServer().start()
-    yield server
-    server.stop()
 
 
 def holds(secret: str, text: str | bytes) -> bool:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,18 +33,6 @@ from tests.ui.conftest import next_emission
 pytestmark = pytest.mark.gui
 
 LAN = "http://192.0.2.10:8080/v1"  # TEST-NET-1 (RFC 5737): never routed anywhere
-
-
-@pytest.fixture
-def key() -> str:
-    return f"sk-{uuid.uuid4()}"
-
-
-@pytest.fixture(scope="module")
-def other_server() -> Iterator[FaultServer]:
-    server = FaultServer().start()
-    yield server
-    server.stop()
 
 
 def saved_connections(home: Path) -> list[dict]:
@@ -221,9 +207,10 @@ def test_the_preview_names_the_key_a_custom_connection_sends(
     qloop.run_until_complete(win.shutdown())
 
 
-def test_plain_http_elsewhere_asks_before_the_key_is_sent(
-        key: str, memory_keyring, fault_server: FaultServer, playground_home: Path,
-        qtbot, qloop, settings: Path) -> None:
+def open_with_lan_connection(fault_server: FaultServer, key: str,
+                             qtbot) -> tuple[MainWindow, int]:
+    """A window with connection "lan": plain http to a non-loopback address (0.0.0.0 reaches
+    the fault server) with a key. Also how many requests the server had seen before."""
     url = fault_server.url("ok").replace("127.0.0.1", "0.0.0.0")
     ConnectionStore().add(Connection(name="lan", base_url=url))
     KeyStore().set("lan", key)
@@ -231,6 +218,13 @@ def test_plain_http_elsewhere_asks_before_the_key_is_sent(
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
+    return win, seen
+
+
+def test_plain_http_elsewhere_asks_before_the_key_is_sent(
+        key: str, memory_keyring, fault_server: FaultServer, playground_home: Path,
+        qtbot, qloop, settings: Path) -> None:
+    win, seen = open_with_lan_connection(fault_server, key, qtbot)
 
     def sent() -> list[str]:
         """The completion requests since the start that carried the key."""
@@ -284,13 +278,7 @@ def test_plain_http_elsewhere_asks_before_the_key_is_sent(
 def test_compare_asks_too_and_forgetting_asks_again(
         key: str, memory_keyring, fault_server: FaultServer, playground_home: Path,
         qtbot, qloop, settings: Path) -> None:
-    url = fault_server.url("ok").replace("127.0.0.1", "0.0.0.0")
-    ConnectionStore().add(Connection(name="lan", base_url=url))
-    KeyStore().set("lan", key)
-    seen = len(fault_server.requests)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+    win, seen = open_with_lan_connection(fault_server, key, qtbot)
 
     async def body() -> None:
         await win.start_services()
