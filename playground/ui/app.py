@@ -99,6 +99,7 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     async def main() -> int:
         await window.load()
         await window.start_services()
+        freeze_start_up_objects()
         if screenshot is None:
             await closed.wait()
             return 0
@@ -133,6 +134,17 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
             loop.run_until_complete(window.shutdown())
             window.close()
     return code
+
+
+def freeze_start_up_objects() -> None:
+    """Take what start-up built (modules, classes, Qt wrappers, the catalog: ~70k objects, all
+    living as long as the app) out of the cyclic garbage collector's scans. Python runs a full
+    collection by itself now and then, mid-stream too, and one that scans them all holds the
+    window for ~40 ms, two and a half frames; frozen, they cost it nothing."""
+    import gc
+
+    gc.collect()  # start-up's own garbage goes first; what is frozen is never collected
+    gc.freeze()
 
 
 def _paint_first_frame(window: Any) -> None:

@@ -24,7 +24,9 @@ socket takes it, so the client side is what is measured:
   startup_child.py for exactly what is timed), the app over an empty QMainWindow;
 - engine_tokens_per_s, engine_ttft_ms: the local engine with every sampler stage
   (engine_bench.py's functions);
-- rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run.
+- rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run;
+- gc_full_pause_ms (no target): in that process, how long a full garbage collection takes, the
+  pause Python may impose at any moment (the streaming figures start each run collected).
 """
 
 from __future__ import annotations
@@ -267,7 +269,7 @@ def measure_rss(server: Server, sizes: Sizes, cache: Path,
                     child_env(PLAYGROUND_HOME=home, PLAYGROUND_CACHE=str(cache)))
     samples["rss"] = out
     return {"rss_mb_after_100k": out["rss_mb_after"], "rss_mb_before_run": out["rss_mb_before"],
-            "rss_mb_peak": out["peak_mb"]}
+            "rss_mb_peak": out["peak_mb"], "gc_full_pause_ms": out["gc_full_pause_ms"]}
 
 
 def prepare_cache() -> Path:

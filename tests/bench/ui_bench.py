@@ -299,7 +299,7 @@ def rss(url: str) -> dict[str, Any]:
     async def job() -> dict[str, Any]:
         from PySide6.QtCore import QSettings
 
-        from playground.ui.app import use_settings_home
+        from playground.ui.app import freeze_start_up_objects, use_settings_home
         from playground.ui.main_window import MainWindow
         from playground.ui.theme import Appearance
 
@@ -311,6 +311,7 @@ def rss(url: str) -> dict[str, Any]:
         window.prompt_edit.setPlainText("Bench")
         window.show()
         await window.start_services()
+        freeze_start_up_objects()  # as run_gui does
         await _settle(0.3)
         before = _rss_mb()
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -321,9 +322,12 @@ def rss(url: str) -> dict[str, Any]:
             result = await asyncio.wait_for(done, 300)
             _check(result, url)
             await _settle(0.3)
-            gc.collect()
+            started = time.perf_counter()
+            gc.collect()  # the pause a full collection, which Python may start at any time, causes
+            pause = (time.perf_counter() - started) * 1000
             after = _rss_mb()
             return {"rss_mb_before": before, "rss_mb_after": after, "peak_mb": _hwm_mb(),
+                    "gc_full_pause_ms": pause,
                     "chars": len(window.output.text()),
                     "tokens": result.completion_tokens}
         finally:
