@@ -96,7 +96,7 @@ class Sizes:
 
 FULL = Sizes(stream=50_000, rounds=2, repeat=3, long=100_000, short=1000, short_repeat=9,
              column=10_000, starts=7, engine_tokens=2000, ttft_runs=30, rss=100_000)
-QUICK = Sizes(stream=5000, rounds=1, repeat=2, long=10_000, short=1000, short_repeat=3,
+QUICK = Sizes(stream=20_000, rounds=1, repeat=3, long=10_000, short=1000, short_repeat=3,
               column=1000, starts=2, engine_tokens=1000, ttft_runs=5, rss=10_000)
 
 
