@@ -21,8 +21,8 @@ from playground.core.history import History
 from playground.core.runs import RunResult
 from playground.ui.main_window import MainWindow
 from tests.fault_server import BIG_TEXT, FaultServer
+from tests.gui import next_emission
 from tests.hardening.helpers import Cli, Heartbeat, plain
-from tests.ui.conftest import next_emission
 
 pytestmark = pytest.mark.gui
 

@@ -35,8 +35,8 @@ from playground.core.keys import SERVICE, KeyStore
 from playground.launch import api_key_for, insecure_key_allowed
 from playground.ui.main_window import MainWindow
 from tests.fault_server import FaultServer
+from tests.gui import next_emission
 from tests.hardening.helpers import files_holding, needles, open_dialog, rendered_texts
-from tests.ui.conftest import next_emission
 
 
 def holds(secret: str, text: str | bytes) -> bool:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.gui import qloop, settings  # noqa: F401 - the window tests' fixtures
 from tests.thirdparty.llama_server import LlamaServer, running_server
-from tests.ui.conftest import qloop, settings  # noqa: F401 - the window tests' fixtures
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import pytest
 
 from playground.core.connections import Connection, ConnectionStore
 from playground.ui.main_window import MainWindow
+from tests.gui import next_emission
 from tests.thirdparty.llama_server import LlamaServer
-from tests.ui.conftest import next_emission
 
 pytestmark = [pytest.mark.thirdparty, pytest.mark.gui]
 

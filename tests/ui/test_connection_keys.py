@@ -27,8 +27,8 @@ from playground.core.keys import SERVICE, KeyStore
 from playground.ui.main_window import MainWindow
 from playground.ui.settings_dialog import SettingsDialog
 from tests.fault_server import FaultServer
+from tests.gui import next_emission
 from tests.hardening.helpers import files_holding
-from tests.ui.conftest import next_emission
 
 pytestmark = pytest.mark.gui
 

@@ -14,7 +14,7 @@ from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.ui.main_window import MainWindow
 from playground.ui.param_panel import CollapsibleGroup
-from tests.ui.conftest import next_emission
+from tests.gui import next_emission
 
 pytestmark = pytest.mark.gui
 
