@@ -22,6 +22,9 @@ socket takes it, so the client side is what is measured:
 - compare8_max_stall_ms: the heartbeat's largest gap while 8 columns of CompareView stream;
 - startup_ratio_vs_bare_qt: process start to the first painted main window (see
   startup_child.py for exactly what is timed), the app over an empty QMainWindow;
+- startup_floor_ratio_vs_bare_qt (no target): the same for a window of the same kinds of widgets
+  as the app's first frame built with no app code, over the empty one: what the toolkit itself
+  charges for those widgets, the floor under the app's figure;
 - engine_tokens_per_s, engine_ttft_ms: the local engine with every sampler stage
   (engine_bench.py's functions);
 - rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run;
@@ -221,17 +224,18 @@ def measure_startup(sizes: Sizes, cache: Path, samples: dict[str, Any]) -> dict[
     compileall.compile_dir(ROOT / "playground", quiet=1)
     home = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     env = child_env(PLAYGROUND_HOME=str(home), PLAYGROUND_CACHE=str(cache))
-    times: dict[str, list[float]] = {"app": [], "bare": []}
+    times: dict[str, list[float]] = {"app": [], "bare": [], "frame": []}
     for kind in times:
         one_start(kind, env)  # warm up: disk cache, first-run files
     for _ in range(sizes.starts):
         for kind, found in times.items():
             found.append(one_start(kind, env))
-    samples["startup_app_ms"] = times["app"]
-    samples["startup_bare_ms"] = times["bare"]
-    app, bare = statistics.median(times["app"]), statistics.median(times["bare"])
-    return {"startup_app_ms": app, "startup_bare_qt_ms": bare,
-            "startup_ratio_vs_bare_qt": app / bare}
+    for kind, found in times.items():
+        samples[f"startup_{kind}_ms"] = found
+    app, bare, frame = (statistics.median(times[kind]) for kind in ("app", "bare", "frame"))
+    return {"startup_app_ms": app, "startup_bare_qt_ms": bare, "startup_frame_qt_ms": frame,
+            "startup_ratio_vs_bare_qt": app / bare,
+            "startup_floor_ratio_vs_bare_qt": frame / bare}
 
 
 def measure_engine(sizes: Sizes, cache: Path, samples: dict[str, Any]) -> dict[str, float]:
