@@ -1,5 +1,6 @@
 """Packaging: the desktop entry and AppStream metadata validate and agree with the project, the
-icon PNGs are current renders of the SVG, and the engine child starts the same way frozen or not.
+icon PNGs are current renders of the SVG, the engine child starts the same way frozen or not,
+and a wheel carries the built-in presets and icons.
 
 The validators come from Debian's desktop-file-utils and appstream packages; without them these
 tests fail (they are part of the definition of done, so they never skip).
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 from types import ModuleType
 
@@ -22,6 +25,7 @@ import pytest
 
 from playground import __version__
 from playground.cli import build_parser
+from playground.core.presets import PresetStore
 from playground.engine import corpus
 from playground.engine.cli import run_serve
 from playground.engine.process import engine_command
@@ -165,3 +169,37 @@ def test_a_frozen_bundle_finds_the_same_corpus_inside_itself(
     assert all(path.is_relative_to(tmp_path) for path in bundled)
     assert [path.name for path in bundled] == [path.name for path in sources]
     assert builtin_path().name == expected  # the same text, so the same cached model
+
+
+# --- the wheel -------------------------------------------------------------------------------
+
+def test_an_installed_wheel_carries_its_presets_and_icons(tmp_path: Path) -> None:
+    """`pip install .` (not editable) must give the same built-in presets and icon as a clone:
+    setup.py copies resources/ into the wheel, and the installed package finds its copy."""
+    source = tmp_path / "source"  # setuptools builds in the tree; keep the checkout clean
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--wheel-dir", str(tmp_path / "dist"), str(source)],
+                   check=True, capture_output=True, timeout=300)
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(wheel) as archive:  # what pip does with a pure-Python wheel
+        archive.extractall(site)
+
+    def files(root: Path) -> set[str]:
+        return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+    shipped = site / "playground" / "resources"
+    assert files(shipped) == {name for name in files(ROOT / "resources")
+                              if not name.startswith("screenshots/")}  # the README's only
+    listed = subprocess.run(
+        [sys.executable, "-c", "from playground.core.paths import resource_dir\n"
+         "from playground.core.presets import PresetStore\n"
+         "print(resource_dir())\n"
+         "print(*(p.name for p in PresetStore().list().presets), sep='|')"],
+        env={**os.environ, "PYTHONPATH": str(site), "PLAYGROUND_HOME": str(tmp_path / "home")},
+        cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60).stdout.splitlines()
+    assert listed[0] == str(shipped)
+    assert listed[1].split("|") == [p.name for p in PresetStore(tmp_path / "mine").list().presets]
+    assert len(listed[1].split("|")) >= 7

@@ -40,3 +40,12 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     """Rebuildable things: local engine models, the model catalog cache."""
     return _dir("cache")
+
+
+def resource_dir() -> Path:
+    """The read-only files the app ships (built-in presets, icons): the top-level
+    ``resources/`` of a source checkout or a bundle, or the copy a wheel installs inside the
+    package as ``playground/resources`` (setup.py puts it there)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"

@@ -19,7 +19,6 @@ source format, so exporting back to that format loses nothing (see `playground.c
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import json
 import math
 import unicodedata
@@ -31,7 +30,7 @@ from typing import Any
 from playground.core.catalog import BY_NAME, SamplerParams, body_fields, validate_params
 from playground.core.errors import InvalidParameter
 from playground.core.model_id import ModelId
-from playground.core.paths import config_dir
+from playground.core.paths import config_dir, resource_dir
 from playground.core.routing import (
     ProviderRouting,
     Routing,
@@ -318,12 +317,8 @@ def _prefixed(exc: PresetError, source: str) -> PresetError:
 # -- where presets live -------------------------------------------------------------------------
 
 def builtin_dir() -> Path:
-    """The read-only built-in presets: ``resources/presets`` in a source checkout, or
-    ``playground/resources/presets`` inside an installed package."""
-    installed = importlib.resources.files("playground") / "resources" / "presets"
-    if installed.is_dir():
-        return Path(str(installed))
-    return Path(__file__).resolve().parents[2] / "resources" / "presets"
+    """The read-only built-in presets."""
+    return resource_dir() / "presets"
 
 
 def file_stem(name: str) -> str:

@@ -18,7 +18,6 @@ ORGANIZATION = "NanoGPT Playground"
 APPLICATION = "NanoGPT Prompt Playground"
 SCREENSHOT_SIZE = (1280, 800)
 APP_ID = "io.github.nanogpt_playground.PromptPlayground"
-ICON_FILE = Path(__file__).resolve().parents[2] / "resources" / "icons" / "playground.svg"
 #: How long --screenshot --run waits for the run before giving up.
 SCREENSHOT_RUN_TIMEOUT_S = 300
 #: The longest wait for the first frame before loading the rest anyway (a window that is
@@ -81,7 +80,10 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
         return 0
     from PySide6.QtGui import QIcon  # after the first frame: QIcon's enums cost ~7 ms
 
-    app.setWindowIcon(QIcon.fromTheme(APP_ID, QIcon(str(ICON_FILE))))
+    from playground.core.paths import resource_dir
+
+    icon = resource_dir() / "icons" / "playground.svg"
+    app.setWindowIcon(QIcon.fromTheme(APP_ID, QIcon(str(icon))))
 
     import asyncio
 
