@@ -87,7 +87,7 @@ case "$MODE" in
         ;;
     test)
         export QT_QPA_PLATFORM=offscreen
-        "$VENV/bin/ruff" check playground tests packaging
+        "$VENV/bin/ruff" check playground tests packaging setup.py
         "$VENV/bin/mypy"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
