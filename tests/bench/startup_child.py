@@ -18,6 +18,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -58,7 +63,8 @@ def app() -> int:
     return main([])
 
 
-def bare() -> int:
+def _open(title: str, fill: Callable[[QMainWindow], None]) -> int:
+    """Show a QMainWindow that `fill` has put widgets into, timed like the app's."""
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     class Window(QMainWindow):
@@ -67,13 +73,22 @@ def bare() -> int:
     _hook(Window)
     application = QApplication(sys.argv[:1])
     window = Window()
-    window.setWindowTitle("bare")
+    window.setWindowTitle(title)
+    fill(window)
     window.resize(1200, 780)
     window.show()
     return application.exec()
 
 
+def bare() -> int:
+    return _open("bare", lambda window: None)
+
+
 def frame() -> int:
+    return _open("frame", _first_frame_widgets)
+
+
+def _first_frame_widgets(window: QMainWindow) -> None:
     """The toolkit's own floor for the app's first frame: the same kinds of widgets, built with
     no app code (no settings, draft, theme or stream view). PySide6 builds a Python type, and a
     Python enum for each of its enums, the first time a class is used: the splitter alone brings
@@ -82,12 +97,10 @@ def frame() -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import (
         QAbstractScrollArea,
-        QApplication,
         QComboBox,
         QHBoxLayout,
         QLabel,
         QLineEdit,
-        QMainWindow,
         QPlainTextEdit,
         QPushButton,
         QSplitter,
@@ -96,14 +109,7 @@ def frame() -> int:
         QWidget,
     )
 
-    class Window(QMainWindow):
-        pass
-
-    _hook(Window)
-    application = QApplication(sys.argv[:1])
-    window = Window()
-    window.setWindowTitle("frame")
-    for title in ("&File", "&Run", "&View", "&Help"):
+    for title in ("&File", "&Run", "&Help"):
         window.menuBar().addMenu(title)
     top = QWidget(window)
     bar = QHBoxLayout(top)
@@ -125,9 +131,6 @@ def frame() -> int:
     window.setCentralWidget(central)
     window.setStatusBar(QStatusBar(window))
     window.statusBar().showMessage("Loading…")
-    window.resize(1200, 780)
-    window.show()
-    return application.exec()
 
 
 if __name__ == "__main__":
