@@ -9,7 +9,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ("presets", "icons")  # not screenshots/: those are the README's
+#: Left out of the package, as the bundle recipe (packaging/playground.spec) leaves them out.
+NOT_SHIPPED = shutil.ignore_patterns("screenshots")  # the README's pictures
 
 
 class BuildWithResources(build_py):
@@ -17,10 +18,9 @@ class BuildWithResources(build_py):
         super().run()
         if self.editable_mode:  # an editable install reads the checkout's resources/
             return
-        source = Path(__file__).resolve().parent / "resources"
-        target = Path(self.build_lib) / "playground" / "resources"
-        for folder in SHIPPED:
-            shutil.copytree(source / folder, target / folder, dirs_exist_ok=True)
+        shutil.copytree(Path(__file__).resolve().parent / "resources",
+                        Path(self.build_lib) / "playground" / "resources",
+                        ignore=NOT_SHIPPED, dirs_exist_ok=True)
 
 
 setup(cmdclass={"build_py": BuildWithResources})
