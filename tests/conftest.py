@@ -17,8 +17,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import keyring
 import keyring.backend
 import keyring.backends.fail
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.fault_server import FaultServer
+
+# Property tests check behaviour, never speed: on a loaded machine (two cores shared with
+# builds) Hypothesis's timing checks fail tests whose properties hold. Speed is the bench's.
+hypothesis_settings.register_profile("playground", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("playground")
 
 
 @pytest.fixture(scope="session", autouse=True)
