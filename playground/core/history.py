@@ -73,11 +73,17 @@ def _add_dialect_notes(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")  # a JSON list
 
 
+def _add_variant(db: sqlite3.Connection) -> None:
+    """Version 4 keeps which column of a comparison a run was: the column's overrides."""
+    db.execute("ALTER TABLE runs ADD COLUMN variant TEXT")
+
+
 #: Schema version N is reached by running the first N of these, in order.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_runs,
     _add_full_text_index,
     _add_dialect_notes,
+    _add_variant,
 )
 
 _FTS_TRIGGERS = {
@@ -169,6 +175,7 @@ class RunRecord:
     parent: int | None = None
     dialect: str = "nanogpt"
     notes: tuple[str, ...] = ()  # what translating the request into `dialect` changed
+    variant: str | None = None  # a comparison's column: its overrides ("" for the base)
 
     @property
     def status(self) -> str:
@@ -252,7 +259,7 @@ class History:
 
     def record(self, request: CompletionRequest, result: RunResult, *, connection: str,
                preset: str | None = None, group: str | None = None,
-               parent: int | None = None) -> int:
+               parent: int | None = None, variant: str | None = None) -> int:
         """Store one finished (or stopped, or failed) run; returns its id."""
         routing = request.routing.model_dump(mode="json", exclude_none=True)
         error = _redact(result.error.to_dict()) if result.error else None
@@ -270,6 +277,7 @@ class History:
             "request_id": result.request_id, "preset": preset, "group_id": group,
             "parent_id": parent, "dialect": request.dialect,
             "notes": json.dumps(request.translation().notes, ensure_ascii=False),
+            "variant": variant,
         }
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
@@ -399,7 +407,7 @@ def _round(value: float | None) -> float | None:
 _COLUMNS = ("id", "created_at", "connection", "model", "prompt", "output", "request",
             "routing", "finish_reason", "usage", "ttft_ms", "total_ms", "tokens_per_s", "cost",
             "error", "cancelled", "request_id", "preset", "group_id", "parent_id", "dialect",
-            "notes")
+            "notes", "variant")
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
@@ -412,7 +420,7 @@ def _record(row: tuple[Any, ...]) -> RunRecord:
         tokens_per_s=v["tokens_per_s"], cost=v["cost"], error=_loads(v["error"]),
         cancelled=bool(v["cancelled"]), request_id=v["request_id"], preset=v["preset"],
         group=v["group_id"], parent=v["parent_id"], dialect=v["dialect"],
-        notes=tuple(json.loads(v["notes"])))
+        notes=tuple(json.loads(v["notes"])), variant=v["variant"])
 
 
 def _fence(text: str, info: str = "") -> str:
@@ -435,7 +443,8 @@ def _markdown(run: RunRecord) -> str:
             ("Total", f"{run.total_ms:g} ms" if run.total_ms is not None else None),
             ("Speed", f"{run.tokens_per_s:g} tok/s" if run.tokens_per_s is not None else None),
             ("Cost", f"${run.cost:g}" if run.cost is not None else None),
-            ("Comparison", run.group), ("Branch of", f"run {run.parent}" if run.parent else None)]
+            ("Comparison", run.group), ("Column", run.variant),
+            ("Branch of", f"run {run.parent}" if run.parent else None)]
     table = ["| | |", "|---|---|"]
     table += [f"| {name} | {_cell(value)} |" for name, value in rows if value is not None]
     parts = [f"## Run {run.id}: {_cell(run.model)}", "", *table, ""]

@@ -1,11 +1,15 @@
 """One run: send a request, collect its stream into a result (text, finish reason, usage,
-timings, error). Shared by the CLI and the window's worker."""
+timings, error). Shared by the CLI and the window's worker.
+
+A `Run` is what the window creates when the user presses Run and carries to the end: its own
+request, its parent, what Undo restores and its result, so that a result is always recorded
+with its own request, however runs overlap."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +111,97 @@ class RunResult:
             **({"logprobs": self.logprobs} if self.logprobs else {}),
             **self.extra,
         }
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the window showed before a run, for Undo Last Run to put back: the prompt and the
+    run whose output was on screen (None: the output pane held `output` without a run)."""
+
+    prompt: str
+    output: str
+    run: Run | None = None
+
+
+@dataclass(eq=False)
+class Run:
+    """One run from start to record. Everything specific to it lives here, never in the
+    window: a run replaced by the next keeps its own request, parent and undo snapshot."""
+
+    request: CompletionRequest
+    connection: str = ""
+    preset: str | None = None
+    #: The run this one branched from; recorded as its history id, which a parent still
+    #: streaming when the branch starts gets just before this run ends.
+    parent: Run | None = None
+    variant: str | None = None  # a comparison's column: its overrides ("" for the base)
+    before: Screen | None = None  # what Undo Last Run restores
+    result: RunResult = field(default_factory=RunResult)
+    record_id: int | None = None  # its id in history, once recorded
+    #: Figures of a run restored from history, which has no live result (see `Figures`).
+    restored: Figures | None = None
+
+    @property
+    def figures(self) -> Figures:
+        return self.restored or Figures.of_result(self.result)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the status bar says about a run: how it ended and its measures."""
+
+    outcome: str  # "done", "stopped", "failed" or "not sent"
+    finish_reason: str | None = None
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: float | None = None
+
+    @classmethod
+    def of_result(cls, result: RunResult) -> Figures:
+        usage = result.usage
+        return cls(outcome=_outcome(result.cancelled, result.error is not None),
+                   finish_reason=result.finish_reason, ttft_ms=result.ttft_ms,
+                   tokens_per_s=result.tokens_per_s,
+                   prompt_tokens=usage.prompt_tokens if usage else None,
+                   completion_tokens=usage.completion_tokens if usage else None,
+                   cost=result.cost)
+
+    @classmethod
+    def of_record(cls, *, cancelled: bool, failed: bool, finish_reason: str | None,
+                  ttft_ms: float | None, tokens_per_s: float | None,
+                  usage: Mapping[str, Any] | None, cost: float | None) -> Figures:
+        def count(key: str) -> int | None:
+            value = (usage or {}).get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return cls(outcome=_outcome(cancelled, failed), finish_reason=finish_reason,
+                   ttft_ms=ttft_ms, tokens_per_s=tokens_per_s,
+                   prompt_tokens=count("prompt_tokens"),
+                   completion_tokens=count("completion_tokens"), cost=cost)
+
+    def text(self) -> str:
+        parts = [self.outcome]
+        if self.finish_reason and self.outcome == "done":
+            parts = [f"finish: {self.finish_reason}"]
+        if self.ttft_ms is not None:
+            parts.append(f"TTFT {self.ttft_ms:.0f} ms")
+        if self.tokens_per_s is not None:
+            parts.append(f"{self.tokens_per_s:.0f} tok/s")
+        if self.prompt_tokens is not None:
+            parts.append(f"prompt {self.prompt_tokens} · completion "
+                         f"{self.completion_tokens} tokens")
+        if self.cost is not None:
+            parts.append(f"cost ${self.cost:.6g}")
+        return "   ".join(parts)
+
+
+NOT_SENT = Figures(outcome="not sent")
+
+
+def _outcome(cancelled: bool, failed: bool) -> str:
+    return "failed" if failed else "stopped" if cancelled else "done"
 
 
 def _round(value: float | None) -> float | None:

@@ -45,8 +45,8 @@ from playground.core.compare import (
     sweep,
 )
 from playground.core.errors import InvalidParameter
-from playground.core.request import CompletionRequest, build_request
-from playground.core.runs import RunResult
+from playground.core.request import build_request
+from playground.core.runs import Run, RunResult
 from playground.ui.stream_view import StreamView
 from playground.ui.widgets import error_label, push_button
 from playground.ui.worker import FRAME_MS, RunWorker
@@ -61,6 +61,8 @@ class Base:
     model: str
     params: Mapping[str, Any]
     dialect: str = "nanogpt"
+    connection: str = ""  # its name, for history
+    preset: str | None = None  # the preset the window's settings came from, for history
 
 
 BaseSource = Callable[[], Base]
@@ -127,8 +129,8 @@ class Column(QFrame):
         self.variant = parse_variant(self.overrides.text(), load_preset)
         return self.variant
 
-    def start(self, client: CompletionClient, request: CompletionRequest) -> None:
-        self.worker.start(client, request)
+    def start(self, client: CompletionClient, run: Run) -> None:
+        self.worker.start(client, run)
 
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
@@ -140,8 +142,8 @@ class Column(QFrame):
         self.stop_button.setEnabled(True)
         self.figures.setText("Running…")
 
-    def _finished(self, result: RunResult) -> None:
-        self.result = result
+    def _finished(self, run: Run) -> None:
+        self.result = result = run.result
         self.stop_button.setEnabled(False)
         row = self.summary_row = SummaryRow.of("", result)
         speed = f"{row.tokens_per_s:.0f} tok/s · " if row.tokens_per_s else ""
@@ -156,7 +158,7 @@ class CompareView(QDialog):
     """The comparison window."""
 
     keep_requested = Signal(object)  # the Variant's merged parameters, to save as a preset
-    recorded = Signal(list)  # [(CompletionRequest, RunResult)] of a finished comparison
+    recorded = Signal(list)  # [Run] of a finished comparison, one per column
 
     def __init__(self, base: BaseSource, load_preset: PresetSource | None = None,
                  parent: QWidget | None = None) -> None:
@@ -167,7 +169,7 @@ class CompareView(QDialog):
         self._load_preset = load_preset
         self._running_base: Base | None = None
         self._pending: set[Column] = set()
-        self._requests: dict[Column, CompletionRequest] = {}
+        self._runs: dict[Column, Run] = {}
         self.columns: list[Column] = []
         self._turn = 0  # the column whose view is served first next frame
         self._frame_timer = QTimer(self)
@@ -307,7 +309,9 @@ class CompareView(QDialog):
                                             variant.merged(base.params), dialect=base.dialect)
                 except InvalidParameter as exc:
                     raise InvalidParameter(exc.field, f"column {index}: {exc.message}") from None
-                jobs.append((column, request))
+                jobs.append((column, Run(request, connection=base.connection,
+                                         preset=base.preset,
+                                         variant=column.overrides.text())))
         except InvalidParameter as exc:
             self._say(exc.message)
             return
@@ -315,11 +319,11 @@ class CompareView(QDialog):
         self._running_base = base
         self.summary.setRowCount(0)
         self._pending = {column for column, _ in jobs}
-        self._requests = dict(jobs)
-        for column, request in jobs:
+        self._runs = dict(jobs)
+        for column, run in jobs:
             column.result = None
             column.summary_row = None
-            column.start(base.client, request)
+            column.start(base.client, run)
         self._frame_timer.start()
 
     def _next_frame(self) -> None:
@@ -351,8 +355,8 @@ class CompareView(QDialog):
         self._pending.discard(column)  # type: ignore[arg-type]
         if not self._pending:
             self._fill_summary()
-            self.recorded.emit([(self._requests[c], c.result) for c in self.columns
-                                if c in self._requests and c.result is not None])
+            self.recorded.emit([self._runs[c] for c in self.columns
+                                if c in self._runs and c.result is not None])
 
     def _fill_summary(self) -> None:
         rows = [replace(column.summary_row, label=column.overrides.text() or "(base)")

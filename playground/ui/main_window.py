@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from playground.core.history import History, RunRecord
     from playground.core.presets import Preset
     from playground.core.request import CompletionRequest
-    from playground.core.runs import RunResult
+    from playground.core.runs import Run, Screen
     from playground.engine.process import EngineProcess
     from playground.ui.compare_view import Base, CompareView
     from playground.ui.history_panel import HistoryPanel
@@ -89,14 +89,6 @@ class LiveConnection:
     key_waiting: bool = False
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What a run replaced, so that it can be undone."""
-
-    prompt: str
-    output: str
-
-
 class MainWindow(QMainWindow):
     first_frame = Signal()  # the first frame is painted (the app then calls `load()`)
     ready = Signal()  # services started
@@ -115,9 +107,9 @@ class MainWindow(QMainWindow):
         self._draft, self._draft_problem = self.drafts.load()
         self.loaded = False
         self._painted = False
-        self._last_run_id: int | None = None
-        self._branch_parent: int | None = None
-        self.undo_stack: list[Snapshot] = []
+        #: The run whose output is on screen (streaming, finished, restored or undone to).
+        self.shown: Run | None = None
+        self.undo_stack: list[Run] = []  # runs whose `before` Undo Last Run puts back
         self._services_started = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._preview: RequestPreviewDialog | None = None
@@ -126,7 +118,6 @@ class MainWindow(QMainWindow):
         self._lab: SamplerLab | None = None
         self._compare: CompareView | None = None
         self._history_panel: HistoryPanel | None = None
-        self._last_request: CompletionRequest | None = None
         self._build_frame()
         self._restore_frame()
         if not deferred:
@@ -686,26 +677,42 @@ class MainWindow(QMainWindow):
         return build_request(self.prompt_edit.toPlainText(), model, self.params.values(),
                              routing, dialect=connection.dialect)
 
-    def run(self, *, before: Snapshot | None = None) -> bool:
+    def run(self, *, before: Screen | None = None, parent: Run | None = None) -> bool:
         """Run the current inputs; False (with the reason shown) if they cannot run.
-        `before` is what Undo Last Run restores (default: now)."""
-        before = before or Snapshot(self.prompt_edit.toPlainText(), self.output.text())
+        `before` is what Undo Last Run restores (default: now); `parent` the run this one
+        branches from. Both travel with the run to its record."""
+        from playground.core.runs import Run
+
+        before = before or self._screen()
         try:
             request = self.build_request()
         except InvalidParameter as exc:
-            self._show_error(exc.message)
+            self._refuse(exc.message)
             return False
         live = self.current()
         if live.client is None or live.problem:
-            self._show_error(live.problem or "This connection is still starting.")
+            self._refuse(live.problem or "This connection is still starting.")
             return False
-        if not self._key_may_go(lambda: self.run(before=before)):
+        if not self._key_may_go(lambda: self.run(before=before, parent=parent)):
             return False
-        self.undo_stack.append(before)
+        run = Run(request, connection=live.connection.name, preset=self.preset_name(),
+                  parent=parent, before=before)
+        self.undo_stack.append(run)
         self.undo_action.setEnabled(True)
-        self._last_request = request
-        self.worker.start(live.client, request)
+        self.worker.start(live.client, run)
         return True
+
+    def _screen(self) -> Screen:
+        from playground.core.runs import Screen
+
+        return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.shown)
+
+    def _refuse(self, message: str) -> None:
+        """A run asked for did not go: say why where its output would be."""
+        from playground.core.runs import NOT_SENT
+
+        self._show_error(message)
+        self.figures.setText(NOT_SENT.text())
 
     def _key_may_go(self, then: Callable[[], object], parent: QWidget | None = None) -> bool:
         """Whether the current connection can send now. Not while its key waits for leave to
@@ -782,7 +789,7 @@ class MainWindow(QMainWindow):
         """Append the output to the prompt (undoable in the editor too) and run again."""
         if not self._key_may_go(self.continue_run):
             return False
-        before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
+        before = self._screen()
         if before.output:
             cursor = QTextCursor(self.prompt_edit.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -790,16 +797,33 @@ class MainWindow(QMainWindow):
         return self.run(before=before)
 
     def undo_run(self) -> None:
+        """Put back the prompt and the output (with its run's tinting and figures) from
+        before the last run; a run still going is stopped and recorded as such."""
         if not self.undo_stack:
             return
         self.worker.stop()
-        snapshot = self.undo_stack.pop()
-        self.prompt_edit.setPlainText(snapshot.prompt)
-        self.output.setPlainText(snapshot.output)
+        before = self.undo_stack.pop().before
+        assert before is not None
+        self.prompt_edit.setPlainText(before.prompt)
         self.error_label.hide()
+        if before.run is not None:
+            self._show_run(before.run)
+        else:
+            self.shown = None
+            self.output.setPlainText(before.output)
+            self.figures.clear()
         self.undo_action.setEnabled(bool(self.undo_stack))
 
-    def _on_started(self) -> None:
+    def _show_run(self, run: Run) -> None:
+        """Put a run that is over on screen: its output, tinting and figures."""
+        self.shown = run
+        self.output.setPlainText(run.result.text)
+        self._span_end = 0
+        self._on_logprobs(run.result.logprobs, run)
+        self.figures.setText(run.figures.text())
+
+    def _on_started(self, run: Run) -> None:
+        self.shown = run
         self.output.clear()
         self._span_end = 0
         self.error_label.hide()
@@ -808,12 +832,15 @@ class MainWindow(QMainWindow):
         self.figures.setText("Running…")
 
     def _on_text(self, text: str) -> None:
-        self.output.append_text(text)
+        if self.worker.run is self.shown:  # not the late text of a run undone meanwhile
+            self.output.append_text(text)
 
-    def _on_logprobs(self, batch: list[Any]) -> None:
+    def _on_logprobs(self, batch: list[Any], run: Run | None = None) -> None:
         """Colour the tokens by probability; their alternatives become branch points."""
         from playground.core import logprobs
 
+        if (run or self.worker.run) is not self.shown:
+            return
         spans = []
         for entry in logprobs.read_all(batch):
             if entry.logprob is None:
@@ -826,7 +853,7 @@ class MainWindow(QMainWindow):
 
     def _token_clicked(self, span: TokenSpan, where: QPoint) -> None:
         """Offer the alternatives at a token; choosing one runs a branch from there."""
-        if not span.alternatives or self._last_request is None:
+        if not span.alternatives or self.shown is None:
             return
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -842,49 +869,51 @@ class MainWindow(QMainWindow):
         offset, token = action.data()
         self.branch(offset, token)
 
-    def branch(self, offset: int, token: str) -> None:
-        """Run from the last prompt plus the output up to `offset`, then `token`."""
-        assert self._last_request is not None
+    def branch(self, offset: int, token: str) -> bool:
+        """Run from the shown run's prompt plus its output up to `offset`, then `token`; the
+        new run's parent is the shown run. False (with the reason shown) if it did not go."""
+        source = self.shown
+        assert source is not None
         if not self._key_may_go(lambda: self.branch(offset, token)):
-            return
-        before = Snapshot(self.prompt_edit.toPlainText(), self.output.text())
-        self.prompt_edit.setPlainText(self._last_request.prompt + self.output.text()[:offset]
+            return False
+        before = self._screen()
+        self.prompt_edit.setPlainText(source.request.prompt + source.result.text[:offset]
                                       + token)
-        parent = self._last_run_id
-        self.run(before=before)
-        self._branch_parent = parent
+        return self.run(before=before, parent=source)
 
-    def record(self, request: CompletionRequest, result: RunResult, *,
-               group: str | None = None, parent: int | None = None) -> int | None:
-        """Keep the run in history; a failure to do so is reported, never fatal."""
+    def record(self, run: Run, *, group: str | None = None) -> None:
+        """Keep the run in history with its own request, connection, preset and parent; a
+        failure to do so is reported, never fatal."""
         try:
-            return self.history.record(request, result,
-                                       connection=str(self.connection_box.currentData()),
-                                       preset=self.preset_name(), group=group, parent=parent)
+            run.record_id = self.history.record(
+                run.request, run.result, connection=run.connection, preset=run.preset,
+                group=group, parent=run.parent.record_id if run.parent else None,
+                variant=run.variant)
         except PlaygroundError as exc:
             self.status.showMessage(f"The run was not recorded in history: {exc}", 10000)
-            return None
 
     def preset_name(self) -> str | None:
         """The preset the settings came from, for history."""
         preset = self.presets.selected()
         return preset.name if preset else None
 
-    def _on_finished(self, result: RunResult) -> None:
-        if self._last_request is not None:
-            self._last_run_id = self.record(self._last_request, result,
-                                            parent=self._branch_parent)
-        self._branch_parent = None
+    def _on_finished(self, run: Run) -> None:
+        """Record the run with its own request, parent and preset; show how it ended if it
+        is still the one on screen."""
+        result = run.result
+        self.record(run)
         if self._history_panel is not None:
             self._history_panel.refresh()
         self.stop_button.setEnabled(False)
         self.run_button.setEnabled(self.current().client is not None)
-        self.figures.setText(_figures(result))
-        if result.error is not None:
-            hint = f"<br><i>{html.escape(result.error.hint)}</i>" if result.error.hint else ""
-            self._show_error(f"{html.escape(str(result.error))}{hint}", rich=True)
-        if self._lab is not None and self._lab.isVisible():
-            self._spawn("lab", self._refresh_lab())
+        if run is self.shown:
+            self.figures.setText(run.figures.text())
+            if result.error is not None:
+                hint = (f"<br><i>{html.escape(result.error.hint)}</i>" if result.error.hint
+                        else "")
+                self._show_error(f"{html.escape(str(result.error))}{hint}", rich=True)
+            if self._lab is not None and self._lab.isVisible():
+                self._spawn("lab", self._refresh_lab())
         self.run_finished.emit(result)
 
     def _say(self, text: str) -> None:
@@ -934,12 +963,12 @@ class MainWindow(QMainWindow):
         self._compare.show()
         self._compare.raise_()
 
-    def _record_comparison(self, runs: list[tuple[CompletionRequest, RunResult]]) -> None:
+    def _record_comparison(self, runs: list[Run]) -> None:
         from playground.core.compare import new_group_id
 
         group = new_group_id()
-        for request, result in runs:
-            self.record(request, result, group=group)
+        for run in runs:
+            self.record(run, group=group)
         if self._history_panel is not None:
             self._history_panel.refresh()
 
@@ -957,7 +986,8 @@ class MainWindow(QMainWindow):
         if not self._key_may_go(self._compare.run_all, self._compare):
             raise InvalidParameter("api_key", _not_sent(live.connection))
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
-                    params=self.params.values(), dialect=request.dialect)
+                    params=self.params.values(), dialect=request.dialect,
+                    connection=live.connection.name, preset=self.preset_name())
 
     def _keep_compared(self, params: dict[str, Any]) -> None:
         """A comparison column's settings become the window's, then Save As asks a name."""
@@ -997,11 +1027,19 @@ class MainWindow(QMainWindow):
         pass the catalog (the reason is shown)."""
         from pydantic import ValidationError
 
+        from playground.core.runs import Figures, Run, RunResult
+
         try:
-            params = record.params()
-            routing = record.to_routing()
-            self.params.set_values(params)
-            self.routing.set_routing(routing)
+            run = Run(record.to_request(), connection=record.connection,
+                      preset=record.preset, result=RunResult(text=record.output),
+                      record_id=record.id,
+                      restored=Figures.of_record(
+                          cancelled=record.cancelled, failed=record.error is not None,
+                          finish_reason=record.finish_reason, ttft_ms=record.ttft_ms,
+                          tokens_per_s=record.tokens_per_s, usage=record.usage,
+                          cost=record.cost))
+            self.params.set_values(record.params())
+            self.routing.set_routing(record.to_routing())
         except (InvalidParameter, ValidationError) as exc:
             self._show_error(f"Run #{record.id} cannot be restored: {exc}")
             return False
@@ -1010,7 +1048,8 @@ class MainWindow(QMainWindow):
             self.connection_box.setCurrentIndex(index)
         self.model_picker.set_model_text(record.model)
         self.prompt_edit.setPlainText(record.prompt)
-        self.output.setPlainText(record.output)
+        self.error_label.hide()
+        self._show_run(run)
         self.status.showMessage(f"Run #{record.id} restored", 4000)
         return True
 
@@ -1028,24 +1067,22 @@ class MainWindow(QMainWindow):
         self._spawn("lab", self._refresh_lab())
 
     async def _refresh_lab(self) -> None:
-        """Hand the lab the last run, split into the local engine's tokens."""
+        """Hand the lab the run on screen (its own prompt and output, not what the editor
+        holds now), its output split into the local engine's tokens."""
         assert self._lab is not None
-        live = self.current()
-        request, output = self._last_request, self.output.text()
-        if live.connection.kind != "local" or request is None or live.client is None:
-            self._lab.set_run(None, "", "", "", [], self.params.values)
+        run = self.shown
+        live = self.connections.get(run.connection) if run is not None else None
+        if run is None or live is None or live.connection.kind != "local" or live.client is None:
+            self._lab.set_run(None, "", "", [], self.params.values)
             return
+        model = run.request.model.compose()
         try:
-            tokens = await live.client.tokenize(output, request.model.compose())
+            tokens = await live.client.tokenize(run.result.text, model)
         except PlaygroundError as exc:
-            self._lab.set_run(None, "", "", "", [], self.params.values)
+            self._lab.set_run(None, "", "", [], self.params.values)
             self.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
             return
-        offsets = [0]
-        for _, piece in tokens:
-            offsets.append(offsets[-1] + len(piece))
-        self._lab.set_run(live.client, request.model.compose(), request.prompt, output,
-                          offsets, self.params.values)
+        self._lab.set_run(live.client, model, run.request.prompt, tokens, self.params.values)
 
     def open_settings(self) -> None:
         if self._settings is None:
@@ -1095,23 +1132,3 @@ def _not_sent(connection: Connection) -> str:
     host = QUrl(connection.base_url or "").host()
     return (f"the key of {connection.label} is not sent to {host} over plain http until you "
             "confirm it")
-
-
-def _figures(result: RunResult) -> str:
-    parts = []
-    if result.cancelled:
-        parts.append("stopped")
-    elif result.finish_reason:
-        parts.append(f"finish: {result.finish_reason}")
-    if result.ttft_ms is not None:
-        parts.append(f"TTFT {result.ttft_ms:.0f} ms")
-    if result.tokens_per_s is not None:
-        parts.append(f"{result.tokens_per_s:.0f} tok/s")
-    if result.usage and result.usage.prompt_tokens is not None:
-        parts.append(f"prompt {result.usage.prompt_tokens} · completion "
-                     f"{result.usage.completion_tokens} tokens")
-    if result.cost is not None:
-        parts.append(f"cost ${result.cost:.6g}")
-    return "   ".join(parts) or "done"
-
-

@@ -4,8 +4,10 @@ did to the candidates — which it removed, and how the survivors' probabilities
 The chart is a table of bars: a row per candidate (most probable first), a column per stage
 (the model's own distribution first). A bar's length is the candidate's probability after that
 stage; a candidate removed by a stage is marked there in red and is empty after it; the token
-actually chosen is highlighted. Changing a parameter redraws the same step, without
-generating again (the engine replays the step from the text before it).
+the run drew at that step is highlighted (▶): the replay under other parameters may well draw
+another, and the mark stays on what the run did. Changing a parameter redraws the same step,
+without generating again (the engine replays the step from the run's own prompt and the text
+of the run before it).
 """
 
 from __future__ import annotations
@@ -51,11 +53,12 @@ class TraceChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.trace: TokenTrace | None = None
+        self.drawn: int | None = None  # the token id the run drew at this step
         self.setMouseTracking(True)
         self.setAccessibleName("sampler chain chart")
 
-    def set_trace(self, trace: TokenTrace | None) -> None:
-        self.trace = trace
+    def set_trace(self, trace: TokenTrace | None, drawn: int | None = None) -> None:
+        self.trace, self.drawn = trace, drawn
         self.updateGeometry()
         self.adjustSize()
         self.update()
@@ -64,9 +67,9 @@ class TraceChart(QWidget):
         if self.trace is None:
             return []
         rows = list(self.trace.candidates[:ROWS])
-        chosen = [c for c in self.trace.candidates if c.id == self.trace.chosen_id]
-        if chosen and chosen[0] not in rows:
-            rows.append(chosen[0])
+        drawn = [c for c in self.trace.candidates if c.id == self.drawn]
+        if drawn and drawn[0] not in rows:
+            rows.append(drawn[0])
         return rows
 
     def sizeHint(self) -> QSize:
@@ -106,7 +109,7 @@ class TraceChart(QWidget):
                              f"{survivors:,} left")
         for row, candidate in enumerate(self.rows()):
             top = HEADER_HEIGHT + row * ROW_HEIGHT
-            chosen = candidate.id == trace.chosen_id
+            chosen = candidate.id == self.drawn
             painter.setPen(CHOSEN if chosen else text)
             label = metrics.elidedText(quoted(candidate.text), Qt.TextElideMode.ElideRight,
                                        LABEL_WIDTH - 24)
@@ -172,7 +175,7 @@ def quoted(text: str) -> str:
 
 
 class SamplerLab(QDialog):
-    """Pick a step of the last completion; see the chain's work on it under the current
+    """Pick a step of a run's completion; see the chain's work on it under the current
     parameters. Works with the local engine (it needs the engine's trace)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -182,7 +185,8 @@ class SamplerLab(QDialog):
         self._client: CompletionClient | None = None
         self._model = ""
         self._prompt = ""
-        self._offsets: list[int] = []  # where each output token starts, and the end
+        self._tokens: list[tuple[int, str]] = []  # the output as the engine's tokens
+        self._offsets: list[int] = [0]  # where each output token starts, and the end
         self._output = ""
         self._params: ParamsSource = dict
         self._task: asyncio.Task[None] | None = None
@@ -190,7 +194,7 @@ class SamplerLab(QDialog):
         row = QHBoxLayout()
         self.step = QSlider(Qt.Orientation.Horizontal, self)
         self.step.setAccessibleName("step")
-        self.step.setToolTip("Which token of the last completion to look at")
+        self.step.setToolTip("Which token of the run's completion to look at")
         self.step.valueChanged.connect(self._schedule)
         self.step_label = QLabel(self)
         self.step_label.setAccessibleName("step description")
@@ -218,27 +222,43 @@ class SamplerLab(QDialog):
         self._timer.setInterval(REDRAW_DELAY_MS)
         self._timer.timeout.connect(self.redraw)
 
-    def set_run(self, client: CompletionClient | None, model: str, prompt: str, output: str,
-                offsets: list[int], params: ParamsSource) -> None:
-        """The completion to explore: `offsets` are where its tokens start (plus its end)."""
+    def set_run(self, client: CompletionClient | None, model: str, prompt: str,
+                tokens: list[tuple[int, str]], params: ParamsSource) -> None:
+        """The run to explore: its own prompt and its output as the engine's (id, text)
+        tokens; `params` gives the parameters to replay each step under."""
         self._client, self._model, self._prompt = client, model, prompt
-        self._output, self._offsets, self._params = output, offsets or [0], params
+        self._tokens, self._params = tokens, params
+        self._output = "".join(text for _, text in tokens)
+        self._offsets = [0]
+        for _, text in tokens:
+            self._offsets.append(self._offsets[-1] + len(text))
         self.step.blockSignals(True)
-        self.step.setRange(0, max(0, len(self._offsets) - 2))
+        self.step.setRange(0, max(0, len(tokens) - 1))
         self.step.blockSignals(False)
         self._schedule()
+
+    def _step(self) -> tuple[str, int | None, str]:
+        """The chosen step: the text before it (prompt and output), and the token the run
+        drew there (id and text; None when the run has no output)."""
+        index = self.step.value()
+        if index >= len(self._tokens):
+            return self._prompt, None, ""
+        token, text = self._tokens[index]
+        return self._prompt + self._output[:self._offsets[index]], token, text
 
     def parameters_changed(self) -> None:
         if self.isVisible():
             self._schedule()
 
     def _schedule(self) -> None:
-        start = self._offsets[min(self.step.value(), len(self._offsets) - 1)]
-        before = self._output[:start][-40:]
-        token = self._output[start:self._offsets[min(self.step.value() + 1,
-                                                        len(self._offsets) - 1)]]
-        self.step_label.setText(f"Step {self.step.value() + 1}: after …{quoted(before)}, "
-                                f"the run drew {quoted(token)}")
+        before, token, text = self._step()
+        if token is None:
+            self.step_label.setText("The run has no output to explore.")
+        else:
+            where = "the prompt" if self.step.value() == 0 else "the text"
+            self.step_label.setText(f"Step {self.step.value() + 1} of {len(self._tokens)}: "
+                                    f"after {where} …{quoted(before[-40:])}, the run drew "
+                                    f"{quoted(text)}")
         self._timer.start()
 
     def redraw(self) -> None:
@@ -251,15 +271,16 @@ class SamplerLab(QDialog):
 
     async def _load(self) -> None:
         assert self._client is not None
-        start = self._offsets[min(self.step.value(), len(self._offsets) - 1)]
+        index = self.step.value()
+        _, token, _ = self._step()
         try:
             trace = await trace_step(self._client, self._model, self._prompt,
-                                     self._output[:start], self._params())
+                                     self._output[:self._offsets[index]], self._params())
         except PlaygroundError as exc:
             self._show_error(str(exc))
             return
         self.error.hide()
-        self.chart.set_trace(trace)
+        self.chart.set_trace(trace, token)
 
     def _show_error(self, message: str) -> None:
         self.error.setText(message)

@@ -11,8 +11,7 @@ import asyncio
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from playground.core.client import CompletionClient, StreamEvent
-from playground.core.request import CompletionRequest
-from playground.core.runs import RunResult, execute
+from playground.core.runs import Run, execute
 
 FRAME_MS = 16
 #: The most new text handed to the view in one frame. Laying out more at once (a server that
@@ -21,16 +20,18 @@ MAX_FRAME_CHARS = 32_768
 
 
 class RunWorker(QObject):
-    started = Signal()
+    started = Signal(object)  # the Run
     text = Signal(str)  # new text since the last frame
     logprobs = Signal(list)  # the logprobs objects that came with it, as sent
-    finished = Signal(object)  # RunResult, also for failed and stopped runs
+    finished = Signal(object)  # the Run, also when it failed or was stopped
 
     def __init__(self, parent: QObject | None = None, *, own_clock: bool = True) -> None:
         """With `own_clock` False, the owner calls `flush` each frame instead of the worker's
         own timer (the compare window spreads its columns' redraws over frames)."""
         super().__init__(parent)
         self._task: asyncio.Task[None] | None = None
+        #: The run whose text `text` and `logprobs` deliver (the last one started).
+        self.run: Run | None = None
         self._own_clock = own_clock
         self._pending: list[str] = []
         self._pending_logprobs: list[object] = []
@@ -42,12 +43,12 @@ class RunWorker(QObject):
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def start(self, client: CompletionClient, request: CompletionRequest) -> None:
-        """Start a run. A run already going is stopped first; its partial result arrives
-        through `finished` before the new run's `started`."""
+    def start(self, client: CompletionClient, run: Run) -> None:
+        """Start `run`, filling its result. A run already going is stopped first; it arrives
+        through `finished`, with its partial result, before the new run's `started`."""
         previous = self._task
         self.stop()
-        self._task = asyncio.ensure_future(self._run(client, request, previous))
+        self._task = asyncio.ensure_future(self._run(client, run, previous))
 
     def stop(self) -> None:
         if self._task is not None and not self._task.done():
@@ -60,22 +61,22 @@ class RunWorker(QObject):
             await asyncio.gather(self._task, return_exceptions=True)
         self._flush_timer.stop()
 
-    async def _run(self, client: CompletionClient, request: CompletionRequest,
+    async def _run(self, client: CompletionClient, run: Run,
                    previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
         self._pending.clear()
         self._pending_logprobs = []
-        result = RunResult()
-        self.started.emit()
+        self.run = run
+        self.started.emit(run)
         if self._own_clock:
             self._flush_timer.start()
         try:
-            await execute(client, request, self._on_event, result)
+            await execute(client, run.request, self._on_event, run.result)
         finally:
             await self._deliver_rest()
             self._flush_timer.stop()
-            self.finished.emit(result)
+            self.finished.emit(run)
 
     async def _deliver_rest(self) -> None:
         """Hand over what is still pending a frame's worth at a time; all at once if the run

@@ -215,15 +215,18 @@ def _count_paints(view: Any) -> list[int]:
 
 
 async def _one_run(worker: Any, client: Any) -> Any:
+    """The run's result."""
+    from playground.core.runs import Run
+
     done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
-    def finished(result: Any) -> None:
+    def finished(run: Any) -> None:
         if not done.done():
-            done.set_result(result)
+            done.set_result(run.result)
 
     worker.finished.connect(finished)
     try:
-        worker.start(client, _request())
+        worker.start(client, Run(_request()))
         return await asyncio.wait_for(done, 300)
     finally:
         worker.finished.disconnect(finished)

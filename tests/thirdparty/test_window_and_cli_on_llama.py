@@ -41,12 +41,12 @@ def test_the_window_streams_from_llama_and_greys_what_it_ignores(
         result = qloop.run_until_complete(body())
         assert result.error is None
         assert result.text and win.output.text() == result.text
-        sent = win._last_request.wire_body()
+        sent = win.shown.request.wire_body()
         assert sent["repeat_penalty"] == 1.2
         assert "repetition_penalty" not in sent
         assert "tfs" not in sent
         # Greyed fields are not even asked for; the rename is in the run's record.
-        assert "tfs" not in win._last_request.body()
+        assert "tfs" not in win.shown.request.body()
         notes = win.history.list()[0].notes
         assert any("repeat_penalty" in note for note in notes)
     finally:

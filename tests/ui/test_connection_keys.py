@@ -290,7 +290,7 @@ def test_compare_asks_too_and_forgetting_asks_again(
         assert "the key of lan is not sent to 0.0.0.0" in compare.error.text()
         answer(the_question(compare), "Send the Key")
         runs = await next_emission(compare.recorded)
-        assert len(runs) == 2 and all(result.error is None for _, result in runs)
+        assert len(runs) == 2 and all(run.result.error is None for run in runs)
         completions = [r for r in fault_server.requests[seen:]
                        if r.path.endswith("/completions")]
         assert len(completions) == 2

@@ -1,0 +1,187 @@
+"""Each run carries its own request, parent and undo snapshot from start to record, however
+runs overlap, are refused or are replaced; what is on screen is described by its own run."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.core.connections import Connection, ConnectionStore
+from playground.ui.main_window import MainWindow
+from tests.gui import next_emission
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, fault_server):
+    store = ConnectionStore()
+    for scenario in ("ok", "stall"):
+        store.add(Connection(name=f"fault-{scenario}", base_url=fault_server.url(scenario)))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def use(window: MainWindow, name: str, model: str = "m") -> None:
+    window.connection_box.setCurrentIndex(window.connection_box.findData(name))
+    window.model_picker.set_model_text(model)
+
+
+def test_a_replaced_run_is_recorded_with_its_own_request(window, qloop) -> None:
+    async def body() -> None:
+        await window.start_services()
+        use(window, "fault-stall")
+        window.prompt_edit.setPlainText("First prompt")
+        assert window.run()
+        await next_emission(window.worker.text)  # mid-stream
+        use(window, "fault-ok")
+        window.prompt_edit.setPlainText("Second prompt")
+        assert window.run()
+        await next_emission(window.run_finished)  # the first, stopped
+        await next_emission(window.run_finished)  # the second
+        return window.history.list()
+
+    try:
+        second, first = qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    assert (first.prompt, first.output, first.connection) == ("First prompt", "Hel",
+                                                              "fault-stall")
+    assert first.cancelled and first.request["prompt"] == "First prompt"
+    assert (second.prompt, second.output, second.connection) == ("Second prompt",
+                                                                 "Hello, world!", "fault-ok")
+    assert window.output.text() == "Hello, world!"
+
+
+@pytest.fixture
+def local(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def test_a_refused_branch_leaves_no_parent_to_the_next_run(local, qloop) -> None:
+    win = local
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values({"logprobs": 3, "max_tokens": 4, "seed": 1})
+        win.run()
+        await next_emission(win.run_finished)
+        span = win.output.spans()[1]
+        temperature = win.params.rows["temperature"]
+        temperature.field.setText("5")  # invalid: the branch is refused
+        temperature.field.editingFinished.emit()
+        assert not win.branch(span.start, span.alternatives[-1][0])
+        assert "temperature" in win.error_label.text()
+        assert win.figures.text() == "not sent"
+        temperature.reset.click()
+        win.prompt_edit.setPlainText("An unrelated prompt")
+        assert win.run()
+        await next_emission(win.run_finished)
+        return win.history.list()
+
+    try:
+        unrelated, _first = qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
+    assert unrelated.prompt == "An unrelated prompt"
+    assert unrelated.parent is None
+
+
+def test_a_branch_that_replaces_a_running_run_keeps_its_parent(local, qloop) -> None:
+    win = local
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values({"logprobs": 3, "max_tokens": 3, "seed": 1})
+        win.run()
+        await next_emission(win.run_finished)  # an earlier run, now in history
+        win.params.set_values({"logprobs": 3, "max_tokens": 16000, "seed": 1,
+                               "ignore_eos": True})
+        win.run()
+        await next_emission(win.worker.logprobs)  # the long run streams its tokens
+        span = win.output.spans()[0]
+        assert win.branch(span.start, span.alternatives[-1][0])
+        await next_emission(win.run_finished)  # the long run, stopped by the branch
+        await next_emission(win.run_finished)  # the branch
+        return win.history.list()
+
+    try:
+        branch, replaced, earlier = qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
+    assert replaced.cancelled and replaced.parent is None
+    assert earlier.parent is None
+    assert branch.parent == replaced.id
+    assert branch.prompt.startswith("The function returns the")
+
+
+def test_undo_brings_back_the_previous_run_with_its_tinting_and_figures(local, qloop) -> None:
+    win = local
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values({"logprobs": 2, "max_tokens": 6, "seed": 4, "ignore_eos": True})
+        win.run()
+        await next_emission(win.run_finished)
+        first = (win.output.text(), win.output.spans(), win.figures.text())
+        win.params.set_values({"max_tokens": 3, "seed": 5, "ignore_eos": True})
+        win.run()
+        await next_emission(win.run_finished)
+        assert win.figures.text() != first[2]
+        win.undo_action.trigger()
+        assert (win.output.text(), win.output.spans(), win.figures.text()) == first
+        assert "completion 6 tokens" in win.figures.text()
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
+
+
+def test_a_restored_run_shows_its_own_figures(window, qloop) -> None:
+    async def body() -> None:
+        await window.start_services()
+        use(window, "fault-ok")
+        window.prompt_edit.setPlainText("Keep me")
+        window.run()
+        await next_emission(window.run_finished)
+        use(window, "fault-stall")
+        window.run()
+        await next_emission(window.worker.text)
+        window.stop()
+        await next_emission(window.run_finished)
+        assert window.figures.text().startswith("stopped")
+        assert window.restore_run(window.history.list()[-1])
+        assert window.output.text() == "Hello, world!"
+        assert window.figures.text().startswith("finish: stop")
+        assert "cost $0.0001" in window.figures.text()
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+
+
+def test_a_failed_run_says_failed_not_done(window, qloop, fault_server) -> None:
+    ConnectionStore().add(Connection(name="gone", base_url="http://127.0.0.1:9/v1"))
+    window._reload_connections()
+
+    async def body() -> None:
+        await window.start_services()
+        use(window, "gone")
+        window.run()
+        await next_emission(window.run_finished)
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    assert window.figures.text() == "failed"
+    assert "Network error" in window.error_label.text()
