@@ -120,6 +120,9 @@ class StreamView(QAbstractScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
+        # A mouse moved with no button held reaches mouseMoveEvent only with tracking on:
+        # hovering a token shows its probability and alternatives.
+        self.viewport().setMouseTracking(True)
         self.setBackgroundRole(QPalette.ColorRole.Base)
         self.viewport().setBackgroundRole(QPalette.ColorRole.Base)
         self.viewport().setAutoFillBackground(True)
@@ -133,7 +136,6 @@ class StreamView(QAbstractScrollArea):
         self._layouts: dict[Line, QTextLayout] = {}
         self._spans: list[TokenSpan] = []
         self._span_starts: list[int] = []
-        self.show_probabilities = True
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
         self._relayout_timer.setInterval(RELAYOUT_DELAY_MS)
@@ -241,10 +243,6 @@ class StreamView(QAbstractScrollArea):
         if index >= 0 and self._spans[index].start <= offset < self._spans[index].end:
             return self._spans[index]
         return None
-
-    def set_show_probabilities(self, show: bool) -> None:
-        self.show_probabilities = show
-        self.viewport().update()
 
     # --- selection ---------------------------------------------------------------------
 
@@ -438,7 +436,7 @@ class StreamView(QAbstractScrollArea):
                     right = max(right, left + self._metrics.averageCharWidth())
                 painter.fillRect(QRectF(MARGIN + left, top, right - left, spacing),
                                  palette.color(QPalette.ColorRole.Highlight))
-            if self.show_probabilities and self._spans:
+            if self._spans:
                 self._paint_spans(painter, line, top, spacing)
             painter.setPen(text_color)
             # Drawn as the line's own layout would draw it (no wrapping, baseline at the
@@ -502,7 +500,7 @@ class StreamView(QAbstractScrollArea):
             self._cursor = self._offset_at(event.position().toPoint())
             self.viewport().update()
             self.selection_changed.emit()
-        elif self._spans and self.show_probabilities:
+        elif self._spans:
             span = self.span_at(self._offset_at(event.position().toPoint()))
             if span is None:
                 QToolTip.hideText()
@@ -514,7 +512,7 @@ class StreamView(QAbstractScrollArea):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         anchor = self._anchor
         if (event.button() == Qt.MouseButton.LeftButton and anchor == self._cursor
-                and self._spans and self.show_probabilities):
+                and self._spans):
             span = self.span_at(self._cursor)
             if span is not None:
                 self.token_clicked.emit(span, event.globalPosition().toPoint())
