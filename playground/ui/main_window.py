@@ -43,6 +43,7 @@ from playground import __version__
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
+from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.stream_view import StreamView, TokenSpan
 from playground.ui.widgets import error_label
 
@@ -341,6 +342,11 @@ class MainWindow(QMainWindow):
                                self.lab_action]
         for action in [*self._after_loading, self.undo_action]:
             action.setEnabled(False)
+        # Undo Last Run's key is the editors' own redo on Linux; the action wins (Ctrl+Y
+        # still redoes typing).
+        guard = ShortcutsWin([self.undo_action], self)
+        self.prompt_edit.installEventFilter(guard)
+        self.output.installEventFilter(guard)
 
     def _action(self, menu: Any, text: str, slot: Any, standard: Any, *keys: str,
                 tip: str | None = None) -> QAction:
@@ -362,7 +368,8 @@ class MainWindow(QMainWindow):
         rows = [(action.text().replace("&", "").rstrip("…"), action.shortcut())
                 for action in self.actions() if not action.shortcut().isEmpty()]
         return [*rows, ("Copy output selection", QKeySequence(QKeySequence.StandardKey.Copy)),
-                ("Undo typing in the prompt", QKeySequence(QKeySequence.StandardKey.Undo))]
+                ("Undo typing in the prompt", QKeySequence(QKeySequence.StandardKey.Undo)),
+                ("Redo typing in the prompt", QKeySequence("Ctrl+Y"))]
 
     def set_text_font(self, font: QFont) -> None:
         """The font people read and write in: the prompt and the output."""

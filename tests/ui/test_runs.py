@@ -4,6 +4,7 @@ runs overlap, are refused or are replaced; what is on screen is described by its
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from playground.core.connections import Connection, ConnectionStore
 from playground.ui.main_window import MainWindow
@@ -185,3 +186,31 @@ def test_a_failed_run_says_failed_not_done(window, qloop, fault_server) -> None:
         qloop.run_until_complete(window.shutdown())
     assert window.figures.text() == "failed"
     assert "Network error" in window.error_label.text()
+
+
+@pytest.mark.parametrize("focus", ["prompt_edit", "output"])
+def test_ctrl_shift_z_undoes_the_last_run_from_either_pane(window, qloop, qtbot,
+                                                            focus: str) -> None:
+    async def body() -> None:
+        await window.start_services()
+        use(window, "fault-ok")
+        window.prompt_edit.setPlainText("Before the run")
+        window.run()
+        await next_emission(window.run_finished)
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    window.prompt_edit.setPlainText("Edited after the run")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    widget = getattr(window, focus)
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.prompt_edit.toPlainText() == "Before the run"
+    assert window.output.text() == ""
+    assert not window.undo_action.isEnabled()
+    rows = dict(window.shortcuts())
+    assert rows["Undo Last Run"].toString() == "Ctrl+Shift+Z"
