@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         self.output.token_clicked.connect(self._token_clicked)
         self._span_end = 0  # where the next token without an offset starts
         self.error_label = error_label(self)
+        self._banner_shows_invalid_input = False
 
         output_box = QWidget(self)
         output_layout = QVBoxLayout(output_box)
@@ -656,6 +657,7 @@ class MainWindow(QMainWindow):
         if not self._draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,
             self._draft_timer.start()  # however fast the typing goes on
         self.presets.refresh_modified()
+        self._recheck_inputs()
         if self._preview is not None and self._preview.isVisible():
             self._refresh_preview()
         if self._lab is not None:
@@ -664,17 +666,15 @@ class MainWindow(QMainWindow):
     # --- running --------------------------------------------------------------------------------
 
     def build_request(self) -> CompletionRequest:
-        """The request the current inputs describe; raises `InvalidParameter` naming the
-        first problem."""
+        """The request the current inputs describe; raises `InvalidParameter` naming every
+        invalid input, one a line."""
         from playground.core.request import build_request
         from playground.core.routing import Routing
 
-        errors = self.params.errors()
-        if errors:
-            raise InvalidParameter("parameter", errors[0])
-        for problem in (self.model_picker.error(), self.routing.error()):
-            if problem:
-                raise InvalidParameter("input", problem)
+        problems = [*self.params.errors(), self.model_picker.error(), self.routing.error()]
+        problems = [problem for problem in problems if problem]
+        if problems:
+            raise InvalidParameter("input", "\n".join(problems))
         connection = self.current().connection
         model = self._model_text() or connection.model
         if not model:
@@ -694,7 +694,7 @@ class MainWindow(QMainWindow):
         try:
             request = self.build_request()
         except InvalidParameter as exc:
-            self._refuse(exc.message)
+            self._refuse(exc.message, invalid_input=True)
             return False
         live = self.current()
         if live.client is None or live.problem:
@@ -714,12 +714,26 @@ class MainWindow(QMainWindow):
 
         return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.shown)
 
-    def _refuse(self, message: str) -> None:
-        """A run asked for did not go: say why where its output would be."""
+    def _refuse(self, message: str, *, invalid_input: bool = False) -> None:
+        """A run asked for did not go: say why where its output would be. A refusal for
+        `invalid_input` goes away by itself once the inputs are valid again."""
         from playground.core.runs import NOT_SENT
 
         self._show_error(message)
+        self._banner_shows_invalid_input = invalid_input  # after _show_error, which resets it
         self.figures.setText(NOT_SENT.text())
+
+    def _recheck_inputs(self) -> None:
+        """Keep a banner about invalid inputs true as they are edited: it names what is
+        still wrong, and goes once nothing is."""
+        if not (self._banner_shows_invalid_input and self.error_label.isVisible()):
+            return
+        try:
+            self.build_request()
+        except InvalidParameter as exc:
+            self.error_label.setText(exc.message)
+        else:
+            self.error_label.hide()
 
     def _key_may_go(self, then: Callable[[], object], parent: QWidget | None = None) -> bool:
         """Whether the current connection can send now. Not while its key waits for leave to
@@ -927,6 +941,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(text, 5000)
 
     def _show_error(self, message: str, *, rich: bool = False) -> None:
+        self._banner_shows_invalid_input = False
         self.error_label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         self.error_label.setText(message)
         self.error_label.show()

@@ -214,3 +214,24 @@ def test_ctrl_shift_z_undoes_the_last_run_from_either_pane(window, qloop, qtbot,
     assert not window.undo_action.isEnabled()
     rows = dict(window.shortcuts())
     assert rows["Undo Last Run"].toString() == "Ctrl+Shift+Z"
+
+
+def test_a_refused_run_names_every_invalid_field_and_the_banner_follows_the_fixes(
+        window, qtbot) -> None:
+    temperature, top_a = window.params.rows["temperature"], window.params.rows["top_a"]
+    for row, text in ((temperature, "5"), (top_a, "abc")):
+        qtbot.keyClicks(row.field, text)
+        qtbot.keyClick(row.field, Qt.Key.Key_Return)
+    assert not window.run()
+    banner = window.error_label
+    assert banner.isVisible()
+    lines = banner.text().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("temperature: 5 is above the maximum 2")
+    assert lines[1].startswith("top_a:")
+    temperature.field.selectAll()
+    qtbot.keyClicks(temperature.field, "1")
+    qtbot.keyClick(temperature.field, Qt.Key.Key_Return)
+    assert banner.isVisible() and banner.text().startswith("top_a:")
+    top_a.reset.click()
+    assert not banner.isVisible()
