@@ -55,6 +55,13 @@ class EngineProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        """How the child ended when it ended by itself (a crash, a kill, the OOM killer):
+        its exit status, negative for the signal that killed it. None while it runs and
+        when it was never started or was stopped by `stop()`."""
+        return self._process.poll() if self._process is not None else None
+
     def start(self, timeout: float = 30.0) -> str:
         """Start the child and wait until it listens; returns the base URL. Requests sent
         before the model has loaded simply wait for it."""

@@ -194,6 +194,8 @@ class MainWindow(QMainWindow):
         self._span_end = 0  # where the next token without an offset starts
         self.error_label = error_label(self)
         self._banner_shows_invalid_input = False
+        #: A run asked for while the local engine starts; it goes once the engine is ready.
+        self._waiting_run: Callable[[], object] | None = None
 
         output_box = QWidget(self)
         output_layout = QVBoxLayout(output_box)
@@ -497,7 +499,8 @@ class MainWindow(QMainWindow):
             f"No API key for {connection.label}: set "
             f"{self.keys.env_var(connection.name)} or save one in File → Settings.")
 
-    async def _start_engine(self) -> None:
+    async def _start_engine(self, news: str | None = None) -> None:
+        """Start the local engine; `news` is what the status bar says meanwhile."""
         import asyncio
 
         from playground.core.client import CompletionClient
@@ -506,7 +509,7 @@ class MainWindow(QMainWindow):
         local = self.connections.get("local")
         if local is None or self.engine is not None:
             return
-        self.status.showMessage("Starting the local engine…")
+        self.status.showMessage(news or "Starting the local engine…")
         self.engine = EngineProcess()
         try:
             base_url = await asyncio.get_running_loop().run_in_executor(None, self.engine.start)
@@ -514,9 +517,35 @@ class MainWindow(QMainWindow):
             local.problem = f"The local engine did not start: {exc}"
             self.status.showMessage(local.problem)
         else:
+            local.problem = None
             local.client = CompletionClient(base_url)
             self.status.showMessage("Local engine ready", 3000)
         self._connection_changed()
+        waiting, self._waiting_run = self._waiting_run, None
+        if waiting is not None and self.current() is local:
+            if local.problem:
+                self._refuse(local.problem)
+            else:
+                waiting()
+
+    def _engine_died(self) -> str | None:
+        """None while the engine this window started runs (or none was started). When it
+        has died (a crash, a kill, the OOM killer): forget it and its client, start it
+        again, and return what happened, to say once."""
+        engine = self.engine
+        code = engine.exit_code if engine is not None else None
+        if code is None:
+            return None
+        self.engine = None
+        local = self.connections.get("local")
+        if local is not None and local.client is not None:
+            self._spawn("close local", local.client.aclose())
+            local.client = None
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        news = f"The local engine stopped ({how}); it is starting again."
+        if self._services_started:
+            self._spawn("engine", self._start_engine(news))
+        return news
 
     async def shutdown(self) -> None:
         """Cancel every job, close every client, stop the engine. Nothing is left running."""
@@ -631,7 +660,8 @@ class MainWindow(QMainWindow):
     def _count_tokens(self) -> None:
         text = self.prompt_edit.toPlainText()
         live = self.current() if self.connections else None
-        if live is not None and live.connection.kind == "local" and live.client is not None:
+        if (live is not None and live.connection.kind == "local" and not self._engine_died()
+                and live.client is not None):
             self._spawn("count", self._count_exactly(text))
         else:
             self._show_counts(text, max(0, round(len(text) / CHARS_PER_TOKEN)), exact=False)
@@ -697,6 +727,10 @@ class MainWindow(QMainWindow):
             self._refuse(exc.message, invalid_input=True)
             return False
         live = self.current()
+        if live.connection.kind == "local" and (self._engine_died() or (
+                live.client is None and not live.problem)):
+            self._wait_for_engine(lambda: self.run(before=before, parent=parent))
+            return True
         if live.client is None or live.problem:
             self._refuse(live.problem or "This connection is still starting.")
             return False
@@ -708,6 +742,15 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(True)
         self.worker.start(live.client, run)
         return True
+
+    def _wait_for_engine(self, then: Callable[[], object]) -> None:
+        """The local engine is (re)starting: `then` runs once it is ready. Said on screen,
+        so that a run asked for meanwhile is not taken for one that did nothing."""
+        self._waiting_run = then
+        self.error_label.hide()
+        self.figures.setText("Starting the local engine…")
+        if self._services_started and self.engine is None:
+            self._spawn("engine", self._start_engine())
 
     def _screen(self) -> Screen:
         from playground.core.runs import Screen
@@ -827,13 +870,17 @@ class MainWindow(QMainWindow):
         assert before is not None
         self.prompt_edit.setPlainText(before.prompt)
         self.error_label.hide()
-        if before.run is not None:
-            self._show_run(before.run)
+        self._put_back(before)
+        self.undo_action.setEnabled(bool(self.undo_stack))
+
+    def _put_back(self, screen: Screen) -> None:
+        """Show the output `screen` had, with its run's tinting and figures."""
+        if screen.run is not None:
+            self._show_run(screen.run)
         else:
             self.shown = None
-            self.output.setPlainText(before.output)
+            self.output.setPlainText(screen.output)
             self.figures.clear()
-        self.undo_action.setEnabled(bool(self.undo_stack))
 
     def _show_run(self, run: Run) -> None:
         """Put a run that is over on screen: its output, tinting and figures."""
@@ -927,12 +974,15 @@ class MainWindow(QMainWindow):
             self._history_panel.refresh()
         self.stop_button.setEnabled(False)
         self.run_button.setEnabled(self.current().client is not None)
+        engine_news = self._engine_died() if run.connection == "local" else None
         if run is self.shown:
+            if result.error is not None and not result.text and run.before is not None:
+                self._put_back(run.before)  # refused before any text: keep what was there
             self.figures.setText(run.figures.text())
             if result.error is not None:
-                hint = (f"<br><i>{html.escape(result.error.hint)}</i>" if result.error.hint
-                        else "")
-                self._show_error(f"{html.escape(str(result.error))}{hint}", rich=True)
+                hint = result.error.hint if engine_news is None else engine_news
+                hint_html = f"<br><i>{html.escape(hint)}</i>" if hint else ""
+                self._show_error(f"{html.escape(str(result.error))}{hint_html}", rich=True)
             if self._lab is not None and self._lab.isVisible():
                 self._spawn("lab", self._refresh_lab())
         self.run_finished.emit(result)

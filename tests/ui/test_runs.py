@@ -3,6 +3,10 @@ runs overlap, are refused or are replaced; what is on screen is described by its
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -235,3 +239,78 @@ def test_a_refused_run_names_every_invalid_field_and_the_banner_follows_the_fixe
     assert banner.isVisible() and banner.text().startswith("top_a:")
     top_a.reset.click()
     assert not banner.isVisible()
+
+
+async def _engine_gone(win: MainWindow) -> None:
+    engine = win.engine
+    os.kill(engine.pid, signal.SIGKILL)
+    for _ in range(200):
+        if engine.exit_code is not None or win.engine is not engine:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the engine outlived SIGKILL")
+
+
+def test_the_window_recovers_from_an_engine_killed_mid_stream_and_between_runs(
+        local, qloop) -> None:
+    win = local
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values({"max_tokens": 16000, "ignore_eos": True})
+        win.run()
+        await next_emission(win.worker.text)
+        finished = asyncio.ensure_future(next_emission(win.run_finished))
+        await _engine_gone(win)
+        killed = await finished
+        assert killed.error is not None and killed.text
+        assert win.output.text() == killed.text  # the partial text stays on screen
+        assert win.figures.text().startswith("failed")
+        assert "The local engine stopped (killed by signal 9); it is starting again." in (
+            win.error_label.text())
+        record = win.history.list()[0]
+        assert record.output == killed.text and record.error is not None
+
+        win.params.set_values({"max_tokens": 5, "seed": 1})
+        assert win.run()
+        again = await next_emission(win.run_finished, timeout=60)
+        assert again.error is None and again.text
+
+        await _engine_gone(win)
+        assert win.run()
+        assert win.figures.text() == "Starting the local engine…"
+        between = await next_emission(win.run_finished, timeout=60)
+        assert between.error is None and between.text == again.text
+        assert win.output.text() == between.text
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
+
+
+def test_run_again_waits_for_the_local_engine_to_start(window, qloop) -> None:
+    from playground.core.request import build_request
+    from playground.core.runs import RunResult
+
+    async def body() -> None:
+        use(window, "fault-ok")
+        await window.start_services()
+        assert window.engine is None  # a saved server is current: the engine is not started
+        request = build_request("The function returns the", "local/stdlib",
+                                {"max_tokens": 4, "seed": 2})
+        earlier = window.history.record(request, RunResult(text="old"), connection="local")
+        window.rerun(window.history.get(earlier))
+        assert window.connection_box.currentData() == "local"
+        assert window.figures.text() == "Starting the local engine…"
+        result = await next_emission(window.run_finished, timeout=60)
+        assert result.error is None and result.text
+        assert window.output.text() == result.text
+        newest = window.history.list()[0]
+        assert newest.connection == "local" and newest.output == result.text
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())

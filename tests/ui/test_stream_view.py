@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontMetricsF, QGuiApplication
-from PySide6.QtWidgets import QToolTip
 
 from playground.ui import stream_view
-from playground.ui.stream_view import StreamView, TokenSpan
+from playground.ui.stream_view import StreamView
 
 pytestmark = pytest.mark.gui
 
@@ -211,20 +210,3 @@ def test_a_shown_scroll_bar_paints_before_it_is_held_again(two_following, qtbot)
     view.append_text("more\n")
     assert not bar.updatesEnabled()
 
-
-def test_hovering_a_token_with_no_button_held_shows_its_tooltip(view, qtbot) -> None:
-    # Through the window system's path, as a real mouse moves: without mouse tracking on the
-    # viewport such a move never reaches the view and no tooltip shows.
-    view.setPlainText("Hello world")
-    view.add_spans([TokenSpan(0, 5, math.log(0.5), ((" Hi", math.log(0.25)),)),
-                    TokenSpan(5, 11, math.log(0.9))])
-    view.verticalScrollBar().setValue(0)
-    line = view._all_lines()[0]
-    y = int(6 + view._metrics.lineSpacing() * 0.5)
-    x = int(6 + view._x_at(line, 2))
-    QToolTip.hideText()
-    qtbot.mouseMove(view.viewport(), QPoint(x, y))
-    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
-    assert "&#x27;Hello&#x27;</b> — 50.0%" in QToolTip.text()
-    assert "&#x27; Hi&#x27;</td><td align='right'>25.0%" in QToolTip.text()
-    QToolTip.hideText()
