@@ -112,8 +112,9 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_quiet_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="do not print, on stderr, what the connection's dialect changed "
-                             "(dropped, renamed or added fields); --json output still lists it")
+                        help="print no notes on stderr: what the connection's dialect "
+                             "changed (--json output still lists it), where the local "
+                             "engine listens")
 
 
 def _print_notes(notes: dict[str, list[str]], quiet: bool) -> None:
@@ -178,7 +179,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     request = _request_from_args(args, connection, preset)
     _print_notes({"run": request.translation().notes}, args.quiet)
     if args.dry_run:
-        shown_url = connection.base_url or "http://127.0.0.1:PORT/v1"
+        shown_url = connection.base_url or _served_engine_url(args.dry_run, args.quiet)
         keys = KeyStore()
         key_env = (keys.env_var(connection.name) if connection.needs_key or
                    (connection.kind == "custom" and keys.get(connection.name)) else None)
@@ -205,6 +206,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"playground: request id: {result.request_id}", file=sys.stderr)
         return EXIT_API
     return EXIT_OK
+
+
+def _served_engine_url(shown_as: str, quiet: bool) -> str:
+    """Where a snippet for the local engine sends: a run starts the engine on a free port for
+    its own duration only, so the snippet targets the port ``playground serve`` listens on."""
+    from playground.engine.cli import DEFAULT_PORT
+    url = f"http://127.0.0.1:{DEFAULT_PORT}/v1"
+    if shown_as != "json" and not quiet:
+        print(f"playground: note: the local engine has no fixed port; start it with "
+              f"`playground serve` (port {DEFAULT_PORT}, the {shown_as} below assumes it) or "
+              f"`playground serve --port N` and pass --base-url http://127.0.0.1:N/v1",
+              file=sys.stderr)
+    return url
 
 
 async def _run(base_url: str, api_key: str | None, request: CompletionRequest, *,

@@ -242,3 +242,31 @@ def test_compare_names_the_variants_a_note_is_about(fault_server) -> None:
     assert [len(run["dialect_notes"]) for run in json.loads(out.stdout)] == \
         [len(_llama_notes(max_tokens=4, typical_p=0.5)), len(_llama_notes(max_tokens=4,
                                                                           top_k=40))]
+
+
+def test_dry_run_snippet_for_the_local_engine_is_usable_and_says_how() -> None:
+    from playground.cli import build_parser
+    serve = build_parser().parse_args(["serve"])
+    for shown in ("curl", "python"):
+        out = cli("run", "--prompt", "hi", "--dry-run", shown)
+        assert out.returncode == 0, out.stderr
+        assert "PORT" not in out.stdout
+        assert f"http://127.0.0.1:{serve.port}/v1" in out.stdout  # where `playground serve` is
+        assert "`playground serve --port N`" in out.stderr
+        assert "--base-url http://127.0.0.1:N/v1" in out.stderr
+        assert cli("run", "--prompt", "hi", "--dry-run", shown, "--quiet").stderr == ""
+
+
+def test_a_whole_max_price_is_sent_as_typed() -> None:
+    out = cli("run", "--prompt", "hi", "--provider-json",
+              '{"max_price": {"prompt": 10, "completion": 0.25}}', "--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert '"max_price": {\n      "prompt": 10,\n      "completion": 0.25\n' in out.stdout
+
+
+def test_a_conflict_with_x_provider_names_the_header() -> None:
+    out = cli("run", "--prompt", "hi", "--model", "zai-org/glm-5:fast", "--x-provider", "novita",
+              "--dry-run")
+    assert out.returncode == 2
+    assert out.stderr == ("playground: X-Provider: 'novita' cannot be combined with the "
+                          "routing suffix :fast; use one or the other\n")
