@@ -1,18 +1,20 @@
 """The one entry point: ``playground`` opens the window; subcommands work headless.
 
 Exit codes: 0 success, 1 an API or network error, 2 invalid input (the message names the field
-and what is allowed), 130 interrupted.
+and what is allowed), 130 interrupted, 141 the reader of stdout went away (as after SIGPIPE).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from playground import __version__
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command ended by SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; a reader that closed stdout early (``playground … | head``) ends it
+    quietly, as it ends any Unix tool, whichever command was writing."""
+    try:
+        try:
+            return _main(argv)
+        finally:  # what is still buffered must fail here, not in the interpreter's shutdown
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        # Nothing more can reach the reader; point stdout at devnull so the interpreter's own
+        # final flush does not report the same broken pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     # Without arguments, straight to the window, parser unbuilt: its subcommand modules import
     # most of the app, which the window loads only after its first frame is on screen.

@@ -60,6 +60,7 @@ def register(sub: Any) -> None:
     run.add_argument("--dry-run", nargs="?", const="json", choices=("json", "curl", "python"),
                      help="print the exact request (body as JSON, or a curl or Python "
                           "snippet with the key redacted) and send nothing")
+    _add_quiet_arg(run)
     run.set_defaults(func=_cmd_run)
 
     compare = sub.add_parser(
@@ -84,6 +85,7 @@ def register(sub: Any) -> None:
     compare.add_argument("--json", action="store_true",
                          help="print a JSON list: each variant's settings, text, "
                               "finish_reason, usage and timings")
+    _add_quiet_arg(compare)
     compare.set_defaults(func=_cmd_compare)
 
     models = sub.add_parser("models", help="list a connection's models",
@@ -106,6 +108,27 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-insecure-key", action="store_true",
                         help="send the connection's key even over plain http to a host that "
                              "is not loopback (it crosses the network unencrypted)")
+
+
+def _add_quiet_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print no notes on stderr: what the connection's dialect "
+                             "changed (--json output still lists it), where the local "
+                             "engine listens")
+
+
+def _print_notes(notes: dict[str, list[str]], quiet: bool) -> None:
+    """One stderr line per note on what the server will not receive as written; a note some
+    variants share but not all names them (`notes` maps a variant's label to its notes)."""
+    if quiet:
+        return
+    by_note: dict[str, list[str]] = {}
+    for label, variant_notes in notes.items():
+        for note in variant_notes:
+            by_note.setdefault(note, []).append(label)
+    for note, labels in by_note.items():
+        which = "" if len(labels) == len(notes) else f" ({', '.join(labels)})"
+        print(f"playground: note{which}: {note}", file=sys.stderr)
 
 
 def _preset_from_args(args: argparse.Namespace) -> Preset | None:
@@ -154,8 +177,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     connection = _connection_from_args(args)
     preset = _preset_from_args(args)
     request = _request_from_args(args, connection, preset)
+    _print_notes({"run": request.translation().notes}, args.quiet)
     if args.dry_run:
-        shown_url = connection.base_url or "http://127.0.0.1:PORT/v1"
+        shown_url = connection.base_url or _served_engine_url(args.dry_run, args.quiet)
         keys = KeyStore()
         key_env = (keys.env_var(connection.name) if connection.needs_key or
                    (connection.kind == "custom" and keys.get(connection.name)) else None)
@@ -182,6 +206,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"playground: request id: {result.request_id}", file=sys.stderr)
         return EXIT_API
     return EXIT_OK
+
+
+def _served_engine_url(shown_as: str, quiet: bool) -> str:
+    """Where a snippet for the local engine sends: a run starts the engine on a free port for
+    its own duration only, so the snippet targets the port ``playground serve`` listens on."""
+    from playground.engine.cli import DEFAULT_PORT
+    url = f"http://127.0.0.1:{DEFAULT_PORT}/v1"
+    if shown_as != "json" and not quiet:
+        print(f"playground: note: the local engine has no fixed port; start it with "
+              f"`playground serve` (port {DEFAULT_PORT}, the {shown_as} below assumes it) or "
+              f"`playground serve --port N` and pass --base-url http://127.0.0.1:N/v1",
+              file=sys.stderr)
+    return url
 
 
 async def _run(base_url: str, api_key: str | None, request: CompletionRequest, *,
@@ -265,6 +302,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     requests = [build_request(prompt, variant.model or args.model or connection.model,
                               variant.merged(base_params), dialect=connection.dialect)
                 for variant in variants]
+    _print_notes({variant.label: request.translation().notes
+                  for variant, request in zip(variants, requests, strict=True)}, args.quiet)
     api_key = api_key_for(connection, args.allow_insecure_key)
     insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
 

@@ -193,3 +193,80 @@ def test_compare_refuses_bad_input(args: list[str], message: str) -> None:
     out = cli("compare", "--prompt", "p", *args)
     assert out.returncode == 2
     assert message in out.stderr
+
+
+def _llama_notes(**params: object) -> list[str]:
+    """What translating the request for llama-cpp-python changes, as core reports it."""
+    from playground.core.request import build_request
+    return build_request("hi", "m", params, dialect="llama-cpp-python").translation().notes
+
+
+def test_run_says_on_stderr_what_the_dialect_changed(fault_server) -> None:
+    args = ("--dialect", "llama-cpp-python", "--set", "typical_p=0.5")
+    notes = _llama_notes(typical_p=0.5)
+    assert any(note.startswith("dropped typical_p") for note in notes)
+    assert any(note.startswith("added top_k") for note in notes)
+    expected = [f"playground: note: {note}" for note in notes]
+
+    out = served(fault_server, "ok", *args)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "Hello, world!\n"
+    assert out.stderr.splitlines() == expected
+    assert "typical_p" not in fault_server.requests[-1].json()
+
+    dry = served(fault_server, "ok", *args, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "typical_p" not in json.loads(dry.stdout)  # stdout stays the body alone
+    assert dry.stderr.splitlines() == expected
+
+    as_json = served(fault_server, "ok", *args, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["dialect_notes"] == notes
+
+    quiet = served(fault_server, "ok", *args, "--quiet", "--json")
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
+    assert json.loads(quiet.stdout)["dialect_notes"] == notes
+
+
+def test_compare_names_the_variants_a_note_is_about(fault_server) -> None:
+    out = cli("compare", "--prompt", "hi", "--model", "m", "--base-url", fault_server.url("ok"),
+              "--dialect", "llama-cpp-python", "--set", "max_tokens=4",
+              "--variant", "typical_p=0.5", "--variant", "top_k=40", "--json")
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert any(line.startswith("playground: note (typical_p=0.5): dropped typical_p")
+               for line in lines)
+    assert "playground: note: added min_p: 0.0 (neutral); the server's default is 0.05" in lines
+    assert not any("added top_k" in line and "(typical_p=0.5)" not in line for line in lines)
+    assert [len(run["dialect_notes"]) for run in json.loads(out.stdout)] == \
+        [len(_llama_notes(max_tokens=4, typical_p=0.5)), len(_llama_notes(max_tokens=4,
+                                                                          top_k=40))]
+
+
+def test_dry_run_snippet_for_the_local_engine_is_usable_and_says_how() -> None:
+    from playground.cli import build_parser
+    serve = build_parser().parse_args(["serve"])
+    for shown in ("curl", "python"):
+        out = cli("run", "--prompt", "hi", "--dry-run", shown)
+        assert out.returncode == 0, out.stderr
+        assert "PORT" not in out.stdout
+        assert f"http://127.0.0.1:{serve.port}/v1" in out.stdout  # where `playground serve` is
+        assert "`playground serve --port N`" in out.stderr
+        assert "--base-url http://127.0.0.1:N/v1" in out.stderr
+        assert cli("run", "--prompt", "hi", "--dry-run", shown, "--quiet").stderr == ""
+
+
+def test_a_whole_max_price_is_sent_as_typed() -> None:
+    out = cli("run", "--prompt", "hi", "--provider-json",
+              '{"max_price": {"prompt": 10, "completion": 0.25}}', "--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert '"max_price": {\n      "prompt": 10,\n      "completion": 0.25\n' in out.stdout
+
+
+def test_a_conflict_with_x_provider_names_the_header() -> None:
+    out = cli("run", "--prompt", "hi", "--model", "zai-org/glm-5:fast", "--x-provider", "novita",
+              "--dry-run")
+    assert out.returncode == 2
+    assert out.stderr == ("playground: X-Provider: 'novita' cannot be combined with the "
+                          "routing suffix :fast; use one or the other\n")

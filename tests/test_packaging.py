@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 from playground import __version__
 from playground.cli import build_parser
@@ -186,6 +187,11 @@ def test_an_installed_wheel_carries_its_presets_and_icons(tmp_path: Path) -> Non
     site = tmp_path / "site-packages"
     with zipfile.ZipFile(wheel) as archive:  # what pip does with a pure-Python wheel
         archive.extractall(site)
+    # The MIT licence asks that its text travel with every copy.
+    [dist_info] = site.glob("*.dist-info")
+    assert (dist_info / "licenses" / "LICENSE").read_bytes() == (ROOT / "LICENSE").read_bytes()
+    metadata = (dist_info / "METADATA").read_text("utf-8").splitlines()
+    assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
 
     def files(root: Path) -> set[str]:
         return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
@@ -203,3 +209,65 @@ def test_an_installed_wheel_carries_its_presets_and_icons(tmp_path: Path) -> Non
     assert listed[0] == str(shipped)
     assert listed[1].split("|") == [p.name for p in PresetStore(tmp_path / "mine").list().presets]
     assert len(listed[1].split("|")) >= 7
+
+
+# --- the project's files: licence, changelog, contributing guide, hooks and CI ----------------
+
+def test_the_license_is_the_mit_text_the_project_declares() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text("utf-8")
+    assert text.startswith("MIT License\n\nCopyright (c) 2026 the NanoGPT Prompt Playground "
+                           "authors\n")
+    assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in text
+
+
+def test_the_changelog_has_this_version_as_the_metainfo_dates_it() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text("utf-8")
+    assert "keepachangelog.com" in changelog and "\n## [Unreleased]\n" in changelog
+    release = ET.parse(METAINFO).getroot().find("releases/release")
+    assert release is not None and release.get("version") == __version__
+    assert f"\n## [{__version__}] - {release.get('date')}\n" in changelog
+
+
+def _bootstrap_test_commands() -> list[str]:
+    """The lint and type-check lines of `bootstrap.sh test`, with the venv spelled out."""
+    script = (PACKAGING / "bootstrap.sh").read_text("utf-8")
+    test_mode = script.split("\n    test)\n", 1)[1].split(";;", 1)[0]
+    lines = [line.strip().replace('"$VENV/bin/', ".venv/bin/").replace('"', "")
+             for line in test_mode.splitlines()]
+    return [line for line in lines if line.startswith((".venv/bin/ruff", ".venv/bin/mypy"))]
+
+
+def test_the_pre_commit_hooks_run_what_the_test_command_runs() -> None:
+    commands = _bootstrap_test_commands()
+    assert [c.split()[0] for c in commands] == [".venv/bin/ruff", ".venv/bin/mypy"]
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text("utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert [hook["entry"] for hook in hooks] == commands
+    assert all(hook["language"] == "system" and hook["pass_filenames"] is False
+               for hook in hooks)  # the whole tree, as the test command checks it
+
+
+def test_the_github_workflow_runs_the_ci_script_on_push_and_pull_request() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"push", "pull_request"} <= set(triggers)
+    [job] = workflow["jobs"].values()
+    assert job["runs-on"].startswith("ubuntu")
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs and all(run.endswith("bash .ci/run") for run in runs)
+    assert (ROOT / ".ci" / "run").is_file()
+
+
+def test_the_contributing_guide_names_every_test_tier() -> None:
+    guide = (ROOT / "CONTRIBUTING.md").read_text("utf-8")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    markers = {line.split(":")[0] for line in config["tool"]["pytest"]["ini_options"]["markers"]}
+    assert {"fuzz", "thirdparty"} <= markers
+    for command in ("sh packaging/bootstrap.sh test", "pytest -m fuzz",
+                    "sh packaging/bootstrap.sh thirdparty", "tests/bench/run.py",
+                    *_bootstrap_test_commands()[0].split(maxsplit=1)[1:]):
+        assert command in guide, command
+    for folder in ("ui/", "core/", "engine/", "resources/", "packaging/", "tests/"):
+        assert folder in guide

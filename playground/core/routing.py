@@ -21,12 +21,13 @@ SortOrder = Literal["speed", "throughput", "latency", "price", "auto", "none", "
 
 
 class MaxPrice(BaseModel):
-    """Price caps in USD per million tokens."""
+    """Price caps in USD per million tokens, kept as typed: a whole number is sent as one
+    (``10``, not ``10.0``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    prompt: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    completion: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    prompt: int | float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    completion: int | float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class ProviderRouting(BaseModel):
@@ -68,20 +69,23 @@ def parse_routing_object(data: Any) -> ProviderRouting:
     if not isinstance(data, dict):
         raise InvalidParameter("provider", "provider: the routing object must be a JSON object")
     try:
-        if isinstance(data.get("max_price"), dict):
-            data = {**data, "max_price": {k: float(v) if isinstance(v, int)
-                                          and not isinstance(v, bool) else v
-                                          for k, v in data["max_price"].items()}}
         return ProviderRouting.model_validate(data)
-    except OverflowError:  # a whole number too large for a float price
+    except OverflowError:  # a whole number too large to compare as a finite price
         raise InvalidParameter("provider", "provider.max_price: the number is too large "
                                f"(allowed: {_ALLOWED['max_price']})") from None
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        allowed = _ALLOWED.get(str(error["loc"][0]), "see the docs")
+        loc = error["loc"]
+        if loc[0] == "max_price" and loc[-1] in _PRICE_TYPES:  # a price of neither type
+            loc, error["msg"] = loc[:-1], "Input should be a number"
+        where = ".".join(str(part) for part in loc)
+        allowed = _ALLOWED.get(str(loc[0]), "see the docs")
         raise InvalidParameter("provider",
                                f"provider.{where}: {error['msg']} (allowed: {allowed})") from None
+
+
+#: The members of a price's union, which pydantic names in an error's location.
+_PRICE_TYPES = ("int", "float")
 
 
 _ALLOWED = {
@@ -121,9 +125,10 @@ class Routing(BaseModel):
             raise InvalidParameter("provider", "provider: the provider id is empty")
         if model.routing:
             suffix = ROUTING_LABELS[model.routing]
-            if self.header_provider:
-                raise InvalidParameter("provider", f"provider: the routing suffix :{suffix} "
-                                       "cannot be combined with X-Provider; use one or the other")
+            if self.header_provider:  # named as sent: the header, not the body's provider
+                raise InvalidParameter("X-Provider", f"X-Provider: {self.header_provider!r} "
+                                       f"cannot be combined with the routing suffix :{suffix}; "
+                                       "use one or the other")
             if self.has_body_provider():
                 raise InvalidParameter("provider", f"provider: the routing suffix :{suffix} "
                                        "cannot be combined with a body provider; use one or "

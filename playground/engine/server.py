@@ -60,8 +60,8 @@ class EngineState:
     async def model(self, model_id: str) -> LanguageModel:
         try:
             return await anyio.to_thread.run_sync(self.store.get, model_id)
-        except UnknownModel as exc:
-            raise wire.RequestError(404, exc.message, "model_not_found", "model") from None
+        except UnknownModel as exc:  # a 400: the seed's only refusal on /v1/completions
+            raise wire.RequestError(400, exc.message, "model_not_found", "model") from None
 
 
 def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Starlette:
@@ -71,10 +71,21 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Star
         threading.Thread(target=_preload, args=(state.store,), daemon=True).start()
 
     async def completions(request: Request) -> Response:
-        call = wire.parse_completion(wire.parse_body(await request.body()))
+        try:
+            return await complete(request)
+        except (wire.RequestError, HTTPException):
+            raise
+        except Exception as exc:  # the seed documents 200 and 400 ("Unexpected error") only
+            log.exception("completion failed")
+            raise wire.RequestError(400, f"internal error: {exc}", "internal_error",
+                                    kind="server_error") from exc
+
+    async def complete(request: Request) -> Response:
+        call = wire.parse_completion(wire.parse_body(await _read_body(request)))
         model = await state.model(call.model)
+        wire.check_token_ids(call, model.tokenizer)
         generation = await anyio.to_thread.run_sync(Generation, model, call.generation)
-        wire.check_against_model(call, model.tokenizer, len(generation.prompt_ids))
+        wire.check_prompt_length(len(generation.prompt_ids))
         reply = _Reply(state, call, model, generation, request.state.request_id)
         if call.stream:
             return StreamingResponse(reply.events(), media_type="text/event-stream",
@@ -89,7 +100,7 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Star
         return JSONResponse({"object": "list", "data": data})
 
     async def tokenize(request: Request) -> Response:
-        body = wire.parse_body(await request.body())
+        body = wire.parse_body(await _read_body(request))
         text = body.get("content", body.get("prompt"))
         if not isinstance(text, str):
             raise wire.RequestError(400, "content: a string is required", "invalid_type",
@@ -102,7 +113,7 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Star
         return JSONResponse({"tokens": ids})
 
     async def detokenize(request: Request) -> Response:
-        body = wire.parse_body(await request.body())
+        body = wire.parse_body(await _read_body(request))
         ids = body.get("tokens")
         model = await state.model(_model_field(body))
         vocab = model.tokenizer.vocab_size
@@ -123,6 +134,22 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Star
                                         HTTPException: _http_error, Exception: _crash})
     app.state.engine = state
     return app
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused past `wire.MAX_BODY_BYTES`. The rest of a body too large is still
+    read (and dropped), so the client, still sending, gets the answer rather than a reset."""
+    body = bytearray()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= wire.MAX_BODY_BYTES:
+            body += chunk
+    if size > wire.MAX_BODY_BYTES:
+        raise wire.RequestError(400, f"the request body ({size} bytes) is larger than this "
+                                     f"engine's limit of {wire.MAX_BODY_BYTES} bytes",
+                                "request_too_large")
+    return bytes(body)
 
 
 def _model_field(body: dict[str, Any]) -> str:

@@ -12,7 +12,9 @@ Request fields besides the catalog's sampler parameters:
 
 Any other field is refused with 400 naming it. Errors use the spec's ``Error`` shape plus the
 useful parts of OpenAI's: ``{"error": 400, "message": ..., "type": "invalid_request_error",
-"code": ..., "param": ...}``.
+"code": ..., "param": ...}``. The spec documents two answers for this endpoint, 200 and 400
+("Unexpected error"), so every refusal is a 400, an unknown model (``model_not_found``) and a
+fault of the engine's own (``"type": "server_error"``) included.
 
 Sampler trace (``"x_sampler_trace": true``): every choice (each streamed chunk's, and the
 non-streamed one) gets ``"x_sampler_trace"``, a list with one item per generated token::
@@ -50,6 +52,8 @@ from playground.engine.generation import DEFAULT_MAX_TOKENS, GenerationRequest, 
 from playground.engine.tokenizer import Tokenizer
 
 TRACE_TOP = 20
+#: Largest request body read, in bytes: far above any request within the context below.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Longest completion one request may ask for, and longest prompt in tokens.
 MAX_OUTPUT_TOKENS = 16_384
 CONTEXT_LENGTH = 65_536
@@ -61,16 +65,17 @@ OWN_FIELDS = frozenset({"model", "prompt", "stream", "x_sampler_trace", "x_compl
 class RequestError(Exception):
     """A request the engine refuses; becomes an error response."""
 
-    def __init__(self, status: int, message: str, code: str, param: str | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str, param: str | None = None, *,
+                 kind: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.param = param
+        self.kind = kind or ("invalid_request_error" if status < 500 else "server_error")
 
     def body(self) -> dict[str, Any]:
-        kind = "invalid_request_error" if self.status < 500 else "server_error"
-        return {"error": self.status, "message": self.message, "type": kind,
+        return {"error": self.status, "message": self.message, "type": self.kind,
                 "code": self.code, "param": self.param}
 
 
@@ -90,6 +95,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(400, f"the request body is not valid JSON: {exc}",
                            "invalid_json") from None
+    except RecursionError:
+        raise RequestError(400, "the request body is not valid JSON here: it is nested too "
+                                "deeply", "invalid_json") from None
     if not isinstance(body, dict):
         raise RequestError(400, "the request body must be a JSON object", "invalid_json")
     return body
@@ -124,8 +132,9 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
     return CompletionCall(base, stream, bool(params.prompt_logprobs), generation)
 
 
-def check_against_model(call: CompletionCall, tokenizer: Tokenizer, prompt_tokens: int) -> None:
-    """The checks that need the model: token ids in its vocabulary, prompt length."""
+def check_token_ids(call: CompletionCall, tokenizer: Tokenizer) -> None:
+    """Every token id the request names is in the model's vocabulary (checked before any
+    sampler is built from them)."""
     settings = call.generation.settings
     id_fields: dict[str, Sequence[int]] = {"logit_bias": list(settings.logit_bias),
                                            "custom_token_bans": settings.custom_token_bans,
@@ -136,6 +145,9 @@ def check_against_model(call: CompletionCall, tokenizer: Tokenizer, prompt_token
             raise RequestError(400, f"{name}: token id {bad[0]} is not in this model's "
                                     f"vocabulary (0 to {tokenizer.vocab_size - 1})",
                                "invalid_parameter_value", name)
+
+
+def check_prompt_length(prompt_tokens: int) -> None:
     if prompt_tokens > CONTEXT_LENGTH:
         raise RequestError(400, f"prompt: {prompt_tokens} tokens is more than this engine's "
                                 f"context of {CONTEXT_LENGTH}", "context_length_exceeded",

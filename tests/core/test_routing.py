@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from playground.core.errors import InvalidParameter
@@ -19,6 +21,21 @@ def test_routing_object_round_trip_keeps_only_set_fields() -> None:
     assert obj.body() == {"order": ["a", "b"], "max_price": {"prompt": 1.0},
                           "allow_fallbacks": False}
     assert ProviderRouting().is_empty()
+
+
+def test_prices_keep_the_number_type_they_were_typed_with() -> None:
+    obj = parse_routing_object('{"max_price": {"prompt": 10, "completion": 0.5}}')
+    assert json.dumps(obj.body()) == '{"max_price": {"prompt": 10, "completion": 0.5}}'
+    assert json.dumps(parse_routing_object({"max_price": {"prompt": 10.0}}).body()) == \
+        '{"max_price": {"prompt": 10.0}}'
+
+
+@pytest.mark.parametrize("price", ["10", True, [1], {}])
+def test_a_price_that_is_not_a_number_is_named(price: object) -> None:
+    with pytest.raises(InvalidParameter) as info:
+        parse_routing_object({"max_price": {"completion": price}})
+    assert info.value.message.startswith("provider.max_price.completion: ")
+    assert "USD per million tokens" in info.value.message
 
 
 @pytest.mark.parametrize(("data", "where"), [
@@ -65,8 +82,11 @@ def test_body_and_headers() -> None:
 
 def test_routing_suffix_conflicts() -> None:
     fast = ModelId.parse("zai-org/glm-5:fast")
-    with pytest.raises(InvalidParameter, match=":fast cannot be combined with X-Provider"):
+    with pytest.raises(InvalidParameter) as info:
         Routing(header_provider="novita").check(fast)
+    assert info.value.field == "X-Provider"
+    assert info.value.message == ("X-Provider: 'novita' cannot be combined with the routing "
+                                  "suffix :fast; use one or the other")
     with pytest.raises(InvalidParameter, match="cannot be combined with a body provider"):
         Routing(provider="novita").check(fast)
     with pytest.raises(InvalidParameter, match="body provider"):

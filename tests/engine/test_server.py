@@ -163,7 +163,7 @@ def test_malformed_json_and_unknown_model(base_url: str) -> None:
     bad = httpx.post(f"{base_url}/completions", content=b"{nope", timeout=30)
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_json"
     missing = post(base_url, {**BODY, "model": "acme/giant"})
-    assert missing.status_code == 404
+    assert missing.status_code == 400
     assert missing.json()["code"] == "model_not_found" and missing.json()["param"] == "model"
 
 
