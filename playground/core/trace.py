@@ -18,6 +18,7 @@ from playground.core.request import build_request
 
 EXTENSION = "x_sampler_trace"
 PREFIX = "x_completion_prefix"
+ALSO = "x_trace_tokens"
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,14 @@ class TokenTrace:
 
 
 async def trace_step(client: CompletionClient, model: str, prompt: str, generated: str,
-                     params: Mapping[str, Any]) -> TokenTrace:
-    """The chain's work on the token that would follow `prompt` + `generated` under `params`."""
+                     params: Mapping[str, Any], also: Sequence[int] = ()) -> TokenTrace:
+    """The chain's work on the token that would follow `prompt` + `generated` under `params`;
+    the candidates include the tokens `also` (e.g. the one a run drew there)."""
+    extensions: dict[str, Any] = {EXTENSION: True, PREFIX: generated}
+    if also:
+        extensions[ALSO] = list(also)
     request = build_request(prompt, model, {**params, "max_tokens": 1}, stream=False,
-                            extensions={EXTENSION: True, PREFIX: generated})
+                            extensions=extensions)
     event = await client.complete(request)
     traces = event.extra.get(EXTENSION)
     if not isinstance(traces, Sequence) or not traces or not isinstance(traces[0], Mapping):

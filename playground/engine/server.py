@@ -188,7 +188,8 @@ class _Reply:
                 prompt_logprobs: bool) -> dict[str, Any]:
         request = self.call.generation
         entries = [s.logprob for s in steps if s.logprob is not None]
-        traces = [wire.trace_object(s.trace, self.tokenizer) for s in steps if s.trace]
+        traces = [wire.trace_object(s.trace, self.tokenizer, self.call.trace_tokens)
+                  for s in steps if s.trace]
         prompt = (wire.logprobs_object(self.generation.prompt_logprobs())
                   if prompt_logprobs else None)
         return wire.choice("".join(s.text for s in steps), finish_reason=finish,

@@ -30,7 +30,9 @@ non-streamed one) gets ``"x_sampler_trace"``, a list with one item per generated
 chain order, each named by its parameter (Mirostat's stage is ``"mirostat_mode"``);
 ``probs[i]`` is the candidate's probability after ``stages[i]`` (0 once removed) and
 ``removed_by`` names the stage that removed it. Candidates are the `TRACE_TOP` most probable
-tokens before the chain, those after it, and the chosen token, most probable first.
+tokens before the chain, those after it, the chosen token and those listed in
+``x_trace_tokens`` (a list of token ids, e.g. the token a finished run drew at that step),
+most probable first.
 ``survivors`` counts the tokens left in the whole vocabulary after each stage.
 ``mirostat_mu`` is the Mirostat target used for this token (null when Mirostat is off).
 """
@@ -59,7 +61,8 @@ MAX_OUTPUT_TOKENS = 16_384
 CONTEXT_LENGTH = 65_536
 
 IGNORED_FIELDS = frozenset({"provider", "billing_mode", "billingMode", "stream_options", "user"})
-OWN_FIELDS = frozenset({"model", "prompt", "stream", "x_sampler_trace", "x_completion_prefix"})
+OWN_FIELDS = frozenset({"model", "prompt", "stream", "x_sampler_trace", "x_completion_prefix",
+                        "x_trace_tokens"})
 
 
 class RequestError(Exception):
@@ -87,6 +90,7 @@ class CompletionCall:
     stream: bool
     prompt_logprobs: bool
     generation: GenerationRequest
+    trace_tokens: tuple[int, ...] = ()  # candidates every trace includes (x_trace_tokens)
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -113,6 +117,11 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
     if not isinstance(prefix, str):
         raise RequestError(400, "x_completion_prefix: must be a string",
                            "invalid_parameter_value", "x_completion_prefix")
+    trace_tokens = body.get("x_trace_tokens", [])
+    if not isinstance(trace_tokens, list) or not all(
+            isinstance(t, int) and not isinstance(t, bool) for t in trace_tokens):
+        raise RequestError(400, "x_trace_tokens: must be a list of token ids",
+                           "invalid_parameter_value", "x_trace_tokens")
     sampler_fields = {k: v for k, v in body.items() if k not in OWN_FIELDS | IGNORED_FIELDS}
     try:
         base = ModelId.parse(model).base
@@ -129,7 +138,8 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
         stops=tuple(stops), include_stop=bool(params.include_stop_str_in_output),
         logprobs=_alternatives(params.logprobs),
         seed=params.seed, trace=trace, completion_prefix=prefix)
-    return CompletionCall(base, stream, bool(params.prompt_logprobs), generation)
+    return CompletionCall(base, stream, bool(params.prompt_logprobs), generation,
+                          tuple(trace_tokens))
 
 
 def check_token_ids(call: CompletionCall, tokenizer: Tokenizer) -> None:
@@ -138,9 +148,10 @@ def check_token_ids(call: CompletionCall, tokenizer: Tokenizer) -> None:
     settings = call.generation.settings
     id_fields: dict[str, Sequence[int]] = {"logit_bias": list(settings.logit_bias),
                                            "custom_token_bans": settings.custom_token_bans,
-                                           "stop_token_ids": settings.stop_token_ids}
+                                           "stop_token_ids": settings.stop_token_ids,
+                                           "x_trace_tokens": call.trace_tokens}
     for name, ids in id_fields.items():
-        bad = [i for i in ids if i >= tokenizer.vocab_size]
+        bad = [i for i in ids if not 0 <= i < tokenizer.vocab_size]
         if bad:
             raise RequestError(400, f"{name}: token id {bad[0]} is not in this model's "
                                     f"vocabulary (0 to {tokenizer.vocab_size - 1})",
@@ -188,10 +199,11 @@ def logprobs_object(entries: Sequence[TokenLogprob]) -> dict[str, Any]:
             "text_offset": [e.offset for e in entries]}
 
 
-def trace_object(trace: StageTrace, tokenizer: Tokenizer) -> dict[str, Any]:
+def trace_object(trace: StageTrace, tokenizer: Tokenizer,
+                 also: Sequence[int] = ()) -> dict[str, Any]:
     probs = np.stack(trace.probs)  # stages x vocabulary
     first, last = probs[0], probs[-1]
-    picked = {trace.chosen, *_top(first, TRACE_TOP), *_top(last, TRACE_TOP)}
+    picked = {trace.chosen, *also, *_top(first, TRACE_TOP), *_top(last, TRACE_TOP)}
     order = sorted(picked, key=lambda t: (-first[t], t))
     candidates = []
     for token in order:

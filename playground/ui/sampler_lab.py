@@ -275,7 +275,8 @@ class SamplerLab(QDialog):
         _, token, _ = self._step()
         try:
             trace = await trace_step(self._client, self._model, self._prompt,
-                                     self._output[:self._offsets[index]], self._params())
+                                     self._output[:self._offsets[index]], self._params(),
+                                     also=[token] if token is not None else [])
         except PlaygroundError as exc:
             self._show_error(str(exc))
             return

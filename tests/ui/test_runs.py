@@ -314,3 +314,69 @@ def test_run_again_waits_for_the_local_engine_to_start(window, qloop) -> None:
         qloop.run_until_complete(body())
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+async def _lab_describes(win: MainWindow, prompt: str, output: str) -> None:
+    """Every step of the lab sits in `prompt` + `output` and marks the token the run drew,
+    also after a parameter change makes the replay draw something else."""
+    from playground.ui.sampler_lab import quoted
+
+    await win._tasks["lab"]
+    lab = win._lab
+    assert "".join(text for _, text in lab._tokens) == output
+    assert lab.step.maximum() == len(lab._tokens) - 1
+    for step, (token, text) in enumerate(lab._tokens):
+        lab.step.setValue(step)
+        lab.redraw()
+        await lab._task
+        assert lab.chart.drawn == token
+        assert [row.id for row in lab.chart.rows()].count(token) == 1
+        before = (prompt + output[:sum(len(t) for _, t in lab._tokens[:step])])[-40:]
+        assert lab.step_label.text().endswith(f"…{quoted(before)}, the run drew {quoted(text)}")
+    win.params.set_values({**win.params.values(), "top_k": 1})
+    lab.redraw()
+    await lab._task
+    assert lab.chart.drawn == lab._tokens[-1][0]
+    assert lab.chart.drawn in [row.id for row in lab.chart.rows()]
+
+
+def test_the_lab_replays_the_run_on_screen_restored_branched_or_continued(local, qloop) -> None:
+    win = local
+    settings = {"logprobs": 3, "max_tokens": 5, "seed": 7, "temperature": 1.5,
+                "ignore_eos": True}
+
+    async def body() -> None:
+        await win.start_services()
+        win.prompt_edit.setPlainText("The function returns the")
+        win.params.set_values(settings)
+        win.run()
+        first = await next_emission(win.run_finished)
+        win.prompt_edit.setPlainText("import os")
+        win.run()
+        await next_emission(win.run_finished)
+        win.params.set_values(settings)
+
+        assert win.restore_run(win.history.list()[-1])
+        win.lab_action.trigger()
+        await _lab_describes(win, "The function returns the", first.text)
+
+        win.run()  # history keeps no token probabilities: a fresh run to branch from
+        await next_emission(win.run_finished)
+        span = win.output.spans()[1]
+        assert win.branch(span.start, span.alternatives[-1][0])
+        branched = await next_emission(win.run_finished)
+        await asyncio.sleep(0)  # the lab's refresh starts after the run is shown
+        await _lab_describes(win, win.shown.request.prompt, branched.text)
+        assert win.shown.request.prompt.endswith(span.alternatives[-1][0])
+
+        win.params.set_values(settings)
+        assert win.continue_run()
+        continued = await next_emission(win.run_finished)
+        await asyncio.sleep(0)
+        assert win.shown.request.prompt.endswith(branched.text)
+        await _lab_describes(win, win.shown.request.prompt, continued.text)
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(win.shutdown())
