@@ -300,8 +300,8 @@ class MainWindow(QMainWindow):
         self._prompt_changed()
         problems = [p for p in (self._draft_problem, self.history.problem,
                                 *self._connection_problems) if p]
-        if problems:
-            self.status.showMessage("  ·  ".join(problems), 15000)
+        if problems:  # said where it stays until read: the status bar is soon overwritten
+            self._show_error("\n".join(problems))
 
     def _build_menus(self) -> None:
         menu = self.menuBar()

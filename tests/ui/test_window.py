@@ -222,9 +222,29 @@ def test_a_corrupt_connections_file_is_reported_in_the_window(qtbot) -> None:
     ConnectionStore().path.write_text("[{\"name\": \"lab box\"}]")
     win = MainWindow()
     qtbot.addWidget(win)
-    assert "entry 1 (lab box) is left out" in win.status.currentMessage()
+    assert "entry 1 (lab box) is left out" in win.error_label.text()
     assert [win.connection_box.itemData(i) for i in range(win.connection_box.count())] == [
         "local", "nanogpt"]
+
+
+def test_a_corrupt_history_is_said_in_the_window_at_start(qtbot, qloop) -> None:
+    from playground.core.history import FILE_NAME
+    from playground.core.paths import data_dir
+
+    broken = data_dir() / FILE_NAME
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_bytes(b"not a database at all" * 100)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qloop.run_until_complete(win.start_services())  # its status messages come after
+    try:
+        assert win.error_label.isVisible()
+        assert "history.sqlite3 could not be read" in win.error_label.text()
+        assert "moved to history.sqlite3.corrupt-" in win.error_label.text()
+        assert win.history.list() == []
+    finally:
+        qloop.run_until_complete(win.shutdown())
 
 
 def test_every_dialect_can_be_chosen(qtbot, fault_server) -> None:
