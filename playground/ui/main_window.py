@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.keys = KeyStore()
         self.connections: dict[str, LiveConnection] = {}
         self._connection_problems: list[str] = []  # what reading connections.json found
+        self._model_connection: str | None = None  # whose model the model picker holds
         self.engine: EngineProcess | None = None
         self.drafts = DraftStore()
         self._draft, self._draft_problem = self.drafts.load()
@@ -593,10 +594,15 @@ class MainWindow(QMainWindow):
             return
         live = self.current()
         connection = live.connection
+        self._switch_model(connection)
         self.model_picker.set_placeholder(connection.model or "model id")
         self.model_picker.set_models(cached_models(connection.name), offline=True)
         self.run_button.setEnabled(live.client is not None and not self.stop_button.isEnabled())
         is_nanogpt = connection.kind == "nanogpt"
+        self.model_picker.suffix_button.setEnabled(is_nanogpt)
+        self.model_picker.suffix_button.setToolTip(
+            "NanoGPT's model suffixes: web search, memory, routing…" if is_nanogpt else
+            "Model suffixes are NanoGPT's; this connection does not take them")
         self.side_tabs.setTabEnabled(1, is_nanogpt)
         self.side_tabs.setTabToolTip(1, "Where NanoGPT routes the request" if is_nanogpt
                                      else "Provider routing is NanoGPT's; this connection "
@@ -611,6 +617,17 @@ class MainWindow(QMainWindow):
                 self._spawn("models", self._load_models(live))
         self._count_timer.start()
         self._request_changed()
+
+    def _switch_model(self, connection: Connection) -> None:
+        """Each connection keeps its own last model (and NanoGPT its suffixes): leaving one
+        remembers its model, arriving at another brings back that one's."""
+        left = self._model_connection
+        self._model_connection = connection.name
+        if left is None or left == connection.name or not self.loaded:
+            return  # while loading, the draft's own model follows
+        settings = QSettings()
+        settings.setValue(f"models/{left}", self._model_text())
+        self.model_picker.set_model_text(str(settings.value(f"models/{connection.name}", "")))
 
     async def _load_models(self, live: LiveConnection) -> None:
         from playground.core.models import fetch_models

@@ -380,3 +380,21 @@ def test_the_lab_replays_the_run_on_screen_restored_branched_or_continued(local,
         qloop.run_until_complete(body())
     finally:
         qloop.run_until_complete(win.shutdown())
+
+
+def test_each_connection_keeps_its_own_model_and_suffixes_stay_with_nanogpt(window) -> None:
+    use(window, "nanogpt", "openai/gpt-4o:online:memory-30:thinking")
+    nanogpt_model = window.model_picker.model_text()
+    assert ":online" in nanogpt_model and ":memory-30" in nanogpt_model
+    assert window.model_picker.suffix_button.isEnabled()
+
+    window.connection_box.setCurrentIndex(window.connection_box.findData("fault-ok"))
+    assert window.model_picker.model_text() == ""  # not NanoGPT's model
+    assert not window.model_picker.suffix_button.isEnabled()
+    window.model_picker.set_model_text("local/stdlib")
+    assert window.build_request().wire_body()["model"] == "local/stdlib"
+
+    window.connection_box.setCurrentIndex(window.connection_box.findData("nanogpt"))
+    assert window.model_picker.model_text() == nanogpt_model
+    window.connection_box.setCurrentIndex(window.connection_box.findData("fault-ok"))
+    assert window.model_picker.model_text() == "local/stdlib"
