@@ -544,6 +544,7 @@ class MainWindow(QMainWindow):
             local.client = None
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         news = f"The local engine stopped ({how}); it is starting again."
+        self.status.showMessage(news, 15000)
         if self._services_started:
             self._spawn("engine", self._start_engine(news))
         return news
@@ -766,7 +767,9 @@ class MainWindow(QMainWindow):
         self._waiting_run = then
         self.error_label.hide()
         self.figures.setText("Starting the local engine…")
-        if self._services_started and self.engine is None:
+        starting = self._tasks.get("engine")
+        if self._services_started and self.engine is None and (starting is None
+                                                               or starting.done()):
             self._spawn("engine", self._start_engine())
 
     def _screen(self) -> Screen:

@@ -214,7 +214,7 @@ class SamplerLab(QDialog):
         legend = QLabel("Bars: probability after each stage (left: the model's own). "
                         "<span style='color:#d8453b'>removed</span> marks the stage that "
                         "dropped a candidate; <span style='color:#2e9d5b'>▶ green</span> is "
-                        "the token that was drawn. Hover a cell for exact values.", self)
+                        "the token the run drew at this step. Hover a cell for exact values.", self)
         legend.setWordWrap(True)
         layout.addWidget(legend)
         self._timer = QTimer(self)
