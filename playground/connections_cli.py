@@ -19,6 +19,7 @@ from typing import Any
 from playground.cli import EXIT_API, EXIT_OK
 from playground.core.client import CompletionClient
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
+from playground.core.detect import FALLBACK, detect
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.keys import KeyStore
 from playground.core.request import build_request
@@ -26,6 +27,8 @@ from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
 #: What `test` sends: a prompt that every tokenizer splits into something.
 TEST_PROMPT = "Hello"
+#: The ``--dialect`` that asks the server which it is.
+DETECT = "detect"
 
 
 def register(subparsers: Any) -> None:
@@ -48,9 +51,10 @@ def register(subparsers: Any) -> None:
     add.add_argument("--base-url", required=True, metavar="URL",
                      help="the server's base URL as written for OpenAI SDKs, e.g. "
                           "http://127.0.0.1:8080/v1")
-    add.add_argument("--dialect", default="openai", metavar="D",
+    add.add_argument("--dialect", default=DETECT, metavar="D",
                      help="which parameter names the server speaks: "
-                          f"{', '.join(DIALECTS)} (default %(default)s)")
+                          f"{', '.join(DIALECTS)}, or {DETECT} to ask the server (the "
+                          "default; plain openai when it cannot tell)")
     add.add_argument("--model", metavar="M", help="the model to use when none is chosen")
     add.set_defaults(func=run_add)
 
@@ -87,8 +91,18 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    detecting = args.dialect == DETECT
     connection = Connection.checked(name=args.name, kind="custom", base_url=args.base_url,
-                                    dialect=args.dialect, default_model=args.model)
+                                    dialect=FALLBACK if detecting else args.dialect,
+                                    default_model=args.model)
+    ConnectionStore.check_addable(connection.name)
+    if detecting:
+        assert connection.base_url is not None
+        found = KeyStore().get(connection.name)
+        key = found.key if found and not connection.key_needs_confirmation else None
+        detection = asyncio.run(detect(connection.base_url, key))
+        print(f"{connection.name}: {detection.note}")
+        connection = connection.model_copy(update={"dialect": detection.dialect})
     store = ConnectionStore()
     replaced = any(c.name == connection.name for c in store.custom())
     _report(store)  # entries left out are kept in the file as they are
