@@ -12,21 +12,16 @@ import argparse
 import asyncio
 import json
 import sys
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from playground.cli import EXIT_API, EXIT_OK
-from playground.core.client import CompletionClient
+from playground.core.connection_check import probe
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
 from playground.core.detect import FALLBACK, detect
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.keys import KeyStore
-from playground.core.request import build_request
 from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
-#: What `test` sends: a prompt that every tokenizer splits into something.
-TEST_PROMPT = "Hello"
 #: The ``--dialect`` that asks the server which it is.
 DETECT = "detect"
 
@@ -130,18 +125,6 @@ def run_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@dataclass(frozen=True)
-class Probe:
-    """What `test` found out."""
-
-    models: list[str]
-    models_ms: float
-    model: str
-    text: str
-    finish_reason: str | None
-    completion_ms: float
-
-
 def run_test(args: argparse.Namespace) -> int:
     connection = ConnectionStore().get(args.name)
     api_key = api_key_for(connection, args.allow_insecure_key)
@@ -149,33 +132,16 @@ def run_test(args: argparse.Namespace) -> int:
     with base_url_for(connection) as base_url:
         where = f"{connection.name} ({base_url}, dialect {connection.dialect})"
         try:
-            probe = asyncio.run(_probe(base_url, api_key, connection.model, insecure_ok))
+            found = asyncio.run(probe(base_url, api_key, connection.model, insecure_ok))
         except ApiError as exc:
             print(f"playground: {where} failed: {exc}", file=sys.stderr)
             if exc.hint:
                 print(f"playground: hint: {exc.hint}", file=sys.stderr)
             return EXIT_API
-    shown = ", ".join(probe.models[:5]) + (", ..." if len(probe.models) > 5 else "")
+    shown = ", ".join(found.models[:5]) + (", ..." if len(found.models) > 5 else "")
     print(f"ok: {where}")
-    print(f"  models: {len(probe.models)} in {probe.models_ms:.0f} ms ({shown or 'none listed'})")
-    print(f"  completion: {probe.text!r} from {probe.model} in {probe.completion_ms:.0f} ms "
-          f"(finish: {probe.finish_reason or 'not given'})")
+    print(f"  models: {len(found.models)} in {found.models_ms:.0f} ms ({shown or 'none listed'})")
+    print(f"  completion: {found.text!r} from {found.model} in {found.completion_ms:.0f} ms "
+          f"(finish: {found.finish_reason or 'not given'})")
     return EXIT_OK
 
-
-async def _probe(base_url: str, api_key: str | None, model: str,
-                 allow_insecure_key: bool = False) -> Probe:
-    async with CompletionClient(base_url, api_key,
-                                allow_insecure_key=allow_insecure_key) as client:
-        started = time.perf_counter()
-        models = [m.id for m in await client.models()]
-        models_ms = (time.perf_counter() - started) * 1000
-        model = model or (models[0] if models else "")
-        if not model:
-            raise ApiError(0, "the server lists no models and the connection has no default "
-                              "model; add it again with --model", code="no_model")
-        request = build_request(TEST_PROMPT, model, {"max_tokens": 1}, stream=False)
-        started = time.perf_counter()
-        event = await client.complete(request)
-        completion_ms = (time.perf_counter() - started) * 1000
-    return Probe(models, models_ms, model, event.text, event.finish_reason, completion_ms)
