@@ -37,6 +37,8 @@ from playground.core.errors import parse_error_body
 #: Seconds a detection may take per request; a wrong address must not hold the person long.
 TIMEOUT = 5.0
 FALLBACK: Dialect = "openai"
+#: What a person chooses (``--dialect detect``, Settings' first choice) to have it detected.
+DETECT = "detect"
 
 #: ``owned_by`` values that a server gives its own models.
 OWNED_BY: dict[str, Dialect] = {"llamacpp": "llama.cpp", "vllm": "vllm", "library": "ollama",
