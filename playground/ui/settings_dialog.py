@@ -367,8 +367,8 @@ class ConnectionsBox(QGroupBox):
             raise InvalidParameter("api_key", insecure_key_message(connection.base_url))
         found_out = await probe(connection.base_url, found.key if found else None,
                                 connection.model, connection.insecure_key_ok)
-        return (f"reachable: {len(found_out.models)} models, dialect {connection.dialect}, "
-                f"1 token in {found_out.completion_ms:.0f} ms")
+        return (f"reachable · {len(found_out.models)} models · dialect {connection.dialect} · "
+                f"{found_out.completion_ms:.0f} ms")
 
     def _spawn(self, name: str, job: Coroutine[Any, Any, None]) -> None:
         """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
@@ -565,7 +565,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(close)
-        self.resize(760, 660)
+        self.resize(840, 660)
         app = QApplication.instance()
         assert app is not None
         app.aboutToQuit.connect(self.connections_page.connections_box.cancel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 from collections.abc import Iterator
 
@@ -116,7 +117,7 @@ def test_testing_a_saved_server_shows_models_and_dialect(qloop, dialog,
         assert box.table.item(row_of(box, "box"), box.RESULT).text() == "Testing…"
         assert await tested == "box"
         result = box.table.item(row_of(box, "box"), box.RESULT).text()
-        assert result.startswith("reachable: 2 models, dialect openai, 1 token in ")
+        assert re.fullmatch(r"reachable · 2 models · dialect openai · \d+ ms", result)
         assert box.table.item(row_of(box, "box"), box.RESULT).toolTip() == result
         sent = fault_server.requests[-1]
         assert sent.path == "/json/v1/completions" and sent.json()["max_tokens"] == 1
