@@ -12,20 +12,15 @@ import argparse
 import asyncio
 import json
 import sys
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from playground.cli import EXIT_API, EXIT_OK
-from playground.core.client import CompletionClient
+from playground.core.connection_check import probe
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
+from playground.core.detect import DETECT, FALLBACK, detect
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.keys import KeyStore
-from playground.core.request import build_request
 from playground.launch import api_key_for, base_url_for, insecure_key_allowed
-
-#: What `test` sends: a prompt that every tokenizer splits into something.
-TEST_PROMPT = "Hello"
 
 
 def register(subparsers: Any) -> None:
@@ -48,9 +43,10 @@ def register(subparsers: Any) -> None:
     add.add_argument("--base-url", required=True, metavar="URL",
                      help="the server's base URL as written for OpenAI SDKs, e.g. "
                           "http://127.0.0.1:8080/v1")
-    add.add_argument("--dialect", default="openai", metavar="D",
+    add.add_argument("--dialect", default=DETECT, metavar="D",
                      help="which parameter names the server speaks: "
-                          f"{', '.join(DIALECTS)} (default %(default)s)")
+                          f"{', '.join(DIALECTS)}, or {DETECT} to ask the server (the "
+                          "default; plain openai when it cannot tell)")
     add.add_argument("--model", metavar="M", help="the model to use when none is chosen")
     add.set_defaults(func=run_add)
 
@@ -87,8 +83,18 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    detecting = args.dialect == DETECT
     connection = Connection.checked(name=args.name, kind="custom", base_url=args.base_url,
-                                    dialect=args.dialect, default_model=args.model)
+                                    dialect=FALLBACK if detecting else args.dialect,
+                                    default_model=args.model)
+    ConnectionStore.check_addable(connection.name)
+    if detecting:
+        assert connection.base_url is not None
+        found = KeyStore().get(connection.name)
+        key = found.key if found and not connection.key_needs_confirmation else None
+        detection = asyncio.run(detect(connection.base_url, key))
+        print(f"{connection.name}: {detection.note}")
+        connection = connection.model_copy(update={"dialect": detection.dialect})
     store = ConnectionStore()
     replaced = any(c.name == connection.name for c in store.custom())
     _report(store)  # entries left out are kept in the file as they are
@@ -116,18 +122,6 @@ def run_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@dataclass(frozen=True)
-class Probe:
-    """What `test` found out."""
-
-    models: list[str]
-    models_ms: float
-    model: str
-    text: str
-    finish_reason: str | None
-    completion_ms: float
-
-
 def run_test(args: argparse.Namespace) -> int:
     connection = ConnectionStore().get(args.name)
     api_key = api_key_for(connection, args.allow_insecure_key)
@@ -135,33 +129,16 @@ def run_test(args: argparse.Namespace) -> int:
     with base_url_for(connection) as base_url:
         where = f"{connection.name} ({base_url}, dialect {connection.dialect})"
         try:
-            probe = asyncio.run(_probe(base_url, api_key, connection.model, insecure_ok))
+            found = asyncio.run(probe(base_url, api_key, connection.model, insecure_ok))
         except ApiError as exc:
             print(f"playground: {where} failed: {exc}", file=sys.stderr)
             if exc.hint:
                 print(f"playground: hint: {exc.hint}", file=sys.stderr)
             return EXIT_API
-    shown = ", ".join(probe.models[:5]) + (", ..." if len(probe.models) > 5 else "")
+    shown = ", ".join(found.models[:5]) + (", ..." if len(found.models) > 5 else "")
     print(f"ok: {where}")
-    print(f"  models: {len(probe.models)} in {probe.models_ms:.0f} ms ({shown or 'none listed'})")
-    print(f"  completion: {probe.text!r} from {probe.model} in {probe.completion_ms:.0f} ms "
-          f"(finish: {probe.finish_reason or 'not given'})")
+    print(f"  models: {len(found.models)} in {found.models_ms:.0f} ms ({shown or 'none listed'})")
+    print(f"  completion: {found.text!r} from {found.model} in {found.completion_ms:.0f} ms "
+          f"(finish: {found.finish_reason or 'not given'})")
     return EXIT_OK
 
-
-async def _probe(base_url: str, api_key: str | None, model: str,
-                 allow_insecure_key: bool = False) -> Probe:
-    async with CompletionClient(base_url, api_key,
-                                allow_insecure_key=allow_insecure_key) as client:
-        started = time.perf_counter()
-        models = [m.id for m in await client.models()]
-        models_ms = (time.perf_counter() - started) * 1000
-        model = model or (models[0] if models else "")
-        if not model:
-            raise ApiError(0, "the server lists no models and the connection has no default "
-                              "model; add it again with --model", code="no_model")
-        request = build_request(TEST_PROMPT, model, {"max_tokens": 1}, stream=False)
-        started = time.perf_counter()
-        event = await client.complete(request)
-        completion_ms = (time.perf_counter() - started) * 1000
-    return Probe(models, models_ms, model, event.text, event.finish_reason, completion_ms)

@@ -217,6 +217,91 @@ async def providers(w: Writer, r: Recorded) -> None:
     w.write(head(200, "application/json", length=len(body)) + body)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What an imitated server sends for one path: JSON, or a str sent as plain text."""
+
+    body: object
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _models_list(*entries: dict[str, object]) -> Answer:
+    return Answer({"object": "list", "data": list(entries)})
+
+
+#: Imitations of real servers' answers (shapes as in their sources), by scenario: the path
+#: below ``/<scenario>`` (query left out) to its answer; any other path answers 404.
+IMITATIONS: dict[str, dict[str, Answer]] = {
+    "llamacpp": {
+        "/v1/models": _models_list({
+            "id": "qwen2.5-0.5b-instruct-q4_k_m.gguf", "object": "model", "created": 1,
+            "owned_by": "llamacpp", "meta": {"vocab_type": 2, "n_vocab": 151936,
+                                             "n_ctx_train": 32768, "n_params": 494032768}}),
+        "/props": Answer({"default_generation_settings": {"n_ctx": 4096}, "total_slots": 1,
+                          "build_info": "b5000-0123abcd"}),
+    },
+    "vllm": {
+        "/v1/models": Answer({"object": "list", "data": [{
+            "id": "Qwen/Qwen2.5-0.5B", "object": "model", "created": 1, "owned_by": "vllm",
+            "root": "Qwen/Qwen2.5-0.5B", "parent": None, "max_model_len": 32768,
+            "permission": []}]}, headers={"Server": "uvicorn"}),
+    },
+    "ollama": {
+        "/v1/models": _models_list({"id": "llama3.2:latest", "object": "model",
+                                    "created": 1, "owned_by": "library"}),
+        "/": Answer("Ollama is running"),
+    },
+    # Ollama with only a model from someone's namespace: owned_by names that someone.
+    "ollamauser": {
+        "/v1/models": _models_list({"id": "someone/tiny:latest", "object": "model",
+                                    "created": 1, "owned_by": "someone"}),
+        "/": Answer("Ollama is running"),
+    },
+    "koboldcpp": {
+        "/v1/models": Answer({"object": "list", "data": [{
+            "id": "koboldcpp/tiny", "object": "model", "created": 1, "owned_by": "koboldcpp",
+            "permission": [], "root": "koboldcpp"}]},
+            headers={"Server": "KoboldCppServer 1"}),
+        "/api/extra/version": Answer({"result": "KoboldCpp", "version": "1.80"}),
+    },
+    # koboldcpp behind a proxy that rewrote its list; it still imitates llama.cpp's /props.
+    "koboldproxied": {
+        "/v1/models": _models_list({"id": "tiny", "object": "model", "owned_by": "openai"}),
+        "/api/extra/version": Answer({"result": "KoboldCpp", "version": "1.80"}),
+        "/props": Answer({"default_generation_settings": {"n_ctx": 4096}}),
+    },
+    "textgen": {
+        "/v1/models": _models_list({"id": "Qwen2.5-0.5B", "object": "model", "created": 0,
+                                    "owned_by": "user"}),
+        "/v1/internal/model/info": Answer({"model_name": "Qwen2.5-0.5B", "lora_names": [],
+                                           "loader": "llama.cpp"}),
+    },
+    "llamacpppython": {
+        "/v1/models": _models_list({"id": "tiny", "object": "model", "owned_by": "me",
+                                    "permissions": []}),
+    },
+    "openailike": {
+        "/v1/models": _models_list({"id": "gpt-3.5-turbo-instruct", "object": "model",
+                                    "created": 1, "owned_by": "system"}),
+    },
+    "modelslocked": {
+        "/v1/models": Answer({"error": {"message": "Invalid API key", "type": "auth_error",
+                                        "code": "invalid_api_key"}}, status=401),
+    },
+}
+
+
+async def imitate(w: Writer, r: Recorded, scenario: str) -> None:
+    below = r.path.split("?")[0][len(scenario) + 1:] or "/"
+    answer = IMITATIONS[scenario].get(below, Answer({"error": "not found"}, status=404))
+    if isinstance(answer.body, str):
+        body, content_type = answer.body.encode(), "text/plain; charset=utf-8"
+    else:
+        body, content_type = json.dumps(answer.body).encode(), "application/json"
+    w.write(head(answer.status, content_type, answer.headers, len(body)) + body)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ok": ok_stream,
     "crlf": crlf_comments,
@@ -304,7 +389,9 @@ class FaultServer:
             recorded = Recorded(method, path, headers, body)
             self.requests.append(recorded)
             scenario_name = path.strip("/").split("/")[0]
-            if path.split("?")[0].endswith("/models"):
+            if scenario_name in IMITATIONS:
+                await imitate(writer, recorded, scenario_name)
+            elif path.split("?")[0].endswith("/models"):
                 await models(writer, recorded)
             elif path.endswith("/providers"):
                 await providers(writer, recorded)

@@ -75,7 +75,7 @@ def test_add_list_remove(capsys: pytest.CaptureFixture[str], memory_keyring) -> 
 
 def test_adding_again_updates_and_nothing_secret_is_stored(
         capsys: pytest.CaptureFixture[str]) -> None:
-    run("add", "vl", "--base-url", "http://10.0.0.2:8000/v1")
+    run("add", "vl", "--base-url", "http://10.0.0.2:8000/v1", "--dialect", "openai")
     assert run("add", "vl", "--base-url", "http://10.0.0.3:8000/v1", "--dialect", "vllm") == 0
     assert "Updated connection vl" in capsys.readouterr().out
     saved = json.loads(ConnectionStore().path.read_text())
@@ -83,9 +83,36 @@ def test_adding_again_updates_and_nothing_secret_is_stored(
                       "dialect": "vllm"}]
 
 
-def test_the_default_dialect_is_plain_openai() -> None:
-    run("add", "plain", "--base-url", "http://127.0.0.1:9/v1")
+@pytest.mark.parametrize(("server", "dialect", "note"), [
+    ("llamacpp", "llama.cpp", "box: detected: llama.cpp (owned_by llamacpp)"),
+    ("textgen", "text-generation-webui", "box: detected: text-generation-webui (GET "
+                                         "/v1/internal/model/info names a loader)"),
+    ("openailike", "openai", "box: not detected (owned_by system names no known server); "
+                             "using plain OpenAI-compatible (openai)"),
+])
+def test_by_default_the_dialect_is_detected(fault_server, capsys: pytest.CaptureFixture[str],
+                                            server: str, dialect: str, note: str) -> None:
+    assert run("add", "box", "--base-url", fault_server.url(server)) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [note, f"Saved connection box: {fault_server.url(server)} ({dialect})"]
+    assert ConnectionStore().get("box").dialect == dialect
+
+
+def test_an_unreachable_server_is_saved_as_plain_openai_with_a_note(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", "plain", "--base-url", f"http://127.0.0.1:{closed_port()}/v1") == 0
+    assert capsys.readouterr().out.startswith(
+        "plain: not detected (could not connect to 127.0.0.1); using plain OpenAI-compatible "
+        "(openai)\n")
     assert ConnectionStore().get("plain").dialect == "openai"
+
+
+def test_the_local_engine_is_detected_as_speaking_nanogpts_names(
+        engine_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", "eng", "--base-url", engine_url, "--dialect", "detect") == 0
+    assert "eng: detected: nanogpt (owned_by local: this app's local engine)" in (
+        capsys.readouterr().out)
+    assert ConnectionStore().get("eng").dialect == "nanogpt"
 
 
 @pytest.mark.parametrize(("argv", "field"), [

@@ -210,9 +210,14 @@ class ConnectionStore:
                                f"(known: {known})")
 
     def add(self, connection: Connection) -> None:
-        if any(c.name == connection.name for c in BUILTIN):
-            raise InvalidParameter("connection", f"connection: {connection.name!r} is built in")
+        self.check_addable(connection.name)
         self._save([*self._without(connection.name), connection])
+
+    @staticmethod
+    def check_addable(name: str) -> None:
+        """A connection of this name may be saved: it is not a built-in one's."""
+        if any(c.name == name for c in BUILTIN):
+            raise InvalidParameter("connection", f"connection: {name!r} is built in")
 
     def remove(self, name: str) -> None:
         self._save(self._without(name))

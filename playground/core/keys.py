@@ -1,7 +1,8 @@
 """API keys: the environment, then the OS keyring, then a key kept for this session only.
 
 A key is never written to a file, a preset, history, a log or an export. `keyring` is imported
-lazily (it costs ~140 ms) and may have no backend on a headless machine: then keys live for the
+lazily (it costs ~140 ms) and may have no backend on a headless machine, or one that accepts a
+key and keeps nothing (``keyring --disable`` chooses such a one): then keys live for the
 session only and `KeyStore.keyring_problem` says why.
 """
 
@@ -43,15 +44,30 @@ class KeyStore:
         return FoundKey(stored, "keyring") if isinstance(stored, str) and stored else None
 
     def set(self, connection: str, key: str) -> Source:
-        """Store a key; returns where it went. Falls back to the session when no keyring."""
+        """Store a key; returns where it went. The keyring holds it only if it gives it back:
+        when there is none, or it kept nothing, the key is kept for the session."""
         key = key.strip()
         if not key:
             raise ValueError("the key is empty")
-        if self._keyring_call("set_password", connection, key) is not _FAILED:
+        if (self._keyring_call("set_password", connection, key) is not _FAILED
+                and self._kept(connection, key)):
             self._session.pop(connection, None)
             return "keyring"
         self._session[connection] = key
         return "session"
+
+    def _kept(self, connection: str, key: str) -> bool:
+        """Whether the keyring gives `key` back; if not, `keyring_problem` says so."""
+        if self._keyring_call("get_password", connection) == key:
+            return True
+        if self.keyring_problem is None:
+            import keyring
+
+            self.keyring_problem = (
+                f"the system keyring ({keyring.get_keyring().name}) accepted the key but did "
+                "not keep it; it is kept for this session only — or set "
+                f"{self.env_var(connection)} in the environment")
+        return False
 
     def delete(self, connection: str) -> None:
         self._session.pop(connection, None)

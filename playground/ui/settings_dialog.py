@@ -3,9 +3,17 @@ text font.
 
 A key goes from a password field straight into `KeyStore` and the field is emptied; the dialog
 only ever shows where the key in use comes from, never the key.
+
+Detecting a new server's dialect and testing a saved server run as asyncio tasks on the app's
+loop (never a nested event loop); the dialog keeps their handles and cancels them when it
+closes.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QFont
@@ -32,14 +40,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.connection_check import probe
 from playground.core.connections import (
     BUILTIN,
     DIALECTS,
     Connection,
     ConnectionStore,
+    insecure_key_message,
     key_needs_confirmation,
 )
-from playground.core.errors import InvalidParameter
+from playground.core.detect import FALLBACK, detect
+from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
 from playground.ui.theme import THEMES, Appearance, apply_appearance
 from playground.ui.widgets import error_label, push_button
@@ -200,26 +211,37 @@ class KeyBox(QGroupBox):
 
 
 class ConnectionsBox(QGroupBox):
-    """Built-in connections (read-only) and the user's own servers: add and remove (which
-    forgets a removed connection's saved key too)."""
+    """Built-in connections (read-only) and the user's own servers: add (detecting the
+    server's dialect unless one is chosen), test and remove (which forgets a removed
+    connection's saved key too)."""
 
     changed = Signal()
+    #: The note of a detection, once its connection is saved.
+    detected = Signal(str)
+    #: A test's connection name and result, once shown.
+    tested = Signal(str, str)
+
+    NAME, URL, DIALECT, TEST, RESULT = range(5)
 
     def __init__(self, keys: KeyStore, parent: QWidget | None = None) -> None:
         super().__init__("Connections", parent)
         self.keys = keys
         self.store = ConnectionStore()
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels(["Name", "Base URL", "Dialect"])
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._results: dict[str, str] = {}
+        self.table = QTableWidget(0, 5, self)
+        self.table.setHorizontalHeaderLabels(["Name", "Base URL", "Dialect", "", "Test result"])
         self.table.setAccessibleName("Connections")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setTabKeyNavigation(False)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.URL, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.RESULT, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(150)
         self.table.itemSelectionChanged.connect(self._update_remove)
         self.remove_button = push_button("Remove", "Remove the selected custom connection", self)
@@ -234,9 +256,12 @@ class ConnectionsBox(QGroupBox):
         self.url_edit.setAccessibleName("New connection base URL")
         self.url_edit.setToolTip("The server's OpenAI-style base URL; /completions is added")
         self.dialect_box = QComboBox(self)
-        self.dialect_box.addItems(DIALECTS)
+        self.dialect_box.addItem("Detect automatically", None)
+        for dialect in DIALECTS:
+            self.dialect_box.addItem(dialect, dialect)
         self.dialect_box.setAccessibleName("New connection dialect")
-        self.dialect_box.setToolTip("Which server it is, so unsupported fields are left out")
+        self.dialect_box.setToolTip("Which server it is, so unsupported fields are left out; "
+                                    "detected from the server's answers unless you choose")
         self.add_button = push_button("Add", "Save this connection (replaces one of the same name)",
                                   self)
         self.add_button.clicked.connect(self.add)
@@ -244,6 +269,11 @@ class ConnectionsBox(QGroupBox):
             edit.returnPressed.connect(self.add)
         self.error_label = error_label(self)
         self.error_label.setAccessibleName("Connection error")
+        self.added_label = QLabel(self)
+        self.added_label.setWordWrap(True)
+        self.added_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.added_label.setAccessibleName("Detected dialect")
+        self.added_label.hide()
 
         form = QFormLayout()
         form.addRow("&Name", self.name_edit)
@@ -260,6 +290,7 @@ class ConnectionsBox(QGroupBox):
         layout.addLayout(remove_row)
         layout.addWidget(QLabel("<b>Add a server</b>", self))
         layout.addLayout(form)
+        layout.addWidget(self.added_label)
         layout.addWidget(self.error_label)
         self.reload()
 
@@ -271,19 +302,90 @@ class ConnectionsBox(QGroupBox):
 
     def add(self) -> None:
         name, url = self.name_edit.text().strip(), self.url_edit.text().strip()
+        dialect = self.dialect_box.currentData()
         try:
             if not name or not url:
                 raise InvalidParameter("connection", "Enter a name and a base URL.")
-            self.store.add(Connection.checked(name=name, base_url=url,
-                                              dialect=self.dialect_box.currentText()))
+            connection = Connection.checked(name=name, base_url=url,
+                                            dialect=dialect or FALLBACK)
+            self.store.check_addable(name)
         except InvalidParameter as exc:
             self._show_error(exc.message)
             return
         self._show_error(None)
+        if dialect is None:
+            self._say(f"Asking {connection.base_url} which server it is…")
+            self._set_adding(False)
+            self._spawn("detect", self._detect_and_save(connection))
+        else:
+            self._save(connection, None)
+
+    async def _detect_and_save(self, connection: Connection) -> None:
+        assert connection.base_url is not None
+        found = self.keys.get(connection.name)
+        key = found.key if found and not connection.key_needs_confirmation else None
+        try:
+            detection = await detect(connection.base_url, key)
+        finally:
+            self._set_adding(True)
+        self._save(connection.model_copy(update={"dialect": detection.dialect}),
+                   f"{connection.name}: {detection.note}")
+
+    def _save(self, connection: Connection, note: str | None) -> None:
+        self.store.add(connection)
+        self._say(note)
         self.name_edit.setText("")
         self.url_edit.setText("")
+        self._results.pop(connection.name, None)
         self.reload()
         self.changed.emit()
+        if note:
+            self.detected.emit(note)
+
+    def _set_adding(self, enabled: bool) -> None:
+        for widget in (self.name_edit, self.url_edit, self.dialect_box, self.add_button):
+            widget.setEnabled(enabled)
+
+    def test(self, name: str) -> None:
+        """Check the saved connection `name` as ``playground connections test`` does; the
+        result shows in its row."""
+        self._show_result(name, "Testing…")
+        self._spawn(f"test {name}", self._test(self.store.get(name)))
+
+    async def _test(self, connection: Connection) -> None:
+        try:
+            result = await self._check(connection)
+        except PlaygroundError as exc:
+            result = f"failed: {exc}"
+        self._show_result(connection.name, result)
+        self.tested.emit(connection.name, result)
+
+    async def _check(self, connection: Connection) -> str:
+        assert connection.base_url is not None  # saved servers have one
+        found = self.keys.get(connection.name)
+        if found and connection.key_needs_confirmation:
+            raise InvalidParameter("api_key", insecure_key_message(connection.base_url))
+        found_out = await probe(connection.base_url, found.key if found else None,
+                                connection.model, connection.insecure_key_ok)
+        return (f"reachable · {len(found_out.models)} models · dialect {connection.dialect} · "
+                f"{found_out.completion_ms:.0f} ms")
+
+    def _spawn(self, name: str, job: Coroutine[Any, Any, None]) -> None:
+        """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
+        old = self._tasks.get(name)
+        if old is not None and not old.done():
+            old.cancel()
+        self._tasks[name] = asyncio.ensure_future(job)
+
+    def cancel(self) -> None:
+        """Stop every detection and test still running; a stopped test shows no result."""
+        for name, task in self._tasks.items():
+            if not task.done():
+                task.cancel()
+                if name.startswith("test "):
+                    self._show_result(name.removeprefix("test "), "")
+        self._tasks.clear()
+        self._say(None)
 
     def remove_selected(self) -> None:
         name = self._selected_custom()
@@ -291,6 +393,7 @@ class ConnectionsBox(QGroupBox):
             return
         self.store.remove(name)
         self.keys.delete(name)  # a new connection of that name must not inherit it
+        self._results.pop(name, None)
         self.reload()
         self.changed.emit()
 
@@ -299,15 +402,30 @@ class ConnectionsBox(QGroupBox):
         self.table.insertRow(row)
         url = connection.base_url or "(started by the app)"
         tip = "Built in; it cannot be removed" if builtin else f"Saved in {self.store.path}"
-        for column, text in enumerate((connection.name, url, connection.dialect)):
+        result = "" if builtin else self._results.get(connection.name, "")
+        for column, text in enumerate((connection.name, url, connection.dialect, "", result)):
             item = QTableWidgetItem(text)
-            item.setToolTip(tip)
+            item.setToolTip(result if column == self.RESULT else tip)
             item.setData(Qt.ItemDataRole.UserRole, None if builtin else connection.name)
             if builtin:
                 font = item.font()
                 font.setItalic(True)
                 item.setFont(font)
             self.table.setItem(row, column, item)
+        if not builtin:
+            button = push_button("Test", f"Fetch {connection.name}'s models and run a 1-token "
+                                 "completion", self.table)
+            button.setAccessibleName(f"Test {connection.name}")
+            button.clicked.connect(lambda: self.test(connection.name))
+            self.table.setCellWidget(row, self.TEST, button)
+
+    def _show_result(self, name: str, text: str) -> None:
+        self._results[name] = text
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, self.RESULT)
+            if item.data(Qt.ItemDataRole.UserRole) == name:
+                item.setText(text)
+                item.setToolTip(text)
 
     def _selected_custom(self) -> str | None:
         items = self.table.selectedItems()
@@ -315,6 +433,10 @@ class ConnectionsBox(QGroupBox):
 
     def _update_remove(self) -> None:
         self.remove_button.setEnabled(self._selected_custom() is not None)
+
+    def _say(self, message: str | None) -> None:
+        self.added_label.setText(message or "")
+        self.added_label.setVisible(bool(message))
 
     def _show_error(self, message: str | None) -> None:
         self.error_label.setText(message or "")
@@ -443,4 +565,12 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(close)
-        self.resize(680, 660)
+        self.resize(840, 660)
+        app = QApplication.instance()
+        assert app is not None
+        app.aboutToQuit.connect(self.connections_page.connections_box.cancel)
+
+    def done(self, result: int) -> None:
+        """Closing stops what the dialog started: detections and tests."""
+        self.connections_page.connections_box.cancel()
+        super().done(result)

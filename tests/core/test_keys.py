@@ -3,6 +3,8 @@ backend (the machine has no keyring daemon)."""
 
 from __future__ import annotations
 
+import keyring
+import keyring.backends.null
 import pytest
 
 from playground.core.keys import SERVICE, KeyStore
@@ -47,3 +49,31 @@ def test_a_key_is_never_written_to_the_user_dirs(memory_keyring, playground_home
 def test_empty_key_refused(memory_keyring) -> None:
     with pytest.raises(ValueError, match="empty"):
         KeyStore().set("nanogpt", "  ")
+
+
+@pytest.fixture
+def null_keyring():
+    """The backend ``keyring --disable`` chooses: it raises nothing and keeps nothing."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_a_keyring_that_keeps_nothing_leaves_the_key_for_the_session(null_keyring) -> None:
+    keys = KeyStore()
+    assert keys.set("nanogpt", "sk-nano-kept") == "session"
+    found = keys.get("nanogpt")
+    assert (found.key, found.source) == ("sk-nano-kept", "session")
+    assert keys.keyring_problem == (
+        "the system keyring (null Keyring) accepted the key but did not keep it; it is kept "
+        "for this session only — or set NANOGPT_API_KEY in the environment")
+    assert KeyStore().get("nanogpt") is None  # nothing outlives the session
+    keys.delete("nanogpt")
+    assert keys.get("nanogpt") is None
+
+
+def test_the_reason_names_the_connections_own_variable(null_keyring) -> None:
+    keys = KeyStore()
+    keys.set("llama-box", "sk-box")
+    assert "set PLAYGROUND_LLAMA_BOX_KEY in the environment" in keys.keyring_problem

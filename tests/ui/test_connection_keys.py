@@ -141,6 +141,7 @@ def test_settings_keep_a_key_per_connection(qtbot, settings, memory_keyring, key
     assert memory_keyring.store == {}
     table.name_edit.setText("new-box")
     table.url_edit.setText("http://127.0.0.1:9/v1")
+    table.dialect_box.setCurrentText("openai")  # chosen, so it is saved at once
     table.add_button.click()
     assert chooser.findData("new-box") == 2
     assert key not in json.dumps(saved_connections(playground_home))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import keyring
+import keyring.backends.null
 import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -91,6 +93,34 @@ def test_without_a_keyring_the_key_is_kept_for_the_session(make_dialog) -> None:
     assert box.keys.get("nanogpt").source == "session"
     assert box.key_edit.text() == ""
     assert dialog.isVisible()
+    assert SECRET not in all_text(dialog)
+
+
+@pytest.fixture
+def null_keyring():
+    """The backend ``keyring --disable`` chooses: it raises nothing and keeps nothing."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.mark.usefixtures("null_keyring")
+def test_a_keyring_that_keeps_nothing_leaves_the_key_for_the_session(make_dialog) -> None:
+    dialog, emitted = make_dialog()
+    box = dialog.connections_page.key_box
+    assert "No key set" in box.source_label.text()
+    box.key_edit.setText(SECRET)
+    box.save_button.click()
+    assert box.key_edit.text() == ""
+    assert "session only" in box.source_label.text()
+    assert box.keys.get("nanogpt").key == SECRET  # what Run sends
+    assert box.problem_label.isVisible()
+    assert box.problem_label.text().startswith(
+        "The system keyring (null Keyring) accepted the key but did not keep it")
+    assert "NANOGPT_API_KEY" in box.problem_label.text()
+    assert box.remove_button.isEnabled()
+    assert emitted == ["connections"]
     assert SECRET not in all_text(dialog)
 
 
