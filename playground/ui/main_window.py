@@ -43,6 +43,7 @@ from playground import __version__
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
+from playground.core.token_estimate import estimate_tokens
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.stream_view import StreamView, TokenSpan
 from playground.ui.widgets import error_label
@@ -74,7 +75,6 @@ if TYPE_CHECKING:
 
 DRAFT_DELAY_MS = 400
 COUNT_DELAY_MS = 250
-CHARS_PER_TOKEN = 4  # the usual rule of thumb, for servers without a tokenizer
 LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
 
 
@@ -682,13 +682,13 @@ class MainWindow(QMainWindow):
                 and live.client is not None):
             self._spawn("count", self._count_exactly(text))
         else:
-            self._show_counts(text, max(0, round(len(text) / CHARS_PER_TOKEN)), exact=False)
+            self._show_counts(text, estimate_tokens(text), exact=False)
 
     async def _count_exactly(self, text: str) -> None:
         try:
             tokens = await self._tokenize(text)
         except PlaygroundError:
-            self._show_counts(text, round(len(text) / CHARS_PER_TOKEN), exact=False)
+            self._show_counts(text, estimate_tokens(text), exact=False)
             return
         self._show_counts(text, len(tokens), exact=True)
 
@@ -698,8 +698,8 @@ class MainWindow(QMainWindow):
         token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"
         self.counts.setText(f"{len(text):,} characters · {token_text}")
         self.counts.setToolTip("Counted by the local engine's tokenizer" if exact else
-                               "Estimated at 4 characters a token; this connection has no "
-                               "tokenizer to count with")
+                               "Estimated from the text's bytes, as byte-level tokenizers "
+                               "split it; this connection has no tokenizer to count with")
 
     def _request_changed(self) -> None:
         if not self._draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from PySide6.QtCore import Qt
@@ -327,6 +328,11 @@ def test_estimated_token_count_elsewhere(window) -> None:
     window.prompt_edit.setPlainText("x" * 40)
     window._count_tokens()
     assert window.counts.text() == "40 characters · ≈10 tokens (estimate)"
+    hebrew = "שלום עולם, מה שלומך היום? " * 4  # byte-level tokenizers take ~1 token a letter
+    window.prompt_edit.setPlainText(hebrew)
+    window._count_tokens()
+    estimate = int(re.search(r"≈(\d+) tokens", window.counts.text()).group(1))
+    assert estimate >= len(hebrew.replace(" ", "")) // 2 > len(hebrew) / 4
 
 
 def test_continue_and_undo_last_run(window, qloop) -> None:
