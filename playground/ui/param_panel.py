@@ -420,7 +420,8 @@ def _show(value: Any) -> str:
     """A value as the text a person would type for it (`parse_field_text` reads it back)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, str) and value.isprintable() and value == value.strip():
+    if (isinstance(value, str) and value.isprintable() and value == value.strip()
+            and not value.startswith(("[", '"'))):
         return value
     return json.dumps(value, ensure_ascii=False)
 
