@@ -352,8 +352,9 @@ class CollapsibleGroup(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(0)
         header = QHBoxLayout()
+        self._title = title
         self.toggle = QToolButton(self)
-        self.toggle.setText(title)
+        self.toggle.setText(title.replace("&", "&&"))  # a lone & would make a mnemonic
         self.toggle.setCheckable(True)
         self.toggle.setChecked(True)
         self.toggle.setAutoRaise(True)
@@ -372,7 +373,7 @@ class CollapsibleGroup(QWidget):
         layout.addWidget(self.body)
 
     def title(self) -> str:
-        return self.toggle.text()
+        return self._title
 
     def set_note(self, text: str) -> None:
         self.note.setText(text)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
+from playground.core.catalog import Group
 from playground.ui.list_editors import StringListEditor
 from playground.ui.param_panel import ParamPanel
 
@@ -84,3 +86,10 @@ def test_a_stop_edited_down_to_nothing_is_removed(panel, qtbot) -> None:
     qtbot.waitUntil(lambda: view.count() == 1)
     assert panel.values() == {"stop": ["\n"]}
     assert editor.message.text() == "An empty stop string stops nothing; it was removed."
+
+
+def test_group_titles_show_an_ampersand_as_written(panel) -> None:
+    toggle = panel.groups[Group.STOPS].toggle
+    assert QKeySequence.mnemonic(toggle.text()).isEmpty()  # no "&t" mnemonic eating the "&"
+    assert toggle.text().replace("&&", "&") == "Stops & tokens"
+    assert panel.groups[Group.STOPS].title() == "Stops & tokens"
