@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QColor, QKeySequence, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
@@ -185,3 +185,12 @@ def test_every_invalid_field_is_named_at_once(panel) -> None:
     type_into(panel.rows["top_k"].field, "")
     type_into(panel.rows["min_p"].field, "")
     assert panel.error_summary() == panel.errors()[0]
+
+
+def test_fields_line_up_across_groups(panel, qtbot) -> None:
+    qtbot.waitUntil(lambda: panel.rows["stop"].x() > 0)
+    columns = {row.mapTo(panel, QPoint(0, 0)).x() for row in panel.rows.values()}
+    assert len(columns) == 1
+    widest = max(row.label.fontMetrics().horizontalAdvance(name)
+                 for name, row in panel.rows.items())
+    assert all(row.label.width() >= widest for row in panel.rows.values())
