@@ -53,9 +53,10 @@ class ShortcutsDialog(QDialog):
         """Make the table big enough for every row and the longest shortcut, so nothing is
         clipped or scrolled: the list is short and read at a glance."""
         table = self.table
+        table.setWordWrap(False)
         table.resizeRowsToContents()
         frame = 2 * table.frameWidth()
-        gap = 2 * table.style().pixelMetric(table.style().PixelMetric.PM_HeaderMargin)
+        gap = 2 * table.fontMetrics().averageCharWidth()
         width = sum(table.sizeHintForColumn(c) + gap for c in range(2)) + frame
         height = (table.horizontalHeader().sizeHint().height() + frame
                   + sum(table.rowHeight(r) for r in range(table.rowCount())))
