@@ -25,15 +25,16 @@ def parse_value(text: str) -> Any:
 def parse_field_text(name: str, text: str) -> Any:
     """A value for parameter `name` typed as text. Empty text is None (unset). Token-id lists
     may be written without brackets (``1, 2, 3``). Stop strings are taken as typed, spaces and
-    newlines included, unless they are JSON (a list, or a quoted string)."""
+    newlines included, unless they are JSON (a list, a quoted string, or null)."""
     spec = BY_NAME.get(name)
     if spec is not None and spec.kind is Kind.STRINGS:
-        return (text or None) if not text.startswith(("[", '"')) else parse_value(text)
+        return parse_value(text) if text.startswith(("[", '"')) or text == "null" else (
+            text or None)
     text = text.strip()
     if not text:
         return None
     if spec is not None and spec.kind is Kind.TOKEN_IDS and not text.startswith("["):
-        return parse_value(f"[{text}]") if _looks_numeric(text) else text
+        return parse_value(f"[{text}]" if _looks_numeric(text) else text)
     return parse_value(text)
 
 
@@ -42,7 +43,7 @@ def _looks_numeric(text: str) -> bool:
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` as a name and a value (``null`` unsets a number, e.g. a preset's). An
+    """``NAME=VALUE`` as a name and a value (``NAME=null`` unsets NAME, e.g. a preset's). An
     empty VALUE is refused, naming the field: on a command line it is most often a shell
     substitution that came out empty, and silently sending nothing in its place hides that."""
     name, sep, value = text.partition("=")
@@ -54,8 +55,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if parsed is None and value.strip() != "null":
         spec = BY_NAME.get(name)
         allowed = f" (allowed: {spec.allowed()})" if spec is not None else ""
-        raise InvalidParameter(name, f"{name}: the value is empty{allowed}; leave out "
-                               f"--set {name} to send no {name}")
+        raise InvalidParameter(name, f"{name}: the value is empty{allowed}; write "
+                               f"{name}=null to unset it")
     return name, parsed
 
 

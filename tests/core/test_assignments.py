@@ -27,12 +27,15 @@ def test_an_empty_value_is_refused_naming_the_field(text: str) -> None:
         parse_assignment(text)
     assert caught.value.field == name
     assert caught.value.message.startswith(f"{name}: the value is empty (allowed: ")
+    assert caught.value.message.endswith(f"; write {name}=null to unset it")
 
 
 def test_numbers_and_lists_still_parse_around_spaces() -> None:
     assert parse_assignments(["temperature= 0.5 ", "custom_token_bans= 1, 2",
-                              "top_k=null"]) == {
-        "temperature": 0.5, "custom_token_bans": [1, 2], "top_k": None}
+                              "top_k=null", "stop=null", "stop_token_ids=null"]) == {
+        "temperature": 0.5, "custom_token_bans": [1, 2], "top_k": None, "stop": None,
+        "stop_token_ids": None}
+    assert parse_assignment('stop="null"') == ("stop", "null")
 
 
 def test_an_empty_field_in_the_panel_is_unset() -> None:
