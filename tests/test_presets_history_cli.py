@@ -24,7 +24,7 @@ def test_sillytavern_preset_imports_runs_and_exports_to_both_formats(tmp_path: P
 
     # The file bans and biases other models' token ids, unknown to the local engine: unset.
     run = cli("run", "--prompt", "Once", "--preset", "Story", "--set", "max_tokens=5",
-              "--set", "seed=1", "--set", "logit_bias=", "--set", "custom_token_bans=",
+              "--set", "seed=1", "--set", "logit_bias=null", "--set", "custom_token_bans=null",
               "--json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["usage"]["completion_tokens"] <= 5

@@ -1,7 +1,8 @@
 """Parsing ``NAME=VALUE`` assignments, as the CLI's ``--set`` takes them.
 
 VALUE is JSON when it parses as JSON, else the text itself: ``temperature=0.5`` is a number,
-``stop='["\\n\\n","END"]'`` a list, ``stop=END`` the string "END".
+``stop='["\\n\\n","END"]'`` a list, ``stop=END`` the string "END". Whitespace in a string value
+is data (``stop=$'\\n\\nUser:'`` keeps both newlines); around a number or an object it is not.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ def parse_value(text: str) -> Any:
 
 def parse_field_text(name: str, text: str) -> Any:
     """A value for parameter `name` typed as text. Empty text is None (unset). Token-id lists
-    may be written without brackets (``1, 2, 3``)."""
+    may be written without brackets (``1, 2, 3``). Stop strings are taken as typed, spaces and
+    newlines included, unless they are JSON (a list, a quoted string, or null)."""
+    spec = BY_NAME.get(name)
+    if spec is not None and spec.kind is Kind.STRINGS:
+        return parse_value(text) if text.startswith(("[", '"')) or text == "null" else (
+            text or None)
     text = text.strip()
     if not text:
         return None
-    spec = BY_NAME.get(name)
     if spec is not None and spec.kind is Kind.TOKEN_IDS and not text.startswith("["):
-        return parse_value(f"[{text}]") if _looks_numeric(text) else text
-    if spec is not None and spec.kind is Kind.STRINGS and not text.startswith(("[", '"')):
-        return text
+        return parse_value(f"[{text}]" if _looks_numeric(text) else text)
     return parse_value(text)
 
 
@@ -40,12 +43,21 @@ def _looks_numeric(text: str) -> bool:
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` as a name and a value (``NAME=null`` unsets NAME, e.g. a preset's). An
+    empty VALUE is refused, naming the field: on a command line it is most often a shell
+    substitution that came out empty, and silently sending nothing in its place hides that."""
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not name:
         raise InvalidParameter(name or text, f"--set {text!r}: expected NAME=VALUE, "
                                "e.g. temperature=0.7")
-    return name, parse_field_text(name, value)
+    parsed = parse_field_text(name, value)
+    if parsed is None and value.strip() != "null":
+        spec = BY_NAME.get(name)
+        allowed = f" (allowed: {spec.allowed()})" if spec is not None else ""
+        raise InvalidParameter(name, f"{name}: the value is empty{allowed}; write "
+                               f"{name}=null to unset it")
+    return name, parsed
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -55,12 +55,14 @@ def _param(
     step: float | None = None,
     soft_max: float | None = None,
     note: str | None = None,
+    labels: tuple[str, ...] | None = None,
 ) -> Any:
     """One catalog entry. `neutral` is the value at which the field has no effect; `hint` is the
     default the older spec documents (shown as a hint, never sent); `soft_max` bounds a slider
-    where the API sets no maximum; `note` explains a bound that differs from the spec."""
+    where the API sets no maximum; `note` explains a bound that differs from the spec; `labels`
+    names a choice field's values, in order, for people (the value sent stays the value)."""
     extra = {"group": group.value, "neutral": neutral, "hint": hint, "step": step,
-             "soft_max": soft_max, "note": note}
+             "soft_max": soft_max, "note": note, "labels": labels}
     return Field(default=None, description=description, ge=ge, gt=gt, le=le,
                  json_schema_extra={k: v for k, v in extra.items() if v is not None})
 
@@ -121,7 +123,8 @@ class SamplerParams(BaseModel):
     # Mirostat
     mirostat_mode: Literal[0, 1, 2] | None = _param(
         "Mirostat adaptive sampling: 1 or 2 selects the algorithm version, 0 disables it. "
-        "When on, it replaces the truncation samplers.", Group.MIROSTAT, neutral=0)
+        "When on, it replaces the truncation samplers.", Group.MIROSTAT, neutral=0,
+        labels=("off", "Mirostat 1", "Mirostat 2"))
     mirostat_tau: float | None = _param(
         "Mirostat target surprise (entropy) in bits per token; lower is more focused.",
         Group.MIROSTAT, ge=0, le=20, step=0.1, soft_max=10, hint=5.0)
@@ -224,6 +227,13 @@ class ParamSpec:
     soft_max: float | None = None
     choices: tuple[Any, ...] = ()
     note: str | None = None
+    labels: tuple[str, ...] = ()
+
+    def label(self, value: Any) -> str:
+        """A choice's name for people ("Mirostat 2"), or the value itself when it has none."""
+        if value in self.choices and len(self.labels) == len(self.choices):
+            return self.labels[self.choices.index(value)]
+        return str(value)
 
     def allowed(self) -> str:
         """The allowed values, in words, for error messages, tooltips and docs."""
@@ -253,6 +263,43 @@ class ParamSpec:
     @property
     def bounded(self) -> bool:
         return self.kind in (Kind.NUMBER, Kind.INTEGER)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """One connection's own bounds for a parameter, where they are narrower than the catalog's:
+    what it uses when the parameter is unset (`default`, shown as the hint) and the largest
+    value it accepts (`maximum`). None: the catalog's."""
+
+    default: Any = None
+    maximum: float | None = None
+
+    def tighter(self, other: Limits) -> Limits:
+        """Both limits at once: the smaller maximum; this default, else the other's."""
+        maxima = [m for m in (self.maximum, other.maximum) if m is not None]
+        return Limits(default=self.default if self.default is not None else other.default,
+                      maximum=min(maxima) if maxima else None)
+
+    def narrow(self, spec: ParamSpec) -> ParamSpec:
+        """`spec` as this connection sees it: its default as the hint, its maximum as the bound
+        (and the slider's end, when lower)."""
+        maximum = spec.maximum
+        if self.maximum is not None:
+            maximum = self.maximum if maximum is None else min(maximum, self.maximum)
+        soft_max = spec.soft_max if spec.soft_max is None or maximum is None else min(
+            spec.soft_max, maximum)
+        hint = spec.hint if self.default is None else self.default
+        return replace(spec, maximum=maximum, soft_max=soft_max, hint=hint)
+
+
+def check_within(spec: ParamSpec, value: Any) -> None:
+    """Raise `InvalidParameter` if `value`, which the catalog accepts, lies above a narrowed
+    `spec`'s maximum (a connection's own limit), naming the field and the connection's range."""
+    if (spec.maximum is not None and isinstance(value, int | float)
+            and not isinstance(value, bool) and value > spec.maximum):
+        raise InvalidParameter(spec.name, f"{spec.name}: {_show(value)} is above this "
+                               f"connection's maximum {_fmt(spec.maximum)} "
+                               f"(allowed: {spec.allowed()})")
 
 
 def _fmt(value: float | None) -> str:
@@ -295,12 +342,17 @@ def _build_catalog() -> tuple[ParamSpec, ...]:
             exclusive_minimum="gt" in bounds, neutral=extra.get("neutral"),
             hint=extra.get("hint"), step=_float_or_none(extra.get("step")),
             soft_max=_float_or_none(extra.get("soft_max")), choices=choices,
-            note=_str_or_none(extra.get("note"))))
+            note=_str_or_none(extra.get("note")),
+            labels=_strings(extra.get("labels"))))
     return tuple(specs)
 
 
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, list | tuple) else ()
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -40,8 +40,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from playground.core.catalog import BY_NAME
-from playground.core.connections import DIALECTS
+from playground.core.catalog import BY_NAME, Limits
+from playground.core.connections import DIALECTS, Connection
 from playground.core.errors import InvalidParameter
 
 #: The dialect that speaks the catalog's own names.
@@ -273,6 +273,48 @@ TABLE: Mapping[str, Mapping[str, Rule]] = {
         "vllm": Rule(convert=_count, why="vLLM wants a count of alternatives"),
         "koboldcpp": _KOBOLD_NO, "text-generation-webui": _TGW_NO, "ollama": _OLLAMA_NO},
 }
+
+
+#: The built-in local engine, which speaks the catalog's own names but has its own limits and
+#: sampler chain, so the tables below key it apart from NanoGPT.
+LOCAL_ENGINE = "local engine"
+
+#: A server's own limits where they are narrower than the catalog's. The local engine's are
+#: engine/generation.py's DEFAULT_MAX_TOKENS and engine/wire.py's MAX_OUTPUT_TOKENS (a test
+#: holds them equal; core may not import the engine).
+LIMITS: Mapping[str, Mapping[str, Limits]] = {
+    LOCAL_ENGINE: {"max_tokens": Limits(default=256, maximum=16_384)},
+}
+
+#: What Mirostat (mirostat_mode 1 or 2) takes the place of, on the servers whose code says:
+#: - the local engine (engine/chain.py): every truncation stage; penalties and temperature
+#:   still apply;
+#: - llama.cpp (common/sampling.cpp, common_sampler_init): the chain becomes logit bias,
+#:   temperature, Mirostat; penalties and truncation are part of the list it skips;
+#: - llama-cpp-python (llama_cpp/llama.py, _init_sampler): penalties stay, the truncation
+#:   samplers and temperature go (temperature 0 still means greedy, without Mirostat).
+MIROSTAT_REPLACES: Mapping[str, tuple[str, ...]] = {
+    LOCAL_ENGINE: ("top_k", "top_p", "min_p", "top_a", "tfs", "typical_p", "epsilon_cutoff",
+                   "eta_cutoff"),
+    "llama.cpp": ("top_k", "top_p", "min_p", "typical_p", "repetition_penalty",
+                  "frequency_penalty", "presence_penalty"),
+    "llama-cpp-python": ("top_k", "top_p", "min_p", "typical_p"),
+}
+
+
+def _server(connection: Connection) -> str:
+    return LOCAL_ENGINE if connection.kind == "local" else connection.dialect
+
+
+def limits(connection: Connection) -> dict[str, Limits]:
+    """Catalog field -> the connection's server's own limits, where the table knows them."""
+    return dict(LIMITS.get(_server(connection), {}))
+
+
+def mirostat_replaces(connection: Connection) -> tuple[str, ...]:
+    """The fields the connection's server does not use while Mirostat is on (empty: unknown
+    or none)."""
+    return MIROSTAT_REPLACES.get(_server(connection), ())
 
 
 @dataclass(frozen=True)

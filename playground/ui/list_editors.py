@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,6 +35,8 @@ from playground.ui.widgets import push_button
 Lookup = Callable[[str], Awaitable[list[tuple[int, str]]]]
 
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+#: How a stop string's whitespace is drawn in the list, so "\n\n" is not a blank line.
+_GLYPHS = {"\n": "⏎", "\t": "⇥", "\r": "␍", " ": "·"}
 
 
 def escape(text: str) -> str:
@@ -52,6 +55,17 @@ def unescape(text: str) -> str:
     return "".join(out)
 
 
+def visible(text: str) -> str:
+    """A stop string drawn with its whitespace as glyphs: ``"\\n\\nUser: "`` is ⏎⏎User:·"""
+    return "".join(_GLYPHS.get(c, c) for c in text)
+
+
+class _VisibleWhitespace(QStyledItemDelegate):
+    """Draws an item (whose text is the escaped stop string) with visible whitespace; editing
+    shows the escaped text, as typed."""
+
+    def displayText(self, value: Any, locale: Any) -> str:
+        return visible(unescape(str(value)))
 
 
 class ListEditor(QWidget):
@@ -105,8 +119,9 @@ class ListEditor(QWidget):
         self._lookup = lookup
 
     def add_entry(self) -> None:
+        """Take the entry as typed (spaces are data); an empty entry adds nothing."""
         text = self.entry.text()
-        if text.strip():
+        if text:
             self._accept(text)
 
     def _accept(self, text: str) -> None:
@@ -149,10 +164,21 @@ class ListEditor(QWidget):
 
 
 class StringListEditor(ListEditor):
-    """Stop strings, shown and typed with escapes (``\\n`` is a newline)."""
+    """Stop strings, typed with escapes (``\\n`` is a newline, ``\\t`` a tab) and shown with
+    their whitespace visible (⏎, ⇥, ·). Spaces are part of a stop string; an empty one is never
+    a stop, so an item edited down to nothing is removed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("a stop string; \\n is a newline", parent)
+        super().__init__("a stop string; \\n is a newline, \\t a tab", parent)
+        self.view.setItemDelegate(_VisibleWhitespace(self.view))
+
+    def _item_changed(self, *args: object) -> None:
+        assert isinstance(self.view, QListWidget)
+        for row in reversed(range(self.view.count())):
+            if not self.view.item(row).text():
+                self.view.takeItem(row)
+                self._say("An empty stop string stops nothing; it was removed.")
+        super()._item_changed(*args)
 
     def _accept(self, text: str) -> None:
         self._append(unescape(text))
@@ -167,8 +193,7 @@ class StringListEditor(ListEditor):
 
     def value(self) -> list[str] | None:
         assert isinstance(self.view, QListWidget)
-        items = [unescape(self.view.item(i).text()) for i in range(self.view.count())]
-        return [item for item in items if item] or None
+        return [unescape(self.view.item(i).text()) for i in range(self.view.count())] or None
 
     def set_value(self, value: Any) -> None:
         assert isinstance(self.view, QListWidget)

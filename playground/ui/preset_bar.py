@@ -91,6 +91,9 @@ class PresetBar(QWidget):
         self.modified_label = QLabel("• modified", self)
         self.modified_label.setAccessibleName("Preset modified")
         self.modified_label.setStyleSheet("font-style: italic;")
+        keep = self.modified_label.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # the mark coming and going must not resize the list
+        self.modified_label.setSizePolicy(keep)
         self.problems_button = tool_button(self, "⚠", "Preset problems", self._show_problems)
         self.problems_button.setAutoRaise(True)
         self.problems_button.setStyleSheet("color: #e0a000;")

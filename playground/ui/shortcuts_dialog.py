@@ -46,4 +46,18 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addWidget(close)
-        self.resize(440, 360)
+        self._fit_table()
+        self.adjustSize()
+
+    def _fit_table(self) -> None:
+        """Make the table big enough for every row and the longest shortcut, so nothing is
+        clipped or scrolled: the list is short and read at a glance."""
+        table = self.table
+        table.setWordWrap(False)
+        table.resizeRowsToContents()
+        frame = 2 * table.frameWidth()
+        gap = 2 * table.fontMetrics().averageCharWidth()
+        width = sum(table.sizeHintForColumn(c) + gap for c in range(2)) + frame
+        height = (table.horizontalHeader().sizeHint().height() + frame
+                  + sum(table.rowHeight(r) for r in range(table.rowCount())))
+        table.setMinimumSize(max(width, 420), height)

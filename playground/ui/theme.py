@@ -25,6 +25,9 @@ QGroupBox { font-weight: 600; margin-top: 10px; }
 QToolButton#groupHeader { border: none; font-weight: 600; padding: 2px 0; }
 QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 3px; }
 """
+#: The smallest default size of the prompt and output font: the system's general font (often
+#: 9 pt) is too small to write prompts in. A font the person chose is used as chosen.
+TEXT_POINT_SIZE = 11.0
 #: Error text that stays readable on each background.
 _ERROR_TEXT = {False: "#c62828", True: "#ff8a80"}
 
@@ -32,7 +35,8 @@ _ERROR_TEXT = {False: "#c62828", True: "#ff8a80"}
 @dataclass(frozen=True)
 class Appearance:
     theme: Theme = "system"
-    #: The prompt and output font, as `QFont.toString()`; empty means the system's font.
+    #: The prompt and output font, as `QFont.toString()`; empty means the system's font, at
+    #: `TEXT_POINT_SIZE` at least.
     text_font: str = ""
 
     @classmethod
@@ -52,7 +56,10 @@ class Appearance:
             font = QFont()
             if font.fromString(self.text_font):
                 return font
-        return QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
+        if font.pointSizeF() < TEXT_POINT_SIZE:
+            font.setPointSizeF(TEXT_POINT_SIZE)
+        return font
 
 
 def _dark_palette() -> QPalette:

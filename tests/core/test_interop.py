@@ -265,3 +265,26 @@ def test_importers_never_fail_with_anything_but_a_preset_error(data: dict[str, A
        filename=st.sampled_from(["p.json", "p.yaml", None]))
 def test_arbitrary_text_imports_or_raises_a_preset_error(text: str, filename: str | None) -> None:
     _import_or_preset_error(text, filename)
+
+
+WHITESPACE_STOPS = ["\n\n", "\nUser:", " Q:", "\t"]
+
+
+@pytest.mark.parametrize(("text", "filename"), [
+    (json.dumps({"temp": 0.7, "custom_stopping_strings": json.dumps(WHITESPACE_STOPS)}),
+     "st.json"),
+    (json.dumps({"name": "mine", "params": {"stop": WHITESPACE_STOPS}}), "mine.json"),
+])
+def test_imported_stops_keep_their_whitespace(text: str, filename: str) -> None:
+    preset, _ = import_preset(text, filename=filename)
+    assert preset.param_values()["stop"] == WHITESPACE_STOPS
+    again, _ = import_preset(export_preset(preset, Format.SILLYTAVERN).text, filename="x.json")
+    assert again.param_values()["stop"] == WHITESPACE_STOPS
+
+
+def test_an_empty_imported_stop_is_refused_by_name() -> None:
+    text = json.dumps({"temp": 0.7, "custom_stopping_strings": json.dumps(["\n", ""])})
+    preset, report = import_preset(text, filename="st.json")
+    assert "stop" not in preset.param_values()
+    assert report.refused == ("custom_stopping_strings: stop: a stop sequence may not be empty "
+                              "(allowed: a string or a list of strings)",)

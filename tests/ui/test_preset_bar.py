@@ -323,3 +323,33 @@ def test_every_control_is_named_and_explained(make_bar) -> None:
         assert widget.accessibleName() and widget.toolTip()
     for action in bar.menu.actions():
         assert action.isSeparator() or action.toolTip()
+
+
+def test_saving_keeps_the_sampler_panel_s_place(make_bar, screen) -> None:
+    bar, _ = make_bar()
+    screen.panel.resize(420, 300)
+    screen.panel.show()
+    scroll = screen.panel.scroll.verticalScrollBar()
+    bar.save_as_action.trigger()
+    answer(bar, "Mine")
+    scroll.setValue(scroll.maximum())
+    place = scroll.value()
+    assert place > 0
+    screen.edit("eta_cutoff", "0.001")
+    bar.save_action.trigger()
+    bar.describe_action.trigger()
+    answer(bar, "Kept in place")
+    assert scroll.value() == place
+
+
+def test_the_modified_mark_does_not_resize_the_preset_list(make_bar, screen) -> None:
+    bar, _ = make_bar()
+    choose(bar, "Balanced")
+    bar.layout().activate()
+    assert not bar.modified_label.isVisible()
+    width, description = bar.combo.width(), bar.description.geometry()
+    screen.edit("temperature", "0.9")
+    assert bar.modified_label.isVisible()
+    bar.layout().activate()
+    assert bar.combo.width() == width
+    assert bar.description.geometry() == description
