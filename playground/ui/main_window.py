@@ -610,6 +610,8 @@ class MainWindow(QMainWindow):
                                           "does not use it")
         self.params.set_server(dialects.unsupported(connection.dialect),
                                dialects.server_defaults(connection.dialect))
+        self.params.set_mirostat_replaces(dialects.mirostat_replaces(connection))
+        self._apply_limits()
         self.params.set_lookup(self._tokenize if connection.kind == "local" else None)
         if self._services_started:
             if connection.kind == "local" and self.engine is None:
@@ -637,6 +639,7 @@ class MainWindow(QMainWindow):
         models, problem = await fetch_models(live.client, live.connection.name)
         if live is self.current():
             self.model_picker.set_models(models, offline=problem is not None)
+            self._apply_limits()  # the chosen model's own largest output is known now
 
     async def _load_providers(self, live: LiveConnection, model: str) -> None:
         assert live.client is not None
@@ -658,7 +661,22 @@ class MainWindow(QMainWindow):
         except InvalidParameter:
             return ""
 
+    def _apply_limits(self) -> None:
+        """The panel's hints and bounds from the connection's server (its own default and
+        maximum) and the chosen model (its largest output), where they are known."""
+        from playground.core import dialects
+        from playground.core.catalog import Limits
+
+        limits = dialects.limits(self.current().connection)
+        info = self.model_picker.selected_info()
+        if info is not None and info.max_output_tokens:
+            limits["max_tokens"] = limits.get("max_tokens", Limits()).tighter(
+                Limits(maximum=info.max_output_tokens))
+        self.params.set_limits(limits)
+
     def _model_changed(self) -> None:
+        if self.connections:
+            self._apply_limits()
         self.routing.set_model(None if self.model_picker.error() else
                                self.model_picker.model_id())
         self.presets.model_changed(self._model_text())

@@ -139,13 +139,6 @@ class ParamPanel(QWidget):
         allowed range; typed text counts even before its field was left."""
         return [error for row in self.rows.values() if (error := row.error)]
 
-    def error_summary(self) -> str | None:
-        """All refused values in one message (None: none), for refusing a run."""
-        errors = self.errors()
-        if len(errors) <= 1:
-            return errors[0] if errors else None
-        return f"{len(errors)} parameters are invalid: " + "; ".join(errors)
-
     def set_values(self, values: dict[str, Any]) -> None:
         for name, row in self.rows.items():
             row.set_value(values.get(name))

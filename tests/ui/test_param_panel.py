@@ -181,10 +181,10 @@ def test_every_invalid_field_is_named_at_once(panel) -> None:
         "temperature: 5 is above the maximum 2 (allowed: a number from 0 to 2)",
         "top_k: 'abc' is not valid (allowed: a whole number from 0 to 1000000)",
         "min_p: 2 is above the maximum 1 (allowed: a number from 0 to 1)"]
-    assert panel.error_summary() == "3 parameters are invalid: " + "; ".join(panel.errors())
     type_into(panel.rows["top_k"].field, "")
     type_into(panel.rows["min_p"].field, "")
-    assert panel.error_summary() == panel.errors()[0]
+    assert panel.errors() == [
+        "temperature: 5 is above the maximum 2 (allowed: a number from 0 to 2)"]
 
 
 def test_fields_line_up_across_groups(panel, qtbot) -> None:

@@ -398,3 +398,30 @@ def test_each_connection_keeps_its_own_model_and_suffixes_stay_with_nanogpt(wind
     assert window.model_picker.model_text() == nanogpt_model
     window.connection_box.setCurrentIndex(window.connection_box.findData("fault-ok"))
     assert window.model_picker.model_text() == "local/stdlib"
+
+
+def test_the_panel_takes_its_limits_and_mirostat_rules_from_the_connection_and_model(
+        window, qtbot) -> None:
+    from playground.core.client import ModelInfo
+
+    use(window, "local", "local/stdlib")
+    max_tokens, top_k = window.params.rows["max_tokens"], window.params.rows["top_k"]
+    assert max_tokens.field.placeholderText() == "unset (256)"
+    qtbot.keyClicks(max_tokens.field, "20000")
+    qtbot.keyClick(max_tokens.field, Qt.Key.Key_Return)
+    assert not window.run()
+    assert "max_tokens: 20000 is above this connection's maximum 16384" in (
+        window.error_label.text())
+    window.params.set_values({"mirostat_mode": 2, "top_k": 40})
+    assert not top_k.field.isEnabled()
+    assert "Mirostat 2 replaces top_k" in top_k.field.toolTip()
+
+    use(window, "fault-ok", "big-model")  # a NanoGPT-style server: its own rules unknown
+    assert top_k.field.isEnabled()
+    assert max_tokens.field.placeholderText() == "unset (4000)"
+    window.model_picker.set_models([ModelInfo(id="big-model", max_output_tokens=100)])
+    window.model_picker.set_model_text("big-model")
+    window.params.set_values({"max_tokens": 200})
+    assert window.params.errors() == [
+        "max_tokens: 200 is above this connection's maximum 100 (allowed: a whole number "
+        "from 1 to 100)"]
