@@ -71,6 +71,16 @@ class EngineProcess:
         when it was never started or was stopped by `stop()`."""
         return self._process.poll() if self._process is not None else None
 
+    def ended(self, timeout: float) -> int | None:
+        """`exit_code`, after waiting up to `timeout` seconds for a child that is going down
+        (its connections can drop a moment before it is reaped)."""
+        if self._process is None:
+            return None
+        try:
+            return self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def start(self, timeout: float = 30.0) -> str:
         """Start the child and wait until it listens; returns the base URL. Requests sent
         before the model has loaded simply wait for it."""
@@ -140,6 +150,11 @@ def engine_command(executable: str, frozen: bool, host: str, port: int, *,
     fallback = ["--any-port-if-busy"] if any_port_if_busy else []
     return [executable, *module, "serve", "--host", host, "--port", str(port), *fallback,
             "--exit-on-stdin-eof"]
+
+
+def describe_exit(code: int) -> str:
+    """How a child ended, from its `exit_code`: "killed by signal 9" or "exit status 1"."""
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
 def _read_port(path: Path) -> int:
