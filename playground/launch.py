@@ -1,28 +1,92 @@
 """What a headless command needs before it can send: the connection's key and base URL
-(starting the local engine for the command's duration when that is the connection)."""
+(starting the local engine for the command's duration when that is the connection, and
+noticing when that engine stops)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from playground.core.connections import Connection, insecure_key_message
-from playground.core.errors import InvalidParameter
+from playground.core.errors import ApiError, InvalidParameter, StreamError
 from playground.core.keys import KeyStore
+from playground.core.runs import RunResult
+
+if TYPE_CHECKING:
+    from playground.engine.process import EngineProcess
+
+#: How long a dropped connection waits for the engine child to be seen gone: the kernel
+#: closes a killed process's sockets a moment before its parent can reap it.
+ENGINE_EXIT_GRACE_S = 2.0
+
+
+class EngineStopped(ApiError):
+    """A run failed because the local engine the command started stopped under it."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Server:
+    """Where a command sends: a connection's base URL, or the local engine child the command
+    started (on any free port: a command's engine must not move the window's kept port)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._engine: EngineProcess | None = None
+        if connection.base_url:
+            self.base_url = connection.base_url
+            return
+        from playground.engine.process import EngineProcess
+        self._engine = EngineProcess(port=0)
+        self.base_url = self._engine.start()
+
+    def check(self, results: Sequence[RunResult]) -> str | None:
+        """When runs failed on the network or mid-stream because the engine child stopped:
+        say so in their errors (their text stays) and return what happened, e.g. "the local
+        engine stopped (killed by signal 9)". None when the engine runs or there is none."""
+        broken = [result for result in results if result.error is not None and (
+            result.error.status == 0 or isinstance(result.error, StreamError))]
+        if self._engine is None or not broken:
+            return None
+        from playground.engine.process import describe_exit
+        code = self._engine.ended(ENGINE_EXIT_GRACE_S)
+        if code is None:
+            return None
+        lost = f"the local engine stopped ({describe_exit(code)})"
+        for result in broken:
+            how = (f"after {len(result.text):,} characters, which are kept" if result.text
+                   else "before it answered")
+            result.error = EngineStopped(0, f"{lost} {how}", code="engine_stopped",
+                                         request_id=result.request_id)
+        return lost
+
+    def restart(self) -> None:
+        """Start the local engine again (after `check` found it stopped)."""
+        assert self._engine is not None, "only the local engine is restarted"
+        self._engine.stop()
+        self.base_url = self._engine.start()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
+
+
+@contextmanager
+def server_for(connection: Connection) -> Iterator[Server]:
+    """The connection's `Server`; a local engine it starts runs until the block ends."""
+    server = Server(connection)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @contextmanager
 def base_url_for(connection: Connection) -> Iterator[str]:
     """The connection's base URL; for the local engine, start it until the block ends."""
-    if connection.base_url:
-        yield connection.base_url
-        return
-    from playground.engine.process import EngineProcess
-    engine = EngineProcess()
-    try:
-        yield engine.start()
-    finally:
-        engine.stop()
+    with server_for(connection) as server:
+        yield server.base_url
 
 
 def api_key_for(connection: Connection, allow_insecure: bool = False) -> str | None:

@@ -28,7 +28,13 @@ from playground.core.request import (
 )
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
-from playground.launch import api_key_for, base_url_for, insecure_key_allowed
+from playground.launch import (
+    EngineStopped,
+    api_key_for,
+    base_url_for,
+    insecure_key_allowed,
+    server_for,
+)
 
 
 def register(sub: Any) -> None:
@@ -190,9 +196,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     api_key = api_key_for(connection, args.allow_insecure_key)
     insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
-    with base_url_for(connection) as base_url:
-        result = asyncio.run(_run(base_url, api_key, request, echo=not args.json,
+    with server_for(connection) as server:
+        result = asyncio.run(_run(server.base_url, api_key, request, echo=not args.json,
                                   allow_insecure_key=insecure_ok))
+        server.check([result])
     _record([(request, result)], connection, preset.name if preset else None)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -307,13 +314,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     api_key = api_key_for(connection, args.allow_insecure_key)
     insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
 
-    async def run(base_url: str) -> list[RunResult]:
+    async def run(base_url: str, which: list[int]) -> list[RunResult]:
         async with CompletionClient(base_url, api_key,
                                     allow_insecure_key=insecure_ok) as client:
-            return await run_all([(client, request) for request in requests])
+            return await run_all([(client, requests[i]) for i in which])
 
-    with base_url_for(connection) as base_url:
-        results = asyncio.run(run(base_url))
+    with server_for(connection) as server:
+        results = asyncio.run(run(server.base_url, list(range(len(requests)))))
+        lost = server.check(results)
+        again = [i for i, result in enumerate(results)
+                 if lost and isinstance(result.error, EngineStopped) and not result.text]
+        if again:  # nothing was lost with them: they go to a new engine
+            print(f"playground: {lost}; starting it again for "
+                  f"{', '.join(variants[i].label for i in again)}", file=sys.stderr)
+            server.restart()
+            for i, result in zip(again, asyncio.run(run(server.base_url, again)), strict=True):
+                results[i] = result
+            server.check([results[i] for i in again])
     _record(list(zip(requests, results, strict=True)), connection, None, new_group_id())
     if args.json:
         print(json.dumps([{"variant": v.label, "model": r.model.compose(),

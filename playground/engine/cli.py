@@ -24,6 +24,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help="port to bind, 0 for any free port (default %(default)s)")
+    serve.add_argument("--any-port-if-busy", action="store_true",
+                       help="if --port is taken, bind any free port instead of failing (the "
+                            "first line printed says which)")
     serve.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=run_serve)
 
@@ -46,7 +49,8 @@ def run_serve(args: argparse.Namespace) -> int:
     def announce(url: str) -> None:
         print(f"Local engine serving at {url}", flush=True)
 
-    serve(args.host, args.port, announce=announce, exit_on_stdin_eof=args.exit_on_stdin_eof)
+    serve(args.host, args.port, announce=announce, exit_on_stdin_eof=args.exit_on_stdin_eof,
+          any_port_if_busy=args.any_port_if_busy)
     return 0
 
 

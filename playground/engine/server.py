@@ -15,6 +15,7 @@ starts loading (or building) as soon as the server starts; requests wait for it.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import socket
@@ -302,13 +303,16 @@ class RequestIdMiddleware:
 
 
 def serve(host: str, port: int, *, announce: Callable[[str], None],
-          exit_on_stdin_eof: bool = False) -> None:
-    """Bind, announce the base URL, and serve until interrupted (or stdin closes)."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(128)
+          exit_on_stdin_eof: bool = False, any_port_if_busy: bool = False) -> None:
+    """Bind, announce the base URL, and serve until interrupted (or stdin closes). With
+    `any_port_if_busy`, a `port` something else holds gives way to any free port (the
+    announced URL says which) instead of failing."""
+    try:
+        sock = _listen(host, port)
+    except OSError as exc:
+        if not any_port_if_busy or exc.errno != errno.EADDRINUSE:
+            raise
+        sock = _listen(host, 0)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning",
@@ -317,6 +321,21 @@ def serve(host: str, port: int, *, announce: Callable[[str], None],
     if exit_on_stdin_eof:
         threading.Thread(target=_exit_on_eof, args=(server,), daemon=True).start()
     server.run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket: binding and listening in one go, so that a port is either ours
+    or refused here, never found busy by a later step."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _exit_on_eof(server: uvicorn.Server) -> None:

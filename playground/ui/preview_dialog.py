@@ -6,7 +6,7 @@ it from instead (``$NANOGPT_API_KEY``), so nothing copied from here can leak a k
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -31,6 +31,11 @@ from playground.core.request import (
 )
 
 COPIED_FEEDBACK_MS = 1500
+#: Shown under the snippets for the local engine, whose port they name.
+LOCAL_PORT_NOTE = ("The local engine keeps its port from one start to the next while nothing "
+                   "else takes it, so these snippets keep working after a restart. To pin a "
+                   "port, run `playground serve --port N` and add a custom connection with "
+                   "the base URL http://127.0.0.1:N/v1 in File → Settings.")
 
 
 class CodePage(QWidget):
@@ -105,6 +110,11 @@ class RequestPreviewDialog(QDialog):
         self.tabs.setTabToolTip(1, "The request headers; the API key is shown as a variable")
         self.tabs.setTabToolTip(2, "A curl command that sends the same request")
         self.tabs.setTabToolTip(3, "A Python (httpx) script that sends the same request")
+        self.port_label = QLabel(LOCAL_PORT_NOTE, self)
+        self.port_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.port_label.setWordWrap(True)
+        self.port_label.setAccessibleName("Local engine port note")
+        self.port_label.hide()
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         for button in close.buttons():
@@ -117,14 +127,16 @@ class RequestPreviewDialog(QDialog):
         layout.addLayout(url_row)
         layout.addWidget(self.note_label)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.port_label)
         layout.addWidget(close)
         self.resize(720, 520)
         self.pages["Body"].view.setFocus()
 
     def show_request(self, request: CompletionRequest, base_url: str, *, key_env: str | None,
-                     note: str | None = None) -> None:
+                     note: str | None = None, local: bool = False) -> None:
         """Fill (or refresh) every view. With `key_env`, the Authorization header reads the key
-        from that environment variable."""
+        from that environment variable. `local`: `base_url` is the built-in local engine's,
+        whose port the snippets name; a note says how long that port lasts."""
         headers = preview_headers(request, key_env=key_env)
         texts = {
             "Body": preview_json(request),
@@ -138,3 +150,4 @@ class RequestPreviewDialog(QDialog):
         self.url_edit.setCursorPosition(0)
         self.note_label.setText(note or "")
         self.note_label.setVisible(bool(note))
+        self.port_label.setVisible(local)

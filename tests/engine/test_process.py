@@ -78,3 +78,45 @@ def test_a_busy_port_fails_loudly(model: LanguageModel) -> None:
             EngineProcess(port=busy.getsockname()[1]).start(timeout=30)
     finally:
         busy.close()
+
+
+def port_of(url: str) -> int:
+    port = httpx.URL(url).port
+    assert port is not None
+    return port
+
+
+def test_the_port_is_kept_from_one_start_to_the_next(model: LanguageModel) -> None:
+    with EngineProcess() as engine:
+        port = port_of(engine.base_url)
+    with EngineProcess() as engine:
+        assert port_of(engine.base_url) == port
+        assert httpx.get(f"{engine.base_url}/models", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("listening", [True, False], ids=["listening", "bound"])
+def test_a_taken_port_gives_way_to_a_free_one_which_is_kept(model: LanguageModel,
+                                                             listening: bool) -> None:
+    with EngineProcess() as engine:
+        kept = port_of(engine.base_url)
+    taker = socket.socket()
+    taker.bind(("127.0.0.1", kept))
+    if listening:
+        taker.listen()
+    try:
+        with EngineProcess() as engine:
+            moved = port_of(engine.base_url)
+            assert moved != kept
+            assert httpx.get(f"{engine.base_url}/models", timeout=10).status_code == 200
+    finally:
+        taker.close()
+    with EngineProcess() as engine:
+        assert port_of(engine.base_url) == moved
+
+
+def test_port_zero_is_any_free_port_and_not_remembered(model: LanguageModel) -> None:
+    with EngineProcess() as engine, EngineProcess(port=0) as other:
+        kept = port_of(engine.base_url)
+        assert port_of(other.base_url) != kept
+    with EngineProcess() as engine:
+        assert port_of(engine.base_url) == kept

@@ -103,3 +103,16 @@ def test_refreshes_while_open_and_shows_the_note(dialog) -> None:
     assert dialog.note_label.text() == "Fields this server ignores were left out."
     dialog.show_request(later, BASE_URL, key_env=None)
     assert not dialog.note_label.isVisible()
+
+
+def test_says_how_long_the_local_engines_port_lasts_and_how_to_pin_one(dialog) -> None:
+    engine_url = "http://127.0.0.1:40123/v1"
+    dialog.show_request(request(), engine_url, key_env=None, local=True)
+    note = dialog.port_label
+    assert note.isVisible()
+    assert "keeps its port" in note.text() and "while nothing else takes it" in note.text()
+    assert "playground serve --port N" in note.text() and "custom connection" in note.text()
+    assert dialog.pages["curl"].text().startswith(f"curl {engine_url}/completions")
+    # A server of one's own on loopback is not the local engine: its port is its own business.
+    dialog.show_request(request(), "http://127.0.0.1:8080/v1", key_env=None)
+    assert not note.isVisible()
