@@ -542,8 +542,9 @@ class MainWindow(QMainWindow):
         if local is not None and local.client is not None:
             self._spawn("close local", local.client.aclose())
             local.client = None
-        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-        news = f"The local engine stopped ({how}); it is starting again."
+        from playground.engine.process import describe_exit
+
+        news = f"The local engine stopped ({describe_exit(code)}); it is starting again."
         self.status.showMessage(news, 15000)
         if self._services_started:
             self._spawn("engine", self._start_engine(news))
@@ -1061,7 +1062,8 @@ class MainWindow(QMainWindow):
         notes = request.translation().notes
         self._preview.show_request(
             request, base_url, key_env=self.keys.env_var(connection.name) if sends_key else None,
-            note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None)
+            note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None,
+            local=connection.kind == "local")
 
     def open_compare(self) -> None:
         if self._compare is None:

@@ -388,6 +388,10 @@ def test_request_preview_follows_the_inputs(window, qtbot) -> None:
     qtbot.waitUntil(lambda: '"temperature": 0.25' in preview.pages["Body"].text(),
                     timeout=3000)
     assert "curl" in preview.pages["curl"].text()
+    assert not preview.port_label.isVisible()
+    use(window, "local")
+    qtbot.waitUntil(preview.port_label.isVisible, timeout=3000)
+    assert "playground serve --port" in preview.port_label.text()
 
 
 def test_routing_is_nanogpt_only_and_conflicts_are_refused(window, monkeypatch) -> None:
