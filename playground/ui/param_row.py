@@ -15,6 +15,8 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -69,6 +71,7 @@ class ParamRow(QWidget):
                 self.combo.addItem(spec.label(option) if spec.labels else _show(option), option)
             self.combo.currentIndexChanged.connect(self._edited)
             self.combo.setAccessibleName(spec.name)
+            self._scroll_past(self.combo)
             layout.addWidget(self.combo, 1)
         else:
             self.field = QLineEdit(self)
@@ -83,6 +86,7 @@ class ParamRow(QWidget):
                 self.slider.setRange(0, SLIDER_STEPS)
                 self.slider.setAccessibleName(f"{spec.name} slider")
                 self.slider.valueChanged.connect(self._slid)
+                self._scroll_past(self.slider)
                 self.field.setFixedWidth(96)
                 layout.addWidget(self.slider, 1)
                 layout.addWidget(self.field)
@@ -143,8 +147,28 @@ class ParamRow(QWidget):
         self.set_value(None)
         self.changed.emit()
 
+    def _scroll_past(self, widget: QWidget) -> None:
+        """A wheel turned over `widget` while scrolling the panel scrolls on; only a widget
+        clicked into (focused) takes the wheel. A combo box changed its value under the
+        pointer, and a slider moved away from its field's value."""
+        widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.installEventFilter(self)
+
+    def _scroll_area(self) -> QAbstractScrollArea | None:
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QAbstractScrollArea):
+            widget = widget.parentWidget()
+        return widget
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up/Down (and the wheel) step a number by its catalog step, as a spin box does."""
+        if watched is not self.field:
+            if event.type() == QEvent.Type.Wheel and not watched.hasFocus():  # type: ignore[attr-defined]
+                area = self._scroll_area()
+                if area is not None:  # the panel scrolls on
+                    QApplication.sendEvent(area.verticalScrollBar(), event)
+                return True
+            return super().eventFilter(watched, event)
         steps = 0
         if event.type() == QEvent.Type.KeyPress:
             key = event.key()  # type: ignore[attr-defined]

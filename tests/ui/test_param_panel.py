@@ -194,3 +194,32 @@ def test_fields_line_up_across_groups(panel, qtbot) -> None:
     widest = max(row.label.fontMetrics().horizontalAdvance(name)
                  for name, row in panel.rows.items())
     assert all(row.label.width() >= widest for row in panel.rows.values())
+
+
+def _wheel_down(widget) -> None:
+    """A wheel notch down over `widget`, delivered where the window system delivers it."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    middle = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(middle, QPointF(widget.mapToGlobal(middle.toPoint())), QPoint(),
+                        QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_the_panel_past_combos_and_sliders(panel) -> None:
+    panel.resize(420, 300)  # short, so the panel scrolls
+    bar = panel.scroll.verticalScrollBar()
+    combo = panel.rows["mirostat_mode"].combo
+    slider = panel.rows["temperature"].slider
+    for widget in (combo, slider):
+        before = bar.value()
+        _wheel_down(widget)
+        assert bar.value() > before  # the panel scrolled on
+    assert combo.currentData() is None and slider.value() == 0
+    assert panel.values() == {}
+    combo.setFocus()  # clicked into: now the wheel is the combo's
+    _wheel_down(combo)
+    assert combo.currentData() is not None
