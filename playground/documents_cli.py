@@ -29,11 +29,12 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_list)
     show = actions.add_parser("show", help="show one document: its settings and prompt")
-    show.add_argument("name", metavar="NAME")
+    show.add_argument("name", metavar="NAME", help="the document's name or number")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=run_show)
     exp = actions.add_parser("export", help="export documents as JSON (never a key)")
-    exp.add_argument("names", nargs="*", metavar="NAME", help="which (default: all)")
+    exp.add_argument("names", nargs="*", metavar="NAME",
+                     help="the documents' names or numbers (default: all)")
     exp.add_argument("-o", "--output", type=Path, metavar="FILE",
                      help="where to write it (default: stdout)")
     exp.set_defaults(func=run_export)
@@ -43,11 +44,13 @@ def register(subparsers: Any) -> None:
     imp.add_argument("file", metavar="FILE", help="the JSON file; '-' reads stdin")
     imp.set_defaults(func=run_import)
     delete = actions.add_parser("delete", help="delete documents")
-    delete.add_argument("names", nargs="+", metavar="NAME")
+    delete.add_argument("names", nargs="+", metavar="NAME",
+                        help="the documents' names or numbers (none is deleted unless all "
+                             "are found)")
     delete.set_defaults(func=run_delete)
     rename = actions.add_parser("rename", help="rename a document (names are unique)")
-    rename.add_argument("name", metavar="NAME")
-    rename.add_argument("new_name", metavar="NEW_NAME")
+    rename.add_argument("name", metavar="NAME", help="the document's name or number")
+    rename.add_argument("new_name", metavar="NEW_NAME", help="its new name")
     rename.set_defaults(func=run_rename)
 
 
