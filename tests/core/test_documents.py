@@ -167,6 +167,7 @@ def test_search_finds_names_and_prompt_text_every_word(store: DocumentStore) -> 
     assert {d.name for d in store.list("dragon")} == {"Dragon tale", "Recipe"}
     assert {d.name for d in store.list("dragon castle")} == {"Dragon tale"}
     assert {d.name for d in store.list("cast")} == {"Dragon tale"}  # a word's start
+    assert {d.name for d in store.list("ag")} == {"Dragon tale", "Recipe"}  # short: anywhere
     assert {d.name for d in store.list("RECIPE")} == {"Recipe"}
     assert {d.name for d in store.list("müller")} == {"Letter"}
     assert store.count("dragon") == 2

@@ -1,7 +1,8 @@
 """The documents database's tables, its search index and its named migrations.
 
 Search uses an FTS5 index over name and prompt where this SQLite has FTS5 (words match as
-prefixes), and LIKE where it does not (words match as substrings), as history does. Triggers
+prefixes), and LIKE where it does not (words match as substrings), as history does; words of
+one or two letters alone use LIKE either way (see `search_filter`). Triggers
 keep the index in step; an update re-indexes a document only when its name or prompt changed,
 so saving a long prompt whose settings changed costs no re-indexing.
 """
@@ -112,12 +113,20 @@ def sync_search_index(db: sqlite3.Connection, use_fts: bool) -> None:
         db.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
 
 
+#: The shortest word that makes a search use the FTS5 index (see `search_filter`).
+FTS_MIN_WORD = 3
+
+
 def search_filter(search: str | None, use_fts: bool) -> tuple[str, list[Any]]:
-    """A WHERE clause matching every word of `search` in the name or the prompt."""
+    """A WHERE clause matching every word of `search` in the name or the prompt.
+
+    While every word is shorter than `FTS_MIN_WORD` (the first keystrokes in a search box),
+    LIKE serves even with FTS5: so short a prefix matches nearly every document, which costs
+    FTS5 a walk over most of its index, while the scan in last-used order stops at the limit."""
     words = (search or "").split()
     if not words:
         return "", []
-    if use_fts:
+    if use_fts and max(len(word) for word in words) >= FTS_MIN_WORD:
         query = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
         return "WHERE id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)", \
             [query]
