@@ -32,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --screenshot: run the prompt to its end before the shot")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from playground import connections_cli, history_cli, presets_cli, run_cli
+    from playground import connections_cli, documents_cli, history_cli, presets_cli, run_cli
     from playground.engine import cli as engine_cli
-    for module in (run_cli, presets_cli, history_cli, connections_cli, engine_cli):
+    for module in (run_cli, presets_cli, history_cli, documents_cli, connections_cli, engine_cli):
         module.register(sub)
     return parser
 

@@ -29,7 +29,11 @@ socket takes it, so the client side is what is measured:
   (engine_bench.py's functions);
 - rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run;
 - gc_full_pause_ms (no target): in that process, how long a full garbage collection takes, the
-  pause Python may impose at any moment (the streaming figures start each run collected).
+  pause Python may impose at any moment (the streaming figures start each run collected);
+- documents_search_ms: the document store's part of File → Open…'s search over 10,000
+  documents, the slowest keystroke of typing a word (documents_bench.py);
+- documents_save_ms: one autosave of a document holding ~50k tokens of text;
+- documents_open_ms (no target): opening that store of 10,000 documents.
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ TARGETS = [
     Target("engine_tokens_per_s", 2000, True),
     Target("engine_ttft_ms", 30, False, " ms"),
     Target("rss_mb_after_100k", 250, False, " MB"),
+    Target("documents_search_ms", 50, False, " ms"),
+    Target("documents_save_ms", 16, False, " ms"),
 ]
 
 
@@ -95,12 +101,14 @@ class Sizes:
     engine_tokens: int
     ttft_runs: int
     rss: int
+    documents: int = 10_000  # stored documents searched
 
 
 FULL = Sizes(stream=50_000, rounds=2, repeat=3, long=100_000, short=1000, short_repeat=9,
              column=10_000, starts=7, engine_tokens=2000, ttft_runs=30, rss=100_000)
 QUICK = Sizes(stream=20_000, rounds=1, repeat=3, long=10_000, short=1000, short_repeat=3,
-              column=1000, starts=2, engine_tokens=1000, ttft_runs=5, rss=10_000)
+              column=1000, starts=2, engine_tokens=1000, ttft_runs=5, rss=10_000,
+              documents=1000)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -276,6 +284,14 @@ def measure_rss(server: Server, sizes: Sizes, cache: Path,
             "rss_mb_peak": out["peak_mb"], "gc_full_pause_ms": out["gc_full_pause_ms"]}
 
 
+def measure_documents(sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
+    out = run_child([str(HERE / "documents_bench.py"), str(sizes.documents)], child_env())
+    samples["documents"] = out
+    return {"documents_search_ms": max(out["search_ms"].values()),
+            "documents_save_ms": statistics.median(out["save_ms"]),
+            "documents_open_ms": statistics.median(out["open_ms"])}
+
+
 def prepare_cache() -> Path:
     """A model cache shared by every run of this script, so the engine builds its model once
     (the first build takes a few seconds and is engine_bench's own figure, not ours)."""
@@ -296,7 +312,8 @@ def show(results: dict[str, float], sizes: Sizes) -> None:
                  else f"{value:,.0f}")
         print(f"{key:34} {shown:>12}  {target.text() if target else '':10}{mark}")
     print(f"(sizes: stream {sizes.stream:,}, long {sizes.long:,}, short {sizes.short:,}, "
-          f"compare {sizes.column:,} x 8, rss run {sizes.rss:,} tokens; medians)")
+          f"compare {sizes.column:,} x 8, rss run {sizes.rss:,} tokens, "
+          f"{sizes.documents:,} documents; medians)")
 
 
 def main() -> None:
@@ -326,6 +343,7 @@ def main() -> None:
         server.close()
     results.update(measure_startup(sizes, cache, samples))
     results.update(measure_engine(sizes, cache, samples))
+    results.update(measure_documents(sizes, samples))
     elapsed = time.perf_counter() - started
     if args.json:
         print(json.dumps({**results, "quick": args.quick, "seconds": round(elapsed, 1),

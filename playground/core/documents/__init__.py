@@ -1,0 +1,19 @@
+"""Documents: what a tab shows (a prompt and its settings), kept in SQLite.
+
+`DocumentStore` keeps them; `Document` is one, `DocumentSummary` one in a list;
+`document_request_inputs` turns one into what `build_request` takes.
+"""
+
+from playground.core.documents.document import (
+    MODES,
+    Document,
+    DocumentSummary,
+    Mode,
+    RequestInputs,
+    document_request_inputs,
+)
+from playground.core.documents.store import DocumentStore
+from playground.core.documents.transfer import ImportReport
+
+__all__ = ["MODES", "Document", "DocumentStore", "DocumentSummary", "ImportReport", "Mode",
+           "RequestInputs", "document_request_inputs"]
