@@ -14,6 +14,7 @@ from playground.cli import EXIT_API, EXIT_OK
 from playground.core.assignments import parse_assignments
 from playground.core.client import CompletionClient, StreamEvent
 from playground.core.connections import DIALECTS, Connection, ConnectionStore, adhoc
+from playground.core.documents import DocumentStore, RequestInputs, document_request_inputs
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.history import History
 from playground.core.interop import import_file
@@ -40,9 +41,15 @@ from playground.launch import (
 def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run one completion and stream it to stdout",
                          description="Run one completion and stream its text to stdout.")
-    run.add_argument("--prompt", required=True, help="the prompt; '-' reads it from stdin")
+    run.add_argument("--prompt", help="the prompt; '-' reads it from stdin (required unless "
+                                      "--document gives one)")
+    run.add_argument("--document", metavar="NAME|NUMBER",
+                     help="start from a saved document: its prompt, model, connection, "
+                          "parameters and routing; --prompt, --model, --connection, --preset "
+                          "and --set override them")
     run.add_argument("--model", help="model id, suffixes allowed (e.g. zai-org/glm-5:fast); "
-                                     "default: the preset's, else the connection's")
+                                     "default: the preset's, else the document's, else the "
+                                     "connection's")
     run.add_argument("--preset", metavar="NAME|FILE",
                      help="start from a preset (a saved name or a preset file); --set "
                           "overrides its values")
@@ -103,7 +110,7 @@ def register(sub: Any) -> None:
 
 def _add_connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--connection", metavar="NAME", default="local",
+    group.add_argument("--connection", metavar="NAME",
                        help="connection to use: local (built-in engine, default), nanogpt, "
                             "or a saved one")
     group.add_argument("--base-url", metavar="URL",
@@ -146,18 +153,45 @@ def _preset_from_args(args: argparse.Namespace) -> Preset | None:
     return PresetStore().get(args.preset)
 
 
+def _document_from_args(args: argparse.Namespace) -> RequestInputs | None:
+    """The inputs of the document named by ``--document``, if any (its last use is noted)."""
+    if not getattr(args, "document", None):
+        if args.prompt is None:
+            raise InvalidParameter("prompt", "prompt: give --prompt (or --document NAME)")
+        return None
+    store = DocumentStore()
+    try:
+        document = store.resolve(args.document)
+        store.touch(document.id)
+        return document_request_inputs(document)
+    finally:
+        for problem in store.problems:
+            print(f"playground: {problem}", file=sys.stderr)
+        store.close()
+
+
 def _request_from_args(args: argparse.Namespace, connection: Connection,
-                       preset: Preset | None) -> CompletionRequest:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    params = {**(preset.param_values() if preset else {}), **parse_assignments(args.assignments)}
-    base = preset.routing() if preset else Routing()
+                       preset: Preset | None,
+                       document: RequestInputs | None = None) -> CompletionRequest:
+    """The request: the document's inputs, then the preset's, then the command line's."""
+    if args.prompt is None:
+        assert document is not None
+        prompt = document.prompt
+    else:
+        prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    params = {**(document.params if document else {}),
+              **(preset.param_values() if preset else {}), **parse_assignments(args.assignments)}
+    base = document.routing if document else Routing()
+    if preset and (preset.provider or preset.header_provider or preset.billing_mode):
+        base = preset.routing()
     provider: Any = args.provider or base.provider
     if args.provider_json is not None:
         provider = parse_routing_object(args.provider_json)
     routing = Routing(provider=provider, header_provider=args.x_provider or base.header_provider,
                       billing_mode=args.billing_mode or base.billing_mode,
                       billing_as_header=args.billing_header or base.billing_as_header)
-    model = args.model or (preset.model if preset else None) or connection.model
+    model = (args.model or (preset.model if preset else None) or
+             (document.model if document else None) or connection.model)
     if not model:
         raise InvalidParameter("model", "model: this connection has no default model; "
                                         "pass --model")
@@ -165,7 +199,7 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
                          dialect=connection.dialect)
 
 
-def _connection_from_args(args: argparse.Namespace) -> Connection:
+def _connection_from_args(args: argparse.Namespace, default: str = "local") -> Connection:
     if args.base_url:
         return adhoc(args.base_url, args.dialect or "nanogpt")
     if args.dialect:
@@ -173,16 +207,17 @@ def _connection_from_args(args: argparse.Namespace) -> Connection:
                                           "connection has its own")
     store = ConnectionStore()
     try:
-        return store.get(args.connection)
+        return store.get(args.connection or default)
     finally:
         for problem in store.problems:  # e.g. why the connection asked for is missing
             print(f"playground: {problem}", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    connection = _connection_from_args(args)
+    document = _document_from_args(args)
+    connection = _connection_from_args(args, document.connection if document else "local")
     preset = _preset_from_args(args)
-    request = _request_from_args(args, connection, preset)
+    request = _request_from_args(args, connection, preset, document)
     _print_notes({"run": request.translation().notes}, args.quiet)
     if args.dry_run:
         shown_url = connection.base_url or _served_engine_url(args.dry_run, args.quiet)

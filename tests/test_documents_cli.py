@@ -128,3 +128,34 @@ def test_the_text_list_shows_number_mode_name_and_first_line() -> None:
     [line] = out.stdout.splitlines()
     assert line.startswith("    1  ")
     assert line.endswith("  notebook  Notes  'First line here'")
+
+
+def test_run_takes_a_documents_prompt_and_settings_and_the_command_line_overrides(
+        fault_server) -> None:
+    from playground.core.connections import Connection, ConnectionStore
+
+    ConnectionStore().add(Connection(name="fault-ok", base_url=fault_server.url("ok")))
+    with DocumentStore() as store:
+        store.create("Story", prompt="Once upon a time", connection="fault-ok", model="m-doc",
+                     params={"temperature": 0.8, "top_k": 40},
+                     routing={"billing_mode": "paygo"})
+    body = json.loads(cli("run", "--document", "story", "--dry-run").stdout)
+    assert body["prompt"] == "Once upon a time" and body["model"] == "m-doc"
+    assert (body["temperature"], body["top_k"], body["billing_mode"]) == (0.8, 40, "paygo")
+
+    body = json.loads(cli("run", "--document", "#1", "--prompt", "Other", "--model", "m2",
+                          "--set", "temperature=0.2", "--dry-run").stdout)
+    assert (body["prompt"], body["model"], body["temperature"], body["top_k"]) == (
+        "Other", "m2", 0.2, 40)
+
+    seen = len(fault_server.requests)
+    ran = cli("run", "--document", "Story")  # to the document's own connection
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "Hello, world!\n"
+    sent = [r for r in fault_server.requests[seen:] if r.path.endswith("/completions")]
+    assert len(sent) == 1 and json.loads(sent[0].body)["prompt"] == "Once upon a time"
+
+    missing = cli("run", "--document", "nope")
+    assert missing.returncode == 2 and "no document named 'nope'" in missing.stderr
+    neither = cli("run")
+    assert neither.returncode == 2 and "prompt: give --prompt" in neither.stderr
