@@ -245,7 +245,7 @@ def test_compare_names_the_variants_a_note_is_about(fault_server) -> None:
 
 
 def test_dry_run_snippet_for_the_local_engine_is_usable_and_says_how() -> None:
-    from playground.cli import build_parser
+    from playground.cli.main import build_parser
     serve = build_parser().parse_args(["serve"])
     for shown in ("curl", "python"):
         out = cli("run", "--prompt", "hi", "--dry-run", shown)

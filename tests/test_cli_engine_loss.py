@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from playground.cli import EXIT_API, EXIT_OK, main
+from playground.cli.exit_codes import EXIT_API, EXIT_OK
+from playground.cli.main import main
 from playground.engine.process import EngineProcess
 
 LOST = "the local engine stopped (killed by signal 9)"

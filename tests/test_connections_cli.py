@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from playground.connections_cli import register
+from playground.cli.connections import register
 from playground.core.connections import ConnectionStore
 from playground.core.errors import InvalidParameter
 from playground.core.keys import KeyStore

@@ -49,3 +49,11 @@ def test_core_and_engine_load_without_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_subcommands_do_not_import_the_entry_point() -> None:
+    """The entry point imports the subcommands (lazily); they take what they share, the exit
+    codes, from their own module, so the two never import each other."""
+    for path in (PACKAGE / "cli").glob("*.py"):
+        if path.stem != "main":
+            assert "playground.cli.main" not in imports(path), path.name

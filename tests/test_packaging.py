@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from playground import __version__
-from playground.cli import build_parser
+from playground.cli.main import build_parser
 from playground.core.presets import PresetStore
 from playground.engine import corpus
 from playground.engine.cli import run_serve
@@ -80,7 +80,7 @@ def test_the_desktop_entry_runs_the_projects_command_with_the_apps_icon() -> Non
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
     entry = desktop_entry()
     assert re.fullmatch(r"[a-z]+(\.[A-Za-z_][A-Za-z0-9_]*){2,}", APP_ID)
-    assert scripts[entry["Exec"]] == "playground.cli:main"
+    assert scripts[entry["Exec"]] == "playground.cli.main:main"
     assert entry["Icon"] == APP_ID
     assert "Development" in entry["Categories"].split(";")
 

@@ -36,7 +36,7 @@ def _subcommands(parser, prefix=()):
 
 
 def test_every_subcommand_is_documented_in_help_and_readme() -> None:
-    from playground.cli import build_parser
+    from playground.cli.main import build_parser
 
     commands = list(_subcommands(build_parser()))
     assert len(commands) >= 15
@@ -52,7 +52,7 @@ def test_every_subcommand_is_documented_in_help_and_readme() -> None:
 
 def test_readme_flags_exist() -> None:
     """Every --flag the README's command examples use is one the CLI knows."""
-    from playground.cli import build_parser
+    from playground.cli.main import build_parser
 
     known = {option for _, parser, _ in _subcommands(build_parser())
              for action in parser._actions for option in action.option_strings}

@@ -56,7 +56,7 @@ def _hook(cls: type) -> None:
 
 
 def app() -> int:
-    from playground.cli import main
+    from playground.cli.main import main
     from playground.ui.main_window import MainWindow
 
     _hook(MainWindow)

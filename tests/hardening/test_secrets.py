@@ -21,6 +21,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from playground.cli.launch import api_key_for, insecure_key_allowed
 from playground.core import connections
 from playground.core.client import CompletionClient
 from playground.core.connections import (
@@ -32,7 +33,6 @@ from playground.core.connections import (
 )
 from playground.core.errors import InvalidParameter
 from playground.core.keys import SERVICE, KeyStore
-from playground.launch import api_key_for, insecure_key_allowed
 from playground.ui.main_window import MainWindow
 from tests.fault_server import FaultServer
 from tests.gui import next_emission

@@ -68,7 +68,7 @@ def report(self):
     print(json.dumps({"prompt": self.prompt_edit.toPlainText(), "heavy": heavy}), flush=True)
     os._exit(0)
 MainWindow._first_frame_painted = report
-from playground.cli import main
+from playground.cli.main import main
 main([])
 """
 

@@ -14,13 +14,13 @@ import json
 import sys
 from typing import Any
 
-from playground.cli import EXIT_API, EXIT_OK
+from playground.cli.exit_codes import EXIT_API, EXIT_OK
+from playground.cli.launch import api_key_for, base_url_for, insecure_key_allowed
 from playground.core.connection_check import probe
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
 from playground.core.detect import DETECT, FALLBACK, detect
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.keys import KeyStore
-from playground.launch import api_key_for, base_url_for, insecure_key_allowed
 
 
 def register(subparsers: Any) -> None:

@@ -10,7 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from playground.cli import EXIT_API, EXIT_OK
+from playground.cli.exit_codes import EXIT_API, EXIT_OK
+from playground.cli.launch import (
+    EngineStopped,
+    api_key_for,
+    base_url_for,
+    insecure_key_allowed,
+    server_for,
+)
 from playground.core.assignments import parse_assignments
 from playground.core.client import CompletionClient, StreamEvent
 from playground.core.connections import DIALECTS, Connection, ConnectionStore, adhoc
@@ -29,13 +36,6 @@ from playground.core.request import (
 )
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
-from playground.launch import (
-    EngineStopped,
-    api_key_for,
-    base_url_for,
-    insecure_key_allowed,
-    server_for,
-)
 
 
 def register(sub: Any) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from playground.cli import EXIT_INPUT, EXIT_OK
+from playground.cli.exit_codes import EXIT_INPUT, EXIT_OK
 from playground.core.documents import Document, DocumentStore
 from playground.core.errors import InvalidParameter
 from playground.core.storage import atomic_write_text

@@ -12,9 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from playground import __version__
-
-EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command ended by SIGPIPE
+from playground.cli.exit_codes import (
+    EXIT_API,
+    EXIT_BROKEN_PIPE,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --screenshot: run the prompt to its end before the shot")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from playground import connections_cli, documents_cli, history_cli, presets_cli, run_cli
+    from playground.cli import connections, documents, history, presets, run
     from playground.engine import cli as engine_cli
-    for module in (run_cli, presets_cli, history_cli, documents_cli, connections_cli, engine_cli):
+    for module in (run, presets, history, documents, connections, engine_cli):
         module.register(sub)
     return parser
 

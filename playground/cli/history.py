@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from playground.cli import EXIT_OK
+from playground.cli.exit_codes import EXIT_OK
 from playground.core.history import History, RunRecord
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from playground.cli import EXIT_OK
+from playground.cli.exit_codes import EXIT_OK
 from playground.core.interop import Format, export_preset, import_file
 from playground.core.presets import Preset, PresetStore
 from playground.core.storage import atomic_write_text
