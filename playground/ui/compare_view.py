@@ -192,10 +192,15 @@ class SharedPrompt(QWidget):
         layout.addWidget(self.prompt)
         self.show_sent(None, None)
 
-    def show_sent(self, prompt: str | None, model: str | None) -> None:
-        """Show what is sent; None when it is not known yet."""
-        self.heading.setText(f"Prompt for every column · model {model}" if model
-                             else "Prompt for every column")
+    CHANGED = " · changed since the columns below ran"
+
+    def show_sent(self, prompt: str | None, model: str | None, *, changed: bool = False
+                  ) -> None:
+        """Show what is sent (None: not known yet); `changed`: not what the columns shown
+        ran."""
+        heading = f"Prompt for every column · model {model}" if model else (
+            "Prompt for every column")
+        self.heading.setText(heading + (self.CHANGED if changed else ""))
         if prompt is not None and prompt != self.prompt.toPlainText():
             self.prompt.setPlainText(prompt)
         self.show_problem(None)
@@ -318,7 +323,9 @@ class CompareView(QDialog):
         except InvalidParameter as exc:
             self.shared.show_problem(exc.message)
             return
-        self.shared.show_sent(request.prompt, request.model.compose())
+        model, ran = request.model.compose(), self._running_base
+        self.shared.show_sent(request.prompt, model, changed=ran is not None and (
+            ran.prompt, ran.model) != (request.prompt, model))
 
     def showEvent(self, event: QShowEvent) -> None:
         self.show_shared()

@@ -32,8 +32,13 @@ def window(qapp, qloop):
 
 
 async def run_and_wait_all(view) -> None:
-    while any(c.result is None for c in view.columns):
-        await asyncio.sleep(0.02)
+    """Wait for the columns started by a click on Run all."""
+    assert all(c.worker.running for c in view.columns), view.error.text()
+
+    async def finished() -> None:
+        while any(c.result is None for c in view.columns):
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(finished(), 60)
 
 
 async def run_and_wait(view) -> None:
@@ -67,7 +72,7 @@ def test_run_all_shows_the_prompt_and_model_it_runs(window, qloop) -> None:
     window.compare_action.trigger()
     view = window._compare
     shared = view.shared
-    assert shared.prompt.isReadOnly() and shared.prompt.toPlainText() == ""
+    assert shared.prompt.isReadOnly()
     QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
     model = window.build_request().model.compose()
     assert shared.prompt.toPlainText() == "The function returns the"
@@ -82,10 +87,11 @@ def test_run_all_shows_the_prompt_and_model_it_runs(window, qloop) -> None:
     assert shared.prompt.toPlainText() == "Once upon a time"
 
 
-def test_the_prompt_shows_before_anything_runs(window) -> None:
+def test_the_prompt_shows_before_anything_runs(window, qloop) -> None:
     """Given a preview of the window's request, the view shows the prompt and model as they
     will be sent when it opens and when it is activated again, without running anything."""
     view = CompareView(window._compare_base, parent=window, preview=window.build_request)
+    window._compare = view  # the window's one view, whose Run all its base checks
     shared = view.shared
     view.show()
     model = window.build_request().model.compose()
@@ -105,7 +111,18 @@ def test_the_prompt_shows_before_anything_runs(window) -> None:
     assert shared.problem.isVisible() and "memory" in shared.problem.text()
     assert shared.prompt.toPlainText() == "Dear diary"  # the last prompt that could run stays
     assert not any(column.worker.running for column in view.columns)
-    view.deleteLater()
+
+    window.model_picker.set_model_text("")
+    QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qloop.run_until_complete(run_and_wait_all(view))
+    assert shared.heading.text() == f"Prompt for every column · model {model}"
+    window.prompt_edit.selectAll()
+    QTest.keyClicks(window.prompt_edit, "Dear diary, again")
+    view.hide()
+    view.show()  # the columns shown ran the earlier prompt: said, not hidden
+    assert shared.prompt.toPlainText() == "Dear diary, again"
+    assert shared.heading.text() == (f"Prompt for every column · model {model} · changed "
+                                     "since the columns below ran")
 
 
 def test_seed_repeat_gives_three_different_texts(window, qloop) -> None:
