@@ -108,7 +108,7 @@ class HistoryPanel(QDialog):
         self.close_button = push_button("Close", "Close the history", self)
         self.close_button.clicked.connect(self.close)
         self._layout()
-        self.resize(1040, 700)
+        self.resize(1120, 700)
         self.refresh()
 
     def _make_table(self) -> QTableWidget:
@@ -129,8 +129,8 @@ class HistoryPanel(QDialog):
         for name in ("#", "Time", "Status", "Tokens", "Branch"):
             header.setSectionResizeMode(COLUMNS.index(name),
                                         QHeaderView.ResizeMode.ResizeToContents)
-        for name, width in (("Model", 170), ("Preset", 100), ("Compare", 130),
-                            ("Prompt", 240)):
+        for name, width in (("Model", 150), ("Preset", 90), ("Compare", 120),
+                            ("Prompt", 220)):
             table.setColumnWidth(COLUMNS.index(name), width)
         table.itemSelectionChanged.connect(self._selection_changed)
         table.cellDoubleClicked.connect(self.open_selected)
@@ -436,10 +436,10 @@ def compare_label(run: RunRecord) -> str:
 
 
 def branch_label(run: RunRecord, branches: int) -> str:
-    """"↳ branch of #12" on a branch, "⑂ 2 branches" on a run others branched from."""
+    """"↳ branch of #12" on a branch, "⋔ 2 branches" on a run others branched from."""
     parts = [f"\u21b3 branch of #{run.parent}"] if run.parent else []
     if branches:
-        parts.append(f"\u2442 {_count(branches, 'branch', 'branches')}")
+        parts.append(f"\u22d4 {_count(branches, 'branch', 'branches')}")
     return "  ".join(parts)
 
 

@@ -258,7 +258,7 @@ def test_rows_name_their_compare_column_and_their_branches(qtbot, history) -> No
     assert column(panel, "Compare") == ["", "", "", "temperature=1.2,top_k=40", "(base)"]
     assert column(panel, "Branch") == [
         f"\u21b3 branch of #{branch}", f"\u21b3 branch of #{hot}",
-        f"\u21b3 branch of #{hot}  \u2442 1 branch", "\u2442 2 branches", ""]
+        f"\u21b3 branch of #{hot}  \u22d4 1 branch", "\u22d4 2 branches", ""]
     compare = history_panel.COLUMNS.index("Compare")
     assert panel.table.item(3, compare).toolTip() == (
         "column temperature=1.2,top_k=40 of comparison cmp-bbbb22223333 "
@@ -278,4 +278,4 @@ def test_rows_name_their_compare_column_and_their_branches(qtbot, history) -> No
     assert column(panel, "Branch") == [f"\u21b3 branch of #{branch}"]
     panel.search.setText("scorching")  # its branches hidden: the parent still counts them
     qtbot.waitUntil(lambda: ids(panel) == [hot], timeout=3000)
-    assert column(panel, "Branch") == ["\u2442 2 branches"]
+    assert column(panel, "Branch") == ["\u22d4 2 branches"]
