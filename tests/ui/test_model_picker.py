@@ -180,9 +180,10 @@ def fetched(client_url: str, connection: str) -> ModelList:
     return asyncio.run(fetch())
 
 
-def test_the_list_status_says_where_the_models_come_from(picker: ModelPicker,
-                                                         fault_server) -> None:
+def test_the_list_status_says_where_the_models_come_from(picker: ModelPicker, fault_server,
+                                                         tmp_path, monkeypatch) -> None:
     """Over real HTTP on a fresh profile: what the picker says is what happened."""
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path / "cache"))  # not the session's
     unreachable = "http://127.0.0.1:9/v1"
     status = picker.status
     picker.set_model_list(cached_model_list("nanogpt"), key_missing_for="NanoGPT")
