@@ -32,6 +32,8 @@ from playground.core.runs import RunResult
 from playground.core.storage import CorruptFile, set_aside
 
 FILE_NAME = "history.sqlite3"
+#: The most ids one query binds (SQLite's oldest builds allow 999 parameters).
+_IDS_PER_QUERY = 500
 
 
 def _create_runs(db: sqlite3.Connection) -> None:
@@ -322,6 +324,19 @@ class History:
         """The runs of one comparison, in the order they were recorded."""
         rows = self._db.execute("SELECT * FROM runs WHERE group_id = ? ORDER BY id", (group_id,))
         return [_record(row) for row in rows]
+
+    def branch_counts(self, ids: Iterable[int]) -> dict[int, int]:
+        """How many runs branch from each of `ids` that has any (ids without branches are
+        left out), whatever filter the runs are listed with."""
+        wanted = sorted({int(i) for i in ids})
+        counts: dict[int, int] = {}
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            chunk = wanted[start:start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            counts.update(self._db.execute(
+                f"SELECT parent_id, count(*) FROM runs WHERE parent_id IN ({marks}) "
+                "GROUP BY parent_id", chunk).fetchall())
+        return counts
 
     def models(self) -> builtins.list[str]:
         """Every model in the history, for the filter."""

@@ -1,8 +1,11 @@
 """The model catalog of a connection, fetched from ``GET {base}/models?detailed=true`` and cached
-so the picker still works offline."""
+so the picker still works offline. A `ModelList` says where its models came from, so that what
+the picker says about them is true."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playground.core.client import CompletionClient, ModelInfo
@@ -11,26 +14,53 @@ from playground.core.paths import cache_dir
 from playground.core.storage import CorruptFile, atomic_write_json, load_json
 
 
+@dataclass(frozen=True)
+class ModelList:
+    """A connection's models: fresh from its server, or the cached list saved at `saved_at`
+    (None: nothing is cached), with `error` saying why the server did not list them."""
+
+    models: list[ModelInfo] = field(default_factory=list)
+    fresh: bool = False
+    saved_at: datetime | None = None
+    error: ApiError | None = None
+
+
 def _cache_path(connection: str) -> Path:
     return cache_dir() / "models" / f"{connection}.json"
 
 
-def cached_models(connection: str) -> list[ModelInfo]:
+def cached_model_list(connection: str) -> ModelList:
+    """The list saved when the server last answered; an unreadable cache counts as none."""
+    path = _cache_path(connection)
     try:
-        data = load_json(_cache_path(connection))
-    except CorruptFile:
-        return []
+        data = load_json(path)
+        saved_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (CorruptFile, OSError):
+        return ModelList()
     if not isinstance(data, list):
-        return []
-    return [ModelInfo.from_json(item) for item in data if isinstance(item, dict) and "id" in item]
+        return ModelList()
+    models = [ModelInfo.from_json(item) for item in data
+              if isinstance(item, dict) and "id" in item]
+    return ModelList(models, saved_at=saved_at)
 
 
-async def fetch_models(client: CompletionClient, connection: str
-                       ) -> tuple[list[ModelInfo], ApiError | None]:
+async def fetch_model_list(client: CompletionClient, connection: str) -> ModelList:
     """Fresh models when the server answers (and cache them); else the cached list and why."""
     try:
         models = await client.models()
     except ApiError as exc:
-        return cached_models(connection), exc
+        cached = cached_model_list(connection)
+        return ModelList(cached.models, saved_at=cached.saved_at, error=exc)
     atomic_write_json(_cache_path(connection), [m.to_json() for m in models])
-    return models, None
+    return ModelList(models, fresh=True, saved_at=datetime.now(UTC))
+
+
+def cached_models(connection: str) -> list[ModelInfo]:
+    return cached_model_list(connection).models
+
+
+async def fetch_models(client: CompletionClient, connection: str
+                       ) -> tuple[list[ModelInfo], ApiError | None]:
+    """`fetch_model_list`, as models and the error."""
+    listing = await fetch_model_list(client, connection)
+    return listing.models, listing.error

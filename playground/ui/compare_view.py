@@ -2,8 +2,9 @@
 
 Each column is a variant: overrides on the main window's current parameters, written as
 ``temperature=0.2,top_k=40`` (or ``preset=NAME``, or ``model=ID``). Sweeps create the columns
-in one step. Every column streams with its own worker and figures; after a run, a summary table
-compares them and a diff shows how two columns' settings differ.
+in one step. The prompt and model every column shares are shown, read-only, at the top.
+Every column streams with its own worker and figures; after a run, a summary table compares
+them and a diff shows how two columns' settings differ.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QScrollArea,
     QSpinBox,
     QSplitter,
@@ -45,7 +48,7 @@ from playground.core.compare import (
     sweep,
 )
 from playground.core.errors import InvalidParameter
-from playground.core.request import build_request
+from playground.core.request import CompletionRequest, build_request
 from playground.core.runs import Run, RunResult
 from playground.ui.stream_view import StreamView
 from playground.ui.widgets import error_label, push_button
@@ -66,6 +69,9 @@ class Base:
 
 
 BaseSource = Callable[[], Base]
+#: The main window's request as it would be sent now, without sending anything or asking the
+#: person anything; raises `InvalidParameter` when the inputs cannot run.
+PreviewSource = Callable[[], CompletionRequest]
 PresetSource = Callable[[str], Mapping[str, Any]]
 #: The most columns whose views take new text in one frame. Eight views redrawn in the same
 #: frame keep the window from reacting for longer than a frame; with more columns streaming,
@@ -154,6 +160,58 @@ class Column(QFrame):
         self.finished.emit(result)
 
 
+class SharedPrompt(QWidget):
+    """The prompt and model every column runs, read-only: the main window's, as sent."""
+
+    PROMPT_LINES = 4  # visible lines of the prompt before it scrolls
+    UNKNOWN = "The prompt and model are shown here when Run all is pressed."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.heading = QLabel(self)
+        self.heading.setAccessibleName("compared model")
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.heading.setToolTip("What every column sends: the main window's prompt and model. "
+                                "A column with model=ID uses that model instead.")
+        self.problem = error_label(self)
+        self.problem.setAccessibleName("compared prompt problem")
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setReadOnly(True)
+        self.prompt.setTabChangesFocus(True)
+        self.prompt.setAccessibleName("compared prompt")
+        self.prompt.setToolTip("The prompt every column sends; edit it in the main window")
+        self.prompt.setPlaceholderText(self.UNKNOWN)
+        self.prompt.setFixedHeight(self.prompt.fontMetrics().lineSpacing() * self.PROMPT_LINES
+                                   + 2 * self.prompt.frameWidth() + 8)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.prompt)
+        self.show_sent(None, None)
+
+    CHANGED = " · changed since the columns below ran"
+
+    def show_sent(self, prompt: str | None, model: str | None, *, changed: bool = False
+                  ) -> None:
+        """Show what is sent (None: not known yet); `changed`: not what the columns shown
+        ran."""
+        heading = f"Prompt for every column · model {model}" if model else (
+            "Prompt for every column")
+        self.heading.setText(heading + (self.CHANGED if changed else ""))
+        if prompt is not None and prompt != self.prompt.toPlainText():
+            self.prompt.setPlainText(prompt)
+        self.show_problem(None)
+
+    def show_problem(self, message: str | None) -> None:
+        """Why the main window's inputs cannot run now (the last prompt shown stays)."""
+        self.problem.setText(f"The main window's inputs cannot run: {message}" if message
+                             else "")
+        self.problem.setVisible(bool(message))
+
+
 class CompareView(QDialog):
     """The comparison window."""
 
@@ -161,11 +219,15 @@ class CompareView(QDialog):
     recorded = Signal(list)  # [Run] of a finished comparison, one per column
 
     def __init__(self, base: BaseSource, load_preset: PresetSource | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, preview: PreviewSource | None = None
+                 ) -> None:
+        """`base` is called when Run all is pressed; `preview`, if given, whenever the window
+        is shown or activated, to show the prompt and model before anything runs."""
         super().__init__(parent)
         self.setWindowTitle("Compare")
         self.resize(1200, 760)
         self._base = base
+        self._preview = preview
         self._load_preset = load_preset
         self._running_base: Base | None = None
         self._pending: set[Column] = set()
@@ -208,6 +270,8 @@ class CompareView(QDialog):
         bar.addWidget(self.run_button)
         bar.addWidget(self.stop_button)
         layout.addLayout(bar)
+        self.shared = SharedPrompt(self)
+        layout.addWidget(self.shared)
         self.error = error_label(self)
         layout.addWidget(self.error)
         split = QSplitter(Qt.Orientation.Vertical, self)
@@ -247,6 +311,30 @@ class CompareView(QDialog):
         layout.addWidget(split, 1)
         for text in ("temperature=0.2", "temperature=1.2"):
             self.add_column(text)
+
+    # --- the shared prompt ------------------------------------------------------------------
+
+    def show_shared(self) -> None:
+        """Show the prompt and model the columns would run now (needs `preview`)."""
+        if self._preview is None:
+            return
+        try:
+            request = self._preview()
+        except InvalidParameter as exc:
+            self.shared.show_problem(exc.message)
+            return
+        model, ran = request.model.compose(), self._running_base
+        self.shared.show_sent(request.prompt, model, changed=ran is not None and (
+            ran.prompt, ran.model) != (request.prompt, model))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.show_shared()
+        super().showEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.WindowActivate:  # back from editing the prompt
+            self.show_shared()
+        return super().event(event)
 
     # --- columns ----------------------------------------------------------------------------
 
@@ -313,9 +401,11 @@ class CompareView(QDialog):
                                          preset=base.preset,
                                          variant=column.overrides.text())))
         except InvalidParameter as exc:
+            self.show_shared()
             self._say(exc.message)
             return
         self._say(None)
+        self.shared.show_sent(base.prompt, base.model)
         self._running_base = base
         self.summary.setRowCount(0)
         self._pending = {column for column, _ in jobs}

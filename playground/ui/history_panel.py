@@ -43,7 +43,9 @@ from playground.ui.widgets import ask_to_delete, choice_combo, error_label, push
 PAGE_SIZE = 200
 ERROR_COLOR = QColor("#e0534a")  # readable on the light and the dark theme
 SEARCH_DELAY_MS = 250
-COLUMNS = ("Time", "Model", "Preset", "Status", "Tokens", "Compare", "Prompt", "Output")
+COLUMNS = ("#", "Time", "Model", "Preset", "Status", "Tokens", "Compare", "Branch", "Prompt",
+           "Output")
+BASE_VARIANT = "(base)"  # the column of a comparison that changes nothing
 STATUS_TEXT = {"ok": "ok", "error": "error", "cancelled": "stopped"}
 #: File dialog name filter -> (format, file suffix).
 EXPORT_FILTERS = {"JSON (*.json)": ("json", "json"), "Markdown (*.md)": ("markdown", "md")}
@@ -61,6 +63,7 @@ class HistoryPanel(QDialog):
         self.setWindowTitle("History")
         self.setModal(False)
         self._runs: list[RunRecord] = []
+        self._branches: dict[int, int] = {}  # id -> how many runs branch from it
         self._pending: list[int] = []  # the runs the open delete or export dialog is for
 
         self.search = QLineEdit(self)
@@ -105,7 +108,7 @@ class HistoryPanel(QDialog):
         self.close_button = push_button("Close", "Close the history", self)
         self.close_button.clicked.connect(self.close)
         self._layout()
-        self.resize(1040, 700)
+        self.resize(1120, 700)
         self.refresh()
 
     def _make_table(self) -> QTableWidget:
@@ -123,10 +126,11 @@ class HistoryPanel(QDialog):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for name in ("Time", "Status", "Tokens", "Compare"):
+        for name in ("#", "Time", "Status", "Tokens", "Branch"):
             header.setSectionResizeMode(COLUMNS.index(name),
                                         QHeaderView.ResizeMode.ResizeToContents)
-        for name, width in (("Model", 170), ("Preset", 100), ("Prompt", 240)):
+        for name, width in (("Model", 150), ("Preset", 90), ("Compare", 120),
+                            ("Prompt", 220)):
             table.setColumnWidth(COLUMNS.index(name), width)
         table.itemSelectionChanged.connect(self._selection_changed)
         table.cellDoubleClicked.connect(self.open_selected)
@@ -181,6 +185,7 @@ class HistoryPanel(QDialog):
         _fill(self.preset_filter, "All presets", self.history.presets())
         chosen = {run.id for run in self.selected_runs()}
         self._runs = []
+        self._branches = {}
         self.table.setRowCount(0)
         self.load_more()
         for row, run in enumerate(self._runs):
@@ -192,6 +197,7 @@ class HistoryPanel(QDialog):
         filters = self._filters()
         page = self.history.list(**filters, limit=PAGE_SIZE, offset=len(self._runs))
         self._runs += page
+        self._branches.update(self.history.branch_counts(run.id for run in page))
         self._show_rows(len(self._runs) - len(page))
         total = self.history.count(**filters)
         shown = len(self._runs)
@@ -212,9 +218,11 @@ class HistoryPanel(QDialog):
         self.table.setRowCount(len(self._runs))
         for row in range(start, len(self._runs)):
             run = self._runs[row]
-            cells = (_local_time(run.created_at), run.model, run.preset or "",
-                     STATUS_TEXT[run.status], _tokens(run), _group_label(run.group),
-                     _first_line(run.prompt), _first_line(run.output))
+            branches = self._branches.get(run.id, 0)
+            cells = (str(run.id), _local_time(run.created_at), run.model, run.preset or "",
+                     STATUS_TEXT[run.status], _tokens(run), compare_label(run),
+                     branch_label(run, branches), _first_line(run.prompt),
+                     _first_line(run.output))
             tint = _group_tint(run.group)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -222,10 +230,16 @@ class HistoryPanel(QDialog):
                 if tint is not None:
                     item.setBackground(tint)
                 self.table.setItem(row, column, item)
-            self.table.item(row, 0).setToolTip(run.created_at)
+            self.table.item(row, 0).setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                                     | Qt.AlignmentFlag.AlignVCenter)
+            self.table.item(row, COLUMNS.index("Time")).setToolTip(run.created_at)
             if run.group:
-                self.table.item(row, 5).setToolTip(
-                    f"One of {sizes[run.group]} runs shown from comparison {run.group}")
+                self.table.item(row, COLUMNS.index("Compare")).setToolTip(
+                    f"{_column_text(run)} of comparison {run.group} "
+                    f"(one of {sizes[run.group]} runs shown)")
+            if run.parent or branches:
+                self.table.item(row, COLUMNS.index("Branch")).setToolTip(
+                    branch_tip(run, branches))
             if run.error:
                 status = self.table.item(row, COLUMNS.index("Status"))
                 status.setToolTip(error_text(run.error))
@@ -239,7 +253,8 @@ class HistoryPanel(QDialog):
 
     def _selection_changed(self) -> None:
         runs = self.selected_runs()
-        self.detail.show_run(runs[0] if len(runs) == 1 else None, len(runs))
+        run = runs[0] if len(runs) == 1 else None
+        self.detail.show_run(run, len(runs), self._branches.get(run.id, 0) if run else 0)
         for button in (self.open_button, self.rerun_button):
             button.setEnabled(len(runs) == 1)
         for button in (self.delete_button, self.export_button):
@@ -360,7 +375,8 @@ class RunDetail(QWidget):
     def focus_chain(self) -> list[QWidget]:
         return [self.prompt, self.output, self.settings]
 
-    def show_run(self, run: RunRecord | None, selected: int) -> None:
+    def show_run(self, run: RunRecord | None, selected: int, branches: int = 0) -> None:
+        """Show `run` (None: a hint for `selected` runs); `branches` runs branch from it."""
         if run is None:
             self.summary.setText("Select a run to see it in full." if selected == 0
                                  else f"{selected} runs selected.")
@@ -368,7 +384,7 @@ class RunDetail(QWidget):
                 reader.setPlainText("")
             self.error.hide()
             return
-        self.summary.setText(summary(run))
+        self.summary.setText(summary(run, branches))
         self.error.setText(error_text(run.error) if run.error else "")
         self.error.setVisible(bool(run.error))
         self.prompt.setPlainText(run.prompt)
@@ -379,8 +395,8 @@ class RunDetail(QWidget):
         self.settings.setPlainText(json.dumps(settings, indent=2, ensure_ascii=False))
 
 
-def summary(run: RunRecord) -> str:
-    """The run's figures in one line."""
+def summary(run: RunRecord, branches: int = 0) -> str:
+    """The run's figures in one line; `branches` runs branch from it."""
     usage = run.usage or {}
     parts = [f"Run {run.id}", _local_time(run.created_at, "%Y-%m-%d %H:%M:%S"),
              run.connection, run.model, STATUS_TEXT[run.status]]
@@ -401,10 +417,48 @@ def summary(run: RunRecord) -> str:
     if run.cost is not None:
         parts.append(f"${run.cost:.6g}")
     if run.group:
-        parts.append(f"comparison {run.group}")
+        parts.append(f"comparison {run.group}, {_column_text(run)}")
     if run.parent:
         parts.append(f"branch of run {run.parent}")
+    if branches:
+        parts.append(_count(branches, "branch", "branches"))
     return " · ".join(parts)
+
+
+def compare_label(run: RunRecord) -> str:
+    """Which column of a comparison the run was: its overrides, "(base)" for a column that
+    changes nothing, the comparison's short id for a run recorded without its column."""
+    if not run.group:
+        return ""
+    if run.variant is None:
+        return run.group.removeprefix("cmp-")[:6]
+    return run.variant or BASE_VARIANT
+
+
+def branch_label(run: RunRecord, branches: int) -> str:
+    """"↳ branch of #12" on a branch, "⋔ 2 branches" on a run others branched from."""
+    parts = [f"\u21b3 branch of #{run.parent}"] if run.parent else []
+    if branches:
+        parts.append(f"\u22d4 {_count(branches, 'branch', 'branches')}")
+    return "  ".join(parts)
+
+
+def branch_tip(run: RunRecord, branches: int) -> str:
+    lines = [f"Branched from run #{run.parent}: its output up to a chosen token, run again"
+             ] if run.parent else []
+    if branches:
+        lines.append(f"{_count(branches, 'run branches', 'runs branch')} from this one")
+    return "\n".join(lines)
+
+
+def _column_text(run: RunRecord) -> str:
+    if run.variant is None:
+        return "column not recorded"
+    return f"column {run.variant or BASE_VARIANT}"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def error_text(error: dict[str, Any]) -> str:
@@ -451,10 +505,6 @@ def _first_line(text: str, limit: int = 200) -> str:
     stripped = text.strip()
     line = stripped.splitlines()[0] if stripped else ""
     return line[:limit] + ("…" if len(line) > limit or "\n" in stripped else "")
-
-
-def _group_label(group: str | None) -> str:
-    return group.removeprefix("cmp-")[:6] if group else ""
 
 
 def _group_tint(group: str | None) -> QColor | None:

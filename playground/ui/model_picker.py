@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from datetime import datetime
 
 from PySide6.QtCore import (
     QEvent,
@@ -17,6 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QSize,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -26,8 +28,10 @@ from PySide6.QtGui import (
     QIcon,
     QKeyEvent,
     QPainter,
+    QPaintEvent,
     QPalette,
     QPixmap,
+    QResizeEvent,
     QStandardItem,
     QStandardItemModel,
 )
@@ -51,6 +55,7 @@ from PySide6.QtWidgets import (
 from playground.core.client import ModelInfo
 from playground.core.errors import InvalidParameter
 from playground.core.model_id import ROUTING_ALIASES, ROUTING_LABELS, WEB_SEARCH_PROVIDERS, ModelId
+from playground.core.models import ModelList
 from playground.ui.routing_editor import ProviderBox
 from playground.ui.widgets import choice_combo, mark, select_data
 
@@ -58,6 +63,8 @@ ID, NAME, CONTEXT = range(3)  # then the prices
 COLUMN_CAP = 340  # px; longer ids and names are elided in the list
 POPUP_ROWS = 12
 BUTTON_TEXT_WIDTH = 170  # px of suffix text shown on the button before eliding
+STATUS_MIN_CHARS = 16  # the status may shrink to this many characters (then it is elided)
+STATUS_SHARE = 0.5  # at most this share of the picker's width goes to the status
 FIELD_TIP = ("<p><b>model</b></p><p>Type to search the model list by id or name (Down shows "
              "it), or type any id. Suffixes such as <code>:online</code> go in Suffixes; typed "
              "ones move there when you press Enter.</p>")
@@ -97,6 +104,35 @@ def info_tip(info: ModelInfo) -> str:
     return "<br>".join(lines)
 
 
+def list_status(listing: ModelList, key_missing_for: str | None = None
+                ) -> tuple[str, str] | None:
+    """What to say about where the listed models come from, as (text, tooltip); None for a
+    list fresh from the server. `key_missing_for` names a connection that needs an API key
+    to list its models and has none."""
+    saved = (f"cached list from {_local(listing.saved_at)}" if listing.saved_at
+             else "cached list" if listing.models else None)
+    typed = "Any model id can still be typed."
+    if key_missing_for:
+        return (f"listing {key_missing_for}'s models needs an API key (File \u2192 Settings); "
+                f"{saved or 'no models cached yet'}",
+                f"Save an API key for {key_missing_for} in File \u2192 Settings to list its "
+                f"models. {typed}")
+    if listing.fresh:
+        return None
+    if listing.error is not None:
+        why = f"The server did not list its models: {listing.error}."
+        if saved:
+            return f"offline ({saved})", f"{why} The list shown is the one saved last time."
+        return f"could not list models: {listing.error}", f"{why} {typed}"
+    if saved:
+        return saved, "The list saved when the server last answered."
+    return "no models cached yet", f"The server has not listed its models yet. {typed}"
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
 def arrow_icon(widget: QWidget) -> QIcon:
     """The style's small drop-down arrow, as drawn on a combo box."""
     style = widget.style()
@@ -110,6 +146,23 @@ def arrow_icon(widget: QWidget) -> QIcon:
     style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorArrowDown, option, painter, widget)
     painter.end()
     return QIcon(pixmap)
+
+
+class StatusLabel(QLabel):
+    """One line of text that is elided to the room it gets; `text()` stays whole."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        least = self.fontMetrics().horizontalAdvance("x" * STATUS_MIN_CHARS)
+        return QSize(min(hint.width(), least), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                              rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(),
+                                  self.isEnabled(), shown, self.foregroundRole())
 
 
 class ModelFilter(QSortFilterProxyModel):
@@ -280,12 +333,10 @@ class ModelPicker(QWidget):
         self.completer.setWidget(self.field)
         self.list_view = self._list_view()
         self.completer.setPopup(self.list_view)
-        self.offline = QLabel("offline (cached)", self)
-        self.offline.setAccessibleName("model list offline")
-        self.offline.setToolTip("The server could not be reached: the model list is the one "
-                                "saved last time.")
-        self.offline.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.offline.hide()
+        self.status = StatusLabel(self)
+        self.status.setAccessibleName("model list status")
+        self.status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.status.hide()
         self.suffix_button = QToolButton(self)
         self.suffix_button.setAccessibleName("model suffixes")
         self.suffix_button.clicked.connect(self.show_suffixes)
@@ -295,7 +346,7 @@ class ModelPicker(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         row.addWidget(self.field, 1)
-        row.addWidget(self.offline)
+        row.addWidget(self.status)
         row.addWidget(self.suffix_button)
 
         self.completer.activated.connect(self._picked)
@@ -309,8 +360,15 @@ class ModelPicker(QWidget):
     # --- API ----------------------------------------------------------------------------
 
     def set_models(self, models: Sequence[ModelInfo], *, offline: bool = False) -> None:
-        """List `models`; `offline` marks the list as coming from the cache."""
-        self._models = list(models)
+        """List `models`; `offline` marks the list as coming from the cache (of unknown date:
+        `set_model_list` says more)."""
+        self.set_model_list(ModelList(list(models), fresh=not offline))
+
+    def set_model_list(self, listing: ModelList, *, key_missing_for: str | None = None
+                       ) -> None:
+        """List `listing`'s models and say truly where they come from. `key_missing_for` is
+        the label of a connection that needs an API key to list its models and has none."""
+        self._models = list(listing.models)
         self._by_id = {info.id: info for info in self._models}
         self.source.removeRows(0, self.source.rowCount())
         for info in self._models:
@@ -324,7 +382,7 @@ class ModelPicker(QWidget):
                 cell.setEditable(False)
             self.source.appendRow(cells)
         self._size_columns()
-        self.offline.setVisible(offline)
+        self._show_status(list_status(listing, key_missing_for))
         self._refresh()
 
     def models(self) -> list[ModelInfo]:
@@ -396,6 +454,12 @@ class ModelPicker(QWidget):
         popup.show()
         popup.online.setFocus()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A long status gives way to the model field: it is elided past its share."""
+        least = self.status.minimumSizeHint().width()
+        self.status.setMaximumWidth(max(least, int(event.size().width() * STATUS_SHARE)))
+        super().resizeEvent(event)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (watched is self.field and event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down
@@ -432,6 +496,14 @@ class ModelPicker(QWidget):
         view = self.list_view
         scrollbar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         return int(view.header().length() + scrollbar + 2 * view.frameWidth() + 2)
+
+    def _show_status(self, status: tuple[str, str] | None) -> None:
+        text, tip = status or ("", "")
+        self.status.setText(text)
+        self.status.setToolTip(f"<p>{html.escape(text)}</p><p>{html.escape(tip)}</p>"
+                               if text else "")
+        self.status.setAccessibleDescription(f"{text}. {tip}" if text else "")
+        self.status.setVisible(bool(text))
 
     def _picked(self, text: str) -> None:
         self.field.setText(text)

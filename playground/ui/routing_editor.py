@@ -56,14 +56,6 @@ _LIST_TIPS = {
 }
 
 
-
-
-
-
-
-
-
-
 def field_tip(key: str, text: str) -> str:
     return f"<p><b>{key}</b></p><p>{text}</p>"
 
@@ -187,17 +179,26 @@ class ProviderList(QWidget):
         self.remove.setEnabled(row >= 0)
 
 
-def parse_price(key: str, text: str) -> float | None:
-    """A max_price entry in USD per million tokens; empty means unset."""
+def parse_price(key: str, text: str) -> int | float | None:
+    """A max_price entry in USD per million tokens, kept as typed: ``10`` is the integer 10
+    (sent as ``10``, not ``10.0``), ``10.0`` and ``1.5`` are floats. Empty means unset."""
     text = text.strip().removeprefix("$").strip()
     if not text:
         return None
     where = f"provider.max_price.{key}"
+    value: int | float
     try:
-        value = float(text)
+        value = int(text)
     except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+    try:
+        finite = math.isfinite(value)  # a whole number too large for a float overflows
+    except OverflowError:
+        finite = False
+    if not finite:
         raise InvalidParameter("provider", f"{where}: {text!r} is not a number "
                                            "(allowed: USD per million tokens, 0 or more)")
     if value < 0:
@@ -206,8 +207,9 @@ def parse_price(key: str, text: str) -> float | None:
     return value
 
 
-def show_price(value: float | None) -> str:
-    return "" if value is None else repr(value).removesuffix(".0")
+def show_price(value: int | float | None) -> str:
+    """A price as typed: an integer without a decimal point, a float with one."""
+    return "" if value is None else repr(value)
 
 
 class PriceField(QLineEdit):
@@ -225,7 +227,7 @@ class PriceField(QLineEdit):
         self.textChanged.connect(self._check)
         mark(self, None, self._tip)
 
-    def value(self) -> float | None:
+    def value(self) -> int | float | None:
         try:
             return parse_price(self.key, self.text())
         except InvalidParameter:

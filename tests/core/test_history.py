@@ -240,3 +240,19 @@ def test_dialect_and_translation_notes_are_kept(playground_home) -> None:
     assert any("tfs" in note for note in record.notes)
     assert record.to_request().dialect == "llama-cpp-python"
     assert record.request["repetition_penalty"] == 1.2  # kept in the catalog's names
+
+
+def test_branch_counts_name_the_runs_that_have_branches(history: History) -> None:
+    root = history.record(request(), result("one"), connection="local")
+    lone = history.record(request(), result("two"), connection="local")
+    first = history.record(request(), result("three"), connection="local", parent=root)
+    history.record(request(), result("four"), connection="local", parent=root)
+    history.record(request(), result("five"), connection="local", parent=first)
+    assert history.branch_counts([root, lone, first]) == {root: 2, first: 1}
+    assert history.branch_counts([lone]) == {} and history.branch_counts([]) == {}
+    many = [history.record(request(), result("x"), connection="local", parent=lone)
+            for _ in range(3)]
+    asked = [*range(10_000, 11_200), lone, *many]  # more ids than one query binds
+    assert history.branch_counts(asked) == {lone: 3}
+    history.delete([root])
+    assert history.branch_counts([root, first]) == {first: 1}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from PySide6.QtWidgets import QTableWidgetSelectionRange
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QTableWidgetSelectionRange
 
 from playground.core.client import CompletionClient
 from playground.ui.compare_view import COLUMNS_PER_FRAME, Base, CompareView
@@ -27,6 +29,16 @@ def window(qapp, qloop):
     qloop.run_until_complete(win.shutdown())
     win.close()
     win.deleteLater()
+
+
+async def run_and_wait_all(view) -> None:
+    """Wait for the columns started by a click on Run all."""
+    assert all(c.worker.running for c in view.columns), view.error.text()
+
+    async def finished() -> None:
+        while any(c.result is None for c in view.columns):
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(finished(), 60)
 
 
 async def run_and_wait(view) -> None:
@@ -54,6 +66,63 @@ def test_temperature_sweep_runs_concurrently(window, qloop) -> None:
     view.summary.setRangeSelected(QTableWidgetSelectionRange(0, 0, 0, 6), True)
     view.summary.setRangeSelected(QTableWidgetSelectionRange(2, 0, 2, 6), True)
     assert view.diff.text() == "temperature: 0.2 → 1.2"
+
+
+def test_run_all_shows_the_prompt_and_model_it_runs(window, qloop) -> None:
+    window.compare_action.trigger()
+    view = window._compare
+    shared = view.shared
+    assert shared.prompt.isReadOnly()
+    QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    model = window.build_request().model.compose()
+    assert shared.prompt.toPlainText() == "The function returns the"
+    assert shared.heading.text() == f"Prompt for every column · model {model}"
+    qloop.run_until_complete(run_and_wait_all(view))
+    window.prompt_edit.selectAll()
+    QTest.keyClicks(window.prompt_edit, "Once upon a time")
+    QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    assert shared.prompt.toPlainText() == "Once upon a time"
+    qloop.run_until_complete(run_and_wait_all(view))
+    QTest.keyClicks(shared.prompt, "typed here")  # read-only: edits belong to the window
+    assert shared.prompt.toPlainText() == "Once upon a time"
+
+
+def test_the_prompt_shows_before_anything_runs(window, qloop) -> None:
+    """Given a preview of the window's request, the view shows the prompt and model as they
+    will be sent when it opens and when it is activated again, without running anything."""
+    view = CompareView(window._compare_base, parent=window, preview=window.build_request)
+    window._compare = view  # the window's one view, whose Run all its base checks
+    shared = view.shared
+    view.show()
+    model = window.build_request().model.compose()
+    assert shared.prompt.toPlainText() == "The function returns the"
+    assert shared.heading.text() == f"Prompt for every column · model {model}"
+    window.activateWindow()
+    window.prompt_edit.selectAll()
+    QTest.keyClicks(window.prompt_edit, "Dear diary")
+    QTest.keyClicks(window.model_picker.field, "zai-org/glm-5:thinking")
+    view.activateWindow()
+    QApplication.processEvents()
+    assert shared.prompt.toPlainText() == "Dear diary"
+    assert shared.heading.text() == "Prompt for every column · model zai-org/glm-5:thinking"
+    window.model_picker.set_model_text("a:memory-400")  # the window's inputs cannot run
+    view.hide()
+    view.show()
+    assert shared.problem.isVisible() and "memory" in shared.problem.text()
+    assert shared.prompt.toPlainText() == "Dear diary"  # the last prompt that could run stays
+    assert not any(column.worker.running for column in view.columns)
+
+    window.model_picker.set_model_text("")
+    QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qloop.run_until_complete(run_and_wait_all(view))
+    assert shared.heading.text() == f"Prompt for every column · model {model}"
+    window.prompt_edit.selectAll()
+    QTest.keyClicks(window.prompt_edit, "Dear diary, again")
+    view.hide()
+    view.show()  # the columns shown ran the earlier prompt: said, not hidden
+    assert shared.prompt.toPlainText() == "Dear diary, again"
+    assert shared.heading.text() == (f"Prompt for every column · model {model} · changed "
+                                     "since the columns below ran")
 
 
 def test_seed_repeat_gives_three_different_texts(window, qloop) -> None:

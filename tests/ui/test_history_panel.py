@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel
+from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from playground.core.client import Usage
@@ -33,12 +34,14 @@ def history(playground_home) -> Iterator[History]:
 
 def record(history: History, prompt: str, output: str, *, model: str = "llama-3",
            preset: str | None = None, group: str | None = None,
-           error: ApiError | None = None, cancelled: bool = False) -> int:
+           error: ApiError | None = None, cancelled: bool = False,
+           variant: str | None = None, parent: int | None = None) -> int:
     request = build_request(prompt, model, {"temperature": 0.7, "max_tokens": 40})
     result = RunResult(text=output, finish_reason=None if error or cancelled else "stop",
                        usage=Usage(prompt_tokens=6, completion_tokens=len(output.split())))
     result.finish(error=error, cancelled=cancelled)
-    return history.record(request, result, connection="local", preset=preset, group=group)
+    return history.record(request, result, connection="local", preset=preset, group=group,
+                          variant=variant, parent=parent)
 
 
 @pytest.fixture
@@ -102,7 +105,9 @@ def test_lists_runs_newest_first_with_status_and_groups(panel, runs) -> None:
     assert panel.table.item(0, 0).background().style().name == "NoBrush"
     assert panel.count_label.text() == "5 runs"
     assert not panel.more_button.isVisible()
-    assert "Too many requests" in panel.table.item(1, 3).toolTip()
+    assert "Too many requests" in panel.table.item(1, history_panel.COLUMNS.index(
+        "Status")).toolTip()
+    assert column(panel, "#") == [str(run_id) for run_id in ids(panel)]
 
 
 def test_detail_shows_the_selected_run(panel, runs) -> None:
@@ -231,3 +236,46 @@ def test_a_set_aside_database_is_reported(qtbot, playground_home) -> None:
         assert panel.problem.isVisible()
         assert "history.sqlite3" in panel.problem.text()
         assert panel.count_label.text() == "0 runs"
+
+
+def click_row(panel: HistoryPanel, row: int) -> None:
+    rect = panel.table.visualItemRect(panel.table.item(row, 0))
+    QTest.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, rect.center())
+
+
+def test_rows_name_their_compare_column_and_their_branches(qtbot, history) -> None:
+    plain = record(history, "Compare me", "as is", group="cmp-bbbb22223333", variant="")
+    hot = record(history, "Compare me", "scorching", group="cmp-bbbb22223333",
+                 variant="temperature=1.2,top_k=40")
+    branch = record(history, "Compare me, branched", "hot too", parent=hot)
+    again = record(history, "Compare me, branched", "hot again", parent=hot)
+    deeper = record(history, "Compare me, branched deeper", "hotter", parent=branch)
+    panel = HistoryPanel(history)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert ids(panel) == [deeper, again, branch, hot, plain]
+    assert column(panel, "Compare") == ["", "", "", "temperature=1.2,top_k=40", "(base)"]
+    assert column(panel, "Branch") == [
+        f"\u21b3 branch of #{branch}", f"\u21b3 branch of #{hot}",
+        f"\u21b3 branch of #{hot}  \u22d4 1 branch", "\u22d4 2 branches", ""]
+    compare = history_panel.COLUMNS.index("Compare")
+    assert panel.table.item(3, compare).toolTip() == (
+        "column temperature=1.2,top_k=40 of comparison cmp-bbbb22223333 "
+        "(one of 2 runs shown)")
+    click_row(panel, 3)
+    assert panel.selected_runs()[0].id == hot
+    text = panel.detail.summary.text()
+    assert "comparison cmp-bbbb22223333, column temperature=1.2,top_k=40" in text
+    assert "2 branches" in text
+    click_row(panel, 4)
+    assert "column (base)" in panel.detail.summary.text()
+    click_row(panel, 2)
+    assert f"branch of run {hot} · 1 branch" in panel.detail.summary.text()
+
+    panel.search.setText("deeper")  # a filter hides the parent: the branch still names it
+    qtbot.waitUntil(lambda: ids(panel) == [deeper], timeout=3000)
+    assert column(panel, "Branch") == [f"\u21b3 branch of #{branch}"]
+    panel.search.setText("scorching")  # its branches hidden: the parent still counts them
+    qtbot.waitUntil(lambda: ids(panel) == [hot], timeout=3000)
+    assert column(panel, "Branch") == ["\u22d4 2 branches"]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from playground.core.client import ModelInfo
+from playground.core.client import CompletionClient, ModelInfo
 from playground.core.errors import InvalidParameter
 from playground.core.model_id import ROUTING_LABELS, ModelId
+from playground.core.models import ModelList, cached_model_list, fetch_model_list
 from playground.ui.model_picker import ModelPicker, context_text, price_text
 from playground.ui.widgets import select_data
 
@@ -160,11 +164,56 @@ def test_bad_typed_suffix_is_kept_and_reported(picker: ModelPicker) -> None:
 
 
 def test_offline_marker_and_compact_height(picker: ModelPicker) -> None:
-    assert not picker.offline.isVisible()
+    assert not picker.status.isVisible()
     picker.set_models(MODELS[:2], offline=True)
-    assert picker.offline.isVisible()
+    assert picker.status.isVisible() and picker.status.text() == "cached list"
     assert picker.source.rowCount() == 2
     assert picker.sizeHint().height() <= 32
+    picker.set_models([], offline=True)  # nothing cached: no cached list to speak of
+    assert picker.status.text() == "no models cached yet"
+
+
+def fetched(client_url: str, connection: str) -> ModelList:
+    async def fetch() -> ModelList:
+        async with CompletionClient(client_url) as client:
+            return await fetch_model_list(client, connection)
+    return asyncio.run(fetch())
+
+
+def test_the_list_status_says_where_the_models_come_from(picker: ModelPicker, fault_server,
+                                                         tmp_path, monkeypatch) -> None:
+    """Over real HTTP on a fresh profile: what the picker says is what happened."""
+    monkeypatch.setenv("PLAYGROUND_CACHE", str(tmp_path / "cache"))  # not the session's
+    unreachable = "http://127.0.0.1:9/v1"
+    status = picker.status
+    picker.set_model_list(cached_model_list("nanogpt"), key_missing_for="NanoGPT")
+    assert status.isVisible() and picker.source.rowCount() == 0
+    assert status.text() == ("listing NanoGPT's models needs an API key (File \u2192 "
+                             "Settings); no models cached yet")
+    picker.set_model_list(fetched(unreachable, "nanogpt"), key_missing_for="NanoGPT")
+    assert status.text().endswith("needs an API key (File \u2192 Settings); no models cached yet")
+
+    picker.set_model_list(fetched(unreachable, "srv"))
+    assert status.text().startswith("could not list models: Network error [connect_error]")
+    assert "could not connect to 127.0.0.1" in status.toolTip()
+
+    picker.set_model_list(fetched(fault_server.url("ok"), "srv"))
+    assert not status.isVisible() and picker.source.rowCount() == 2
+    cached = cached_model_list("srv")  # as the window shows it until the server answers
+    assert cached.saved_at is not None and cached.models == picker.models()
+    saved = cached.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert abs(cached.saved_at.timestamp() - time.time()) < 60
+    picker.set_model_list(cached)
+    assert status.text() == f"cached list from {saved}"
+    picker.set_model_list(fetched(unreachable, "srv"))
+    assert status.text() == f"offline (cached list from {saved})"
+    assert picker.source.rowCount() == 2 and "Network error" in status.toolTip()
+    picker.set_model_list(fetched(unreachable, "srv"), key_missing_for="NanoGPT")
+    assert status.text().endswith(f"needs an API key (File \u2192 Settings); "
+                                  f"cached list from {saved}")
+    assert "Save an API key for NanoGPT" in status.accessibleDescription()
+    picker.resize(400, 30)  # a long status gives way to the model field
+    assert status.maximumWidth() == 200 and picker.field.width() >= 160
 
 
 def test_every_control_is_named(picker: ModelPicker) -> None:

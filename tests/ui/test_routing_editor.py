@@ -102,7 +102,7 @@ def test_unset_fields_are_not_sent(editor: RoutingEditor) -> None:
     assert editor.routing().body() == {"provider": {"sort": "price"}}
     editor.object_editor.prices["prompt"].setText("0")
     assert editor.routing().body() == {"provider": {"sort": "price",
-                                                    "max_price": {"prompt": 0.0}}}
+                                                    "max_price": {"prompt": 0}}}
     select_data(editor.mode, AUTOMATIC)
     assert editor.routing().body() == {}
     select_data(editor.mode, PROVIDER_ID)
@@ -127,7 +127,7 @@ def test_invalid_max_price_is_refused_inline(editor: RoutingEditor, text: str,
     assert editor.routing().body() == {"provider": {"sort": "speed"}}  # left out, not sent
     field.setText("$2")
     assert editor.error() is None and not editor.error_label.isVisible()
-    assert editor.routing().body()["provider"]["max_price"] == {"completion": 2.0}
+    assert editor.routing().body()["provider"]["max_price"] == {"completion": 2}
 
 
 def test_json_edits_fill_the_fields_and_errors_name_the_key(editor: RoutingEditor) -> None:
@@ -199,3 +199,31 @@ def test_every_control_is_named(editor: RoutingEditor) -> None:
     assert [w for w in controls if not w.accessibleName()] == []
     # A combo's line edit shows the combo's tooltip.
     assert [w for w in controls if not (w.toolTip() or w.parentWidget().toolTip())] == []
+
+
+def test_a_typed_price_is_sent_as_typed(editor: RoutingEditor, qtbot) -> None:
+    """A whole number typed as one goes out as an integer (10, not 10.0); a decimal stays a
+    decimal. Compared as JSON text, where 10 and 10.0 differ."""
+    select_data(editor.mode, ROUTING_OBJECT)
+    fields = editor.object_editor
+    qtbot.keyClicks(fields.prices["prompt"], "10")
+    qtbot.keyClicks(fields.prices["completion"], "$2.50")
+    sent = json.dumps(editor.routing().body())
+    assert sent == '{"provider": {"max_price": {"prompt": 10, "completion": 2.5}}}'
+    assert fields.json_edit.text() == '{"max_price": {"prompt": 10, "completion": 2.5}}'
+    fields.prices["prompt"].clear()
+    qtbot.keyClicks(fields.prices["prompt"], "10.0")
+    assert '"prompt": 10.0' in json.dumps(editor.routing().body())
+    fields.prices["prompt"].clear()
+    qtbot.keyClicks(fields.prices["prompt"], "9" * 400)  # too large for any price
+    assert editor.error() is not None and "is not a number" in editor.error()
+    assert "prompt" not in json.dumps(editor.routing().body())
+
+
+@pytest.mark.parametrize(("price", "shown"), [(10, "10"), (3.0, "3.0"), (0.25, "0.25")])
+def test_a_price_is_shown_as_it_will_be_sent(editor: RoutingEditor, price: float,
+                                              shown: str) -> None:
+    routing = Routing(provider=ProviderRouting(max_price=MaxPrice(completion=price)))
+    editor.set_routing(routing)
+    assert editor.object_editor.prices["completion"].text() == shown
+    assert json.dumps(editor.routing().body()) == json.dumps(routing.body())
