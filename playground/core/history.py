@@ -458,7 +458,8 @@ def _markdown(run: RunRecord) -> str:
             ("Total", f"{run.total_ms:g} ms" if run.total_ms is not None else None),
             ("Speed", f"{run.tokens_per_s:g} tok/s" if run.tokens_per_s is not None else None),
             ("Cost", f"${run.cost:g}" if run.cost is not None else None),
-            ("Comparison", run.group), ("Column", run.variant),
+            ("Comparison", run.group),
+            ("Column", None if run.variant is None else run.variant or "(base)"),
             ("Branch of", f"run {run.parent}" if run.parent else None)]
     table = ["| | |", "|---|---|"]
     table += [f"| {name} | {_cell(value)} |" for name, value in rows if value is not None]

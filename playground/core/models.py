@@ -55,12 +55,3 @@ async def fetch_model_list(client: CompletionClient, connection: str) -> ModelLi
     return ModelList(models, fresh=True, saved_at=datetime.now(UTC))
 
 
-def cached_models(connection: str) -> list[ModelInfo]:
-    return cached_model_list(connection).models
-
-
-async def fetch_models(client: CompletionClient, connection: str
-                       ) -> tuple[list[ModelInfo], ApiError | None]:
-    """`fetch_model_list`, as models and the error."""
-    listing = await fetch_model_list(client, connection)
-    return listing.models, listing.error

@@ -590,7 +590,7 @@ class MainWindow(QMainWindow):
 
     def _connection_changed(self) -> None:
         from playground.core import dialects
-        from playground.core.models import cached_models
+        from playground.core.models import cached_model_list
 
         if not self.connections:
             return
@@ -598,7 +598,8 @@ class MainWindow(QMainWindow):
         connection = live.connection
         self._switch_model(connection)
         self.model_picker.set_placeholder(connection.model or "model id")
-        self.model_picker.set_models(cached_models(connection.name), offline=True)
+        self.model_picker.set_model_list(cached_model_list(connection.name),
+                                         key_missing_for=_key_missing_for(live))
         self.run_button.setEnabled(live.client is not None and not self.stop_button.isEnabled())
         is_nanogpt = connection.kind == "nanogpt"
         self.model_picker.suffix_button.setEnabled(is_nanogpt)
@@ -634,12 +635,12 @@ class MainWindow(QMainWindow):
         self.model_picker.set_model_text(str(settings.value(f"models/{connection.name}", "")))
 
     async def _load_models(self, live: LiveConnection) -> None:
-        from playground.core.models import fetch_models
+        from playground.core.models import fetch_model_list
 
         assert live.client is not None
-        models, problem = await fetch_models(live.client, live.connection.name)
+        listing = await fetch_model_list(live.client, live.connection.name)
         if live is self.current():
-            self.model_picker.set_models(models, offline=problem is not None)
+            self.model_picker.set_model_list(listing, key_missing_for=_key_missing_for(live))
             self._apply_limits()  # the chosen model's own largest output is known now
 
     async def _load_providers(self, live: LiveConnection, model: str) -> None:
@@ -1069,7 +1070,8 @@ class MainWindow(QMainWindow):
         if self._compare is None:
             from playground.ui.compare_view import CompareView
 
-            self._compare = CompareView(self._compare_base, parent=self)
+            self._compare = CompareView(self._compare_base, parent=self,
+                                        preview=self.build_request)
             self._compare.recorded.connect(self._record_comparison)
             self._compare.keep_requested.connect(self._keep_compared)
         self._compare.show()
@@ -1230,6 +1232,11 @@ class MainWindow(QMainWindow):
         self.save_draft()
         self._save_window_state()
         super().closeEvent(event)
+
+
+def _key_missing_for(live: LiveConnection) -> str | None:
+    """The label of a connection that needs a key to list its models and has none."""
+    return live.connection.label if live.connection.needs_key and not live.has_key else None
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:

@@ -359,10 +359,9 @@ class ModelPicker(QWidget):
 
     # --- API ----------------------------------------------------------------------------
 
-    def set_models(self, models: Sequence[ModelInfo], *, offline: bool = False) -> None:
-        """List `models`; `offline` marks the list as coming from the cache (of unknown date:
-        `set_model_list` says more)."""
-        self.set_model_list(ModelList(list(models), fresh=not offline))
+    def set_models(self, models: Sequence[ModelInfo]) -> None:
+        """List `models`, just received (`set_model_list` says where a list came from)."""
+        self.set_model_list(ModelList(list(models), fresh=True))
 
     def set_model_list(self, listing: ModelList, *, key_missing_for: str | None = None
                        ) -> None:

@@ -144,14 +144,14 @@ async def test_models_list(fault_server) -> None:
 
 
 async def test_model_catalog_is_cached_for_offline_use(fault_server) -> None:
-    from playground.core.models import cached_models, fetch_models
+    from playground.core.models import cached_model_list, fetch_model_list
     async with CompletionClient(fault_server.url("ok")) as client:
-        fresh, problem = await fetch_models(client, "srv")
-    assert problem is None and len(fresh) == 2
+        fresh = await fetch_model_list(client, "srv")
+    assert fresh.error is None and fresh.fresh and len(fresh.models) == 2
     async with CompletionClient("http://127.0.0.1:9/v1") as offline:
-        cached, problem = await fetch_models(offline, "srv")
-    assert problem is not None and problem.status == 0
-    assert cached == fresh == cached_models("srv")
+        cached = await fetch_model_list(offline, "srv")
+    assert cached.error is not None and cached.error.status == 0 and not cached.fresh
+    assert cached.models == fresh.models == cached_model_list("srv").models
 
 
 async def test_providers_of_a_model(fault_server) -> None:

@@ -90,8 +90,8 @@ def test_run_all_shows_the_prompt_and_model_it_runs(window, qloop) -> None:
 def test_the_prompt_shows_before_anything_runs(window, qloop) -> None:
     """Given a preview of the window's request, the view shows the prompt and model as they
     will be sent when it opens and when it is activated again, without running anything."""
-    view = CompareView(window._compare_base, parent=window, preview=window.build_request)
-    window._compare = view  # the window's one view, whose Run all its base checks
+    window.compare_action.trigger()  # as the window opens it
+    view = window._compare
     shared = view.shared
     view.show()
     model = window.build_request().model.compose()

@@ -165,11 +165,11 @@ def test_bad_typed_suffix_is_kept_and_reported(picker: ModelPicker) -> None:
 
 def test_offline_marker_and_compact_height(picker: ModelPicker) -> None:
     assert not picker.status.isVisible()
-    picker.set_models(MODELS[:2], offline=True)
+    picker.set_model_list(ModelList(MODELS[:2]))  # from the cache, of no known date
     assert picker.status.isVisible() and picker.status.text() == "cached list"
     assert picker.source.rowCount() == 2
     assert picker.sizeHint().height() <= 32
-    picker.set_models([], offline=True)  # nothing cached: no cached list to speak of
+    picker.set_model_list(ModelList([]))  # nothing cached: no cached list to speak of
     assert picker.status.text() == "no models cached yet"
 
 

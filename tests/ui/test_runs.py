@@ -425,3 +425,15 @@ def test_the_panel_takes_its_limits_and_mirostat_rules_from_the_connection_and_m
     assert window.params.errors() == [
         "max_tokens: 200 is above this connection's maximum 100 (allowed: a whole number "
         "from 1 to 100)"]
+
+
+def test_the_model_picker_says_that_listing_nanogpts_models_needs_a_key(window, qloop) -> None:
+    qloop.run_until_complete(window.start_services())
+    try:
+        use(window, "nanogpt", "")
+        assert "listing NanoGPT's models needs an API key" in (
+            window.model_picker.status.toolTip() + window.model_picker.status.text())
+        use(window, "fault-ok", "")
+        assert "needs an API key" not in window.model_picker.status.text()
+    finally:
+        qloop.run_until_complete(window.shutdown())
