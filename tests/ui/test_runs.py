@@ -20,7 +20,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def window(qtbot, fault_server):
     store = ConnectionStore()
-    for scenario in ("ok", "stall"):
+    for scenario in ("ok", "stall", "e400seed"):
         store.add(Connection(name=f"fault-{scenario}", base_url=fault_server.url(scenario)))
     win = MainWindow()
     qtbot.addWidget(win)
@@ -437,3 +437,24 @@ def test_the_model_picker_says_that_listing_nanogpts_models_needs_a_key(window, 
         assert "needs an API key" not in window.model_picker.status.text()
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+def test_a_request_refused_before_any_text_keeps_the_previous_output(window, qloop) -> None:
+    async def body() -> None:
+        await window.start_services()
+        use(window, "fault-ok")
+        window.run()
+        await next_emission(window.run_finished)
+        use(window, "fault-e400seed")
+        window.run()
+        refused = await next_emission(window.run_finished)
+        assert refused.error is not None and refused.error.status == 400
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    assert window.output.text() == "Hello, world!"  # not wiped by the refusal
+    assert window.figures.text() == "failed"
+    assert "HTTP 400" in window.error_label.text() and "temperature: bad" in (
+        window.error_label.text())
