@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from playground.core.client import CompletionClient
     from playground.core.connections import Connection
+    from playground.core.documents import Document, DocumentStore
     from playground.core.history import History, RunRecord
     from playground.core.presets import Preset
     from playground.core.request import CompletionRequest
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.engine: EngineProcess | None = None
         self.drafts = DraftStore()
         self._draft, self._draft_problem = self.drafts.load()
+        self.document: Document | None = None  # the document on screen, once loaded
         self.loaded = False
         self._painted = False
         #: The run whose output is on screen (streaming, finished, restored or undone to).
@@ -136,8 +138,8 @@ class MainWindow(QMainWindow):
             await asyncio.sleep(0)
 
     def _loading_steps(self) -> list[Callable[[], None]]:
-        return [self._build_panels, self._open_history, self._reload_connections,
-                self._finish_loading]
+        return [self._build_panels, self._open_history, self._open_document,
+                self._reload_connections, self._finish_loading]
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -300,7 +302,7 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()
         self._prompt_changed()
         problems = [p for p in (self._draft_problem, self.history.problem,
-                                *self._connection_problems) if p]
+                                *self.documents.problems, *self._connection_problems) if p]
         if problems:  # said where it stays until read: the status bar is soon overwritten
             self._show_error("\n".join(problems))
 
@@ -423,10 +425,49 @@ class MainWindow(QMainWindow):
                      routing=routing.model_dump(mode="json", exclude_defaults=True))
 
     def save_draft(self) -> None:
+        """Keep what is on screen: in the draft (read at the next start before anything else,
+        for the first frame) and in the open document."""
+        draft = self.current_draft()
         try:
-            self.drafts.save(self.current_draft())
+            self.drafts.save(draft)
         except OSError as exc:
             self.status.showMessage(f"The draft could not be saved: {exc}", 10000)
+        if self.document is None or not self.loaded:
+            return
+        import sqlite3
+
+        try:
+            self.document = self.documents.save(replace(
+                self.document, prompt=draft.prompt, model=draft.model,
+                connection=draft.connection, params=draft.params, routing=draft.routing,
+                preset=self.preset_name()))
+        except (PlaygroundError, OSError, sqlite3.Error) as exc:
+            self.status.showMessage(f"The document could not be saved: {exc}", 10000)
+
+    def _open_document(self) -> None:
+        """The document the window works in: the one open last time; the first time, the
+        draft that became a document, else a new document holding the draft."""
+        from playground.core.documents import DocumentStore
+        from playground.core.documents.store import DRAFT_NAME
+
+        self.documents: DocumentStore = DocumentStore()
+        settings = QSettings()
+        document = None
+        try:
+            document = self.documents.get(int(settings.value("document/current")))
+        except (InvalidParameter, TypeError, ValueError):
+            try:
+                adopted = self.documents.find(DRAFT_NAME)
+            except InvalidParameter:
+                adopted = None
+            if adopted is not None and adopted.prompt == self._draft.prompt:
+                document = adopted
+        if document is None:
+            document = self.documents.create(prompt=self._draft.prompt)
+        self.document = document
+        settings.setValue("document/current", document.id)
+        self.documents.touch(document.id)
+        self.setWindowTitle(f"{document.name} — NanoGPT Prompt Playground")
 
     def _save_window_state(self) -> None:
         settings = QSettings()
@@ -568,6 +609,9 @@ class MainWindow(QMainWindow):
         if self._compare is not None:
             await self._compare.shutdown()
         self.history.close()
+        self.save_draft()
+        self.document = None  # from here on, only the draft is written (on closing)
+        self.documents.close()
         for live in self.connections.values():
             if live.client is not None:
                 await live.client.aclose()
