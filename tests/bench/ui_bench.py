@@ -277,7 +277,7 @@ async def _all_columns(view: Any, client: Any) -> list[Any]:
 
     def recorded(runs: list[Any]) -> None:
         if not done.done():
-            done.set_result([result for _request, result in runs])
+            done.set_result([run.result for run in runs])
 
     view.recorded.connect(recorded)
     try:
