@@ -16,8 +16,7 @@ import builtins
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +24,12 @@ from typing import Any
 
 from playground.core.catalog import BY_NAME
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.migrations import transaction
 from playground.core.paths import data_dir
 from playground.core.request import CompletionRequest, build_request
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult
+from playground.core.search_index import fts5_available, sync_search_index
 from playground.core.storage import CorruptFile, set_aside
 
 FILE_NAME = "history.sqlite3"
@@ -105,36 +106,8 @@ _FTS_TRIGGERS = {
 }
 
 
-def fts5_available() -> bool:
-    """Whether this Python's SQLite was built with FTS5."""
-    probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
-    return True
-
-
 def _sync_fts(db: sqlite3.Connection, use_fts: bool) -> None:
-    """Make the index match `use_fts`. Without FTS5 the triggers must go (they would make
-    every insert fail); when they come back, the index is rebuilt from the table."""
-    names = {row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE name LIKE 'runs_fts%'")}
-    if not use_fts:
-        for trigger in _FTS_TRIGGERS.keys() & names:
-            db.execute(f"DROP TRIGGER {trigger}")
-        return
-    if "runs_fts" not in names:
-        db.execute("CREATE VIRTUAL TABLE runs_fts USING fts5(prompt, output, content='runs', "
-                   "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
-    if not _FTS_TRIGGERS.keys() <= names:
-        for trigger in _FTS_TRIGGERS.keys() & names:
-            db.execute(f"DROP TRIGGER {trigger}")
-        for sql in _FTS_TRIGGERS.values():
-            db.execute(sql)
-        db.execute("INSERT INTO runs_fts(runs_fts) VALUES ('rebuild')")
+    sync_search_index(db, "runs", ("prompt", "output"), _FTS_TRIGGERS, use_fts)
 
 
 class HistoryError(PlaygroundError):
@@ -228,7 +201,7 @@ class History:
             self.problem = str(CorruptFile(self.path, moved, str(exc)))
             self._db = self._open()
         self.use_fts = fts5_available() if use_fts is None else use_fts
-        with self._transaction():
+        with transaction(self._db):
             _sync_fts(self._db, self.use_fts)
 
     def _open(self) -> sqlite3.Connection:
@@ -251,11 +224,6 @@ class History:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with _transaction(self._db):
-            yield
 
     # writing
 
@@ -284,7 +252,7 @@ class History:
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
         try:
-            with self._transaction():
+            with transaction(self._db):
                 cursor = self._db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", row)
         except sqlite3.IntegrityError:
             raise InvalidParameter("parent", f"parent: no run #{parent} in history") from None
@@ -293,7 +261,7 @@ class History:
 
     def delete(self, ids: Iterable[int]) -> int:
         """Delete runs; returns how many existed. Runs branched from them keep no parent."""
-        with self._transaction():
+        with transaction(self._db):
             cursor = self._db.executemany("DELETE FROM runs WHERE id = ?",
                                           [(int(i),) for i in ids])
         return cursor.rowcount
@@ -385,7 +353,7 @@ def migrate(db: sqlite3.Connection, upto: int | None = None) -> int:
     each; returns the resulting version."""
     target = len(MIGRATIONS) if upto is None else upto
     while True:
-        with _transaction(db):
+        with transaction(db):
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version > len(MIGRATIONS):
                 raise HistoryError(f"the history database is from a newer version of the app "
@@ -394,17 +362,6 @@ def migrate(db: sqlite3.Connection, upto: int | None = None) -> int:
                 return version
             MIGRATIONS[version](db)
             db.execute(f"PRAGMA user_version = {version + 1}")
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _dumps(value: Mapping[str, Any] | None) -> str | None:

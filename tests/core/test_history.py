@@ -14,13 +14,13 @@ from playground.core.history import (
     MIGRATIONS,
     History,
     HistoryError,
-    fts5_available,
     migrate,
 )
 from playground.core.paths import data_dir
 from playground.core.request import CompletionRequest, build_request
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult
+from playground.core.search_index import fts5_available
 
 KEY = "sk-nano-3f2b9c1e-7a4d-4b8e-9c2f-1d3e5a7b9c0d"
 SEARCH_MODES = [pytest.param(True, id="fts5", marks=pytest.mark.skipif(

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from playground.core import search_index
 from playground.core.documents.document import Document, DocumentSummary
 from playground.core.migrations import Migration
 
@@ -47,7 +48,7 @@ def create_documents(db: sqlite3.Connection) -> None:
 
 def add_search_index(db: sqlite3.Connection) -> None:
     """Without FTS5 this step is empty and search uses LIKE."""
-    sync_search_index(db, fts5_available())
+    sync_search_index(db, search_index.fts5_available())
 
 
 def migrations(adopt_draft: Callable[[sqlite3.Connection], None]) -> list[Migration]:
@@ -80,37 +81,9 @@ _TRIGGERS = {
 }
 
 
-def fts5_available() -> bool:
-    """Whether this Python's SQLite was built with FTS5."""
-    probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
-    return True
-
-
 def sync_search_index(db: sqlite3.Connection, use_fts: bool) -> None:
-    """Make the index match `use_fts`. Without FTS5 the triggers must go (they would make every
-    write fail); when they come back the index is rebuilt from the table."""
-    names = {row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE name LIKE 'documents_fts%'")}
-    if not use_fts:
-        for trigger in _TRIGGERS.keys() & names:
-            db.execute(f"DROP TRIGGER {trigger}")
-        return
-    if "documents_fts" not in names:
-        db.execute("CREATE VIRTUAL TABLE documents_fts USING fts5(name, prompt, "
-                   "content='documents', content_rowid='id', "
-                   "tokenize='unicode61 remove_diacritics 2')")
-    if not _TRIGGERS.keys() <= names:
-        for trigger in _TRIGGERS.keys() & names:
-            db.execute(f"DROP TRIGGER {trigger}")
-        for sql in _TRIGGERS.values():
-            db.execute(sql)
-        db.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
+    """The documents' search index, made to match `use_fts`."""
+    search_index.sync_search_index(db, "documents", ("name", "prompt"), _TRIGGERS, use_fts)
 
 
 #: The shortest word that makes a search use the FTS5 index (see `search_filter`).

@@ -45,6 +45,7 @@ from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter
 from playground.core.migrations import migrate, transaction
 from playground.core.paths import data_dir
+from playground.core.search_index import fts5_available
 from playground.core.storage import CorruptFile, set_aside
 
 #: The name the draft of earlier versions gets as a document.
@@ -60,7 +61,7 @@ class DocumentStore:
                  use_fts: bool | None = None) -> None:
         self.path = path or data_dir() / schema.FILE_NAME
         self.draft_path = DraftStore(draft_path).path
-        self.use_fts = schema.fts5_available() if use_fts is None else use_fts
+        self.use_fts = fts5_available() if use_fts is None else use_fts
         #: What went wrong on opening (a damaged file, an unreadable draft), for the banner.
         self.problems: builtins.list[str] = []
         self._salvaged: builtins.list[dict[str, Any]] = []
