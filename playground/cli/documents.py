@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.cli.exit_codes import EXIT_INPUT, EXIT_OK
+from playground.cli.output import first_line, print_json
 from playground.core.documents import Document, DocumentStore
 from playground.core.errors import InvalidParameter
 from playground.core.storage import atomic_write_text
@@ -67,15 +68,15 @@ def run_list(args: argparse.Namespace) -> int:
     with _open() as store:
         summaries = store.list(args.search, limit=args.limit)
     if args.json:
-        print(json.dumps([{"id": s.id, "name": s.name, "mode": s.mode, "model": s.model,
-                           "connection": s.connection, "created_at": s.created_at,
-                           "updated_at": s.updated_at, "last_used_at": s.last_used_at}
-                          for s in summaries], indent=2, ensure_ascii=False))
+        print_json([{"id": s.id, "name": s.name, "mode": s.mode, "model": s.model,
+                     "connection": s.connection, "created_at": s.created_at,
+                     "updated_at": s.updated_at, "last_used_at": s.last_used_at}
+                    for s in summaries])
         return EXIT_OK
     width = max((len(s.name) for s in summaries), default=0)
     for s in summaries:
         print(f"{s.id:>5}  {s.last_used_at[:16].replace('T', ' ')}  {s.mode:<8}  "
-              f"{s.name:<{width}}  {_line(s.preview, 40)!r}")
+              f"{s.name:<{width}}  {first_line(s.preview, 40)!r}")
     return EXIT_OK
 
 
@@ -83,8 +84,7 @@ def run_show(args: argparse.Namespace) -> int:
     with _open() as store:
         document = store.resolve(args.name)
     if args.json:
-        print(json.dumps({"id": document.id, **document.to_json()}, indent=2,
-                         ensure_ascii=False))
+        print_json({"id": document.id, **document.to_json()})
         return EXIT_OK
     print(describe(document))
     return EXIT_OK
@@ -155,7 +155,3 @@ def run_rename(args: argparse.Namespace) -> int:
     print(f"Renamed {document.name!r} to {renamed.name!r}")
     return EXIT_OK
 
-
-def _line(text: str, width: int) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return first if len(first) <= width else first[:width - 1] + "…"

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from playground.cli.exit_codes import EXIT_OK
+from playground.cli.output import first_line, print_json
 from playground.core.history import History, RunRecord
 
 
@@ -41,11 +42,11 @@ def run_list(args: argparse.Namespace) -> int:
         records = history.list(search=args.search, model=args.model, preset=args.preset,
                                limit=args.limit)
     if args.json:
-        print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
+        print_json([r.to_dict() for r in records])
         return EXIT_OK
     for record in records:
         print(f"{record.id:>5}  {record.created_at[:19]}  {record.status:<9}  "
-              f"{record.model:<28.28}  {_line(record.prompt, 40)!r}")
+              f"{record.model:<28.28}  {first_line(record.prompt, 40)!r}")
     return EXIT_OK
 
 
@@ -53,7 +54,7 @@ def run_show(args: argparse.Namespace) -> int:
     with _open() as history:
         record = history.get(args.id)
     if args.json:
-        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+        print_json(record.to_dict())
         return EXIT_OK
     print(describe(record))
     return EXIT_OK
@@ -70,7 +71,3 @@ def describe(record: RunRecord) -> str:
     lines += ["--- prompt ---", record.prompt, "--- output ---", record.output]
     return "\n".join(lines)
 
-
-def _line(text: str, width: int) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return first if len(first) <= width else first[:width - 1] + "…"

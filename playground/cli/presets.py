@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.cli.exit_codes import EXIT_OK
+from playground.cli.output import print_json
 from playground.core.interop import Format, export_preset, import_file
 from playground.core.presets import Preset, PresetStore
 from playground.core.storage import atomic_write_text
@@ -56,8 +57,7 @@ def _store() -> PresetStore:
 def run_list(args: argparse.Namespace) -> int:
     presets = _store().list().presets
     if args.json:
-        print(json.dumps([{**p.to_json(), "builtin": p.builtin} for p in presets], indent=2,
-                         ensure_ascii=False))
+        print_json([{**p.to_json(), "builtin": p.builtin} for p in presets])
         return EXIT_OK
     width = max((len(p.name) for p in presets), default=0)
     for preset in presets:
@@ -69,7 +69,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     preset = _store().get(args.name)
     if args.json:
-        print(json.dumps(preset.to_json(), indent=2, ensure_ascii=False))
+        print_json(preset.to_json())
         return EXIT_OK
     print(describe(preset))
     return EXIT_OK
