@@ -62,3 +62,24 @@ async def next_emission(signal: SignalInstance, timeout: float = 30) -> Any:
         return await asyncio.wait_for(future, timeout)
     finally:
         signal.disconnect(receive)
+
+
+def fault_window(qtbot: Any, fault_server: Any, scenarios: tuple[str, ...]) -> Any:
+    """The real window, shown, with a saved connection ``fault-NAME`` per fault-server
+    scenario."""
+    from playground.core.connections import Connection, ConnectionStore
+    from playground.ui.main_window import MainWindow
+
+    store = ConnectionStore()
+    for scenario in scenarios:
+        store.add(Connection(name=f"fault-{scenario}", base_url=fault_server.url(scenario)))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def use(window: Any, name: str, model: str = "m") -> None:
+    """Choose connection `name` and type `model` into the model field."""
+    window.connection_box.setCurrentIndex(window.connection_box.findData(name))
+    window.model_picker.set_model_text(model)

@@ -12,25 +12,14 @@ from PySide6.QtCore import Qt
 
 from playground.core.connections import Connection, ConnectionStore
 from playground.ui.main_window import MainWindow
-from tests.gui import next_emission
+from tests.gui import fault_window, next_emission, use
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def window(qtbot, fault_server):
-    store = ConnectionStore()
-    for scenario in ("ok", "stall", "e400seed"):
-        store.add(Connection(name=f"fault-{scenario}", base_url=fault_server.url(scenario)))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    return win
-
-
-def use(window: MainWindow, name: str, model: str = "m") -> None:
-    window.connection_box.setCurrentIndex(window.connection_box.findData(name))
-    window.model_picker.set_model_text(model)
+    return fault_window(qtbot, fault_server, ("ok", "stall", "e400seed"))
 
 
 def test_a_replaced_run_is_recorded_with_its_own_request(window, qloop) -> None:

@@ -15,25 +15,14 @@ from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.ui.main_window import MainWindow
 from playground.ui.param_panel import CollapsibleGroup
-from tests.gui import next_emission
+from tests.gui import fault_window, next_emission, use
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def window(qtbot, fault_server):
-    store = ConnectionStore()
-    for scenario in ("ok", "stall", "e402"):
-        store.add(Connection(name=f"fault-{scenario}", base_url=fault_server.url(scenario)))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    return win
-
-
-def use(window: MainWindow, name: str) -> None:
-    window.connection_box.setCurrentIndex(window.connection_box.findData(name))
-    window.model_picker.set_model_text("m")
+    return fault_window(qtbot, fault_server, ("ok", "stall", "e402"))
 
 
 def test_panel_is_generated_from_the_catalog(window) -> None:
