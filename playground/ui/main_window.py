@@ -45,6 +45,7 @@ from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
 from playground.core.token_estimate import estimate_tokens
+from playground.ui.actions import build_menus, shortcuts
 from playground.ui.live_connection import LiveConnection
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.stream_view import StreamView, TokenSpan
@@ -85,6 +86,18 @@ class MainWindow(QMainWindow):
     first_frame = Signal()  # the first frame is painted (the app then calls `load()`)
     ready = Signal()  # services started
     run_finished = Signal(object)  # RunResult
+
+    # Made by `build_menus` from the table in `actions`.
+    settings_action: QAction
+    run_action: QAction
+    stop_action: QAction
+    continue_action: QAction
+    undo_action: QAction
+    neutralize_action: QAction
+    preview_action: QAction
+    compare_action: QAction
+    history_action: QAction
+    lab_action: QAction
 
     def __init__(self, *, deferred: bool = False) -> None:
         """With `deferred`, only the frame is built and `load()` must follow; otherwise the
@@ -312,75 +325,19 @@ class MainWindow(QMainWindow):
             self._show_error("\n".join(problems))
 
     def _build_menus(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.settings_action = self._action(file_menu, "&Settings…", self.open_settings,
-                                            QKeySequence.StandardKey.Preferences, "Ctrl+,")
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
-        run_menu = menu.addMenu("&Run")
-        self.run_action = self._action(run_menu, "&Run", self.run, None, "Ctrl+Return",
-                                       "Ctrl+Enter")
-        self.stop_action = self._action(run_menu, "&Stop", self.stop, None, "Esc")
-        self.continue_action = self._action(
-            run_menu, "&Continue", self.continue_run, None, "Ctrl+Shift+Return",
-            "Ctrl+Shift+Enter", tip="Append the output to the prompt and run again")
-        self.undo_action = self._action(
-            run_menu, "&Undo Last Run", self.undo_run, None, "Ctrl+Shift+Z",
-            tip="Restore the prompt and output from before the last run")
-        run_menu.addSeparator()
-        self.neutralize_action = self._action(run_menu, "&Neutralize Samplers",
-                                              self.neutralize, None, "Ctrl+Shift+N")
-        self.preview_action = self._action(run_menu, "Request &Preview…", self.open_preview,
-                                           None, "Ctrl+Shift+P")
-        self.compare_action = self._action(
-            run_menu, "Co&mpare…", self.open_compare, None, "Ctrl+K",
-            tip="Run one prompt under several settings side by side")
-        self.history_action = self._action(
-            run_menu, "&History…", self.open_history, None, "Ctrl+H",
-            tip="Every run: search, restore, run again, export")
-        self.lab_action = self._action(
-            run_menu, "Sampler &Lab…", self.open_lab, None, "Ctrl+L",
-            tip="See what each sampler stage did to one step of the last completion")
-        help_menu = menu.addMenu("&Help")
-        self._action(help_menu, "&Keyboard Shortcuts", self.open_shortcuts,
-                     QKeySequence.StandardKey.HelpContents, "F1")
-        self._action(help_menu, "&About", self.open_about, None)
+        made = build_menus(self)
         # Until `load()` has built what they act on; Quit and Help work from the first frame.
-        self._after_loading = [self.settings_action, self.run_action, self.stop_action,
-                               self.continue_action, self.neutralize_action,
-                               self.preview_action, self.compare_action, self.history_action,
-                               self.lab_action]
-        for action in [*self._after_loading, self.undo_action]:
-            action.setEnabled(False)
+        self._after_loading = [action for spec, action in made.items()
+                               if spec.enabled == "loaded"]
         # Undo Last Run's key is the editors' own redo on Linux; the action wins (Ctrl+Y
         # still redoes typing).
         guard = ShortcutsWin([self.undo_action], self)
         self.prompt_edit.installEventFilter(guard)
         self.output.installEventFilter(guard)
 
-    def _action(self, menu: Any, text: str, slot: Any, standard: Any, *keys: str,
-                tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        shortcuts = [QKeySequence(k) for k in keys]
-        if standard is not None:
-            shortcuts = [*QKeySequence.keyBindings(standard), *shortcuts]
-        action.setShortcuts(list(dict.fromkeys(shortcuts)))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)
-        return action
-
     def shortcuts(self) -> list[tuple[str, QKeySequence]]:
         """Every keyboard shortcut, for Help → Keyboard Shortcuts."""
-        rows = [(action.text().replace("&", "").rstrip("…"), action.shortcut())
-                for action in self.actions() if not action.shortcut().isEmpty()]
-        return [*rows, ("Copy output selection", QKeySequence(QKeySequence.StandardKey.Copy)),
-                ("Undo typing in the prompt", QKeySequence(QKeySequence.StandardKey.Undo)),
-                ("Redo typing in the prompt", QKeySequence("Ctrl+Y"))]
+        return shortcuts()
 
     def set_text_font(self, font: QFont) -> None:
         """The font people read and write in: the prompt and the output."""
