@@ -46,6 +46,7 @@ from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
 from playground.core.token_estimate import estimate_tokens
 from playground.ui.actions import build_menus, shortcuts
+from playground.ui.dialogs import DialogSpec, LazyDialogs
 from playground.ui.live_connection import LiveConnection
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.stream_view import StreamView, TokenSpan
@@ -114,12 +115,14 @@ class MainWindow(QMainWindow):
         self.loaded = False
         self._painted = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._preview: RequestPreviewDialog | None = None
-        self._settings: SettingsDialog | None = None
         self._key_question: QMessageBox | None = None
-        self._lab: SamplerLab | None = None
-        self._compare: CompareView | None = None
-        self._history_panel: HistoryPanel | None = None
+        self.dialogs = LazyDialogs({
+            "preview": DialogSpec(self._make_preview, self._refresh_preview),
+            "settings": DialogSpec(self._make_settings),
+            "compare": DialogSpec(self._make_compare),
+            "history": DialogSpec(self._make_history, self._refresh_history),
+            "lab": DialogSpec(self._make_lab, lambda: self._spawn("lab", self._refresh_lab())),
+        })
         self._build_frame()
         self._restore_frame()
         if not deferred:
@@ -516,10 +519,10 @@ class MainWindow(QMainWindow):
         if not self.loaded:  # closed while loading: no run, client or engine exists yet
             return
         await self.runs.shutdown()
-        if self._lab is not None:
-            await self._lab.shutdown()
-        if self._compare is not None:
-            await self._compare.shutdown()
+        for name in ("lab", "compare"):
+            dialog = self.dialogs.get(name)
+            if dialog is not None:
+                await dialog.shutdown()
         self.history.close()
         self.save_draft()
         self.document = None  # from here on, only the draft is written (on closing)
@@ -681,10 +684,11 @@ class MainWindow(QMainWindow):
             self._draft_timer.start()  # however fast the typing goes on
         self.presets.refresh_modified()
         self._recheck_inputs()
-        if self._preview is not None and self._preview.isVisible():
+        preview, lab = self.dialogs.get("preview"), self.dialogs.get("lab")
+        if preview is not None and preview.isVisible():
             self._refresh_preview()
-        if self._lab is not None:
-            self._lab.parameters_changed()
+        if lab is not None:
+            lab.parameters_changed()
 
     # --- running --------------------------------------------------------------------------------
 
@@ -816,8 +820,9 @@ class MainWindow(QMainWindow):
             self._show_error(f"Not run: {exc}")
             return
         self._reload_connections()
-        if self._settings is not None:
-            self._settings.connections_page.reload()
+        settings = self.dialogs.get("settings")
+        if settings is not None:
+            settings.connections_page.reload()
         then()
 
     def stop(self) -> None:
@@ -928,8 +933,7 @@ class MainWindow(QMainWindow):
         """The run is recorded: show how it ended if it is still the one on screen, and
         `engine_news` (the local engine died meanwhile) with its error."""
         result = run.result
-        if self._history_panel is not None:
-            self._history_panel.refresh()
+        self._refresh_history()
         self.stop_button.setEnabled(False)
         self.run_button.setEnabled(self.current().client is not None)
         if run is self.shown:
@@ -940,7 +944,8 @@ class MainWindow(QMainWindow):
                 hint = result.error.hint if engine_news is None else engine_news
                 hint_html = f"<br><i>{html.escape(hint)}</i>" if hint else ""
                 self._show_error(f"{html.escape(str(result.error))}{hint_html}", rich=True)
-            if self._lab is not None and self._lab.isVisible():
+            lab = self.dialogs.get("lab")
+            if lab is not None and lab.isVisible():
                 self._spawn("lab", self._refresh_lab())
         self.run_finished.emit(result)
 
@@ -956,43 +961,42 @@ class MainWindow(QMainWindow):
     # --- dialogs ----------------------------------------------------------------------------------
 
     def open_preview(self) -> None:
-        if self._preview is None:
-            from playground.ui.preview_dialog import RequestPreviewDialog
+        self.dialogs.open("preview")
 
-            self._preview = RequestPreviewDialog(self)
-        self._refresh_preview()
-        self._preview.show()
-        self._preview.raise_()
+    def _make_preview(self) -> RequestPreviewDialog:
+        from playground.ui.preview_dialog import RequestPreviewDialog
+
+        return RequestPreviewDialog(self)
 
     def _refresh_preview(self) -> None:
-        assert self._preview is not None
+        preview = self.dialogs.get("preview")
         live = self.current()
         connection = live.connection
         try:
             request = self.build_request()
         except InvalidParameter as exc:
-            self._preview.note_label.setText(f"Not valid yet: {exc.message}")
-            self._preview.note_label.show()
+            preview.note_label.setText(f"Not valid yet: {exc.message}")
+            preview.note_label.show()
             return
         base_url = live.client.base_url if live.client else (connection.base_url
                                                               or LOCAL_URL_SHOWN)
         sends_key = connection.needs_key or live.has_key
         notes = request.translation().notes
-        self._preview.show_request(
+        preview.show_request(
             request, base_url, key_env=self.keys.env_var(connection.name) if sends_key else None,
             note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None,
             local=connection.kind == "local")
 
     def open_compare(self) -> None:
-        if self._compare is None:
-            from playground.ui.compare_view import CompareView
+        self.dialogs.open("compare")
 
-            self._compare = CompareView(self._compare_base, parent=self,
-                                        preview=self.build_request)
-            self._compare.recorded.connect(self._record_comparison)
-            self._compare.keep_requested.connect(self._keep_compared)
-        self._compare.show()
-        self._compare.raise_()
+    def _make_compare(self) -> CompareView:
+        from playground.ui.compare_view import CompareView
+
+        compare = CompareView(self._compare_base, parent=self, preview=self.build_request)
+        compare.recorded.connect(self._record_comparison)
+        compare.keep_requested.connect(self._keep_compared)
+        return compare
 
     def _record_comparison(self, runs: list[Run]) -> None:
         from playground.core.compare import new_group_id
@@ -1000,8 +1004,7 @@ class MainWindow(QMainWindow):
         group = new_group_id()
         for run in runs:
             self.runs.record(run, group=group)
-        if self._history_panel is not None:
-            self._history_panel.refresh()
+        self._refresh_history()
 
     def _compare_base(self) -> Base:
         """What every comparison column shares: this window's connection, prompt, model and
@@ -1013,8 +1016,8 @@ class MainWindow(QMainWindow):
             raise InvalidParameter("connection", live.problem or
                                    "the connection is still starting")
         request = self.build_request()
-        assert self._compare is not None
-        if not self._key_may_go(self._compare.run_all, self._compare):
+        compare = self.dialogs.get("compare")
+        if not self._key_may_go(compare.run_all, compare):
             raise InvalidParameter("api_key", _not_sent(live.connection))
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
                     params=self.params.values(), dialect=request.dialect,
@@ -1043,15 +1046,21 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Preset {preset.name} applied", 4000)
 
     def open_history(self) -> None:
-        if self._history_panel is None:
-            from playground.ui.history_panel import HistoryPanel
+        self.dialogs.open("history")
 
-            self._history_panel = HistoryPanel(self.history, self)
-            self._history_panel.restore_requested.connect(self.restore_run)
-            self._history_panel.rerun_requested.connect(self.rerun)
-        self._history_panel.refresh()
-        self._history_panel.show()
-        self._history_panel.raise_()
+    def _make_history(self) -> HistoryPanel:
+        from playground.ui.history_panel import HistoryPanel
+
+        panel = HistoryPanel(self.history, self)
+        panel.restore_requested.connect(self.restore_run)
+        panel.rerun_requested.connect(self.rerun)
+        return panel
+
+    def _refresh_history(self) -> None:
+        """The history panel, if it was opened, lists the runs recorded since."""
+        panel = self.dialogs.get("history")
+        if panel is not None:
+            panel.refresh()
 
     def restore_run(self, record: RunRecord) -> bool:
         """Put a past run's prompt and settings back on screen; False if they no longer
@@ -1089,41 +1098,41 @@ class MainWindow(QMainWindow):
             self.run()
 
     def open_lab(self) -> None:
-        if self._lab is None:
-            from playground.ui.sampler_lab import SamplerLab
+        self.dialogs.open("lab")
 
-            self._lab = SamplerLab(self)
-        self._lab.show()
-        self._lab.raise_()
-        self._spawn("lab", self._refresh_lab())
+    def _make_lab(self) -> SamplerLab:
+        from playground.ui.sampler_lab import SamplerLab
+
+        return SamplerLab(self)
 
     async def _refresh_lab(self) -> None:
         """Hand the lab the run on screen (its own prompt and output, not what the editor
         holds now), its output split into the local engine's tokens."""
-        assert self._lab is not None
+        lab = self.dialogs.get("lab")
         run = self.shown
         live = self.connections.get(run.connection) if run is not None else None
         if run is None or live is None or live.connection.kind != "local" or live.client is None:
-            self._lab.set_run(None, "", "", [], self.params.values)
+            lab.set_run(None, "", "", [], self.params.values)
             return
         model = run.request.model.compose()
         try:
             tokens = await live.client.tokenize(run.result.text, model)
         except PlaygroundError as exc:
-            self._lab.set_run(None, "", "", [], self.params.values)
+            lab.set_run(None, "", "", [], self.params.values)
             self.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
             return
-        self._lab.set_run(live.client, model, run.request.prompt, tokens, self.params.values)
+        lab.set_run(live.client, model, run.request.prompt, tokens, self.params.values)
 
     def open_settings(self) -> None:
-        if self._settings is None:
-            from playground.ui.settings_dialog import SettingsDialog
+        self.dialogs.open("settings")
 
-            self._settings = SettingsDialog(self.keys, self)
-            self._settings.connections_changed.connect(self._reload_connections)
-            self._settings.appearance_changed.connect(self._appearance_changed)
-        self._settings.show()
-        self._settings.raise_()
+    def _make_settings(self) -> SettingsDialog:
+        from playground.ui.settings_dialog import SettingsDialog
+
+        settings = SettingsDialog(self.keys, self)
+        settings.connections_changed.connect(self._reload_connections)
+        settings.appearance_changed.connect(self._appearance_changed)
+        return settings
 
     def _appearance_changed(self, appearance: Appearance) -> None:
         self.set_text_font(appearance.font())
