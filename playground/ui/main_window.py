@@ -1,9 +1,10 @@
 """The main window: prompt and output in the centre, sampler and routing on the right, the
 connection, model and Run/Stop on top, live figures below.
 
-The window shows state and forwards intent: requests are built by `core`, run by the
-`RunWorker`, and every async job it starts (engine start-up, model lists, token counts) keeps
-its task handle so that quitting cancels it.
+The window shows state and forwards intent: requests are built by `core` and run by the
+`RunController` (the worker, the runs, undo, history records, the local engine), and every
+async job it starts (engine start-up, model lists, token counts) keeps its task handle so
+that quitting cancels it.
 
 It is built in two stages so that it is on screen fast. The frame (menus, the top bar, the
 prompt with the saved draft's text, the output, the status bar) needs only Qt and a few light
@@ -17,7 +18,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, QUrl, Signal
@@ -44,6 +45,9 @@ from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.keys import KeyStore
 from playground.core.token_estimate import estimate_tokens
+from playground.ui.actions import build_menus, shortcuts
+from playground.ui.dialogs import DialogSpec, LazyDialogs
+from playground.ui.live_connection import LiveConnection
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.stream_view import StreamView, TokenSpan
 from playground.ui.widgets import error_label
@@ -54,7 +58,6 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QMessageBox
 
-    from playground.core.client import CompletionClient
     from playground.core.connections import Connection
     from playground.core.documents import Document, DocumentStore
     from playground.core.history import History, RunRecord
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
     from playground.ui.preset_bar import PresetBar
     from playground.ui.preview_dialog import RequestPreviewDialog
     from playground.ui.routing_editor import RoutingEditor
+    from playground.ui.run_controller import RunController
     from playground.ui.sampler_lab import SamplerLab
     from playground.ui.settings_dialog import SettingsDialog
     from playground.ui.theme import Appearance
@@ -79,22 +83,22 @@ COUNT_DELAY_MS = 250
 LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
 
 
-@dataclass
-class LiveConnection:
-    """A connection with its one client, created once."""
-
-    connection: Connection
-    client: CompletionClient | None = None
-    problem: str | None = None  # why it cannot run right now
-    has_key: bool = False  # a key was found for it (environment, keyring or session)
-    #: It has a key that waits for the person's leave to go over plain http (not sent yet).
-    key_waiting: bool = False
-
-
 class MainWindow(QMainWindow):
     first_frame = Signal()  # the first frame is painted (the app then calls `load()`)
     ready = Signal()  # services started
     run_finished = Signal(object)  # RunResult
+
+    # Made by `build_menus` from the table in `actions`.
+    settings_action: QAction
+    run_action: QAction
+    stop_action: QAction
+    continue_action: QAction
+    undo_action: QAction
+    neutralize_action: QAction
+    preview_action: QAction
+    compare_action: QAction
+    history_action: QAction
+    lab_action: QAction
 
     def __init__(self, *, deferred: bool = False) -> None:
         """With `deferred`, only the frame is built and `load()` must follow; otherwise the
@@ -105,23 +109,20 @@ class MainWindow(QMainWindow):
         self.connections: dict[str, LiveConnection] = {}
         self._connection_problems: list[str] = []  # what reading connections.json found
         self._model_connection: str | None = None  # whose model the model picker holds
-        self.engine: EngineProcess | None = None
         self.drafts = DraftStore()
         self._draft, self._draft_problem = self.drafts.load()
         self.document: Document | None = None  # the document on screen, once loaded
         self.loaded = False
         self._painted = False
-        #: The run whose output is on screen (streaming, finished, restored or undone to).
-        self.shown: Run | None = None
-        self.undo_stack: list[Run] = []  # runs whose `before` Undo Last Run puts back
-        self._services_started = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._preview: RequestPreviewDialog | None = None
-        self._settings: SettingsDialog | None = None
         self._key_question: QMessageBox | None = None
-        self._lab: SamplerLab | None = None
-        self._compare: CompareView | None = None
-        self._history_panel: HistoryPanel | None = None
+        self.dialogs = LazyDialogs({
+            "preview": DialogSpec(self._make_preview, self._refresh_preview),
+            "settings": DialogSpec(self._make_settings),
+            "compare": DialogSpec(self._make_compare),
+            "history": DialogSpec(self._make_history, self._refresh_history),
+            "lab": DialogSpec(self._make_lab, lambda: self._spawn("lab", self._refresh_lab())),
+        })
         self._build_frame()
         self._restore_frame()
         if not deferred:
@@ -197,8 +198,6 @@ class MainWindow(QMainWindow):
         self._span_end = 0  # where the next token without an offset starts
         self.error_label = error_label(self)
         self._banner_shows_invalid_input = False
-        #: A run asked for while the local engine starts; it goes once the engine is ready.
-        self._waiting_run: Callable[[], object] | None = None
 
         output_box = QWidget(self)
         output_layout = QVBoxLayout(output_box)
@@ -246,13 +245,6 @@ class MainWindow(QMainWindow):
         from playground.ui.param_panel import ParamPanel
         from playground.ui.preset_bar import PresetBar
         from playground.ui.routing_editor import RoutingEditor
-        from playground.ui.worker import RunWorker
-
-        self.worker: RunWorker = RunWorker(self)
-        self.worker.started.connect(self._on_started)
-        self.worker.text.connect(self._on_text)
-        self.worker.logprobs.connect(self._on_logprobs)
-        self.worker.finished.connect(self._on_finished)
 
         self.model_picker: ModelPicker = ModelPicker(self.connection_box.parentWidget())
         self.model_picker.changed.connect(self._model_changed)
@@ -287,9 +279,38 @@ class MainWindow(QMainWindow):
         placeholder.deleteLater()
 
     def _open_history(self) -> None:
+        """History, and the run controller that records into it."""
         from playground.core.history import History
+        from playground.ui.run_controller import RunController
 
         self.history: History = History()
+        self.runs: RunController = RunController(self.history, lambda: self.connections,
+                                                 self.current, self._spawn, self)
+        self.runs.started.connect(self._on_started)
+        self.runs.text.connect(self.output.append_text)
+        self.runs.logprobs.connect(self._add_spans)
+        self.runs.finished.connect(self._on_finished)
+        self.runs.undo_available.connect(self.undo_action.setEnabled)
+        self.runs.refused.connect(self._refuse)
+        self.runs.waiting_for_engine.connect(self._waiting_for_engine)
+        self.runs.engine_changed.connect(self._connection_changed)
+        self.runs.message.connect(self.status.showMessage)
+
+    # What the tests and the app's bootstrap read of the runs; the controller owns them.
+
+    @property
+    def worker(self) -> RunWorker:
+        return self.runs.worker
+
+    @property
+    def shown(self) -> Run | None:
+        """The run whose output is on screen."""
+        return self.runs.shown
+
+    @property
+    def engine(self) -> EngineProcess | None:
+        """The local engine this window started, if it did."""
+        return self.runs.engine
 
     def _finish_loading(self) -> None:
         """Apply the saved draft's settings (its prompt is on screen since the first frame,
@@ -307,75 +328,19 @@ class MainWindow(QMainWindow):
             self._show_error("\n".join(problems))
 
     def _build_menus(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.settings_action = self._action(file_menu, "&Settings…", self.open_settings,
-                                            QKeySequence.StandardKey.Preferences, "Ctrl+,")
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
-        run_menu = menu.addMenu("&Run")
-        self.run_action = self._action(run_menu, "&Run", self.run, None, "Ctrl+Return",
-                                       "Ctrl+Enter")
-        self.stop_action = self._action(run_menu, "&Stop", self.stop, None, "Esc")
-        self.continue_action = self._action(
-            run_menu, "&Continue", self.continue_run, None, "Ctrl+Shift+Return",
-            "Ctrl+Shift+Enter", tip="Append the output to the prompt and run again")
-        self.undo_action = self._action(
-            run_menu, "&Undo Last Run", self.undo_run, None, "Ctrl+Shift+Z",
-            tip="Restore the prompt and output from before the last run")
-        run_menu.addSeparator()
-        self.neutralize_action = self._action(run_menu, "&Neutralize Samplers",
-                                              self.neutralize, None, "Ctrl+Shift+N")
-        self.preview_action = self._action(run_menu, "Request &Preview…", self.open_preview,
-                                           None, "Ctrl+Shift+P")
-        self.compare_action = self._action(
-            run_menu, "Co&mpare…", self.open_compare, None, "Ctrl+K",
-            tip="Run one prompt under several settings side by side")
-        self.history_action = self._action(
-            run_menu, "&History…", self.open_history, None, "Ctrl+H",
-            tip="Every run: search, restore, run again, export")
-        self.lab_action = self._action(
-            run_menu, "Sampler &Lab…", self.open_lab, None, "Ctrl+L",
-            tip="See what each sampler stage did to one step of the last completion")
-        help_menu = menu.addMenu("&Help")
-        self._action(help_menu, "&Keyboard Shortcuts", self.open_shortcuts,
-                     QKeySequence.StandardKey.HelpContents, "F1")
-        self._action(help_menu, "&About", self.open_about, None)
+        made = build_menus(self)
         # Until `load()` has built what they act on; Quit and Help work from the first frame.
-        self._after_loading = [self.settings_action, self.run_action, self.stop_action,
-                               self.continue_action, self.neutralize_action,
-                               self.preview_action, self.compare_action, self.history_action,
-                               self.lab_action]
-        for action in [*self._after_loading, self.undo_action]:
-            action.setEnabled(False)
+        self._after_loading = [action for spec, action in made.items()
+                               if spec.enabled == "loaded"]
         # Undo Last Run's key is the editors' own redo on Linux; the action wins (Ctrl+Y
         # still redoes typing).
         guard = ShortcutsWin([self.undo_action], self)
         self.prompt_edit.installEventFilter(guard)
         self.output.installEventFilter(guard)
 
-    def _action(self, menu: Any, text: str, slot: Any, standard: Any, *keys: str,
-                tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        shortcuts = [QKeySequence(k) for k in keys]
-        if standard is not None:
-            shortcuts = [*QKeySequence.keyBindings(standard), *shortcuts]
-        action.setShortcuts(list(dict.fromkeys(shortcuts)))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)
-        return action
-
     def shortcuts(self) -> list[tuple[str, QKeySequence]]:
         """Every keyboard shortcut, for Help → Keyboard Shortcuts."""
-        rows = [(action.text().replace("&", "").rstrip("…"), action.shortcut())
-                for action in self.actions() if not action.shortcut().isEmpty()]
-        return [*rows, ("Copy output selection", QKeySequence(QKeySequence.StandardKey.Copy)),
-                ("Undo typing in the prompt", QKeySequence(QKeySequence.StandardKey.Undo)),
-                ("Redo typing in the prompt", QKeySequence("Ctrl+Y"))]
+        return shortcuts()
 
     def set_text_font(self, font: QFont) -> None:
         """The font people read and write in: the prompt and the output."""
@@ -501,7 +466,7 @@ class MainWindow(QMainWindow):
             self.connection_box.addItem(live.connection.label, live.connection.name)
         self.connection_box.setCurrentIndex(max(0, self.connection_box.findData(current)))
         self.connection_box.blockSignals(False)
-        if self._services_started:
+        if self.runs.services_started:
             self._create_clients()
         self._connection_changed()
         self._connection_problems = store.problems
@@ -511,10 +476,10 @@ class MainWindow(QMainWindow):
     async def start_services(self) -> None:
         """Create one client per connection with a fixed URL; start the local engine (in its
         own process) if it is the current connection. Otherwise it starts when first chosen."""
-        self._services_started = True
+        self.runs.services_started = True
         self._create_clients()
         if self.current().connection.kind == "local":
-            await self._start_engine()
+            await self.runs.start_engine()
         self._connection_changed()
         self.ready.emit()
 
@@ -541,56 +506,6 @@ class MainWindow(QMainWindow):
             f"No API key for {connection.label}: set "
             f"{self.keys.env_var(connection.name)} or save one in File → Settings.")
 
-    async def _start_engine(self, news: str | None = None) -> None:
-        """Start the local engine; `news` is what the status bar says meanwhile."""
-        import asyncio
-
-        from playground.core.client import CompletionClient
-        from playground.engine.process import EngineProcess
-
-        local = self.connections.get("local")
-        if local is None or self.engine is not None:
-            return
-        self.status.showMessage(news or "Starting the local engine…")
-        self.engine = EngineProcess()
-        try:
-            base_url = await asyncio.get_running_loop().run_in_executor(None, self.engine.start)
-        except Exception as exc:  # shown to the person; the app stays usable
-            local.problem = f"The local engine did not start: {exc}"
-            self.status.showMessage(local.problem)
-        else:
-            local.problem = None
-            local.client = CompletionClient(base_url)
-            self.status.showMessage("Local engine ready", 3000)
-        self._connection_changed()
-        waiting, self._waiting_run = self._waiting_run, None
-        if waiting is not None and self.current() is local:
-            if local.problem:
-                self._refuse(local.problem)
-            else:
-                waiting()
-
-    def _engine_died(self) -> str | None:
-        """None while the engine this window started runs (or none was started). When it
-        has died (a crash, a kill, the OOM killer): forget it and its client, start it
-        again, and return what happened, to say once."""
-        engine = self.engine
-        code = engine.exit_code if engine is not None else None
-        if code is None:
-            return None
-        self.engine = None
-        local = self.connections.get("local")
-        if local is not None and local.client is not None:
-            self._spawn("close local", local.client.aclose())
-            local.client = None
-        from playground.engine.process import describe_exit
-
-        news = f"The local engine stopped ({describe_exit(code)}); it is starting again."
-        self.status.showMessage(news, 15000)
-        if self._services_started:
-            self._spawn("engine", self._start_engine(news))
-        return news
-
     async def shutdown(self) -> None:
         """Cancel every job, close every client, stop the engine. Nothing is left running."""
         import asyncio
@@ -603,11 +518,11 @@ class MainWindow(QMainWindow):
         self._tasks.clear()
         if not self.loaded:  # closed while loading: no run, client or engine exists yet
             return
-        await self.worker.shutdown()
-        if self._lab is not None:
-            await self._lab.shutdown()
-        if self._compare is not None:
-            await self._compare.shutdown()
+        await self.runs.shutdown()
+        for name in ("lab", "compare"):
+            dialog = self.dialogs.get(name)
+            if dialog is not None:
+                await dialog.shutdown()
         self.history.close()
         self.save_draft()
         self.document = None  # from here on, only the draft is written (on closing)
@@ -616,18 +531,17 @@ class MainWindow(QMainWindow):
             if live.client is not None:
                 await live.client.aclose()
                 live.client = None
-        if self.engine is not None:
-            self.engine.stop()
-            self.engine = None
+        self.runs.stop_engine()
 
-    def _spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> None:
+    def _spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
         import asyncio
 
         old = self._tasks.get(name)
         if old is not None and not old.done():
             old.cancel()
-        self._tasks[name] = asyncio.ensure_future(job)
+        task = self._tasks[name] = asyncio.ensure_future(job)
+        return task
 
     def current(self) -> LiveConnection:
         return self.connections[str(self.connection_box.currentData())]
@@ -659,9 +573,9 @@ class MainWindow(QMainWindow):
         self.params.set_mirostat_replaces(dialects.mirostat_replaces(connection))
         self._apply_limits()
         self.params.set_lookup(self._tokenize if connection.kind == "local" else None)
-        if self._services_started:
-            if connection.kind == "local" and self.engine is None:
-                self._spawn("engine", self._start_engine())
+        if self.runs.services_started:
+            if connection.kind == "local" and self.runs.engine is None:
+                self.runs.start_engine_soon()
             if live.client is not None:
                 self._spawn("models", self._load_models(live))
         self._count_timer.start()
@@ -742,7 +656,7 @@ class MainWindow(QMainWindow):
     def _count_tokens(self) -> None:
         text = self.prompt_edit.toPlainText()
         live = self.current() if self.connections else None
-        if (live is not None and live.connection.kind == "local" and not self._engine_died()
+        if (live is not None and live.connection.kind == "local" and not self.runs.engine_died()
                 and live.client is not None):
             self._spawn("count", self._count_exactly(text))
         else:
@@ -770,10 +684,11 @@ class MainWindow(QMainWindow):
             self._draft_timer.start()  # however fast the typing goes on
         self.presets.refresh_modified()
         self._recheck_inputs()
-        if self._preview is not None and self._preview.isVisible():
+        preview, lab = self.dialogs.get("preview"), self.dialogs.get("lab")
+        if preview is not None and preview.isVisible():
             self._refresh_preview()
-        if self._lab is not None:
-            self._lab.parameters_changed()
+        if lab is not None:
+            lab.parameters_changed()
 
     # --- running --------------------------------------------------------------------------------
 
@@ -800,46 +715,31 @@ class MainWindow(QMainWindow):
         """Run the current inputs; False (with the reason shown) if they cannot run.
         `before` is what Undo Last Run restores (default: now); `parent` the run this one
         branches from. Both travel with the run to its record."""
-        from playground.core.runs import Run
-
         before = before or self._screen()
         try:
             request = self.build_request()
         except InvalidParameter as exc:
             self._refuse(exc.message, invalid_input=True)
             return False
-        live = self.current()
-        if live.connection.kind == "local" and (self._engine_died() or (
-                live.client is None and not live.problem)):
-            self._wait_for_engine(lambda: self.run(before=before, parent=parent))
-            return True
-        if live.client is None or live.problem:
-            self._refuse(live.problem or "This connection is still starting.")
-            return False
-        if not self._key_may_go(lambda: self.run(before=before, parent=parent)):
-            return False
-        run = Run(request, connection=live.connection.name, preset=self.preset_name(),
-                  parent=parent, before=before)
-        self.undo_stack.append(run)
-        self.undo_action.setEnabled(True)
-        self.worker.start(live.client, run)
-        return True
 
-    def _wait_for_engine(self, then: Callable[[], object]) -> None:
-        """The local engine is (re)starting: `then` runs once it is ready. Said on screen,
-        so that a run asked for meanwhile is not taken for one that did nothing."""
-        self._waiting_run = then
+        def again() -> bool:
+            return self.run(before=before, parent=parent)
+
+        if not self._key_may_go(again):
+            return False
+        return self.runs.run(request, self.current(), before=before, parent=parent,
+                             preset=self.preset_name(), again=again)
+
+    def _waiting_for_engine(self) -> None:
+        """Said on screen, so that a run asked for while the local engine (re)starts is not
+        taken for one that did nothing."""
         self.error_label.hide()
         self.figures.setText("Starting the local engine…")
-        starting = self._tasks.get("engine")
-        if self._services_started and self.engine is None and (starting is None
-                                                               or starting.done()):
-            self._spawn("engine", self._start_engine())
 
     def _screen(self) -> Screen:
         from playground.core.runs import Screen
 
-        return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.shown)
+        return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.runs.shown)
 
     def _refuse(self, message: str, *, invalid_input: bool = False) -> None:
         """A run asked for did not go: say why where its output would be. A refusal for
@@ -920,14 +820,15 @@ class MainWindow(QMainWindow):
             self._show_error(f"Not run: {exc}")
             return
         self._reload_connections()
-        if self._settings is not None:
-            self._settings.connections_page.reload()
+        settings = self.dialogs.get("settings")
+        if settings is not None:
+            settings.connections_page.reload()
         then()
 
     def stop(self) -> None:
         """Stop the run, keeping the text so far."""
         if self.loaded:
-            self.worker.stop()
+            self.runs.stop()
 
     def neutralize(self) -> None:
         """Every sampler to its neutral value."""
@@ -947,35 +848,31 @@ class MainWindow(QMainWindow):
     def undo_run(self) -> None:
         """Put back the prompt and the output (with its run's tinting and figures) from
         before the last run; a run still going is stopped and recorded as such."""
-        if not self.undo_stack:
+        before = self.runs.undo()
+        if before is None:
             return
-        self.worker.stop()
-        before = self.undo_stack.pop().before
-        assert before is not None
         self.prompt_edit.setPlainText(before.prompt)
         self.error_label.hide()
         self._put_back(before)
-        self.undo_action.setEnabled(bool(self.undo_stack))
 
     def _put_back(self, screen: Screen) -> None:
         """Show the output `screen` had, with its run's tinting and figures."""
         if screen.run is not None:
             self._show_run(screen.run)
         else:
-            self.shown = None
+            self.runs.shown = None
             self.output.setPlainText(screen.output)
             self.figures.clear()
 
     def _show_run(self, run: Run) -> None:
         """Put a run that is over on screen: its output, tinting and figures."""
-        self.shown = run
+        self.runs.shown = run
         self.output.setPlainText(run.result.text)
         self._span_end = 0
-        self._on_logprobs(run.result.logprobs, run)
+        self._add_spans(run.result.logprobs)
         self.figures.setText(run.figures.text())
 
     def _on_started(self, run: Run) -> None:
-        self.shown = run
         self.output.clear()
         self._span_end = 0
         self.error_label.hide()
@@ -983,16 +880,11 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(True)
         self.figures.setText("Running…")
 
-    def _on_text(self, text: str) -> None:
-        if self.worker.run is self.shown:  # not the late text of a run undone meanwhile
-            self.output.append_text(text)
-
-    def _on_logprobs(self, batch: list[Any], run: Run | None = None) -> None:
-        """Colour the tokens by probability; their alternatives become branch points."""
+    def _add_spans(self, batch: list[Any]) -> None:
+        """Colour the shown run's tokens by probability; their alternatives become branch
+        points."""
         from playground.core import logprobs
 
-        if (run or self.worker.run) is not self.shown:
-            return
         spans = []
         for entry in logprobs.read_all(batch):
             if entry.logprob is None:
@@ -1024,41 +916,26 @@ class MainWindow(QMainWindow):
     def branch(self, offset: int, token: str) -> bool:
         """Run from the shown run's prompt plus its output up to `offset`, then `token`; the
         new run's parent is the shown run. False (with the reason shown) if it did not go."""
-        source = self.shown
-        assert source is not None
+        assert self.shown is not None
         if not self._key_may_go(lambda: self.branch(offset, token)):
             return False
         before = self._screen()
-        self.prompt_edit.setPlainText(source.request.prompt + source.result.text[:offset]
-                                      + token)
+        source, prompt = self.runs.branch_prompt(offset, token)
+        self.prompt_edit.setPlainText(prompt)
         return self.run(before=before, parent=source)
-
-    def record(self, run: Run, *, group: str | None = None) -> None:
-        """Keep the run in history with its own request, connection, preset and parent; a
-        failure to do so is reported, never fatal."""
-        try:
-            run.record_id = self.history.record(
-                run.request, run.result, connection=run.connection, preset=run.preset,
-                group=group, parent=run.parent.record_id if run.parent else None,
-                variant=run.variant)
-        except PlaygroundError as exc:
-            self.status.showMessage(f"The run was not recorded in history: {exc}", 10000)
 
     def preset_name(self) -> str | None:
         """The preset the settings came from, for history."""
         preset = self.presets.selected()
         return preset.name if preset else None
 
-    def _on_finished(self, run: Run) -> None:
-        """Record the run with its own request, parent and preset; show how it ended if it
-        is still the one on screen."""
+    def _on_finished(self, run: Run, engine_news: str | None) -> None:
+        """The run is recorded: show how it ended if it is still the one on screen, and
+        `engine_news` (the local engine died meanwhile) with its error."""
         result = run.result
-        self.record(run)
-        if self._history_panel is not None:
-            self._history_panel.refresh()
+        self._refresh_history()
         self.stop_button.setEnabled(False)
         self.run_button.setEnabled(self.current().client is not None)
-        engine_news = self._engine_died() if run.connection == "local" else None
         if run is self.shown:
             if result.error is not None and not result.text and run.before is not None:
                 self._put_back(run.before)  # refused before any text: keep what was there
@@ -1067,7 +944,8 @@ class MainWindow(QMainWindow):
                 hint = result.error.hint if engine_news is None else engine_news
                 hint_html = f"<br><i>{html.escape(hint)}</i>" if hint else ""
                 self._show_error(f"{html.escape(str(result.error))}{hint_html}", rich=True)
-            if self._lab is not None and self._lab.isVisible():
+            lab = self.dialogs.get("lab")
+            if lab is not None and lab.isVisible():
                 self._spawn("lab", self._refresh_lab())
         self.run_finished.emit(result)
 
@@ -1083,52 +961,50 @@ class MainWindow(QMainWindow):
     # --- dialogs ----------------------------------------------------------------------------------
 
     def open_preview(self) -> None:
-        if self._preview is None:
-            from playground.ui.preview_dialog import RequestPreviewDialog
+        self.dialogs.open("preview")
 
-            self._preview = RequestPreviewDialog(self)
-        self._refresh_preview()
-        self._preview.show()
-        self._preview.raise_()
+    def _make_preview(self) -> RequestPreviewDialog:
+        from playground.ui.preview_dialog import RequestPreviewDialog
+
+        return RequestPreviewDialog(self)
 
     def _refresh_preview(self) -> None:
-        assert self._preview is not None
+        preview = self.dialogs.get("preview")
         live = self.current()
         connection = live.connection
         try:
             request = self.build_request()
         except InvalidParameter as exc:
-            self._preview.note_label.setText(f"Not valid yet: {exc.message}")
-            self._preview.note_label.show()
+            preview.note_label.setText(f"Not valid yet: {exc.message}")
+            preview.note_label.show()
             return
         base_url = live.client.base_url if live.client else (connection.base_url
                                                               or LOCAL_URL_SHOWN)
         sends_key = connection.needs_key or live.has_key
         notes = request.translation().notes
-        self._preview.show_request(
+        preview.show_request(
             request, base_url, key_env=self.keys.env_var(connection.name) if sends_key else None,
             note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None,
             local=connection.kind == "local")
 
     def open_compare(self) -> None:
-        if self._compare is None:
-            from playground.ui.compare_view import CompareView
+        self.dialogs.open("compare")
 
-            self._compare = CompareView(self._compare_base, parent=self,
-                                        preview=self.build_request)
-            self._compare.recorded.connect(self._record_comparison)
-            self._compare.keep_requested.connect(self._keep_compared)
-        self._compare.show()
-        self._compare.raise_()
+    def _make_compare(self) -> CompareView:
+        from playground.ui.compare_view import CompareView
+
+        compare = CompareView(self._compare_base, parent=self, preview=self.build_request)
+        compare.recorded.connect(self._record_comparison)
+        compare.keep_requested.connect(self._keep_compared)
+        return compare
 
     def _record_comparison(self, runs: list[Run]) -> None:
         from playground.core.compare import new_group_id
 
         group = new_group_id()
         for run in runs:
-            self.record(run, group=group)
-        if self._history_panel is not None:
-            self._history_panel.refresh()
+            self.runs.record(run, group=group)
+        self._refresh_history()
 
     def _compare_base(self) -> Base:
         """What every comparison column shares: this window's connection, prompt, model and
@@ -1140,8 +1016,8 @@ class MainWindow(QMainWindow):
             raise InvalidParameter("connection", live.problem or
                                    "the connection is still starting")
         request = self.build_request()
-        assert self._compare is not None
-        if not self._key_may_go(self._compare.run_all, self._compare):
+        compare = self.dialogs.get("compare")
+        if not self._key_may_go(compare.run_all, compare):
             raise InvalidParameter("api_key", _not_sent(live.connection))
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
                     params=self.params.values(), dialect=request.dialect,
@@ -1170,15 +1046,21 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Preset {preset.name} applied", 4000)
 
     def open_history(self) -> None:
-        if self._history_panel is None:
-            from playground.ui.history_panel import HistoryPanel
+        self.dialogs.open("history")
 
-            self._history_panel = HistoryPanel(self.history, self)
-            self._history_panel.restore_requested.connect(self.restore_run)
-            self._history_panel.rerun_requested.connect(self.rerun)
-        self._history_panel.refresh()
-        self._history_panel.show()
-        self._history_panel.raise_()
+    def _make_history(self) -> HistoryPanel:
+        from playground.ui.history_panel import HistoryPanel
+
+        panel = HistoryPanel(self.history, self)
+        panel.restore_requested.connect(self.restore_run)
+        panel.rerun_requested.connect(self.rerun)
+        return panel
+
+    def _refresh_history(self) -> None:
+        """The history panel, if it was opened, lists the runs recorded since."""
+        panel = self.dialogs.get("history")
+        if panel is not None:
+            panel.refresh()
 
     def restore_run(self, record: RunRecord) -> bool:
         """Put a past run's prompt and settings back on screen; False if they no longer
@@ -1216,41 +1098,41 @@ class MainWindow(QMainWindow):
             self.run()
 
     def open_lab(self) -> None:
-        if self._lab is None:
-            from playground.ui.sampler_lab import SamplerLab
+        self.dialogs.open("lab")
 
-            self._lab = SamplerLab(self)
-        self._lab.show()
-        self._lab.raise_()
-        self._spawn("lab", self._refresh_lab())
+    def _make_lab(self) -> SamplerLab:
+        from playground.ui.sampler_lab import SamplerLab
+
+        return SamplerLab(self)
 
     async def _refresh_lab(self) -> None:
         """Hand the lab the run on screen (its own prompt and output, not what the editor
         holds now), its output split into the local engine's tokens."""
-        assert self._lab is not None
+        lab = self.dialogs.get("lab")
         run = self.shown
         live = self.connections.get(run.connection) if run is not None else None
         if run is None or live is None or live.connection.kind != "local" or live.client is None:
-            self._lab.set_run(None, "", "", [], self.params.values)
+            lab.set_run(None, "", "", [], self.params.values)
             return
         model = run.request.model.compose()
         try:
             tokens = await live.client.tokenize(run.result.text, model)
         except PlaygroundError as exc:
-            self._lab.set_run(None, "", "", [], self.params.values)
+            lab.set_run(None, "", "", [], self.params.values)
             self.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
             return
-        self._lab.set_run(live.client, model, run.request.prompt, tokens, self.params.values)
+        lab.set_run(live.client, model, run.request.prompt, tokens, self.params.values)
 
     def open_settings(self) -> None:
-        if self._settings is None:
-            from playground.ui.settings_dialog import SettingsDialog
+        self.dialogs.open("settings")
 
-            self._settings = SettingsDialog(self.keys, self)
-            self._settings.connections_changed.connect(self._reload_connections)
-            self._settings.appearance_changed.connect(self._appearance_changed)
-        self._settings.show()
-        self._settings.raise_()
+    def _make_settings(self) -> SettingsDialog:
+        from playground.ui.settings_dialog import SettingsDialog
+
+        settings = SettingsDialog(self.keys, self)
+        settings.connections_changed.connect(self._reload_connections)
+        settings.appearance_changed.connect(self._appearance_changed)
+        return settings
 
     def _appearance_changed(self, appearance: Appearance) -> None:
         self.set_text_font(appearance.font())

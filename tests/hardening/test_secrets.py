@@ -68,7 +68,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
 
     # The key is typed into Settings and saved: into the keyring, out of the field for good.
     window.open_settings()
-    box = window._settings.connections_page.key_box
+    box = window.dialogs.get("settings").connections_page.key_box
     box.key_edit.setText(key)
     box.save_button.click()
     assert memory_keyring.store[(SERVICE, "nanogpt")] == key
@@ -90,7 +90,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
             assert result.error is None and result.text == "Hello, world!"
         choose("nanogpt")
         window.open_preview()  # the request preview shows the key's placeholder, not the key
-        assert "$NANOGPT_API_KEY" in window._preview.pages["curl"].text()
+        assert "$NANOGPT_API_KEY" in window.dialogs.get("preview").pages["curl"].text()
         await asyncio.sleep(0.3)  # the model list and providers of the connections arrive
         choose("other")
 
@@ -102,7 +102,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
     dialog.setTextValue("Secretless")
     dialog.accept()
     window.open_history()
-    panel = window._history_panel
+    panel = window.dialogs.get("history")
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     for row in range(panel.table.rowCount()):
         panel.table.selectionModel().select(panel.table.model().index(row, 0), flags)

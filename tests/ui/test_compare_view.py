@@ -50,7 +50,7 @@ async def run_and_wait(view) -> None:
 
 def test_temperature_sweep_runs_concurrently(window, qloop) -> None:
     window.compare_action.trigger()
-    view = window._compare
+    view = window.dialogs.get("compare")
     view.sweep_name.setCurrentText("temperature")
     view.sweep_values.setText("0.2, 0.7, 1.2")
     view.make_sweep()
@@ -70,7 +70,7 @@ def test_temperature_sweep_runs_concurrently(window, qloop) -> None:
 
 def test_run_all_shows_the_prompt_and_model_it_runs(window, qloop) -> None:
     window.compare_action.trigger()
-    view = window._compare
+    view = window.dialogs.get("compare")
     shared = view.shared
     assert shared.prompt.isReadOnly()
     QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
@@ -91,7 +91,7 @@ def test_the_prompt_shows_before_anything_runs(window, qloop) -> None:
     """Given a preview of the window's request, the view shows the prompt and model as they
     will be sent when it opens and when it is activated again, without running anything."""
     window.compare_action.trigger()  # as the window opens it
-    view = window._compare
+    view = window.dialogs.get("compare")
     shared = view.shared
     view.show()
     model = window.build_request().model.compose()
@@ -127,7 +127,7 @@ def test_the_prompt_shows_before_anything_runs(window, qloop) -> None:
 
 def test_seed_repeat_gives_three_different_texts(window, qloop) -> None:
     window.compare_action.trigger()
-    view = window._compare
+    view = window.dialogs.get("compare")
     view.seed_count.setValue(3)
     view.make_seeds()
     qloop.run_until_complete(run_and_wait(view))
@@ -138,7 +138,7 @@ def test_seed_repeat_gives_three_different_texts(window, qloop) -> None:
 
 def test_invalid_column_is_refused_by_number(window) -> None:
     window.compare_action.trigger()
-    view = window._compare
+    view = window.dialogs.get("compare")
     view.columns[1].overrides.setText("temperature=9")
     view.run_all()
     assert "column 2: temperature: 9 is above the maximum 2" in view.error.text()
@@ -147,7 +147,7 @@ def test_invalid_column_is_refused_by_number(window) -> None:
 
 def test_column_limits(window) -> None:
     window.compare_action.trigger()
-    view = window._compare
+    view = window.dialogs.get("compare")
     while len(view.columns) < 8:
         view.add_column("")
     assert not view.add_button.isEnabled()
@@ -159,7 +159,7 @@ def test_column_limits(window) -> None:
 
 def test_a_comparison_is_one_group_in_history(window, qloop) -> None:
     window.compare_action.trigger()
-    view = window._compare
+    view = window.dialogs.get("compare")
     view.make_seeds()
     qloop.run_until_complete(run_and_wait(view))
     records = window.history.list()

@@ -311,7 +311,7 @@ async def _lab_describes(win: MainWindow, prompt: str, output: str) -> None:
     from playground.ui.sampler_lab import quoted
 
     await win._tasks["lab"]
-    lab = win._lab
+    lab = win.dialogs.get("lab")
     assert "".join(text for _, text in lab._tokens) == output
     assert lab.step.maximum() == len(lab._tokens) - 1
     for step, (token, text) in enumerate(lab._tokens):

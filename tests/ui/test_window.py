@@ -370,7 +370,7 @@ def test_request_preview_follows_the_inputs(window, qtbot) -> None:
     use(window, "fault-ok")
     window.prompt_edit.setPlainText("preview me")
     window.preview_action.trigger()
-    preview = window._preview
+    preview = window.dialogs.get("preview")
     assert preview.isVisible()
     assert '"prompt": "preview me"' in preview.pages["Body"].text()
     window.params.set_values({"temperature": 0.25})
@@ -442,7 +442,7 @@ def test_sampler_lab_shows_a_stage_removing_candidates(qtbot, qloop) -> None:
         await next_emission(win.run_finished)
         win.lab_action.trigger()
         await win._tasks["lab"]
-        lab = win._lab
+        lab = win.dialogs.get("lab")
         lab.step.setValue(2)
         lab.redraw()
         await lab._task
@@ -560,7 +560,7 @@ def test_history_panel_restores_a_run(window, qloop) -> None:
     window.prompt_edit.setPlainText("something else")
     window.params.neutralize()
     window.history_action.trigger()
-    panel = window._history_panel
+    panel = window.dialogs.get("history")
     assert panel.isVisible()
     record = window.history.list()[0]
     panel.restore_requested.emit(record)

@@ -1,0 +1,118 @@
+"""The window's menu actions, declared once: text, shortcuts, slot, menu, tip and when each
+is enabled. The menus, the actions' shortcuts and Help → Keyboard Shortcuts all come from
+`ACTIONS`, so a new action is one row and the F1 list cannot drift from the menus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow, QMenu
+
+#: When an action can be used: from the first frame; once `MainWindow.load()` has built what
+#: it acts on; or once there is a run to undo (the run controller says when).
+Enabled = Literal["always", "loaded", "undoable"]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    text: str  # with its mnemonic (&)
+    slot: str  # the window's method it calls
+    menu: str  # the menu bar's menu it is in (menus appear in the order of first use)
+    keys: tuple[str, ...] = ()  # in portable text; the first is the one shown
+    #: The platform's own keys for it, which come before `keys`.
+    standard: QKeySequence.StandardKey | None = None
+    tip: str | None = None
+    enabled: Enabled = "loaded"
+    attribute: str | None = None  # the window's attribute that holds it, if any
+    separator_before: bool = False
+
+    @property
+    def label(self) -> str:
+        """Its name in the list of shortcuts."""
+        return self.text.replace("&", "").rstrip("…")
+
+    def shortcuts(self) -> list[QKeySequence]:
+        """Its key sequences (the platform's own first), without repeats. Needs a
+        QGuiApplication for the platform's keys."""
+        sequences = [QKeySequence(key) for key in self.keys]
+        if self.standard is not None:
+            sequences = [*QKeySequence.keyBindings(self.standard), *sequences]
+        return list(dict.fromkeys(sequences))
+
+
+_FILE, _RUN, _HELP = "&File", "&Run", "&Help"
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("&Settings…", "open_settings", _FILE, ("Ctrl+,",),
+               QKeySequence.StandardKey.Preferences, attribute="settings_action"),
+    ActionSpec("&Quit", "close", _FILE, ("Ctrl+Q",), QKeySequence.StandardKey.Quit,
+               enabled="always", separator_before=True),
+    ActionSpec("&Run", "run", _RUN, ("Ctrl+Return", "Ctrl+Enter"), attribute="run_action"),
+    ActionSpec("&Stop", "stop", _RUN, ("Esc",), attribute="stop_action"),
+    ActionSpec("&Continue", "continue_run", _RUN, ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"),
+               tip="Append the output to the prompt and run again",
+               attribute="continue_action"),
+    ActionSpec("&Undo Last Run", "undo_run", _RUN, ("Ctrl+Shift+Z",),
+               tip="Restore the prompt and output from before the last run",
+               enabled="undoable", attribute="undo_action"),
+    ActionSpec("&Neutralize Samplers", "neutralize", _RUN, ("Ctrl+Shift+N",),
+               attribute="neutralize_action", separator_before=True),
+    ActionSpec("Request &Preview…", "open_preview", _RUN, ("Ctrl+Shift+P",),
+               attribute="preview_action"),
+    ActionSpec("Co&mpare…", "open_compare", _RUN, ("Ctrl+K",),
+               tip="Run one prompt under several settings side by side",
+               attribute="compare_action"),
+    ActionSpec("&History…", "open_history", _RUN, ("Ctrl+H",),
+               tip="Every run: search, restore, run again, export", attribute="history_action"),
+    ActionSpec("Sampler &Lab…", "open_lab", _RUN, ("Ctrl+L",),
+               tip="See what each sampler stage did to one step of the last completion",
+               attribute="lab_action"),
+    ActionSpec("&Keyboard Shortcuts", "open_shortcuts", _HELP, ("F1",),
+               QKeySequence.StandardKey.HelpContents, enabled="always"),
+    ActionSpec("&About", "open_about", _HELP, enabled="always"),
+)
+
+#: Keys that are the editors' own, not actions', listed with the actions' in Help.
+EDITOR_SHORTCUTS: tuple[tuple[str, QKeySequence.StandardKey | str], ...] = (
+    ("Copy output selection", QKeySequence.StandardKey.Copy),
+    ("Undo typing in the prompt", QKeySequence.StandardKey.Undo),
+    ("Redo typing in the prompt", "Ctrl+Y"),
+)
+
+
+def build_menus(window: QMainWindow,
+                table: tuple[ActionSpec, ...] = ACTIONS) -> dict[ActionSpec, QAction]:
+    """Create `table`'s actions on `window` (its shortcuts work anywhere in it), each in its
+    menu and, if it names one, in its attribute; disabled unless enabled "always"."""
+    menus: dict[str, QMenu] = {}
+    made: dict[ActionSpec, QAction] = {}
+    for spec in table:
+        menu = menus.get(spec.menu)
+        if menu is None:
+            menu = menus[spec.menu] = window.menuBar().addMenu(spec.menu)
+        if spec.separator_before:
+            menu.addSeparator()
+        action = QAction(spec.text, window)
+        action.setShortcuts(spec.shortcuts())
+        if spec.tip:
+            action.setStatusTip(spec.tip)
+            action.setToolTip(spec.tip)
+        action.triggered.connect(getattr(window, spec.slot))
+        action.setEnabled(spec.enabled == "always")
+        menu.addAction(action)
+        window.addAction(action)
+        if spec.attribute:
+            setattr(window, spec.attribute, action)
+        made[spec] = action
+    return made
+
+
+def shortcuts(table: tuple[ActionSpec, ...] = ACTIONS) -> list[tuple[str, QKeySequence]]:
+    """Every keyboard shortcut, for Help → Keyboard Shortcuts: each action's first key, then
+    the editors' own."""
+    rows = [(spec.label, keys[0]) for spec in table if (keys := spec.shortcuts())]
+    return [*rows, *((label, QKeySequence(key)) for label, key in EDITOR_SHORTCUTS)]
