@@ -360,10 +360,6 @@ class MainWindow(QMainWindow):
                 split.restoreState(state)
         self.prompt_edit.setPlainText(self._draft.prompt)
 
-    def apply_draft(self, draft: Draft) -> None:
-        self.prompt_edit.setPlainText(draft.prompt)
-        self._apply_settings(draft)
-
     def _apply_settings(self, draft: Draft) -> None:
         """Everything of a draft but its prompt."""
         from pydantic import ValidationError
