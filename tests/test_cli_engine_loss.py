@@ -15,7 +15,7 @@ import pytest
 
 from playground.cli.exit_codes import EXIT_API, EXIT_OK
 from playground.cli.main import main
-from playground.engine.process import EngineProcess
+from playground.core.engine_process import EngineProcess
 
 LOST = "the local engine stopped (killed by signal 9)"
 

@@ -14,9 +14,9 @@ import pytest
 
 from playground.cli.connections import register
 from playground.core.connections import ConnectionStore
+from playground.core.engine_process import EngineProcess
 from playground.core.errors import InvalidParameter
 from playground.core.keys import KeyStore
-from playground.engine.process import EngineProcess
 
 
 def run(*argv: str) -> int:

@@ -57,3 +57,10 @@ def test_subcommands_do_not_import_the_entry_point() -> None:
     for path in (PACKAGE / "cli").glob("*.py"):
         if path.stem != "main":
             assert "playground.cli.main" not in imports(path), path.name
+
+
+def test_the_window_does_not_import_the_engine() -> None:
+    """The window starts the engine as a child process through core; it never loads it."""
+    for path in (PACKAGE / "ui").rglob("*.py"):
+        bad = {n for n in imports(path) if n.startswith("playground.engine")}
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"

@@ -26,10 +26,10 @@ import yaml
 
 from playground import __version__
 from playground.cli.main import build_parser
+from playground.core.engine_process import engine_command
 from playground.core.presets import PresetStore
 from playground.engine import corpus
 from playground.engine.cli import run_serve
-from playground.engine.process import engine_command
 from playground.engine.store import builtin_path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from playground.core.keys import KeyStore
 from playground.core.runs import RunResult
 
 if TYPE_CHECKING:
-    from playground.engine.process import EngineProcess
+    from playground.core.engine_process import EngineProcess
 
 #: How long a dropped connection waits for the engine child to be seen gone: the kernel
 #: closes a killed process's sockets a moment before its parent can reap it.
@@ -37,7 +37,7 @@ class Server:
         if connection.base_url:
             self.base_url = connection.base_url
             return
-        from playground.engine.process import EngineProcess
+        from playground.core.engine_process import EngineProcess
         self._engine = EngineProcess(port=0)
         self.base_url = self._engine.start()
 
@@ -49,7 +49,7 @@ class Server:
             result.error.status == 0 or isinstance(result.error, StreamError))]
         if self._engine is None or not broken:
             return None
-        from playground.engine.process import describe_exit
+        from playground.core.engine_process import describe_exit
         code = self._engine.ended(ENGINE_EXIT_GRACE_S)
         if code is None:
             return None

@@ -60,11 +60,11 @@ if TYPE_CHECKING:
 
     from playground.core.connections import Connection
     from playground.core.documents import Document, DocumentStore
+    from playground.core.engine_process import EngineProcess
     from playground.core.history import History, RunRecord
     from playground.core.presets import Preset
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
-    from playground.engine.process import EngineProcess
     from playground.ui.compare_view import Base, CompareView
     from playground.ui.history_panel import HistoryPanel
     from playground.ui.model_picker import ModelPicker

@@ -19,10 +19,10 @@ from PySide6.QtCore import QObject, Signal
 if TYPE_CHECKING:
     import asyncio
 
+    from playground.core.engine_process import EngineProcess
     from playground.core.history import History
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
-    from playground.engine.process import EngineProcess
     from playground.ui.live_connection import LiveConnection
     from playground.ui.worker import RunWorker
 
@@ -158,7 +158,7 @@ class RunController(QObject):
         import asyncio
 
         from playground.core.client import CompletionClient
-        from playground.engine.process import EngineProcess
+        from playground.core.engine_process import EngineProcess
 
         local = self._connections().get("local")
         if local is None or self.engine is not None:
@@ -195,7 +195,7 @@ class RunController(QObject):
         if local is not None and local.client is not None:
             self._spawn("close local", local.client.aclose())
             local.client = None
-        from playground.engine.process import describe_exit
+        from playground.core.engine_process import describe_exit
 
         news = f"The local engine stopped ({describe_exit(code)}); it is starting again."
         self.message.emit(news, 15000)

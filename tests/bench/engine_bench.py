@@ -22,10 +22,10 @@ os.environ["PLAYGROUND_HOME"] = tempfile.mkdtemp(prefix="engine-bench-")
 import httpx
 
 from playground.core.catalog import validate_params
+from playground.core.engine_process import EngineProcess
 from playground.engine.chain import SamplerSettings
 from playground.engine.generation import Generation, GenerationRequest
 from playground.engine.model import LanguageModel, load_model
-from playground.engine.process import EngineProcess
 from playground.engine.store import BUILTIN_ID, ModelStore, builtin_path
 
 EVERY_STAGE: dict[str, Any] = {

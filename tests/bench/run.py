@@ -261,7 +261,7 @@ def engine_child(tokens: int, ttft_runs: int) -> None:
     sys.path.insert(0, str(HERE))
     import engine_bench
 
-    from playground.engine.process import EngineProcess
+    from playground.core.engine_process import EngineProcess
     from playground.engine.store import BUILTIN_ID, ModelStore
 
     model = ModelStore().get(BUILTIN_ID)

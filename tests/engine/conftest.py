@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from playground.core.engine_process import EngineProcess
 from playground.engine.model import LanguageModel
-from playground.engine.process import EngineProcess
 from playground.engine.store import BUILTIN_ID, ModelStore
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from playground.core.engine_process import EngineProcess, EngineStartError
 from playground.engine.model import LanguageModel
-from playground.engine.process import EngineProcess, EngineStartError
 
 
 def exited(pid: int) -> bool:
@@ -56,7 +56,7 @@ def test_context_manager(model: LanguageModel) -> None:
 
 
 def test_child_exits_when_the_parent_dies(model: LanguageModel, tmp_path: Path) -> None:
-    script = ("from playground.engine.process import EngineProcess\n"
+    script = ("from playground.core.engine_process import EngineProcess\n"
               "import time\n"
               "e = EngineProcess(); e.start(); print(e.pid, flush=True); time.sleep(60)\n")
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,

@@ -11,7 +11,7 @@ def imported_after(statement: str) -> set[str]:
     return set(out.split())
 
 
-def test_the_process_launcher_is_light() -> None:
-    modules = imported_after("import playground.engine.process")
-    assert "playground.engine.process" in modules
+def test_the_engine_launcher_is_light() -> None:
+    modules = imported_after("import playground.core.engine_process")
+    assert "playground.core.engine_process" in modules
     assert not {"numpy", "starlette", "uvicorn"} & modules

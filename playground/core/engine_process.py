@@ -9,7 +9,9 @@ long as nothing else takes the port. It exits by itself when
 its stdin reaches end-of-file, which happens when `stop()` closes it or the parent dies. Its
 stderr (uvicorn's warnings, tracebacks) goes to `log_path`.
 
-This module imports nothing heavy, so the GUI can use it without loading numpy or starlette.
+It lives in core and imports no engine module, nothing heavy: the window and the command line
+start the engine through it without loading numpy or starlette, and `ui/` never imports
+`engine/`.
 """
 
 from __future__ import annotations
