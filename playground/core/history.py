@@ -5,7 +5,10 @@ holds a key; keys travel in headers, which are not stored), the routing needed t
 the output (partial if the run was stopped or failed), finish reason, usage, timings, cost,
 error, the preset it used, the comparison group it belongs to and the run it branched from.
 
-The schema grows by numbered migrations (`MIGRATIONS`, tracked in ``PRAGMA user_version``).
+The schema grows by named migrations (`MIGRATIONS`, through the shared `core.migrations`;
+databases of earlier versions, numbered in ``PRAGMA user_version``, are adopted). The
+user_version still counts the steps applied, so an older version of the app opening a newer
+database refuses it instead of misreading it.
 Search uses an FTS5 index over prompt and output where this SQLite has FTS5, and LIKE where it
 does not; the index is kept in step by triggers and rebuilt if it ever fell behind.
 """
@@ -16,15 +19,16 @@ import builtins
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from playground.core import migrations
 from playground.core.catalog import BY_NAME
 from playground.core.errors import InvalidParameter, PlaygroundError
-from playground.core.migrations import transaction
+from playground.core.migrations import Migration, NewerDatabase, transaction
 from playground.core.paths import data_dir
 from playground.core.request import CompletionRequest, build_request
 from playground.core.routing import Routing, parse_routing_object
@@ -81,12 +85,12 @@ def _add_variant(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN variant TEXT")
 
 
-#: Schema version N is reached by running the first N of these, in order.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _create_runs,
-    _add_full_text_index,
-    _add_dialect_notes,
-    _add_variant,
+#: The schema's steps, in order; the first four were numbered 1 to 4 before they had names.
+MIGRATIONS: tuple[Migration, ...] = (
+    ("create runs", _create_runs),
+    ("add full-text index", _add_full_text_index),
+    ("add dialect and notes", _add_dialect_notes),
+    ("add compare variant", _add_variant),
 )
 
 _FTS_TRIGGERS = {
@@ -348,20 +352,16 @@ class History:
         return "\n".join(_markdown(record) for record in self._many(ids))
 
 
-def migrate(db: sqlite3.Connection, upto: int | None = None) -> int:
-    """Run the migrations the database has not had (up to version `upto`), one transaction
-    each; returns the resulting version."""
-    target = len(MIGRATIONS) if upto is None else upto
-    while True:
-        with transaction(db):
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version > len(MIGRATIONS):
-                raise HistoryError(f"the history database is from a newer version of the app "
-                                   f"(schema {version}; this one knows up to {len(MIGRATIONS)})")
-            if version >= target:
-                return version
-            MIGRATIONS[version](db)
-            db.execute(f"PRAGMA user_version = {version + 1}")
+def migrate(db: sqlite3.Connection, upto: str | None = None) -> list[str]:
+    """Apply the steps the database has not had (up to the one named `upto`), one transaction
+    each; returns the names applied now."""
+    try:
+        done = migrations.migrate(db, MIGRATIONS, upto=upto, adopt_user_version=True,
+                                  what="the history database")
+    except NewerDatabase as exc:
+        raise HistoryError(str(exc)) from None
+    db.execute(f"PRAGMA user_version = {len(migrations.applied(db))}")
+    return done
 
 
 def _dumps(value: Mapping[str, Any] | None) -> str | None:

@@ -135,26 +135,22 @@ def test_history_numbered_database_adopts_named_steps_without_rerunning_any(
         tmp_path: Path) -> None:
     """How history moves over: its numbered steps get names; a database at user_version N
     records the first N as applied the first time, and only the rest run."""
-    ran: list[str] = []
-
-    def named(index: int) -> Migration:
-        def step(db: sqlite3.Connection) -> None:
-            ran.append(history.MIGRATIONS[index].__name__)
-            history.MIGRATIONS[index](db)
-        return (history.MIGRATIONS[index].__name__.strip("_").replace("_", " "), step)
-
-    steps = [named(i) for i in range(len(history.MIGRATIONS))]
     db = connect(tmp_path / "history.sqlite3")
-    assert history.migrate(db, upto=2) == 2  # as an older version of the app left it
+    for _name, step in history.MIGRATIONS[:2]:  # as an older version of the app left it
+        step(db)
+    db.execute("PRAGMA user_version = 2")
     db.execute("INSERT INTO runs (created_at, connection, model, prompt, output, request, "
                "routing) VALUES ('t', 'local', 'm', 'p', 'o', '{}', '{}')")
-    assert migrate(db, steps, adopt_user_version=True) == [name for name, _ in steps[2:]]
-    assert ran == [m.__name__ for m in history.MIGRATIONS[2:]]
+    names = [name for name, _ in history.MIGRATIONS]
+    assert history.migrate(db) == names[2:]  # the first two adopted, not run again
+    assert applied(db) == names
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(names)  # for older apps
     assert db.execute("SELECT prompt, dialect, variant FROM runs").fetchall() == \
         [("p", "nanogpt", None)]
+    assert history.migrate(db) == []
 
     reference = connect(tmp_path / "reference.sqlite3")
-    history.migrate(reference)
+    assert history.migrate(reference) == names
     assert schema_of(db) == schema_of(reference)
 
 
