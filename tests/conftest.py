@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import keyring
 import keyring.backend
 import keyring.backends.fail
+import keyring.backends.null
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -115,6 +116,13 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     backend = MemoryKeyring()
     with _use_keyring(backend):
         yield backend
+
+
+@pytest.fixture
+def null_keyring() -> Iterator[None]:
+    """The backend ``keyring --disable`` chooses: it raises nothing and keeps nothing."""
+    with _use_keyring(keyring.backends.null.Keyring()):
+        yield
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ backend (the machine has no keyring daemon)."""
 
 from __future__ import annotations
 
-import keyring
-import keyring.backends.null
 import pytest
 
 from playground.core.keys import SERVICE, KeyStore
@@ -49,15 +47,6 @@ def test_a_key_is_never_written_to_the_user_dirs(memory_keyring, playground_home
 def test_empty_key_refused(memory_keyring) -> None:
     with pytest.raises(ValueError, match="empty"):
         KeyStore().set("nanogpt", "  ")
-
-
-@pytest.fixture
-def null_keyring():
-    """The backend ``keyring --disable`` chooses: it raises nothing and keeps nothing."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.null.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_a_keyring_that_keeps_nothing_leaves_the_key_for_the_session(null_keyring) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import keyring
-import keyring.backends.null
 import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -94,15 +92,6 @@ def test_without_a_keyring_the_key_is_kept_for_the_session(make_dialog) -> None:
     assert box.key_edit.text() == ""
     assert dialog.isVisible()
     assert SECRET not in all_text(dialog)
-
-
-@pytest.fixture
-def null_keyring():
-    """The backend ``keyring --disable`` chooses: it raises nothing and keeps nothing."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.null.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 @pytest.mark.usefixtures("null_keyring")
