@@ -153,8 +153,8 @@ class Column(QFrame):
         self.stop_button.setEnabled(False)
         row = self.summary_row = SummaryRow.of("", result)
         speed = f"{row.tokens_per_s:.0f} tok/s · " if row.tokens_per_s else ""
-        self.figures.setText(f"{row.finish_reason or 'done'} · {row.tokens} tokens · "
-                             f"{speed}{row.total_ms:.0f} ms")
+        ended = run.figures.outcome if result.error else row.finish_reason or "done"
+        self.figures.setText(f"{ended} · {row.tokens} tokens · {speed}{row.total_ms:.0f} ms")
         if result.error is not None:
             self.show_error(str(result.error))
         self.finished.emit(result)

@@ -196,3 +196,22 @@ def test_at_most_four_columns_take_new_text_per_frame(qapp, qloop, fault_server)
     finally:
         view.close()
         view.deleteLater()
+
+
+def test_a_column_whose_request_failed_says_failed(qapp, qloop, fault_server) -> None:
+    client = CompletionClient(fault_server.url("e402"))
+    view = CompareView(lambda: Base(client, "Say hello", "m", {}))
+
+    async def body() -> None:
+        await run_and_wait(view)
+        await view.shutdown()
+        await client.aclose()
+
+    try:
+        qloop.run_until_complete(body())
+        for column in view.columns:
+            assert column.figures.text().startswith("failed · 0 tokens")
+            assert "HTTP 402" in column.error.text()
+    finally:
+        view.close()
+        view.deleteLater()
