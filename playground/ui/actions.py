@@ -44,13 +44,29 @@ class ActionSpec:
         return list(dict.fromkeys(sequences))
 
 
-_FILE, _RUN, _HELP = "&File", "&Run", "&Help"
+_FILE, _TABS, _RUN, _HELP = "&File", "&Tabs", "&Run", "&Help"
 
 ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("&Open…", "open_documents", _FILE, ("Ctrl+O",),
+               tip="Every document: search by name and text, open, export, delete"),
     ActionSpec("&Settings…", "open_settings", _FILE, ("Ctrl+,",),
-               QKeySequence.StandardKey.Preferences, attribute="settings_action"),
+               QKeySequence.StandardKey.Preferences, attribute="settings_action",
+               separator_before=True),
     ActionSpec("&Quit", "close", _FILE, ("Ctrl+Q",), QKeySequence.StandardKey.Quit,
                enabled="always", separator_before=True),
+    ActionSpec("&New Tab", "new_tab", _TABS, ("Ctrl+T",),
+               tip="A new, empty document on this tab's connection and model"),
+    ActionSpec("C&lone Tab", "clone_tab", _TABS, ("Ctrl+Shift+D",),
+               tip="A copy of this tab's document with its settings"),
+    ActionSpec("Re&name Tab", "rename_tab", _TABS, ("F2",),
+               tip="Rename this tab's document (or double-click its tab)"),
+    ActionSpec("&Close Tab", "close_tab", _TABS, ("Ctrl+W", "Ctrl+F4"),
+               tip="Close the tab, keeping its document; a run still going is stopped"),
+    ActionSpec("&Reopen Closed Tab", "reopen_tab", _TABS, ("Ctrl+Shift+T",)),
+    ActionSpec("Ne&xt Tab", "next_tab", _TABS, ("Ctrl+PgDown", "Ctrl+Tab"),
+               tip="Also Ctrl+Tab", separator_before=True),
+    ActionSpec("&Previous Tab", "previous_tab", _TABS,
+               ("Ctrl+PgUp", "Ctrl+Shift+Backtab", "Ctrl+Shift+Tab"), tip="Also Ctrl+Shift+Tab"),
     ActionSpec("&Run", "run", _RUN, ("Ctrl+Return", "Ctrl+Enter"), attribute="run_action"),
     ActionSpec("&Stop", "stop", _RUN, ("Esc",), attribute="stop_action"),
     ActionSpec("&Continue", "continue_run", _RUN, ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"),

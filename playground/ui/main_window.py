@@ -1,13 +1,16 @@
-"""The main window: prompt and output in the centre, sampler and routing on the right, the
-connection, model and Run/Stop on top, live figures below.
+"""The main window: a tab per open document in the centre (each a `DocumentView`: prompt,
+output, and its own runs), sampler and routing on the right, the connection, model and
+Run/Stop on top, live figures below. The side panel and the top bar show the settings of the
+tab in front; bringing another tab forward keeps them in the document they belong to and shows
+that tab's.
 
 The window shows state and forwards intent: requests are built by `core` and run by the
-`RunController` (the worker, the runs, undo, history records, the local engine), and every
-async job it starts (engine start-up, model lists, token counts) keeps its task handle so
-that quitting cancels it.
+`RunController` (history records, the local engine) through each tab's `DocumentRuns` (its
+worker, undo stack and the run it shows), and every async job it starts (engine start-up,
+model lists, token counts) keeps its task handle so that quitting cancels it.
 
 It is built in two stages so that it is on screen fast. The frame (menus, the top bar, the
-prompt with the saved draft's text, the output, the status bar) needs only Qt and a few light
+first tab with the saved draft's prompt, the status bar) needs only Qt and a few light
 modules, and is what the first paint shows. The rest (the side panel, the model picker,
 connections, history: pydantic, httpx and asyncio behind them) is built by `load()` after that
 first frame, which is why those imports sit in the methods that need them.
@@ -15,13 +18,11 @@ first frame, which is why those imports sit in the methods that need them.
 
 from __future__ import annotations
 
-import html
-import math
 from collections.abc import Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,8 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -47,16 +46,16 @@ from playground.core.keys import KeyStore
 from playground.core.token_estimate import estimate_tokens
 from playground.ui.actions import build_menus, shortcuts
 from playground.ui.dialogs import DialogSpec, LazyDialogs
+from playground.ui.document_tabs import DocumentTabs
+from playground.ui.document_view import DocumentView
 from playground.ui.live_connection import LiveConnection
 from playground.ui.shortcut_guard import ShortcutsWin
-from playground.ui.stream_view import StreamView, TokenSpan
-from playground.ui.widgets import error_label
 
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable
 
-    from PySide6.QtWidgets import QMessageBox
+    from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
 
     from playground.core.connections import Connection
     from playground.core.documents import Document, DocumentStore
@@ -66,8 +65,10 @@ if TYPE_CHECKING:
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
     from playground.ui.compare_view import Base, CompareView
+    from playground.ui.document_runs import DocumentRuns
     from playground.ui.history_panel import HistoryPanel
     from playground.ui.model_picker import ModelPicker
+    from playground.ui.open_dialog import OpenDocumentsDialog
     from playground.ui.param_panel import ParamPanel
     from playground.ui.preset_bar import PresetBar
     from playground.ui.preview_dialog import RequestPreviewDialog
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from playground.ui.run_controller import RunController
     from playground.ui.sampler_lab import SamplerLab
     from playground.ui.settings_dialog import SettingsDialog
+    from playground.ui.stream_view import StreamView
     from playground.ui.theme import Appearance
     from playground.ui.worker import RunWorker
 
@@ -111,7 +113,10 @@ class MainWindow(QMainWindow):
         self._model_connection: str | None = None  # whose model the model picker holds
         self.drafts = DraftStore()
         self._draft, self._draft_problem = self.drafts.load()
-        self.document: Document | None = None  # the document on screen, once loaded
+        self._bound: DocumentView | None = None  # the tab whose settings the panel shows
+        self._binding = False  # while the panel takes a tab's settings (not an edit)
+        self.closed_tabs: list[int] = []  # documents of closed tabs, the last closed last
+        self._text_font: QFont | None = None
         self.loaded = False
         self._painted = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
             "compare": DialogSpec(self._make_compare),
             "history": DialogSpec(self._make_history, self._refresh_history),
             "lab": DialogSpec(self._make_lab, lambda: self._spawn("lab", self._refresh_lab())),
+            "documents": DialogSpec(self._make_open_dialog, self._refresh_open_dialog),
         })
         self._build_frame()
         self._restore_frame()
@@ -139,7 +145,7 @@ class MainWindow(QMainWindow):
             await asyncio.sleep(0)
 
     def _loading_steps(self) -> list[Callable[[], None]]:
-        return [self._build_panels, self._open_history, self._open_document,
+        return [self._build_panels, self._open_history, self._open_documents,
                 self._reload_connections, self._finish_loading]
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -187,30 +193,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.run_button)
         bar.addWidget(self.stop_button)
 
-        self.prompt_edit = QPlainTextEdit(self)
-        self.prompt_edit.setAccessibleName("prompt")
-        self.prompt_edit.setPlaceholderText("Write a prompt; the model continues it.\n\n"
-                                            "Ctrl+Enter runs, Esc stops.")
-        self.output = StreamView(self)
-        self.output.setAccessibleName("output")
-        self.output.setPlaceholderText("The completion streams in here.")
-        self.output.token_clicked.connect(self._token_clicked)
-        self._span_end = 0  # where the next token without an offset starts
-        self.error_label = error_label(self)
-        self._banner_shows_invalid_input = False
-
-        output_box = QWidget(self)
-        output_layout = QVBoxLayout(output_box)
-        output_layout.setContentsMargins(0, 0, 0, 0)
-        output_layout.addWidget(self.error_label)
-        output_layout.addWidget(self.output, 1)
-
-        self.editor_split = QSplitter(Qt.Orientation.Vertical, self)
-        self.editor_split.addWidget(self.prompt_edit)
-        self.editor_split.addWidget(output_box)
-        self.editor_split.setSizes([300, 400])
+        self.tabs = DocumentTabs(self)
+        self.tabs.add(DocumentView(self._draft.prompt, self.tabs))
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
-        self.main_split.addWidget(self.editor_split)
+        self.main_split.addWidget(self.tabs)
         self.main_split.addWidget(QWidget(self))  # the side panel's place until `load()`
         self.main_split.setStretchFactor(0, 3)
         self.main_split.setStretchFactor(1, 2)
@@ -233,6 +219,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.status.showMessage("Loading…")
         self._build_menus()
+        self._wire(self.view)
         self.setTabOrder(self.connection_box, self.prompt_edit)
         self.resize(1200, 780)
 
@@ -285,27 +272,45 @@ class MainWindow(QMainWindow):
 
         self.history: History = History()
         self.runs: RunController = RunController(self.history, lambda: self.connections,
-                                                 self.current, self._spawn, self)
-        self.runs.started.connect(self._on_started)
-        self.runs.text.connect(self.output.append_text)
-        self.runs.logprobs.connect(self._add_spans)
-        self.runs.finished.connect(self._on_finished)
-        self.runs.undo_available.connect(self.undo_action.setEnabled)
-        self.runs.refused.connect(self._refuse)
-        self.runs.waiting_for_engine.connect(self._waiting_for_engine)
+                                                 self._spawn, self)
         self.runs.engine_changed.connect(self._connection_changed)
         self.runs.message.connect(self.status.showMessage)
+        self.runs.recorded.connect(self._refresh_history)
 
-    # What the tests and the app's bootstrap read of the runs; the controller owns them.
+    # --- the tab in front ---------------------------------------------------------------------
+
+    @property
+    def view(self) -> DocumentView:
+        """The tab in front."""
+        return self.tabs.current_view()
+
+    @property
+    def prompt_edit(self) -> QPlainTextEdit:
+        return self.view.prompt_edit
+
+    @property
+    def output(self) -> StreamView:
+        return self.view.output
+
+    @property
+    def error_label(self) -> QLabel:
+        return self.view.error_label
+
+    @property
+    def document(self) -> Document | None:
+        """The document of the tab in front, once loaded."""
+        return self.view.document
 
     @property
     def worker(self) -> RunWorker:
-        return self.runs.worker
+        lane = self.view.runs
+        assert lane is not None
+        return lane.worker
 
     @property
     def shown(self) -> Run | None:
         """The run whose output is on screen."""
-        return self.runs.shown
+        return self.view.shown
 
     @property
     def engine(self) -> EngineProcess | None:
@@ -315,17 +320,16 @@ class MainWindow(QMainWindow):
     def _finish_loading(self) -> None:
         """Apply the saved draft's settings (its prompt is on screen since the first frame,
         perhaps edited since), then let the inputs take effect."""
-        self._apply_settings(self._draft)
-        self.prompt_edit.textChanged.connect(self._prompt_changed)
+        self._bind(self.view)
         for action in self._after_loading:
             action.setEnabled(True)
+        self.undo_action.setEnabled(False)
         self.loaded = True
         self.status.clearMessage()
-        self._prompt_changed()
         problems = [p for p in (self._draft_problem, self.history.problem,
                                 *self.documents.problems, *self._connection_problems) if p]
         if problems:  # said where it stays until read: the status bar is soon overwritten
-            self._show_error("\n".join(problems))
+            self.view.show_error("\n".join(problems))
 
     def _build_menus(self) -> None:
         made = build_menus(self)
@@ -334,18 +338,17 @@ class MainWindow(QMainWindow):
                                if spec.enabled == "loaded"]
         # Undo Last Run's key is the editors' own redo on Linux; the action wins (Ctrl+Y
         # still redoes typing).
-        guard = ShortcutsWin([self.undo_action], self)
-        self.prompt_edit.installEventFilter(guard)
-        self.output.installEventFilter(guard)
+        self._guard = ShortcutsWin([self.undo_action], self)
 
     def shortcuts(self) -> list[tuple[str, QKeySequence]]:
         """Every keyboard shortcut, for Help → Keyboard Shortcuts."""
         return shortcuts()
 
     def set_text_font(self, font: QFont) -> None:
-        """The font people read and write in: the prompt and the output."""
-        self.prompt_edit.setFont(font)
-        self.output.setFont(font)
+        """The font people read and write in: the prompt and the output of every tab."""
+        self._text_font = font
+        for view in self.tabs.views():
+            view.set_text_font(font)
 
     # --- state that outlives a session -------------------------------------------------------
 
@@ -354,87 +357,345 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        for split in (self.main_split, self.editor_split):
-            state = settings.value(f"window/{split.orientation().name}")
-            if state is not None:
-                split.restoreState(state)
-        self.prompt_edit.setPlainText(self._draft.prompt)
+        state = settings.value("window/Horizontal")
+        if state is not None:
+            self.main_split.restoreState(state)
+        self._restore_split(self.view)
 
-    def _apply_settings(self, draft: Draft) -> None:
-        """Everything of a draft but its prompt."""
-        from pydantic import ValidationError
+    @staticmethod
+    def _restore_split(view: DocumentView) -> None:
+        state = QSettings().value("window/Vertical")
+        if state is not None:
+            view.split.restoreState(state)
 
-        from playground.core.routing import Routing
-
-        index = self.connection_box.findData(draft.connection)
-        if index >= 0:
-            self.connection_box.setCurrentIndex(index)
-        self.model_picker.set_model_text(draft.model)
-        try:
-            self.params.set_values(draft.params)
-            self.routing.set_routing(Routing.model_validate(draft.routing))
-        except (InvalidParameter, ValidationError):
-            self.status.showMessage("Part of the saved draft was not valid and was left out.")
-
-    def current_draft(self) -> Draft:
+    def current_draft(self, view: DocumentView | None = None) -> Draft:
+        """The panel's settings with the prompt of `view` (the tab in front by default)."""
+        prompt = (view or self.view).prompt_edit.toPlainText()
         if not self.loaded:  # only the prompt can have changed yet
-            return replace(self._draft, prompt=self.prompt_edit.toPlainText())
+            return replace(self._draft, prompt=prompt)
         routing = self.routing.routing()
-        return Draft(prompt=self.prompt_edit.toPlainText(),
+        return Draft(prompt=prompt,
                      connection=str(self.connection_box.currentData()),
                      model=self._model_text(), params=self.params.all_values(),
                      routing=routing.model_dump(mode="json", exclude_defaults=True))
 
     def save_draft(self) -> None:
         """Keep what is on screen: in the draft (read at the next start before anything else,
-        for the first frame) and in the open document."""
+        for the first frame) and in the document of the tab in front."""
         draft = self.current_draft()
         try:
             self.drafts.save(draft)
         except OSError as exc:
             self.status.showMessage(f"The draft could not be saved: {exc}", 10000)
-        if self.document is None or not self.loaded:
-            return
+        if self.loaded and self._bound is self.view:
+            self._save_document(self.view, draft)
+
+    def _save_document(self, view: DocumentView, draft: Draft) -> None:
+        """Store `draft` (what the panel and the prompt hold) as `view`'s document."""
         import sqlite3
 
+        if view.document is None:
+            return
         try:
-            self.document = self.documents.save(replace(
-                self.document, prompt=draft.prompt, model=draft.model,
+            view.document = self.documents.save(replace(
+                view.document, prompt=draft.prompt, model=draft.model,
                 connection=draft.connection, params=draft.params, routing=draft.routing,
                 preset=self.preset_name()))
         except (PlaygroundError, OSError, sqlite3.Error) as exc:
-            self.status.showMessage(f"The document could not be saved: {exc}", 10000)
+            self.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
 
-    def _open_document(self) -> None:
-        """The document the window works in: the one open last time; the first time, the
-        draft that became a document, else a new document holding the draft."""
+    def _open_documents(self) -> None:
+        """The tabs of last time, in their order, the one in front last time in front (its
+        tab is the first frame's, showing the draft's prompt). The first time: the draft
+        that became a document, else a new document holding the draft."""
         from playground.core.documents import DocumentStore
-        from playground.core.documents.store import DRAFT_NAME
 
         self.documents: DocumentStore = DocumentStore()
         settings = QSettings()
-        document = None
+        front = self._front_document()
+        self.view.document = front
+        self._attach(self.view)
+        ids = _ids(settings.value("documents/open"))
+        place = ids.index(front.id) if front.id in ids else 0
+        for position, doc_id in enumerate(ids):
+            if doc_id == front.id:
+                continue
+            try:
+                document = self.documents.get(doc_id)
+            except InvalidParameter:
+                continue  # deleted meanwhile (by the command line)
+            self._open_view(document, index=-1 if position > place else
+                            self.tabs.indexOf(self.view), activate=False)
+        self.tabs.refresh_title(self.view)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.tabs.tabBar().tabMoved.connect(lambda _from, _to: self._save_session())
+        self.tabs.new_requested.connect(self.new_tab)
+        self.tabs.close_requested.connect(self.close_tab)
+        self.tabs.rename_requested.connect(self._rename)
+        self._save_session()
+
+    def _front_document(self) -> Document:
+        """The document of the first frame's tab: the one in front last time; else the draft
+        adopted as a document; else a new one holding the draft."""
+        from playground.core.documents.store import DRAFT_NAME
+
         try:
-            document = self.documents.get(int(settings.value("document/current")))
+            document = self.documents.get(int(QSettings().value("document/current")))
         except (InvalidParameter, TypeError, ValueError):
             try:
-                adopted = self.documents.find(DRAFT_NAME)
+                adopted: Document | None = self.documents.find(DRAFT_NAME)
             except InvalidParameter:
                 adopted = None
             if adopted is not None and adopted.prompt == self._draft.prompt:
                 document = adopted
-        if document is None:
-            document = self.documents.create(prompt=self._draft.prompt)
-        self.document = document
-        settings.setValue("document/current", document.id)
+            else:
+                document = self._new_document(self._draft)
         self.documents.touch(document.id)
-        self.setWindowTitle(f"{document.name} — NanoGPT Prompt Playground")
+        return document
+
+    def _new_document(self, draft: Draft) -> Document:
+        """A new document with `draft`'s prompt and settings (its prompt alone, said, if the
+        settings no longer pass)."""
+        try:
+            return self.documents.create(prompt=draft.prompt, model=draft.model,
+                                         connection=draft.connection, params=draft.params,
+                                         routing=draft.routing)
+        except InvalidParameter as exc:
+            self.status.showMessage(f"Part of the saved draft was not valid and was left out: "
+                                    f"{exc.message}", 10000)
+            return self.documents.create(prompt=draft.prompt)
+
+    # --- tabs -------------------------------------------------------------------------------------
+
+    def _wire(self, view: DocumentView) -> None:
+        """Connect a tab's view to the window: its shortcuts, its figures, its branches."""
+        view.prompt_edit.installEventFilter(self._guard)
+        view.output.installEventFilter(self._guard)
+        view.prompt_edit.textChanged.connect(lambda: self._prompt_changed(view))
+        view.figures_changed.connect(lambda text: self._figures_changed(view, text))
+        view.branch_requested.connect(self.branch)
+        if self._text_font is not None:
+            view.set_text_font(self._text_font)
+
+    def _attach(self, view: DocumentView) -> None:
+        """Give a tab its runs, recorded by the run controller."""
+        from playground.ui.document_runs import DocumentRuns
+
+        lane = DocumentRuns(self)  # the window's: it outlives a closed tab until its run ends
+        view.attach(lane)
+        self.runs.attach(lane)
+        lane.finished.connect(lambda run, _news: self._run_ended(lane, run))
+        lane.undo_available.connect(lambda _: self._update_run_actions())
+        view.streaming_changed.connect(lambda _: self._update_run_actions())
+
+    def _open_view(self, document: Document, *, index: int = -1,
+                   activate: bool = True) -> DocumentView:
+        view = DocumentView(document.prompt, self.tabs)
+        view.document = document
+        self._wire(view)
+        self._attach(view)
+        self._restore_split(view)
+        self.tabs.add(view, index)
+        if activate:
+            self.tabs.setCurrentWidget(view)
+            view.setFocus()
+        return view
+
+    def open_document(self, doc_id: int) -> None:
+        """Bring the document's tab forward, opening it in a new tab if it is not open."""
+        view = self.tabs.find(doc_id)
+        if view is not None:
+            self.tabs.setCurrentWidget(view)
+            return
+        try:
+            document = self.documents.get(doc_id)
+        except InvalidParameter as exc:
+            self.status.showMessage(f"Not opened: {exc.message}", 8000)
+            return
+        self.documents.touch(doc_id)
+        self._open_view(document, index=self.tabs.currentIndex() + 1)
+
+    def new_tab(self) -> None:
+        """A new, empty document on the tab in front's connection and model."""
+        document = self.documents.create(connection=str(self.connection_box.currentData()),
+                                         model=self._model_text())
+        self._open_view(document, index=self.tabs.currentIndex() + 1)
+        self.status.showMessage(f"New document {document.name}", 3000)
+
+    def clone_tab(self) -> None:
+        """A copy of the tab in front's document (its prompt and settings), "… (copy)"."""
+        self.save_draft()
+        if self.document is None:
+            return
+        document = self.documents.clone(self.document.id)
+        self._open_view(document, index=self.tabs.currentIndex() + 1)
+        self.status.showMessage(f"Cloned as {document.name}", 3000)
+
+    def close_tab(self, view: DocumentView | None = None) -> None:
+        """Close a tab (the one in front by default), keeping its document; a run of it still
+        going is stopped, and recorded in history with its text so far. The last tab closed
+        leaves a new empty one."""
+        view = view if isinstance(view, DocumentView) else self.view
+        self.tabs.finish_rename(accept=True)
+        if view is self.view:
+            self.save_draft()
+        if view.runs is not None:
+            view.runs.stop()
+        if view.document is not None:
+            self.closed_tabs.append(view.document.id)
+        if self._bound is view:
+            self._bound = None
+        self.tabs.removeTab(self.tabs.indexOf(view))
+        view.deleteLater()
+        if not self.tabs.count():
+            self.new_tab()
+        self._save_session()
+
+    def reopen_tab(self) -> None:
+        """Open the document of the tab closed last (that still exists and is not open)."""
+        while self.closed_tabs:
+            doc_id = self.closed_tabs.pop()
+            if self.tabs.find(doc_id) is None:
+                try:
+                    document = self.documents.get(doc_id)
+                except InvalidParameter:
+                    continue
+                self._open_view(document, index=self.tabs.currentIndex() + 1)
+                return
+        self.status.showMessage("No closed tab to reopen", 3000)
+
+    def rename_tab(self) -> None:
+        self.tabs.start_rename()
+
+    def next_tab(self) -> None:
+        self.tabs.step(1)
+
+    def previous_tab(self) -> None:
+        self.tabs.step(-1)
+
+    def _rename(self, view: DocumentView, name: str) -> None:
+        if view.document is None:
+            return
+        try:
+            view.document = replace(view.document,
+                                    name=self.documents.rename(view.document.id, name).name)
+        except InvalidParameter as exc:
+            self.status.showMessage(f"Not renamed: {exc.message}", 8000)
+            return
+        self.tabs.refresh_title(view)
+        self._show_title()
+
+    def _tab_changed(self, _index: int) -> None:
+        """Another tab came forward: its settings into the panel, its figures below."""
+        if not self.tabs.count():
+            return
+        view = self.view
+        if self.loaded:
+            self._bind(view)
+        self._save_session()
+
+    def _bind(self, view: DocumentView) -> None:
+        """Keep the panel's settings in the tab that was in front; show `view`'s."""
+        from pydantic import ValidationError
+
+        left = self._bound
+        if left is not None and left is not view and self.tabs.indexOf(left) >= 0:
+            self._save_document(left, self.current_draft(left))
+        self._bound = None
+        document = view.document
+        if document is not None:
+            self._binding = True
+            try:
+                index = self.connection_box.findData(document.connection)
+                if index >= 0:
+                    self.connection_box.setCurrentIndex(index)
+                self.model_picker.set_model_text(document.model)
+                self.presets.select(document.preset)
+                self.params.set_values(document.params)
+                self.routing.set_routing(document.to_routing())
+            except (InvalidParameter, ValidationError) as exc:
+                self.status.showMessage(f"Part of {document.name}'s settings was not valid "
+                                        f"and was left out: {exc}", 10000)
+            finally:
+                self._binding = False
+            self.documents.touch(document.id)
+        self._bound = view
+        self.figures.setText(view.figures)
+        self._show_title()
+        self._update_run_actions()
+        self._prompt_changed(view)
+
+    def _show_title(self) -> None:
+        self.setWindowTitle(f"{self.view.name} — NanoGPT Prompt Playground")
+
+    def _save_session(self) -> None:
+        """Which documents are open, in which order, and which is in front."""
+        ids = [view.document.id for view in self.tabs.views() if view.document is not None]
+        settings = QSettings()
+        settings.setValue("documents/open", ids)
+        if self.document is not None:
+            settings.setValue("document/current", self.document.id)
+
+    def _figures_changed(self, view: DocumentView, text: str) -> None:
+        if view is self.view:
+            self.figures.setText(text)
+
+    def _update_run_actions(self) -> None:
+        """Run, Stop and Undo Last Run for the tab in front."""
+        if not self.loaded and self._bound is None:
+            return
+        view = self.view
+        streaming = view.streaming
+        live = self.connections.get(str(self.connection_box.currentData()))
+        self.stop_button.setEnabled(streaming)
+        self.run_button.setEnabled(live is not None and live.client is not None and not streaming)
+        self.undo_action.setEnabled(view.runs is not None and bool(view.runs.undo_stack))
+
+    def _run_ended(self, lane: DocumentRuns, run: Run) -> None:
+        """A run of some tab was recorded: the window's part (the tab showed it already)."""
+        self._update_run_actions()
+        view = next((v for v in self.tabs.views() if v.runs is lane), None)
+        if view is None:  # its tab was closed meanwhile
+            lane.deleteLater()
+        elif view is self.view and run is view.shown:
+            lab = self.dialogs.get("lab")
+            if lab is not None and lab.isVisible():
+                self._spawn("lab", self._refresh_lab())
+        self.run_finished.emit(run.result)
+
+    def open_documents(self) -> None:
+        self.dialogs.open("documents")
+
+    def _make_open_dialog(self) -> OpenDocumentsDialog:
+        from playground.ui.open_dialog import OpenDocumentsDialog
+
+        dialog = OpenDocumentsDialog(self.documents, lambda i: self.tabs.find(i) is not None,
+                                     self)
+        dialog.open_requested.connect(lambda ids: [self.open_document(i) for i in ids])
+        dialog.deleted.connect(self._documents_deleted)
+        return dialog
+
+    def _refresh_open_dialog(self) -> None:
+        self.save_draft()  # so that the list holds what the tab in front holds
+        dialog = self.dialogs.get("documents")
+        dialog.search.selectAll()
+        dialog.search.setFocus()
+        dialog.refresh()
+
+    def _documents_deleted(self, ids: list[int]) -> None:
+        """Close the tabs of deleted documents; they cannot be reopened."""
+        for doc_id in ids:
+            view = self.tabs.find(doc_id)
+            if view is not None:
+                view.document = None  # nothing left to save it into
+                self.close_tab(view)
+        self.closed_tabs = [i for i in self.closed_tabs if i not in ids]
 
     def _save_window_state(self) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        for split in (self.main_split, self.editor_split):
-            settings.setValue(f"window/{split.orientation().name}", split.saveState())
+        settings.setValue("window/Horizontal", self.main_split.saveState())
+        settings.setValue("window/Vertical", self.view.split.saveState())
 
     # --- connections and services -------------------------------------------------------------
 
@@ -514,14 +775,17 @@ class MainWindow(QMainWindow):
         self._tasks.clear()
         if not self.loaded:  # closed while loading: no run, client or engine exists yet
             return
-        await self.runs.shutdown()
+        from playground.ui.document_runs import DocumentRuns
+
+        # Every tab's runs, and those of closed tabs whose run is still ending.
+        await asyncio.gather(*(lane.shutdown() for lane in self.findChildren(DocumentRuns)))
         for name in ("lab", "compare"):
             dialog = self.dialogs.get(name)
             if dialog is not None:
                 await dialog.shutdown()
         self.history.close()
         self.save_draft()
-        self.document = None  # from here on, only the draft is written (on closing)
+        self._bound = None  # from here on, only the draft is written (on closing)
         self.documents.close()
         for live in self.connections.values():
             if live.client is not None:
@@ -554,7 +818,7 @@ class MainWindow(QMainWindow):
         self.model_picker.set_placeholder(connection.model or "model id")
         self.model_picker.set_model_list(cached_model_list(connection.name),
                                          key_missing_for=_key_missing_for(live))
-        self.run_button.setEnabled(live.client is not None and not self.stop_button.isEnabled())
+        self._update_run_actions()
         is_nanogpt = connection.kind == "nanogpt"
         self.model_picker.suffix_button.setEnabled(is_nanogpt)
         self.model_picker.suffix_button.setToolTip(
@@ -582,8 +846,8 @@ class MainWindow(QMainWindow):
         remembers its model, arriving at another brings back that one's."""
         left = self._model_connection
         self._model_connection = connection.name
-        if left is None or left == connection.name or not self.loaded:
-            return  # while loading, the draft's own model follows
+        if left is None or left == connection.name or not self.loaded or self._binding:
+            return  # while loading, or bringing a tab forward, the document's model follows
         settings = QSettings()
         settings.setValue(f"models/{left}", self._model_text())
         self.model_picker.set_model_text(str(settings.value(f"models/{connection.name}", "")))
@@ -635,7 +899,7 @@ class MainWindow(QMainWindow):
             self._apply_limits()
         self.routing.set_model(None if self.model_picker.error() else
                                self.model_picker.model_id())
-        self.presets.model_changed(self._model_text())
+        self.presets.model_changed(self._model_text(), restoring=self._binding)
         live = self.current()
         if live.connection.kind == "nanogpt" and live.client is not None and self._model_text():
             self._spawn("providers", self._load_providers(live, self._model_text()))
@@ -643,8 +907,10 @@ class MainWindow(QMainWindow):
 
     # --- prompt ---------------------------------------------------------------------------------
 
-    def _prompt_changed(self) -> None:
-        text = self.prompt_edit.toPlainText()
+    def _prompt_changed(self, view: DocumentView) -> None:
+        if view is not self._bound:  # typing before loading, or a tab not in front
+            return
+        text = view.prompt_edit.toPlainText()
         self.counts.setText(f"{len(text):,} characters")
         self._count_timer.start()
         self._request_changed()
@@ -654,20 +920,20 @@ class MainWindow(QMainWindow):
         live = self.current() if self.connections else None
         if (live is not None and live.connection.kind == "local" and not self.runs.engine_died()
                 and live.client is not None):
-            self._spawn("count", self._count_exactly(text))
+            self._spawn("count", self._count_exactly(self.view, text))
         else:
-            self._show_counts(text, estimate_tokens(text), exact=False)
+            self._show_counts(self.view, text, estimate_tokens(text), exact=False)
 
-    async def _count_exactly(self, text: str) -> None:
+    async def _count_exactly(self, view: DocumentView, text: str) -> None:
         try:
             tokens = await self._tokenize(text)
         except PlaygroundError:
-            self._show_counts(text, estimate_tokens(text), exact=False)
+            self._show_counts(view, text, estimate_tokens(text), exact=False)
             return
-        self._show_counts(text, len(tokens), exact=True)
+        self._show_counts(view, text, len(tokens), exact=True)
 
-    def _show_counts(self, text: str, tokens: int, *, exact: bool) -> None:
-        if text != self.prompt_edit.toPlainText():
+    def _show_counts(self, view: DocumentView, text: str, tokens: int, *, exact: bool) -> None:
+        if view is not self.view or text != view.prompt_edit.toPlainText():
             return  # an older count
         token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"
         self.counts.setText(f"{len(text):,} characters · {token_text}")
@@ -711,45 +977,32 @@ class MainWindow(QMainWindow):
         """Run the current inputs; False (with the reason shown) if they cannot run.
         `before` is what Undo Last Run restores (default: now); `parent` the run this one
         branches from. Both travel with the run to its record."""
-        before = before or self._screen()
+        view = self.view
+        before = before or view.screen()
         try:
             request = self.build_request()
         except InvalidParameter as exc:
-            self._refuse(exc.message, invalid_input=True)
+            view.refuse(exc.message, invalid_input=True)
             return False
+        lane, connection, preset = view.runs, self.current().connection.name, self.preset_name()
+        assert lane is not None
 
-        def again() -> bool:
-            return self.run(before=before, parent=parent)
+        def again() -> bool:  # the same request in the same tab, whichever is in front then
+            live = self.connections.get(connection)
+            if live is None:
+                lane.refused.emit(f"The connection {connection} is gone.")
+                return False
+            return self.runs.run(lane, request, live, before=before, parent=parent,
+                                 preset=preset, again=again)
 
         if not self._key_may_go(again):
             return False
-        return self.runs.run(request, self.current(), before=before, parent=parent,
-                             preset=self.preset_name(), again=again)
-
-    def _waiting_for_engine(self) -> None:
-        """Said on screen, so that a run asked for while the local engine (re)starts is not
-        taken for one that did nothing."""
-        self.error_label.hide()
-        self.figures.setText("Starting the local engine…")
-
-    def _screen(self) -> Screen:
-        from playground.core.runs import Screen
-
-        return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.runs.shown)
-
-    def _refuse(self, message: str, *, invalid_input: bool = False) -> None:
-        """A run asked for did not go: say why where its output would be. A refusal for
-        `invalid_input` goes away by itself once the inputs are valid again."""
-        from playground.core.runs import NOT_SENT
-
-        self._show_error(message)
-        self._banner_shows_invalid_input = invalid_input  # after _show_error, which resets it
-        self.figures.setText(NOT_SENT.text())
+        return again()
 
     def _recheck_inputs(self) -> None:
         """Keep a banner about invalid inputs true as they are edited: it names what is
         still wrong, and goes once nothing is."""
-        if not (self._banner_shows_invalid_input and self.error_label.isVisible()):
+        if not (self.view.banner_shows_invalid_input and self.error_label.isVisible()):
             return
         try:
             self.build_request()
@@ -803,7 +1056,7 @@ class MainWindow(QMainWindow):
         from playground.core.connections import ConnectionStore
 
         if not send:
-            self._show_error(f"Not run: {_not_sent(connection)}. Run again to be asked again, "
+            self.view.show_error(f"Not run: {_not_sent(connection)}. Run again to be asked again, "
                              "or remove its key in File → Settings to run without one.")
             return
         store = ConnectionStore()
@@ -813,7 +1066,7 @@ class MainWindow(QMainWindow):
                                        "run again to be asked about its new base URL")
             store.allow_insecure_key(connection.name)
         except (InvalidParameter, OSError) as exc:
-            self._show_error(f"Not run: {exc}")
+            self.view.show_error(f"Not run: {exc}")
             return
         self._reload_connections()
         settings = self.dialogs.get("settings")
@@ -822,9 +1075,9 @@ class MainWindow(QMainWindow):
         then()
 
     def stop(self) -> None:
-        """Stop the run, keeping the text so far."""
-        if self.loaded:
-            self.runs.stop()
+        """Stop the run of the tab in front, keeping the text so far."""
+        if self.view.runs is not None:
+            self.view.runs.stop()
 
     def neutralize(self) -> None:
         """Every sampler to its neutral value."""
@@ -834,7 +1087,7 @@ class MainWindow(QMainWindow):
         """Append the output to the prompt (undoable in the editor too) and run again."""
         if not self._key_may_go(self.continue_run):
             return False
-        before = self._screen()
+        before = self.view.screen()
         if before.output:
             cursor = QTextCursor(self.prompt_edit.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -843,81 +1096,26 @@ class MainWindow(QMainWindow):
 
     def undo_run(self) -> None:
         """Put back the prompt and the output (with its run's tinting and figures) from
-        before the last run; a run still going is stopped and recorded as such."""
-        before = self.runs.undo()
+        before the tab's last run; a run still going is stopped and recorded as such."""
+        view = self.view
+        before = view.runs.undo() if view.runs is not None else None
         if before is None:
             return
-        self.prompt_edit.setPlainText(before.prompt)
-        self.error_label.hide()
-        self._put_back(before)
-
-    def _put_back(self, screen: Screen) -> None:
-        """Show the output `screen` had, with its run's tinting and figures."""
-        if screen.run is not None:
-            self._show_run(screen.run)
-        else:
-            self.runs.shown = None
-            self.output.setPlainText(screen.output)
-            self.figures.clear()
-
-    def _show_run(self, run: Run) -> None:
-        """Put a run that is over on screen: its output, tinting and figures."""
-        self.runs.shown = run
-        self.output.setPlainText(run.result.text)
-        self._span_end = 0
-        self._add_spans(run.result.logprobs)
-        self.figures.setText(run.figures.text())
-
-    def _on_started(self, run: Run) -> None:
-        self.output.clear()
-        self._span_end = 0
-        self.error_label.hide()
-        self.run_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.figures.setText("Running…")
-
-    def _add_spans(self, batch: list[Any]) -> None:
-        """Colour the shown run's tokens by probability; their alternatives become branch
-        points."""
-        from playground.core import logprobs
-
-        spans = []
-        for entry in logprobs.read_all(batch):
-            if entry.logprob is None:
-                continue
-            start = entry.offset if entry.offset is not None else self._span_end
-            self._span_end = start + len(entry.token)
-            spans.append(TokenSpan(start, self._span_end, entry.logprob,
-                                   tuple((a.token, a.logprob) for a in entry.top)))
-        self.output.add_spans(spans)
-
-    def _token_clicked(self, span: TokenSpan, where: QPoint) -> None:
-        """Offer the alternatives at a token; choosing one runs a branch from there."""
-        if not span.alternatives or self.shown is None:
-            return
-        menu = QMenu(self)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.setToolTipsVisible(True)
-        for token, logprob in span.alternatives:
-            action = menu.addAction(f"{token!r}   {math.exp(logprob):.1%}")
-            action.setToolTip("Run again from here with this token instead")
-            action.setData((span.start, token))
-        menu.triggered.connect(self._branch_chosen)
-        menu.popup(where)
-
-    def _branch_chosen(self, action: QAction) -> None:
-        offset, token = action.data()
-        self.branch(offset, token)
+        view.prompt_edit.setPlainText(before.prompt)
+        view.error_label.hide()
+        view.put_back(before)
 
     def branch(self, offset: int, token: str) -> bool:
         """Run from the shown run's prompt plus its output up to `offset`, then `token`; the
         new run's parent is the shown run. False (with the reason shown) if it did not go."""
-        assert self.shown is not None
+        view = self.view
+        assert view.runs is not None
+        assert view.shown is not None
         if not self._key_may_go(lambda: self.branch(offset, token)):
             return False
-        before = self._screen()
-        source, prompt = self.runs.branch_prompt(offset, token)
-        self.prompt_edit.setPlainText(prompt)
+        before = view.screen()
+        source, prompt = view.runs.branch_prompt(offset, token)
+        view.prompt_edit.setPlainText(prompt)
         return self.run(before=before, parent=source)
 
     def preset_name(self) -> str | None:
@@ -925,34 +1123,8 @@ class MainWindow(QMainWindow):
         preset = self.presets.selected()
         return preset.name if preset else None
 
-    def _on_finished(self, run: Run, engine_news: str | None) -> None:
-        """The run is recorded: show how it ended if it is still the one on screen, and
-        `engine_news` (the local engine died meanwhile) with its error."""
-        result = run.result
-        self._refresh_history()
-        self.stop_button.setEnabled(False)
-        self.run_button.setEnabled(self.current().client is not None)
-        if run is self.shown:
-            if result.error is not None and not result.text and run.before is not None:
-                self._put_back(run.before)  # refused before any text: keep what was there
-            self.figures.setText(run.figures.text())
-            if result.error is not None:
-                hint = result.error.hint if engine_news is None else engine_news
-                hint_html = f"<br><i>{html.escape(hint)}</i>" if hint else ""
-                self._show_error(f"{html.escape(str(result.error))}{hint_html}", rich=True)
-            lab = self.dialogs.get("lab")
-            if lab is not None and lab.isVisible():
-                self._spawn("lab", self._refresh_lab())
-        self.run_finished.emit(result)
-
     def _say(self, text: str) -> None:
         self.status.showMessage(text, 5000)
-
-    def _show_error(self, message: str, *, rich: bool = False) -> None:
-        self._banner_shows_invalid_input = False
-        self.error_label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
-        self.error_label.setText(message)
-        self.error_label.show()
 
     # --- dialogs ----------------------------------------------------------------------------------
 
@@ -1077,7 +1249,7 @@ class MainWindow(QMainWindow):
             self.params.set_values(record.params())
             self.routing.set_routing(record.to_routing())
         except (InvalidParameter, ValidationError) as exc:
-            self._show_error(f"Run #{record.id} cannot be restored: {exc}")
+            self.view.show_error(f"Run #{record.id} cannot be restored: {exc}")
             return False
         index = self.connection_box.findData(record.connection)
         if index >= 0:
@@ -1085,7 +1257,7 @@ class MainWindow(QMainWindow):
         self.model_picker.set_model_text(record.model)
         self.prompt_edit.setPlainText(record.prompt)
         self.error_label.hide()
-        self._show_run(run)
+        self.view.show_run(run)
         self.status.showMessage(f"Run #{record.id} restored", 4000)
         return True
 
@@ -1159,6 +1331,13 @@ class MainWindow(QMainWindow):
 def _key_missing_for(live: LiveConnection) -> str | None:
     """The label of a connection that needs a key to list its models and has none."""
     return live.connection.label if live.connection.needs_key and not live.has_key else None
+
+
+def _ids(value: object) -> list[int]:
+    """Document ids as QSettings gives a saved list back: a list, one value or nothing, as
+    strings in an INI file; what is not a number is skipped."""
+    values = value if isinstance(value, list) else [] if value is None else [value]
+    return list(dict.fromkeys(int(v) for v in values if str(v).isdigit()))
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:

@@ -221,16 +221,17 @@ class PresetBar(QWidget):
                               "Choosing a preset applies its settings")
         self.revert_action.setEnabled(self._modified)
 
-    def model_changed(self, model: str) -> None:
+    def model_changed(self, model: str, *, restoring: bool = False) -> None:
         """Select and apply the new model's default preset, if it has one.
 
         Only a change of the base model counts (toggling a suffix does not), and the first
         call only records the model: it is the window restoring its last session, whose
-        settings must not be replaced."""
+        settings must not be replaced. So does a call `restoring` a document's own settings
+        (a tab brought forward)."""
         base = _base(model)
         first, self._model_seen = not self._model_seen, True
         changed, self._model_base = base != self._model_base, base
-        if first or not changed or base is None:
+        if first or restoring or not changed or base is None:
             return
         name = self.store.default_for(base)
         preset = self._lookup(name)

@@ -1,9 +1,9 @@
-"""The run controller: the runs of the window, from the press of Run to their record.
+"""The run controller: what the runs of every tab share, from the press of Run to their record.
 
-It owns the `RunWorker`, the `Run` objects (which run is on screen, the undo stack, the run
-that waits for the local engine), their records in history, and the local engine's
-supervision (started when first needed, started again when it dies). It holds no widgets:
-the window forwards intents to it (run, stop, branch, undo) and shows what it signals.
+Each tab's runs (its worker, the run on its screen, its undo stack) are a `DocumentRuns`; this
+controller starts their runs on a connection, records every run that ends in history with its
+own request, and supervises the local engine (started when first needed, started again when it
+dies; a run asked for meanwhile waits for it). It holds no widgets.
 
 Qt-light at import time: the window builds it after its first frame (`MainWindow.load`), and
 what it needs of httpx, asyncio and the engine is imported where it is used.
@@ -23,97 +23,60 @@ if TYPE_CHECKING:
     from playground.core.history import History
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
+    from playground.ui.document_runs import DocumentRuns
     from playground.ui.live_connection import LiveConnection
-    from playground.ui.worker import RunWorker
 
     #: Starts a job as the one task of its name (the window's, so that quitting cancels it).
     Spawn = Callable[[str, Coroutine[Any, Any, Any]], asyncio.Task[Any]]
 
 
 class RunController(QObject):
-    started = Signal(object)  # the Run now on screen, streaming
-    text = Signal(str)  # new text of the run on screen
-    logprobs = Signal(list)  # the logprobs that came with it, as sent
-    #: A run ended (recorded; also when it failed or was stopped), and what happened to the
-    #: local engine if it died meanwhile (str or None), to say with its error.
-    finished = Signal(object, object)
-    undo_available = Signal(bool)  # whether Undo Last Run has a run to undo
-    refused = Signal(str)  # a run asked for did not go, and why
-    waiting_for_engine = Signal()  # a run waits for the local engine to start
+    recorded = Signal(object)  # a run ended and is in history (its tab has been told)
     engine_changed = Signal()  # the local connection's client or problem changed
     message = Signal(str, int)  # for the status bar: the text, how long (ms; 0: until next)
 
     def __init__(self, history: History, connections: Callable[[], Mapping[str, LiveConnection]],
-                 current: Callable[[], LiveConnection], spawn: Spawn,
-                 parent: QObject | None = None) -> None:
-        """`connections` and `current` read the window's connections (replaced when they
-        are reloaded); `spawn` starts a job under the window's task handles."""
-        from playground.ui.worker import RunWorker
-
+                 spawn: Spawn, parent: QObject | None = None) -> None:
+        """`connections` reads the window's connections (replaced when they are reloaded);
+        `spawn` starts a job under the window's task handles."""
         super().__init__(parent)
         self.history = history
         self._connections = connections
-        self._current = current
         self._spawn = spawn
-        self.worker: RunWorker = RunWorker(self)
-        self.worker.started.connect(self._started)
-        self.worker.text.connect(self._text)
-        self.worker.logprobs.connect(self._logprobs)
-        self.worker.finished.connect(self._finished)
-        #: The run whose output is on screen (streaming, finished, restored or undone to).
-        self.shown: Run | None = None
-        self.undo_stack: list[Run] = []  # runs whose `before` Undo Last Run puts back
         self.engine: EngineProcess | None = None
         self._engine_task: asyncio.Task[Any] | None = None
-        #: A run asked for while the local engine starts; it goes once the engine is ready.
-        self._waiting_run: Callable[[], object] | None = None
+        #: Runs asked for while the local engine starts, each with the tab it is for; they
+        #: go once the engine is ready.
+        self._waiting_runs: list[tuple[DocumentRuns, Callable[[], object]]] = []
         #: Clients exist and the engine may be started (set once the window has loaded).
         self.services_started = False
 
+    def attach(self, lane: DocumentRuns) -> None:
+        """Record the runs of a tab's `lane` as they end."""
+        lane.worker.finished.connect(lambda run: self._finished(lane, run))
+
     # --- intents --------------------------------------------------------------------------
 
-    def run(self, request: CompletionRequest, live: LiveConnection, *, before: Screen,
-            parent: Run | None, preset: str | None, again: Callable[[], object]) -> bool:
-        """Run `request` on `live`; False (with `refused`) if it cannot go now. `before` is
-        what Undo Last Run restores, `parent` the run this one branches from; `again` asks
-        for the same run anew, once the local engine it waits for is ready."""
+    def run(self, lane: DocumentRuns, request: CompletionRequest, live: LiveConnection, *,
+            before: Screen, parent: Run | None, preset: str | None,
+            again: Callable[[], object]) -> bool:
+        """Run `request` on `live` in `lane`; False (with the lane's `refused`) if it cannot
+        go now. `before` is what Undo Last Run restores, `parent` the run this one branches
+        from; `again` asks for the same run anew, once the local engine it waits for is
+        ready."""
         from playground.core.runs import Run
 
         if live.connection.kind == "local" and (self.engine_died() or (
                 live.client is None and not live.problem)):
-            self._wait_for_engine(again)
+            self._wait_for_engine(lane, again)
             return True
         if live.client is None or live.problem:
-            self.refused.emit(live.problem or "This connection is still starting.")
+            lane.refused.emit(live.problem or "This connection is still starting.")
             return False
         run = Run(request, connection=live.connection.name, preset=preset, parent=parent,
                   before=before)
-        self.undo_stack.append(run)
-        self.undo_available.emit(True)
-        self.worker.start(live.client, run)
+        lane.start(live.client, run)
         return True
-
-    def stop(self) -> None:
-        """Stop the run, keeping the text so far."""
-        self.worker.stop()
-
-    def undo(self) -> Screen | None:
-        """Undo the last run: what the screen held before it (None: nothing to undo). A run
-        still going is stopped and recorded as such."""
-        if not self.undo_stack:
-            return None
-        self.worker.stop()
-        before = self.undo_stack.pop().before
-        assert before is not None
-        self.undo_available.emit(bool(self.undo_stack))
-        return before
-
-    def branch_prompt(self, offset: int, token: str) -> tuple[Run, str]:
-        """The run on screen and the prompt of a branch from it: its own prompt plus its
-        output up to `offset`, then `token`."""
-        source = self.shown
-        assert source is not None
-        return source, source.request.prompt + source.result.text[:offset] + token
 
     def record(self, run: Run, *, group: str | None = None) -> None:
         """Keep the run in history with its own request, connection, preset and parent; a
@@ -128,24 +91,11 @@ class RunController(QObject):
         except PlaygroundError as exc:
             self.message.emit(f"The run was not recorded in history: {exc}", 10000)
 
-    # --- the worker's signals -----------------------------------------------------------------
-
-    def _started(self, run: Run) -> None:
-        self.shown = run
-        self.started.emit(run)
-
-    def _text(self, text: str) -> None:
-        if self.worker.run is self.shown:  # not the late text of a run undone meanwhile
-            self.text.emit(text)
-
-    def _logprobs(self, batch: list[Any]) -> None:
-        if self.worker.run is self.shown:
-            self.logprobs.emit(batch)
-
-    def _finished(self, run: Run) -> None:
+    def _finished(self, lane: DocumentRuns, run: Run) -> None:
         self.record(run)
         engine_news = self.engine_died() if run.connection == "local" else None
-        self.finished.emit(run, engine_news)
+        lane.finished.emit(run, engine_news)
+        self.recorded.emit(run)
 
     # --- the local engine ---------------------------------------------------------------------
 
@@ -175,12 +125,12 @@ class RunController(QObject):
             local.client = CompletionClient(base_url)
             self.message.emit("Local engine ready", 3000)
         self.engine_changed.emit()
-        waiting, self._waiting_run = self._waiting_run, None
-        if waiting is not None and self._current() is local:
+        waiting, self._waiting_runs = self._waiting_runs, []
+        for lane, again in waiting:
             if local.problem:
-                self.refused.emit(local.problem)
+                lane.refused.emit(local.problem)
             else:
-                waiting()
+                again()
 
     def engine_died(self) -> str | None:
         """None while the engine this window started runs (or none was started). When it
@@ -203,19 +153,18 @@ class RunController(QObject):
             self.start_engine_soon(news)
         return news
 
-    def _wait_for_engine(self, then: Callable[[], object]) -> None:
-        """The local engine is (re)starting: `then` runs once it is ready. Said on screen,
-        so that a run asked for meanwhile is not taken for one that did nothing."""
-        self._waiting_run = then
-        self.waiting_for_engine.emit()
+    def _wait_for_engine(self, lane: DocumentRuns, then: Callable[[], object]) -> None:
+        """The local engine is (re)starting: `then` runs once it is ready (one waiting run a
+        tab, the latest). Said on screen, so that a run asked for meanwhile is not taken for
+        one that did nothing."""
+        self._waiting_runs = [(other, again) for other, again in self._waiting_runs
+                              if other is not lane]
+        self._waiting_runs.append((lane, then))
+        lane.waiting_for_engine.emit()
         starting = self._engine_task
         if self.services_started and self.engine is None and (starting is None
                                                               or starting.done()):
             self.start_engine_soon()
-
-    async def shutdown(self) -> None:
-        """Cancel the run and wait for it (the window cancels the jobs it spawned)."""
-        await self.worker.shutdown()
 
     def stop_engine(self) -> None:
         if self.engine is not None:

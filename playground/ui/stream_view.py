@@ -31,7 +31,6 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer,
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
-    QFont,
     QFontMetricsF,
     QGuiApplication,
     QKeyEvent,
@@ -267,12 +266,14 @@ class StreamView(QAbstractScrollArea):
 
     # --- layout --------------------------------------------------------------------------
 
-    def setFont(self, font: QFont) -> None:
-        super().setFont(font)
-        self._metrics = QFontMetricsF(font)
-        self._advances = _ascii_advances(self._metrics)
-        self._narrowest = min(self._advances)
-        self._relayout()
+    def changeEvent(self, event: QEvent) -> None:
+        """A new font (its own, or one its parent passes down) lays the text out again."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._metrics = QFontMetricsF(self.font())
+            self._advances = _ascii_advances(self._metrics)
+            self._narrowest = min(self._advances)
+            self._relayout()
 
     def _width(self) -> float:
         """The width lines wrap at: the same whether the scroll bar shows or not, so its

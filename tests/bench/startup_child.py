@@ -105,11 +105,13 @@ def _first_frame_widgets(window: QMainWindow) -> None:
         QPushButton,
         QSplitter,
         QStatusBar,
+        QTabWidget,
+        QToolButton,
         QVBoxLayout,
         QWidget,
     )
 
-    for title in ("&File", "&Run", "&Help"):
+    for title in ("&File", "&Tabs", "&Run", "&Help"):
         window.menuBar().addMenu(title)
     top = QWidget(window)
     bar = QHBoxLayout(top)
@@ -121,8 +123,13 @@ def _first_frame_widgets(window: QMainWindow) -> None:
     editors = QSplitter(Qt.Orientation.Vertical, window)
     editors.addWidget(QPlainTextEdit(window))
     editors.addWidget(output)
+    tabs = QTabWidget(window)
+    tabs.setDocumentMode(True)
+    tabs.setTabsClosable(True)
+    tabs.setCornerWidget(QToolButton(tabs))
+    tabs.addTab(editors, "Untitled")
     split = QSplitter(Qt.Orientation.Horizontal, window)
-    split.addWidget(editors)
+    split.addWidget(tabs)
     split.addWidget(QWidget(window))
     central = QWidget(window)
     layout = QVBoxLayout(central)

@@ -1,0 +1,216 @@
+"""One tab's view of its document: the prompt above, the banner and the output below, and
+everything on screen that belongs to this document alone (the run shown with its tinting and
+figures, the refusal banner, the scroll positions). Its runs are a `DocumentRuns`, attached
+once the window has loaded; the view shows what they signal.
+
+The first tab's view is part of the window's first frame, so this module imports only Qt and
+the stream view at load time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QMenu, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+
+from playground.ui.stream_view import StreamView, TokenSpan
+from playground.ui.widgets import error_label
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QFont
+
+    from playground.core.documents import Document
+    from playground.core.runs import Run, Screen
+    from playground.ui.document_runs import DocumentRuns
+
+
+class DocumentView(QWidget):
+    figures_changed = Signal(str)  # the figures line of this tab's run changed
+    streaming_changed = Signal(bool)  # a run of this tab started (True) or ended
+    branch_requested = Signal(int, str)  # the offset in the shown output, the token chosen
+
+    def __init__(self, prompt: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document: Document | None = None  # once the window has opened it
+        self.runs: DocumentRuns | None = None  # once the window has loaded
+        self.figures = ""  # the figures line of the run on screen
+        self.banner_shows_invalid_input = False
+        self._span_end = 0  # where the next token without an offset starts
+        self._streaming = False
+
+        self.prompt_edit = QPlainTextEdit(self)
+        self.prompt_edit.setAccessibleName("prompt")
+        self.prompt_edit.setObjectName("prompt")
+        self.prompt_edit.setPlaceholderText("Write a prompt; the model continues it.\n\n"
+                                            "Ctrl+Enter runs, Esc stops.")
+        self.prompt_edit.setPlainText(prompt)
+        self.output = StreamView(self)
+        self.output.setAccessibleName("output")
+        self.output.setObjectName("output")
+        self.output.setPlaceholderText("The completion streams in here.")
+        self.output.token_clicked.connect(self._token_clicked)
+        self.error_label = error_label(self)
+
+        output_box = QWidget(self)
+        output_layout = QVBoxLayout(output_box)
+        output_layout.setContentsMargins(0, 0, 0, 0)
+        output_layout.addWidget(self.error_label)
+        output_layout.addWidget(self.output, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split.addWidget(self.prompt_edit)
+        self.split.addWidget(output_box)
+        self.split.setSizes([300, 400])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.split)
+        self.setFocusProxy(self.prompt_edit)
+
+    @property
+    def name(self) -> str:
+        return self.document.name if self.document is not None else "Draft"
+
+    @property
+    def streaming(self) -> bool:
+        """Whether a run of this tab has started and not yet been recorded."""
+        return self._streaming
+
+    @property
+    def shown(self) -> Run | None:
+        return self.runs.shown if self.runs is not None else None
+
+    def attach(self, runs: DocumentRuns) -> None:
+        """Show what this tab's runs signal (connected before anyone else's slots, so that
+        the view is up to date when they run)."""
+        self.runs = runs
+        runs.started.connect(self._started)
+        runs.text.connect(self.output.append_text)
+        runs.logprobs.connect(self.add_spans)
+        runs.finished.connect(self._finished)
+        runs.refused.connect(self.refuse)
+        runs.waiting_for_engine.connect(self._waiting_for_engine)
+
+    def set_text_font(self, font: QFont) -> None:
+        """The font people read and write in, for the prompt and the output. Given as a style
+        sheet: under the app's style sheet Qt drops a font set with `setFont` on a widget
+        nested in a splitter when the tab is moved or shown again."""
+        self.setStyleSheet(f"#prompt, #output {{ {font_css(font)} }}")
+
+    def set_figures(self, text: str) -> None:
+        self.figures = text
+        self.figures_changed.emit(text)
+
+    def screen(self) -> Screen:
+        """What Undo Last Run puts back: the prompt, the output and the run it shows."""
+        from playground.core.runs import Screen
+
+        return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.shown)
+
+    def show_run(self, run: Run) -> None:
+        """Put a run that is over on screen: its output, tinting and figures."""
+        assert self.runs is not None
+        self.runs.shown = run
+        self.output.setPlainText(run.result.text)
+        self._span_end = 0
+        self.add_spans(run.result.logprobs)
+        self.set_figures(run.figures.text())
+
+    def put_back(self, screen: Screen) -> None:
+        """Show the output `screen` had, with its run's tinting and figures."""
+        assert self.runs is not None
+        if screen.run is not None:
+            self.show_run(screen.run)
+        else:
+            self.runs.shown = None
+            self.output.setPlainText(screen.output)
+            self.set_figures("")
+
+    def add_spans(self, batch: list[Any]) -> None:
+        """Colour the shown run's tokens by probability; their alternatives become branch
+        points."""
+        from playground.core import logprobs
+
+        spans = []
+        for entry in logprobs.read_all(batch):
+            if entry.logprob is None:
+                continue
+            start = entry.offset if entry.offset is not None else self._span_end
+            self._span_end = start + len(entry.token)
+            spans.append(TokenSpan(start, self._span_end, entry.logprob,
+                                   tuple((a.token, a.logprob) for a in entry.top)))
+        self.output.add_spans(spans)
+
+    def show_error(self, message: str, *, rich: bool = False) -> None:
+        self.banner_shows_invalid_input = False
+        self.error_label.setTextFormat(Qt.TextFormat.RichText if rich
+                                       else Qt.TextFormat.PlainText)
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def refuse(self, message: str, *, invalid_input: bool = False) -> None:
+        """A run asked for did not go: say why where its output would be. A refusal for
+        `invalid_input` goes away by itself once the inputs are valid again."""
+        from playground.core.runs import NOT_SENT
+
+        self.show_error(message)
+        self.banner_shows_invalid_input = invalid_input  # after show_error, which resets it
+        self.set_figures(NOT_SENT.text())
+
+    def _started(self, run: Run) -> None:
+        self.output.clear()
+        self._span_end = 0
+        self.error_label.hide()
+        self.set_figures("Running…")
+        self._streaming = True
+        self.streaming_changed.emit(True)
+
+    def _finished(self, run: Run, engine_news: str | None) -> None:
+        """Show how the run ended if it is still the one on screen, and `engine_news` (the
+        local engine died meanwhile) with its error."""
+        import html
+
+        result = run.result
+        if run is self.shown:
+            if result.error is not None and not result.text and run.before is not None:
+                self.put_back(run.before)  # refused before any text: keep what was there
+            self.set_figures(run.figures.text())
+            if result.error is not None:
+                hint = result.error.hint if engine_news is None else engine_news
+                hint_html = f"<br><i>{html.escape(hint)}</i>" if hint else ""
+                self.show_error(f"{html.escape(str(result.error))}{hint_html}", rich=True)
+        self._streaming = False
+        self.streaming_changed.emit(False)
+
+    def _waiting_for_engine(self) -> None:
+        """Said on screen, so that a run asked for while the local engine (re)starts is not
+        taken for one that did nothing."""
+        self.error_label.hide()
+        self.set_figures("Starting the local engine…")
+
+    def _token_clicked(self, span: TokenSpan, where: QPoint) -> None:
+        """Offer the alternatives at a token; choosing one asks for a branch from there."""
+        if not span.alternatives or self.shown is None:
+            return
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.setToolTipsVisible(True)
+        for token, logprob in span.alternatives:
+            action = menu.addAction(f"{token!r}   {math.exp(logprob):.1%}")
+            action.setToolTip("Run again from here with this token instead")
+            action.setData((span.start, token))
+        menu.triggered.connect(self._branch_chosen)
+        menu.popup(where)
+
+    def _branch_chosen(self, action: QAction) -> None:
+        offset, token = action.data()
+        self.branch_requested.emit(offset, token)
+
+
+def font_css(font: QFont) -> str:
+    """`font` as style sheet properties."""
+    family = font.family().replace("\\", "\\\\").replace('"', '\\"')
+    size = (f"{font.pointSizeF():g}pt" if font.pointSizeF() > 0 else f"{font.pixelSize()}px")
+    style = "italic" if font.italic() else "normal"
+    return (f'font-family: "{family}"; font-size: {size}; '
+            f"font-weight: {int(font.weight().value)}; font-style: {style};")
