@@ -153,17 +153,22 @@ class OpenDocumentsDialog(QDialog):
         """List what the search box asks for, the most recently used first; the first row
         selected, so that Enter opens it."""
         text = self.search.text()
-        rows = self.store.list(text or None, limit=MAX_LISTED)
-        total = self.store.count(text or None) if len(rows) == MAX_LISTED else len(rows)
+        rows = self.store.list(text or None, limit=MAX_LISTED + 1)
+        more = len(rows) > MAX_LISTED
+        rows = rows[:MAX_LISTED]
         self.model.set_rows(rows)
-        noun = "document" if total == 1 else "documents"
-        if text:
-            self.count_label.setText(f"{total:,} {noun} match" + ("es" if total == 1 else ""))
+        if not text:  # counting them all is quick; counting a broad search's matches is not
+            total = self.store.count() if more else len(rows)
+            noun = "document" if total == 1 else "documents"
+            self.count_label.setText(f"{total:,} {noun}" + (
+                f" · the {len(rows):,} used last are listed" if more else ""))
+        elif more:
+            self.count_label.setText(f"More than {MAX_LISTED:,} documents match · the "
+                                     f"{MAX_LISTED:,} used last are listed; type more to "
+                                     "narrow")
         else:
-            self.count_label.setText(f"{total:,} {noun}")
-        if total > len(rows):
-            self.count_label.setText(self.count_label.text() +
-                                     f" · the {len(rows):,} used last are listed")
+            self.count_label.setText(f"{len(rows):,} document matches" if len(rows) == 1 else
+                                     f"{len(rows):,} documents match")
         if rows:
             self.table.selectRow(0)
         self._selection_changed()

@@ -207,6 +207,8 @@ class ParamRow(QWidget):
     def set_limits(self, limits: Limits) -> None:
         """Hold the value to a connection's own limits (`Limits()`: the catalog's) and show its
         own default as the unset hint."""
+        if limits == self.limits:
+            return
         self.limits = limits
         self.spec = limits.narrow(self.catalog_spec)
         self._show_hint()
@@ -215,12 +217,16 @@ class ParamRow(QWidget):
 
     def set_unsupported(self, reason: str | None) -> None:
         """Grey the row out (its value is kept but not sent) and say why, or undo that."""
+        if reason == self.unsupported:
+            return
         self.unsupported = reason
         self._refresh()
 
     def set_inactive(self, reason: str | None) -> None:
         """Grey the row out (its value is kept and sent, but another setting makes it have no
         effect) and say why, or undo that."""
+        if reason == self.inactive:
+            return
         self.inactive = reason
         self._refresh()
 

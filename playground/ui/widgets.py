@@ -51,7 +51,10 @@ def select_data(combo: QComboBox, value: Any) -> None:
 
 
 def set_state(widget: QWidget, state: str) -> None:
-    """Set the ``state`` property the style sheet keys on, and restyle the widget."""
+    """Set the ``state`` property the style sheet keys on, and restyle the widget (only if it
+    changed: restyling is what a tab switch would otherwise spend its time on)."""
+    if widget.property("state") == state:
+        return
     widget.setProperty("state", state)
     widget.style().unpolish(widget)
     widget.style().polish(widget)

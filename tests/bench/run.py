@@ -25,6 +25,7 @@ socket takes it, so the client side is what is measured:
 - startup_floor_ratio_vs_bare_qt (no target): the same for a window of the same kinds of widgets
   as the app's first frame built with no app code, over the empty one: what the toolkit itself
   charges for those widgets, the floor under the app's figure;
+- startup_ratio_vs_floor: the app over that floor (issue 18's form of the start-up target);
 - engine_tokens_per_s, engine_ttft_ms: the local engine with every sampler stage
   (engine_bench.py's functions);
 - rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run;
@@ -33,7 +34,12 @@ socket takes it, so the client side is what is measured:
 - documents_search_ms: the document store's part of File → Open…'s search over 10,000
   documents, the slowest keystroke of typing a word (documents_bench.py);
 - documents_save_ms: one autosave of a document holding ~50k tokens of text;
-- documents_open_ms (no target): opening that store of 10,000 documents.
+- documents_open_ms (no target): opening that store of 10,000 documents;
+- open_keystroke_ms: File → Open… over 10,000 documents in the real window, a keystroke in its
+  search box to the painted list, the slowest keystroke of a typed word (tabs_bench.py);
+- tabs4_max_stall_ms: the heartbeat's largest gap while four tabs of the real window stream;
+- tab_switch_ms, tabs_rss_mb: with 20 tabs each holding a 50k-token output, bringing the next
+  tab forward to the end of the next painted frame (worst one beside it), and the process's RSS.
 """
 
 from __future__ import annotations
@@ -80,11 +86,16 @@ TARGETS = [
     Target("stream_flatness_paragraph", 0.9, True),
     Target("compare8_max_stall_ms", 33, False, " ms"),
     Target("startup_ratio_vs_bare_qt", 1.3, False),
+    Target("startup_ratio_vs_floor", 1.3, False),
     Target("engine_tokens_per_s", 2000, True),
     Target("engine_ttft_ms", 30, False, " ms"),
     Target("rss_mb_after_100k", 250, False, " MB"),
     Target("documents_search_ms", 50, False, " ms"),
     Target("documents_save_ms", 16, False, " ms"),
+    Target("open_keystroke_ms", 50, False, " ms"),
+    Target("tabs4_max_stall_ms", 20, False, " ms"),
+    Target("tab_switch_ms", 16, False, " ms"),
+    Target("tabs_rss_mb", 400, False, " MB"),
 ]
 
 
@@ -102,13 +113,15 @@ class Sizes:
     ttft_runs: int
     rss: int
     documents: int = 10_000  # stored documents searched
+    tabs: int = 20  # tabs open at once, each with an output of
+    tab_tokens: int = 50_000
 
 
 FULL = Sizes(stream=50_000, rounds=2, repeat=3, long=100_000, short=1000, short_repeat=9,
              column=10_000, starts=7, engine_tokens=2000, ttft_runs=30, rss=100_000)
 QUICK = Sizes(stream=20_000, rounds=1, repeat=3, long=10_000, short=1000, short_repeat=3,
               column=1000, starts=2, engine_tokens=1000, ttft_runs=5, rss=10_000,
-              documents=1000)
+              documents=1000, tabs=4, tab_tokens=2000)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -242,7 +255,7 @@ def measure_startup(sizes: Sizes, cache: Path, samples: dict[str, Any]) -> dict[
         samples[f"startup_{kind}_ms"] = found
     app, bare, frame = (statistics.median(times[kind]) for kind in ("app", "bare", "frame"))
     return {"startup_app_ms": app, "startup_bare_qt_ms": bare, "startup_frame_qt_ms": frame,
-            "startup_ratio_vs_bare_qt": app / bare,
+            "startup_ratio_vs_bare_qt": app / bare, "startup_ratio_vs_floor": app / frame,
             "startup_floor_ratio_vs_bare_qt": frame / bare}
 
 
@@ -284,6 +297,26 @@ def measure_rss(server: Server, sizes: Sizes, cache: Path,
             "rss_mb_peak": out["peak_mb"], "gc_full_pause_ms": out["gc_full_pause_ms"]}
 
 
+def measure_tabs(server: Server, sizes: Sizes, cache: Path,
+                 samples: dict[str, Any]) -> dict[str, float]:
+    out = run_child([str(HERE / "tabs_bench.py"), "tabs",
+                     server.url("multiline", sizes.tab_tokens), str(sizes.tabs)],
+                    child_env(PLAYGROUND_HOME=tempfile.mkdtemp(prefix="bench-tabs-"),
+                              PLAYGROUND_CACHE=str(cache)))
+    samples["tabs"] = out
+    return {"tabs4_max_stall_ms": statistics.median(out["stall_ms"]),
+            "tab_switch_ms": statistics.median(out["switch_ms"]),
+            "tab_switch_worst_ms": max(out["switch_ms"]),
+            "tabs_rss_mb": out["rss_mb_after"]}
+
+
+def measure_open(sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
+    out = run_child([str(HERE / "tabs_bench.py"), "open", str(sizes.documents)],
+                    child_env(PLAYGROUND_HOME=tempfile.mkdtemp(prefix="bench-open-")))
+    samples["open"] = out
+    return {"open_keystroke_ms": out["worst_keystroke_median_ms"]}
+
+
 def measure_documents(sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
     out = run_child([str(HERE / "documents_bench.py"), str(sizes.documents)], child_env())
     samples["documents"] = out
@@ -313,7 +346,8 @@ def show(results: dict[str, float], sizes: Sizes) -> None:
         print(f"{key:34} {shown:>12}  {target.text() if target else '':10}{mark}")
     print(f"(sizes: stream {sizes.stream:,}, long {sizes.long:,}, short {sizes.short:,}, "
           f"compare {sizes.column:,} x 8, rss run {sizes.rss:,} tokens, "
-          f"{sizes.documents:,} documents; medians)")
+          f"{sizes.documents:,} documents, {sizes.tabs} tabs x {sizes.tab_tokens:,} tokens; "
+          "medians)")
 
 
 def main() -> None:
@@ -332,18 +366,21 @@ def main() -> None:
     samples: dict[str, Any] = {}
     results: dict[str, float] = {}
     bodies = [f"multiline:{n}" for n in {sizes.stream, sizes.long, sizes.short, sizes.column,
-                                         sizes.rss}] + [f"paragraph:{sizes.long}",
+                                         sizes.rss, sizes.tab_tokens}] + [
+                                             f"paragraph:{sizes.long}",
                                                         f"paragraph:{sizes.short}"]
     server = Server(bodies)
     try:
         results.update(measure_streams(server, sizes, samples))
         results.update(measure_compare(server, sizes, samples))
         results.update(measure_rss(server, sizes, cache, samples))
+        results.update(measure_tabs(server, sizes, cache, samples))
     finally:
         server.close()
     results.update(measure_startup(sizes, cache, samples))
     results.update(measure_engine(sizes, cache, samples))
     results.update(measure_documents(sizes, samples))
+    results.update(measure_open(sizes, samples))
     elapsed = time.perf_counter() - started
     if args.json:
         print(json.dumps({**results, "quick": args.quick, "seconds": round(elapsed, 1),

@@ -5,6 +5,7 @@ start."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -342,3 +343,22 @@ def test_open_exports_the_selected_documents_as_json_import_reads(window, tmp_pa
         [document] = report.imported
     assert (document.prompt, document.params) == ("exported text\twith a tab ",
                                                   {"temperature": 0.4})
+
+
+def test_open_says_when_a_search_matches_more_than_it_lists(window) -> None:
+    from playground.ui.open_dialog import MAX_LISTED
+
+    with DocumentStore() as store:
+        store.import_json(json.dumps({"version": 1, "documents": [
+            {"name": f"Note {n}", "prompt": "a shared word" + (", unicorn" if n == 17 else "")}
+            for n in range(MAX_LISTED + 1)]}))
+    window.open_documents()
+    dialog = window.dialogs.get("documents")
+    assert dialog.count_label.text() == (f"{MAX_LISTED + 2:,} documents · the "
+                                         f"{MAX_LISTED:,} used last are listed")
+    QTest.keyClicks(dialog.search, "shared")
+    assert len(dialog.model.rows) == MAX_LISTED
+    assert dialog.count_label.text().startswith(f"More than {MAX_LISTED:,} documents match")
+    QTest.keyClicks(dialog.search, " unicorn")
+    assert [row.name for row in dialog.model.rows] == ["Note 17"]
+    assert dialog.count_label.text() == "1 document matches"
