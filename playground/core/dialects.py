@@ -302,6 +302,31 @@ MIROSTAT_REPLACES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: Fill-in-the-middle: whether a server's completions endpoint takes the text after the
+#: insertion point as `suffix`, and what it does otherwise (read in each server's source):
+FILL_IN_THE_MIDDLE: Mapping[str, tuple[bool, str]] = {
+    IDENTITY: (False, "NanoGPT's completions API documents no suffix"),
+    LOCAL_ENGINE: (False, "the local engine has no fill-in-the-middle"),
+    "openai": (True, "OpenAI's completions take a suffix (gpt-3.5-turbo-instruct)"),
+    "ollama": (True, "Ollama passes suffix to models whose template uses it (others answer "
+                     "400 'does not support insert')"),
+    "llama.cpp": (False, "llama-server fills in the middle only on /infill, which the app "
+                         "does not use yet; its /v1/completions refuses or ignores suffix"),
+    "llama-cpp-python": (False, "llama-cpp-python 0.3.36 builds a suffix prompt with the wrong "
+                                "fill-in-the-middle tokens"),
+    "vllm": (False, "vLLM refuses suffix (400: not currently supported)"),
+    "koboldcpp": (False, "koboldcpp has no suffix field and ignores it"),
+    "text-generation-webui": (False, "text-generation-webui pastes suffix onto the output "
+                                     "instead of filling in the middle"),
+}
+
+
+def fill_in_the_middle(connection: Connection) -> tuple[bool, str]:
+    """Whether the connection's server takes the text after the cursor as `suffix`, and why
+    (or why not)."""
+    return FILL_IN_THE_MIDDLE.get(_server(connection), (False, "unknown server"))
+
+
 def _server(connection: Connection) -> str:
     return LOCAL_ENGINE if connection.kind == "local" else connection.dialect
 

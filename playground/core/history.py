@@ -19,6 +19,7 @@ import builtins
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -128,6 +129,19 @@ def _redact(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _redact(v) for k, v in value.items()}
     return value
+
+
+#: The history group of a notebook completion's versions (Regenerate); comparisons' groups
+#: start with "cmp-".
+VERSIONS_PREFIX = "versions-"
+
+
+def new_versions_group() -> str:
+    return f"{VERSIONS_PREFIX}{uuid.uuid4().hex[:12]}"
+
+
+def is_versions_group(group: str | None) -> bool:
+    return bool(group) and str(group).startswith(VERSIONS_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -415,7 +429,7 @@ def _markdown(run: RunRecord) -> str:
             ("Total", f"{run.total_ms:g} ms" if run.total_ms is not None else None),
             ("Speed", f"{run.tokens_per_s:g} tok/s" if run.tokens_per_s is not None else None),
             ("Cost", f"${run.cost:g}" if run.cost is not None else None),
-            ("Comparison", run.group),
+            ("Versions" if is_versions_group(run.group) else "Comparison", run.group),
             ("Column", None if run.variant is None else run.variant or "(base)"),
             ("Branch of", f"run {run.parent}" if run.parent else None)]
     table = ["| | |", "|---|---|"]

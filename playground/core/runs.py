@@ -135,6 +135,7 @@ class Run:
     #: streaming when the branch starts gets just before this run ends.
     parent: Run | None = None
     variant: str | None = None  # a comparison's column: its overrides ("" for the base)
+    group: str | None = None  # recorded with these siblings (e.g. a completion's versions)
     before: Screen | None = None  # what Undo Last Run restores
     result: RunResult = field(default_factory=RunResult)
     record_id: int | None = None  # its id in history, once recorded

@@ -29,6 +29,7 @@ class ActionSpec:
     enabled: Enabled = "loaded"
     attribute: str | None = None  # the window's attribute that holds it, if any
     separator_before: bool = False
+    checkable: bool = False
 
     @property
     def label(self) -> str:
@@ -63,6 +64,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("&Close Tab", "close_tab", _TABS, ("Ctrl+W", "Ctrl+F4"),
                tip="Close the tab, keeping its document; a run still going is stopped"),
     ActionSpec("&Reopen Closed Tab", "reopen_tab", _TABS, ("Ctrl+Shift+T",)),
+    ActionSpec("Note&book Mode", "toggle_notebook", _TABS, ("Ctrl+Shift+B",),
+               tip="One editor for prompt and completions, written in place, with versions",
+               attribute="notebook_action", checkable=True, separator_before=True),
     ActionSpec("Ne&xt Tab", "next_tab", _TABS, ("Ctrl+PgDown", "Ctrl+Tab"),
                tip="Also Ctrl+Tab", separator_before=True),
     ActionSpec("&Previous Tab", "previous_tab", _TABS,
@@ -72,6 +76,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("&Continue", "continue_run", _RUN, ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"),
                tip="Append the output to the prompt and run again",
                attribute="continue_action"),
+    ActionSpec("Re&generate", "regenerate", _RUN, ("Ctrl+R",),
+               tip="Write the last completion again, keeping the earlier versions",
+               attribute="regenerate_action"),
+    ActionSpec("Pre&vious Version", "previous_swipe", _RUN, ("Alt+Left",),
+               tip="In notebook mode: the last completion's previous version"),
+    ActionSpec("Ne&xt Version", "next_swipe", _RUN, ("Alt+Right",),
+               tip="In notebook mode: the last completion's next version"),
     ActionSpec("&Undo Last Run", "undo_run", _RUN, ("Ctrl+Shift+Z",),
                tip="Restore the prompt and output from before the last run",
                enabled="undoable", attribute="undo_action"),
@@ -117,6 +128,7 @@ def build_menus(window: QMainWindow,
         if spec.tip:
             action.setStatusTip(spec.tip)
             action.setToolTip(spec.tip)
+        action.setCheckable(spec.checkable)
         action.triggered.connect(getattr(window, spec.slot))
         action.setEnabled(spec.enabled == "always")
         menu.addAction(action)

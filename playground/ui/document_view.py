@@ -1,7 +1,8 @@
-"""One tab's view of its document: the prompt above, the banner and the output below, and
-everything on screen that belongs to this document alone (the run shown with its tinting and
-figures, the refusal banner, the scroll positions). Its runs are a `DocumentRuns`, attached
-once the window has loaded; the view shows what they signal.
+"""One tab's view of its document: the prompt above, the banner and the output below (two-pane
+mode), or one editor holding both (notebook mode, `NotebookEditor`); and everything on screen
+that belongs to this document alone (the run shown with its tinting and figures, the refusal
+banner, the scroll positions). Its runs are a `DocumentRuns`, attached once the window has
+loaded; the view shows what they signal.
 
 The first tab's view is part of the window's first frame, so this module imports only Qt and
 the stream view at load time.
@@ -13,7 +14,15 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import QMenu, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QMenu,
+    QPlainTextEdit,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from playground.ui.stream_view import StreamView, TokenSpan
 from playground.ui.widgets import error_label
@@ -21,15 +30,17 @@ from playground.ui.widgets import error_label
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QFont
 
-    from playground.core.documents import Document
+    from playground.core.documents import Document, Mode
     from playground.core.runs import Run, Screen
     from playground.ui.document_runs import DocumentRuns
+    from playground.ui.notebook_editor import GeneratedSpan, NotebookEditor
 
 
 class DocumentView(QWidget):
     figures_changed = Signal(str)  # the figures line of this tab's run changed
     streaming_changed = Signal(bool)  # a run of this tab started (True) or ended
     branch_requested = Signal(int, str)  # the offset in the shown output, the token chosen
+    notebook_made = Signal(object)  # its NotebookEditor, made when first needed
 
     def __init__(self, prompt: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +50,12 @@ class DocumentView(QWidget):
         self.banner_shows_invalid_input = False
         self._span_end = 0  # where the next token without an offset starts
         self._streaming = False
+        self.mode: Mode = "two-pane"
+        self.notebook: NotebookEditor | None = None  # made when first in notebook mode
+        #: Where the next run's text goes in the notebook: the position, and the span whose
+        #: new version it is (None: a new span). Set before a notebook run, taken as it starts.
+        self.notebook_target: tuple[int, GeneratedSpan | None] | None = None
+        self._into_notebook = False  # the streaming run writes into the notebook
 
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setAccessibleName("prompt")
@@ -54,18 +71,67 @@ class DocumentView(QWidget):
         self.error_label = error_label(self)
 
         output_box = QWidget(self)
-        output_layout = QVBoxLayout(output_box)
-        output_layout.setContentsMargins(0, 0, 0, 0)
-        output_layout.addWidget(self.error_label)
-        output_layout.addWidget(self.output, 1)
+        self._output_layout = QVBoxLayout(output_box)
+        self._output_layout.setContentsMargins(0, 0, 0, 0)
+        self._output_layout.addWidget(self.error_label)
+        self._output_layout.addWidget(self.output, 1)
         self.split = QSplitter(Qt.Orientation.Vertical, self)
         self.split.addWidget(self.prompt_edit)
         self.split.addWidget(output_box)
         self.split.setSizes([300, 400])
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.split)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.split)
+        layout.addWidget(self.pages)
         self.setFocusProxy(self.prompt_edit)
+
+    @property
+    def text_edit(self) -> QPlainTextEdit:
+        """The editor holding the document's text: the prompt, or the notebook."""
+        return self.notebook if self.mode == "notebook" and self.notebook else self.prompt_edit
+
+    def set_mode(self, mode: Mode) -> None:
+        """Show the document in `mode`, keeping its text: the notebook takes the prompt and the
+        output; the prompt takes the whole notebook, the output starts empty."""
+        if mode == self.mode:
+            return
+        if mode == "notebook":
+            notebook = self._notebook()
+            notebook.setPlainText(self.prompt_edit.toPlainText() + self.output.text())
+            notebook.moveCursor(QTextCursor.MoveOperation.End)
+            self._notebook_layout.insertWidget(0, self.error_label)
+            self.pages.setCurrentWidget(self._notebook_page)
+            self.setFocusProxy(notebook)
+        else:
+            assert self.notebook is not None
+            self.prompt_edit.setPlainText(self.notebook.toPlainText())
+            self.output.clear()
+            self._output_layout.insertWidget(0, self.error_label)
+            self.pages.setCurrentWidget(self.split)
+            self.setFocusProxy(self.prompt_edit)
+        self.mode = mode
+        self.error_label.hide()
+
+    def _notebook(self) -> NotebookEditor:
+        if self.notebook is None:
+            from playground.ui.notebook_editor import NotebookEditor
+
+            self._notebook_page = QWidget(self)
+            self._notebook_layout = QVBoxLayout(self._notebook_page)
+            self._notebook_layout.setContentsMargins(0, 0, 0, 0)
+            self.notebook = NotebookEditor(self._notebook_page)
+            self._notebook_layout.addWidget(self.notebook, 1)
+            self.pages.addWidget(self._notebook_page)
+            self.notebook_made.emit(self.notebook)
+        return self.notebook
+
+    def request_text(self) -> str:
+        """What a run asked for now continues: the prompt; in the notebook, its text before
+        the cursor."""
+        if self.mode == "notebook" and self.notebook is not None:
+            return self.notebook.text_before(self.notebook.insertion_point())
+        return self.prompt_edit.toPlainText()
 
     @property
     def name(self) -> str:
@@ -85,8 +151,8 @@ class DocumentView(QWidget):
         the view is up to date when they run)."""
         self.runs = runs
         runs.started.connect(self._started)
-        runs.text.connect(self.output.append_text)
-        runs.logprobs.connect(self.add_spans)
+        runs.text.connect(self._text)
+        runs.logprobs.connect(self._logprobs)
         runs.finished.connect(self._finished)
         runs.refused.connect(self.refuse)
         runs.waiting_for_engine.connect(self._waiting_for_engine)
@@ -95,7 +161,7 @@ class DocumentView(QWidget):
         """The font people read and write in, for the prompt and the output. Given as a style
         sheet: under the app's style sheet Qt drops a font set with `setFont` on a widget
         nested in a splitter when the tab is moved or shown again."""
-        self.setStyleSheet(f"#prompt, #output {{ {font_css(font)} }}")
+        self.setStyleSheet(f"#prompt, #output, #notebook {{ {font_css(font)} }}")
 
     def set_figures(self, text: str) -> None:
         self.figures = text
@@ -105,12 +171,18 @@ class DocumentView(QWidget):
         """What Undo Last Run puts back: the prompt, the output and the run it shows."""
         from playground.core.runs import Screen
 
-        return Screen(self.prompt_edit.toPlainText(), self.output.text(), self.shown)
+        output = "" if self.mode == "notebook" else self.output.text()
+        return Screen(self.text_edit.toPlainText(), output, self.shown)
 
     def show_run(self, run: Run) -> None:
         """Put a run that is over on screen: its output, tinting and figures."""
         assert self.runs is not None
         self.runs.shown = run
+        if self.mode == "notebook" and self.notebook is not None:
+            self.notebook.setPlainText(run.request.prompt)  # its completion tinted, as made
+            self.notebook.begin(len(run.request.prompt))
+            self.notebook.append(run.result.text)
+            self.notebook.finish()
         self.output.setPlainText(run.result.text)
         self._span_end = 0
         self.add_spans(run.result.logprobs)
@@ -158,6 +230,13 @@ class DocumentView(QWidget):
         self.set_figures(NOT_SENT.text())
 
     def _started(self, run: Run) -> None:
+        target, self.notebook_target = self.notebook_target, None
+        self._into_notebook = self.mode == "notebook" and target is not None
+        if self.notebook is not None and target is not None and self._into_notebook:
+            self.notebook.begin(target[0], replace=target[1])
+            span = self.notebook.streaming_span
+            assert span is not None
+            run.group = span.group  # the span's versions are siblings in history
         self.output.clear()
         self._span_end = 0
         self.error_label.hide()
@@ -171,9 +250,14 @@ class DocumentView(QWidget):
         import html
 
         result = run.result
-        if run is self.shown:
-            if result.error is not None and not result.text and run.before is not None:
-                self.put_back(run.before)  # refused before any text: keep what was there
+        shown = run is self.shown  # (putting back what was there changes which run that is)
+        if self._into_notebook:  # the run that began streaming into it (one a tab at a time)
+            assert self.notebook is not None
+            self.notebook.finish()
+            self._into_notebook = False
+        elif shown and result.error is not None and not result.text and run.before is not None:
+            self.put_back(run.before)  # refused before any text: keep what was there
+        if shown:
             self.set_figures(run.figures.text())
             if result.error is not None:
                 hint = result.error.hint if engine_news is None else engine_news
@@ -181,6 +265,17 @@ class DocumentView(QWidget):
                 self.show_error(f"{html.escape(str(result.error))}{hint_html}", rich=True)
         self._streaming = False
         self.streaming_changed.emit(False)
+
+    def _text(self, text: str) -> None:
+        if self._into_notebook:
+            assert self.notebook is not None
+            self.notebook.append(text)
+        else:
+            self.output.append_text(text)
+
+    def _logprobs(self, batch: list[Any]) -> None:
+        if not self._into_notebook:  # the notebook shows no token probabilities yet
+            self.add_spans(batch)
 
     def _waiting_for_engine(self) -> None:
         """Said on screen, so that a run asked for while the local engine (re)starts is not

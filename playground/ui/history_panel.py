@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.errors import InvalidParameter
-from playground.core.history import History, RunRecord
+from playground.core.history import History, RunRecord, is_versions_group
 from playground.core.storage import atomic_write_text
 from playground.ui.widgets import ask_to_delete, choice_combo, error_label, push_button
 
@@ -235,8 +235,7 @@ class HistoryPanel(QDialog):
             self.table.item(row, COLUMNS.index("Time")).setToolTip(run.created_at)
             if run.group:
                 self.table.item(row, COLUMNS.index("Compare")).setToolTip(
-                    f"{_column_text(run)} of comparison {run.group} "
-                    f"(one of {sizes[run.group]} runs shown)")
+                    f"{_group_text(run)} (one of {sizes[run.group]} runs shown)")
             if run.parent or branches:
                 self.table.item(row, COLUMNS.index("Branch")).setToolTip(
                     branch_tip(run, branches))
@@ -416,7 +415,9 @@ def summary(run: RunRecord, branches: int = 0) -> str:
         parts.append(f"{run.tokens_per_s:.1f} tok/s")
     if run.cost is not None:
         parts.append(f"${run.cost:.6g}")
-    if run.group:
+    if is_versions_group(run.group):
+        parts.append(_group_text(run))
+    elif run.group:
         parts.append(f"comparison {run.group}, {_column_text(run)}")
     if run.parent:
         parts.append(f"branch of run {run.parent}")
@@ -430,6 +431,8 @@ def compare_label(run: RunRecord) -> str:
     changes nothing, the comparison's short id for a run recorded without its column."""
     if not run.group:
         return ""
+    if is_versions_group(run.group):
+        return "versions"
     if run.variant is None:
         return run.group.removeprefix("cmp-")[:6]
     return run.variant or BASE_VARIANT
@@ -449,6 +452,12 @@ def branch_tip(run: RunRecord, branches: int) -> str:
     if branches:
         lines.append(f"{_count(branches, 'run branches', 'runs branch')} from this one")
     return "\n".join(lines)
+
+
+def _group_text(run: RunRecord) -> str:
+    if is_versions_group(run.group):
+        return f"a version of a notebook completion (Regenerate), group {run.group}"
+    return f"{_column_text(run)} of comparison {run.group}"
 
 
 def _column_text(run: RunRecord) -> str:

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.history_panel import HistoryPanel
     from playground.ui.model_picker import ModelPicker
+    from playground.ui.notebook_editor import GeneratedSpan
     from playground.ui.open_dialog import OpenDocumentsDialog
     from playground.ui.param_panel import ParamPanel
     from playground.ui.preset_bar import PresetBar
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
     neutralize_action: QAction
     preview_action: QAction
     compare_action: QAction
+    notebook_action: QAction
+    regenerate_action: QAction
     history_action: QAction
     lab_action: QAction
 
@@ -286,7 +289,8 @@ class MainWindow(QMainWindow):
 
     @property
     def prompt_edit(self) -> QPlainTextEdit:
-        return self.view.prompt_edit
+        """The editor of the document's text: the prompt, or the notebook."""
+        return self.view.text_edit
 
     @property
     def output(self) -> StreamView:
@@ -338,7 +342,7 @@ class MainWindow(QMainWindow):
                                if spec.enabled == "loaded"]
         # Undo Last Run's key is the editors' own redo on Linux; the action wins (Ctrl+Y
         # still redoes typing).
-        self._guard = ShortcutsWin([self.undo_action], self)
+        self._guard = ShortcutsWin([self.undo_action, self.regenerate_action], self)
 
     def shortcuts(self) -> list[tuple[str, QKeySequence]]:
         """Every keyboard shortcut, for Help → Keyboard Shortcuts."""
@@ -370,7 +374,7 @@ class MainWindow(QMainWindow):
 
     def current_draft(self, view: DocumentView | None = None) -> Draft:
         """The panel's settings with the prompt of `view` (the tab in front by default)."""
-        prompt = (view or self.view).prompt_edit.toPlainText()
+        prompt = (view or self.view).text_edit.toPlainText()
         if not self.loaded:  # only the prompt can have changed yet
             return replace(self._draft, prompt=prompt)
         routing = self.routing.routing()
@@ -400,7 +404,7 @@ class MainWindow(QMainWindow):
             view.document = self.documents.save(replace(
                 view.document, prompt=draft.prompt, model=draft.model,
                 connection=draft.connection, params=draft.params, routing=draft.routing,
-                preset=self.preset_name()))
+                preset=self.preset_name(), mode=view.mode))
         except (PlaygroundError, OSError, sqlite3.Error) as exc:
             self.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
 
@@ -414,6 +418,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         front = self._front_document()
         self.view.document = front
+        self.view.set_mode(front.mode)
         self._attach(self.view)
         ids = _ids(settings.value("documents/open"))
         place = ids.index(front.id) if front.id in ids else 0
@@ -469,9 +474,12 @@ class MainWindow(QMainWindow):
 
     def _wire(self, view: DocumentView) -> None:
         """Connect a tab's view to the window: its shortcuts, its figures, its branches."""
-        view.prompt_edit.installEventFilter(self._guard)
-        view.output.installEventFilter(self._guard)
+        for editor in (view.prompt_edit, view.output):
+            editor.installEventFilter(self._guard)
         view.prompt_edit.textChanged.connect(lambda: self._prompt_changed(view))
+        view.notebook_made.connect(lambda notebook: (
+            notebook.installEventFilter(self._guard),
+            notebook.textChanged.connect(lambda: self._prompt_changed(view))))
         view.figures_changed.connect(lambda text: self._figures_changed(view, text))
         view.branch_requested.connect(self.branch)
         if self._text_font is not None:
@@ -493,6 +501,7 @@ class MainWindow(QMainWindow):
         view = DocumentView(document.prompt, self.tabs)
         view.document = document
         self._wire(view)
+        view.set_mode(document.mode)
         self._attach(view)
         self._restore_split(view)
         self.tabs.add(view, index)
@@ -620,6 +629,7 @@ class MainWindow(QMainWindow):
                 self._binding = False
             self.documents.touch(document.id)
         self._bound = view
+        self.notebook_action.setChecked(view.mode == "notebook")
         self.figures.setText(view.figures)
         self._show_title()
         self._update_run_actions()
@@ -910,7 +920,7 @@ class MainWindow(QMainWindow):
     def _prompt_changed(self, view: DocumentView) -> None:
         if view is not self._bound:  # typing before loading, or a tab not in front
             return
-        text = view.prompt_edit.toPlainText()
+        text = view.text_edit.toPlainText()
         self.counts.setText(f"{len(text):,} characters")
         self._count_timer.start()
         self._request_changed()
@@ -933,7 +943,7 @@ class MainWindow(QMainWindow):
         self._show_counts(view, text, len(tokens), exact=True)
 
     def _show_counts(self, view: DocumentView, text: str, tokens: int, *, exact: bool) -> None:
-        if view is not self.view or text != view.prompt_edit.toPlainText():
+        if view is not self.view or text != view.text_edit.toPlainText():
             return  # an older count
         token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"
         self.counts.setText(f"{len(text):,} characters · {token_text}")
@@ -954,9 +964,11 @@ class MainWindow(QMainWindow):
 
     # --- running --------------------------------------------------------------------------------
 
-    def build_request(self) -> CompletionRequest:
-        """The request the current inputs describe; raises `InvalidParameter` naming every
-        invalid input, one a line."""
+    def build_request(self, prompt: str | None = None,
+                      suffix: str | None = None) -> CompletionRequest:
+        """The request the current inputs describe (with `prompt`, or the tab's: the notebook's
+        text before the cursor; and `suffix`, the text after it, for a server that fills in
+        the middle); raises `InvalidParameter` naming every invalid input, one a line."""
         from playground.core.request import build_request
         from playground.core.routing import Routing
 
@@ -970,17 +982,33 @@ class MainWindow(QMainWindow):
             raise InvalidParameter("model", "model: this connection has no default model; "
                                             "choose or type one")
         routing = self.routing.routing() if connection.kind == "nanogpt" else Routing()
-        return build_request(self.prompt_edit.toPlainText(), model, self.params.values(),
-                             routing, dialect=connection.dialect)
+        text = self.view.request_text() if prompt is None else prompt
+        return build_request(text, model, self.params.values(), routing,
+                             dialect=connection.dialect,
+                             extensions={"suffix": suffix} if suffix else None)
 
-    def run(self, *, before: Screen | None = None, parent: Run | None = None) -> bool:
+    def run(self, *, before: Screen | None = None, parent: Run | None = None,
+            at: int | None = None, replace: GeneratedSpan | None = None) -> bool:
         """Run the current inputs; False (with the reason shown) if they cannot run.
         `before` is what Undo Last Run restores (default: now); `parent` the run this one
-        branches from. Both travel with the run to its record."""
+        branches from. Both travel with the run to its record. In notebook mode the
+        completion goes in at `at` (default: the cursor), continuing the text before it, or
+        as a new version of `replace`."""
+        from playground.core import dialects
+
         view = self.view
         before = before or view.screen()
+        notebook = view.notebook if view.mode == "notebook" else None
+        if notebook is not None and at is None:
+            at = notebook.insertion_point()
+        # What stays after the completion: a new version replaces the old one's text.
+        after = "" if notebook is None else notebook.toPlainText()[
+            replace.end if replace is not None else at or 0:]
+        fills, why = dialects.fill_in_the_middle(self.current().connection)
         try:
-            request = self.build_request()
+            request = self.build_request(None if notebook is None else
+                                         notebook.text_before(at or 0),
+                                         after if fills else None)
         except InvalidParameter as exc:
             view.refuse(exc.message, invalid_input=True)
             return False
@@ -992,12 +1020,60 @@ class MainWindow(QMainWindow):
             if live is None:
                 lane.refused.emit(f"The connection {connection} is gone.")
                 return False
-            return self.runs.run(lane, request, live, before=before, parent=parent,
-                                 preset=preset, again=again)
+            if notebook is not None and at is not None:
+                view.notebook_target = (at, replace)
+            going = self.runs.run(lane, request, live, before=before, parent=parent,
+                                  preset=preset, again=again)
+            if not going:
+                view.notebook_target = None
+            return going
 
         if not self._key_may_go(again):
             return False
+        if after:
+            self.status.showMessage(
+                f"The text after the cursor went as the suffix: {why}." if fills else
+                f"Only the text before the cursor was sent ({why}).", 10000)
         return again()
+
+    def regenerate(self) -> bool:
+        """Write the last completion again: in notebook mode a new version of the last
+        generated span (the earlier ones kept, Alt+Left/Right flips); in two panes, run the
+        prompt again."""
+        view = self.view
+        span = view.notebook.last_span() if view.notebook and view.mode == "notebook" else None
+        if span is None:
+            return self.run()
+        return self.run(at=span.start, replace=span)
+
+    def previous_swipe(self) -> None:
+        self._flip(-1)
+
+    def next_swipe(self) -> None:
+        self._flip(1)
+
+    def _flip(self, by: int) -> None:
+        notebook = self.view.notebook
+        if self.view.mode != "notebook" or notebook is None or not notebook.flip(by):
+            self.status.showMessage("No other version of the last completion"
+                                    if self.view.mode == "notebook" else
+                                    "Versions are notebook mode's (Tabs → Notebook Mode)", 3000)
+
+    def toggle_notebook(self) -> None:
+        """Show the tab's document as a notebook, or as prompt and output, keeping its text."""
+        view = self.view
+        mode = "two-pane" if view.mode == "notebook" else "notebook"
+        if view.streaming:
+            self.notebook_action.setChecked(view.mode == "notebook")
+            self.status.showMessage("Stop the run first (Esc), then switch modes", 5000)
+            return
+        view.set_mode(mode)
+        if view.document is not None:
+            view.document = replace(view.document, mode=mode)
+        self.notebook_action.setChecked(mode == "notebook")
+        self._prompt_changed(view)
+        view.setFocus()
+        self.save_draft()
 
     def _recheck_inputs(self) -> None:
         """Keep a banner about invalid inputs true as they are edited: it names what is
@@ -1088,6 +1164,8 @@ class MainWindow(QMainWindow):
         if not self._key_may_go(self.continue_run):
             return False
         before = self.view.screen()
+        if self.view.mode == "notebook" and self.view.notebook is not None:
+            return self.run(before=before, at=len(self.view.notebook.toPlainText()))
         if before.output:
             cursor = QTextCursor(self.prompt_edit.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -1101,7 +1179,7 @@ class MainWindow(QMainWindow):
         before = view.runs.undo() if view.runs is not None else None
         if before is None:
             return
-        view.prompt_edit.setPlainText(before.prompt)
+        view.text_edit.setPlainText(before.prompt)
         view.error_label.hide()
         view.put_back(before)
 
@@ -1115,7 +1193,7 @@ class MainWindow(QMainWindow):
             return False
         before = view.screen()
         source, prompt = view.runs.branch_prompt(offset, token)
-        view.prompt_edit.setPlainText(prompt)
+        view.text_edit.setPlainText(prompt)
         return self.run(before=before, parent=source)
 
     def preset_name(self) -> str | None:

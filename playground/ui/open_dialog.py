@@ -71,7 +71,7 @@ class DocumentListModel(QAbstractTableModel):
         row = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, _when(row.last_used_at), row.model or f"({row.connection}'s own)",
+            return (row.name, _when(row.last_used_at), row.model or f"{row.connection} default",
                     " ".join(row.preview.split()))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             opened = " (open in a tab)" if self._is_open(row.id) else ""

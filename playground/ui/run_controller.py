@@ -86,7 +86,8 @@ class RunController(QObject):
         try:
             run.record_id = self.history.record(
                 run.request, run.result, connection=run.connection, preset=run.preset,
-                group=group, parent=run.parent.record_id if run.parent else None,
+                group=group or run.group,
+                parent=run.parent.record_id if run.parent else None,
                 variant=run.variant)
         except PlaygroundError as exc:
             self.message.emit(f"The run was not recorded in history: {exc}", 10000)

@@ -6,12 +6,15 @@ import pytest
 from hypothesis import given, settings
 
 from playground.core.catalog import BY_NAME
-from playground.core.connections import DIALECTS
+from playground.core.connections import DIALECTS, Connection
 from playground.core.dialects import (
+    FILL_IN_THE_MIDDLE,
     IDENTITY,
+    LOCAL_ENGINE,
     ROUTING_FIELDS,
     TABLE,
     TRANSLATED,
+    fill_in_the_middle,
     rule,
     server_defaults,
     translate,
@@ -33,6 +36,16 @@ def test_every_catalog_field_has_a_decision_for_every_dialect() -> None:
 
 def test_every_connection_dialect_is_known() -> None:
     assert set(DIALECTS) <= set(ALL)
+
+
+def test_every_server_says_whether_it_fills_in_the_middle_and_why() -> None:
+    assert set(FILL_IN_THE_MIDDLE) == {*ALL, LOCAL_ENGINE}
+    assert all(why for _fills, why in FILL_IN_THE_MIDDLE.values())
+    assert fill_in_the_middle(Connection(name="o", kind="custom", base_url="http://x/v1",
+                                         dialect="ollama"))[0]
+    assert not fill_in_the_middle(Connection(name="local", kind="local"))[0]
+    assert not fill_in_the_middle(Connection(name="v", kind="custom", base_url="http://x/v1",
+                                             dialect="vllm"))[0]
 
 
 def test_unsupported_fields_carry_a_reason_and_supported_ones_none() -> None:
