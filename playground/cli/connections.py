@@ -20,6 +20,7 @@ from playground.core.connection_check import probe
 from playground.core.connections import BUILTIN, DIALECTS, Connection, ConnectionStore
 from playground.core.detect import DETECT, FALLBACK, detect
 from playground.core.errors import ApiError, InvalidParameter
+from playground.core.key_policy import decide
 from playground.core.keys import KeyStore
 
 
@@ -90,8 +91,7 @@ def run_add(args: argparse.Namespace) -> int:
     ConnectionStore.check_addable(connection.name)
     if detecting:
         assert connection.base_url is not None
-        found = KeyStore().get(connection.name)
-        key = found.key if found and not connection.key_needs_confirmation else None
+        key = decide(connection, KeyStore()).key
         detection = asyncio.run(detect(connection.base_url, key))
         print(f"{connection.name}: {detection.note}")
         connection = connection.model_copy(update={"dialect": detection.dialect})

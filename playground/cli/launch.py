@@ -8,8 +8,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from playground.core.connections import Connection, insecure_key_message
+from playground.core.connections import Connection
 from playground.core.errors import ApiError, InvalidParameter, StreamError
+from playground.core.key_policy import decide
 from playground.core.keys import KeyStore
 from playground.core.runs import RunResult
 
@@ -90,27 +91,16 @@ def base_url_for(connection: Connection) -> Iterator[str]:
 
 
 def api_key_for(connection: Connection, allow_insecure: bool = False) -> str | None:
-    """The key to send, if any. NanoGPT needs one: its absence is an input error (exit 2).
-
-    A key for a plain-http base URL that is not loopback is refused (an input error naming the
-    URL) unless `allow_insecure` (``--allow-insecure-key``) or the connection remembers the
-    person's confirmation (``insecure_key_ok``)."""
-    keys = KeyStore()
-    if not connection.needs_key:
-        found = keys.get(connection.name) if connection.kind == "custom" else None
-    else:
-        found = keys.get(connection.name)
-        if found is None:
-            extra = f" ({keys.keyring_problem})" if keys.keyring_problem else ""
-            raise InvalidParameter("api_key", f"api_key: no key for {connection.label}: set "
-                                   f"{keys.env_var(connection.name)} or save one in the app's "
-                                   f"Settings{extra}")
-    if found is None:
-        return None
-    if connection.key_needs_confirmation and not allow_insecure:
-        assert connection.base_url is not None  # only a URL can need a confirmation
-        raise InvalidParameter("api_key", insecure_key_message(connection.base_url))
-    return found.key
+    """The key to send, if any, as the key policy says (`core.key_policy`). NanoGPT needs
+    one: its absence is an input error (exit 2). A key for a plain-http base URL that is not
+    loopback is refused (an input error naming the URL) unless `allow_insecure`
+    (``--allow-insecure-key``) or the connection remembers the person's leave."""
+    decision = decide(connection, KeyStore(), allow_insecure=allow_insecure)
+    if decision.missing:
+        raise InvalidParameter("api_key", f"api_key: {decision.missing}")
+    if decision.insecure_message:
+        raise InvalidParameter("api_key", decision.insecure_message)
+    return decision.key
 
 
 def insecure_key_allowed(connection: Connection, allow_insecure: bool = False) -> bool:

@@ -25,6 +25,7 @@ from playground.core.documents import DocumentStore, RequestInputs, document_req
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.history import History
 from playground.core.interop import import_file
+from playground.core.key_policy import decide
 from playground.core.keys import KeyStore
 from playground.core.presets import Preset, PresetStore
 from playground.core.request import (
@@ -221,9 +222,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _print_notes({"run": request.translation().notes}, args.quiet)
     if args.dry_run:
         shown_url = connection.base_url or _served_engine_url(args.dry_run, args.quiet)
-        keys = KeyStore()
-        key_env = (keys.env_var(connection.name) if connection.needs_key or
-                   (connection.kind == "custom" and keys.get(connection.name)) else None)
+        decision = decide(connection, KeyStore())
+        key_env = decision.env_var if decision.sends else None
         print({"json": lambda: preview_json(request),
                "curl": lambda: preview_curl(request, shown_url, key_env=key_env),
                "python": lambda: preview_python(request, shown_url, key_env=key_env),

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from PySide6.QtGui import QAction, QKeySequence
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PySide6.QtWidgets import QMainWindow, QMenu
 
 #: When an action can be used: from the first frame; once `MainWindow.load()` has built what
@@ -20,7 +22,9 @@ Enabled = Literal["always", "loaded", "undoable"]
 @dataclass(frozen=True)
 class ActionSpec:
     text: str  # with its mnemonic (&)
-    slot: str  # the window's method it calls
+    #: The window's method it calls, or one of an object the window holds ("session.close"),
+    #: looked up when triggered (the object may be made after the menus).
+    slot: str
     menu: str  # the menu bar's menu it is in (menus appear in the order of first use)
     keys: tuple[str, ...] = ()  # in portable text; the first is the one shown
     #: The platform's own keys for it, which come before `keys`.
@@ -57,19 +61,19 @@ ACTIONS: tuple[ActionSpec, ...] = (
                enabled="always", separator_before=True),
     ActionSpec("&New Tab", "new_tab", _TABS, ("Ctrl+T",),
                tip="A new, empty document on this tab's connection and model"),
-    ActionSpec("C&lone Tab", "clone_tab", _TABS, ("Ctrl+Shift+D",),
+    ActionSpec("C&lone Tab", "session.clone", _TABS, ("Ctrl+Shift+D",),
                tip="A copy of this tab's document with its settings"),
-    ActionSpec("Re&name Tab", "rename_tab", _TABS, ("F2",),
+    ActionSpec("Re&name Tab", "tabs.start_rename", _TABS, ("F2",),
                tip="Rename this tab's document (or double-click its tab)"),
-    ActionSpec("&Close Tab", "close_tab", _TABS, ("Ctrl+W", "Ctrl+F4"),
+    ActionSpec("&Close Tab", "session.close", _TABS, ("Ctrl+W", "Ctrl+F4"),
                tip="Close the tab, keeping its document; a run still going is stopped"),
-    ActionSpec("&Reopen Closed Tab", "reopen_tab", _TABS, ("Ctrl+Shift+T",)),
+    ActionSpec("&Reopen Closed Tab", "session.reopen", _TABS, ("Ctrl+Shift+T",)),
     ActionSpec("Note&book Mode", "toggle_notebook", _TABS, ("Ctrl+Shift+B",),
                tip="One editor for prompt and completions, written in place, with versions",
                attribute="notebook_action", checkable=True, separator_before=True),
-    ActionSpec("Ne&xt Tab", "next_tab", _TABS, ("Ctrl+PgDown", "Ctrl+Tab"),
+    ActionSpec("Ne&xt Tab", "tabs.next", _TABS, ("Ctrl+PgDown", "Ctrl+Tab"),
                tip="Also Ctrl+Tab", separator_before=True),
-    ActionSpec("&Previous Tab", "previous_tab", _TABS,
+    ActionSpec("&Previous Tab", "tabs.previous", _TABS,
                ("Ctrl+PgUp", "Ctrl+Shift+Backtab", "Ctrl+Shift+Tab"), tip="Also Ctrl+Shift+Tab"),
     ActionSpec("&Run", "run", _RUN, ("Ctrl+Return", "Ctrl+Enter"), attribute="run_action"),
     ActionSpec("&Stop", "stop", _RUN, ("Esc",), attribute="stop_action"),
@@ -129,7 +133,7 @@ def build_menus(window: QMainWindow,
             action.setStatusTip(spec.tip)
             action.setToolTip(spec.tip)
         action.setCheckable(spec.checkable)
-        action.triggered.connect(getattr(window, spec.slot))
+        action.triggered.connect(_caller(window, spec.slot))
         action.setEnabled(spec.enabled == "always")
         menu.addAction(action)
         window.addAction(action)
@@ -137,6 +141,30 @@ def build_menus(window: QMainWindow,
             setattr(window, spec.attribute, action)
         made[spec] = action
     return made
+
+
+def _caller(window: QMainWindow, slot: str) -> Callable[..., object]:
+    """Calls `slot` of `window` (a dotted path) when triggered; a checkable action's state is
+    passed on to a method that takes it."""
+    def call(*args: object) -> object:
+        target: object = window
+        for name in slot.split("."):
+            target = getattr(target, name)
+        assert callable(target)
+        return target(*args[:_arity(target)])
+
+    return call
+
+
+def _arity(method: Callable[..., object]) -> int:
+    import inspect
+
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except ValueError:  # a Qt method (QWidget.close): it takes nothing from a trigger
+        return 0
+    return sum(1 for p in parameters if p.default is inspect.Parameter.empty
+               and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def shortcuts(table: tuple[ActionSpec, ...] = ACTIONS) -> list[tuple[str, QKeySequence]]:

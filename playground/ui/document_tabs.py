@@ -85,6 +85,12 @@ class DocumentTabs(QTabWidget):
         if self.count():
             self.setCurrentIndex((self.currentIndex() + by) % self.count())
 
+    def next(self) -> None:
+        self.step(1)
+
+    def previous(self) -> None:
+        self.step(-1)
+
     # --- rename in place ----------------------------------------------------------------
 
     def start_rename(self, index: int | None = None) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from playground.core.client import CompletionClient
     from playground.core.connections import Connection
+    from playground.core.key_policy import KeyDecision
 
 
 @dataclass
@@ -18,6 +19,10 @@ class LiveConnection:
     connection: Connection
     client: CompletionClient | None = None
     problem: str | None = None  # why it cannot run right now
-    has_key: bool = False  # a key was found for it (environment, keyring or session)
-    #: It has a key that waits for the person's leave to go over plain http (not sent yet).
-    key_waiting: bool = False
+    #: The key policy's answer for it (`core.key_policy`), once its client exists.
+    keys: KeyDecision | None = None
+
+    @property
+    def key_waiting(self) -> bool:
+        """It has a key that waits for the person's leave to go over plain http."""
+        return self.keys is not None and self.keys.waiting

@@ -69,7 +69,6 @@ if TYPE_CHECKING:
     from playground.ui.history_panel import HistoryPanel
     from playground.ui.model_picker import ModelPicker
     from playground.ui.notebook_editor import GeneratedSpan
-    from playground.ui.open_dialog import OpenDocumentsDialog
     from playground.ui.param_panel import ParamPanel
     from playground.ui.preset_bar import PresetBar
     from playground.ui.preview_dialog import RequestPreviewDialog
@@ -118,7 +117,6 @@ class MainWindow(QMainWindow):
         self._draft, self._draft_problem = self.drafts.load()
         self._bound: DocumentView | None = None  # the tab whose settings the panel shows
         self._binding = False  # while the panel takes a tab's settings (not an edit)
-        self.closed_tabs: list[int] = []  # documents of closed tabs, the last closed last
         self._text_font: QFont | None = None
         self.loaded = False
         self._painted = False
@@ -130,7 +128,9 @@ class MainWindow(QMainWindow):
             "compare": DialogSpec(self._make_compare),
             "history": DialogSpec(self._make_history, self._refresh_history),
             "lab": DialogSpec(self._make_lab, lambda: self._spawn("lab", self._refresh_lab())),
-            "documents": DialogSpec(self._make_open_dialog, self._refresh_open_dialog),
+            "documents": DialogSpec(
+                lambda: self.session.make_open_dialog(self),
+                lambda: self.session.refresh_open_dialog(self.dialogs.get("documents"))),
         })
         self._build_frame()
         self._restore_frame()
@@ -409,66 +409,20 @@ class MainWindow(QMainWindow):
             self.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
 
     def _open_documents(self) -> None:
-        """The tabs of last time, in their order, the one in front last time in front (its
-        tab is the first frame's, showing the draft's prompt). The first time: the draft
-        that became a document, else a new document holding the draft."""
+        """The document store, and the tabs of last time around the first frame's."""
         from playground.core.documents import DocumentStore
+        from playground.ui.tab_session import TabSession
 
         self.documents: DocumentStore = DocumentStore()
-        settings = QSettings()
-        front = self._front_document()
-        self.view.document = front
-        self.view.set_mode(front.mode)
+        self.session = TabSession(self.tabs, self.documents, prepare=self._prepare,
+                                  save_front=self.save_draft, parent=self)
+        self.session.message.connect(self.status.showMessage)
+        self.session.renamed.connect(lambda _view: self._show_title())
+        self.session.closing.connect(self._tab_closing)
         self._attach(self.view)
-        ids = _ids(settings.value("documents/open"))
-        place = ids.index(front.id) if front.id in ids else 0
-        for position, doc_id in enumerate(ids):
-            if doc_id == front.id:
-                continue
-            try:
-                document = self.documents.get(doc_id)
-            except InvalidParameter:
-                continue  # deleted meanwhile (by the command line)
-            self._open_view(document, index=-1 if position > place else
-                            self.tabs.indexOf(self.view), activate=False)
-        self.tabs.refresh_title(self.view)
+        self.session.start(self.view, self._draft)
         self.tabs.currentChanged.connect(self._tab_changed)
-        self.tabs.tabBar().tabMoved.connect(lambda _from, _to: self._save_session())
         self.tabs.new_requested.connect(self.new_tab)
-        self.tabs.close_requested.connect(self.close_tab)
-        self.tabs.rename_requested.connect(self._rename)
-        self._save_session()
-
-    def _front_document(self) -> Document:
-        """The document of the first frame's tab: the one in front last time; else the draft
-        adopted as a document; else a new one holding the draft."""
-        from playground.core.documents.store import DRAFT_NAME
-
-        try:
-            document = self.documents.get(int(QSettings().value("document/current")))
-        except (InvalidParameter, TypeError, ValueError):
-            try:
-                adopted: Document | None = self.documents.find(DRAFT_NAME)
-            except InvalidParameter:
-                adopted = None
-            if adopted is not None and adopted.prompt == self._draft.prompt:
-                document = adopted
-            else:
-                document = self._new_document(self._draft)
-        self.documents.touch(document.id)
-        return document
-
-    def _new_document(self, draft: Draft) -> Document:
-        """A new document with `draft`'s prompt and settings (its prompt alone, said, if the
-        settings no longer pass)."""
-        try:
-            return self.documents.create(prompt=draft.prompt, model=draft.model,
-                                         connection=draft.connection, params=draft.params,
-                                         routing=draft.routing)
-        except InvalidParameter as exc:
-            self.status.showMessage(f"Part of the saved draft was not valid and was left out: "
-                                    f"{exc.message}", 10000)
-            return self.documents.create(prompt=draft.prompt)
 
     # --- tabs -------------------------------------------------------------------------------------
 
@@ -496,103 +450,19 @@ class MainWindow(QMainWindow):
         lane.undo_available.connect(lambda _: self._update_run_actions())
         view.streaming_changed.connect(lambda _: self._update_run_actions())
 
-    def _open_view(self, document: Document, *, index: int = -1,
-                   activate: bool = True) -> DocumentView:
-        view = DocumentView(document.prompt, self.tabs)
-        view.document = document
+    def _prepare(self, view: DocumentView) -> None:
+        """A new tab's view: wired to the window, with its runs and the saved split."""
         self._wire(view)
-        view.set_mode(document.mode)
         self._attach(view)
         self._restore_split(view)
-        self.tabs.add(view, index)
-        if activate:
-            self.tabs.setCurrentWidget(view)
-            view.setFocus()
-        return view
-
-    def open_document(self, doc_id: int) -> None:
-        """Bring the document's tab forward, opening it in a new tab if it is not open."""
-        view = self.tabs.find(doc_id)
-        if view is not None:
-            self.tabs.setCurrentWidget(view)
-            return
-        try:
-            document = self.documents.get(doc_id)
-        except InvalidParameter as exc:
-            self.status.showMessage(f"Not opened: {exc.message}", 8000)
-            return
-        self.documents.touch(doc_id)
-        self._open_view(document, index=self.tabs.currentIndex() + 1)
 
     def new_tab(self) -> None:
         """A new, empty document on the tab in front's connection and model."""
-        document = self.documents.create(connection=str(self.connection_box.currentData()),
-                                         model=self._model_text())
-        self._open_view(document, index=self.tabs.currentIndex() + 1)
-        self.status.showMessage(f"New document {document.name}", 3000)
+        self.session.new(str(self.connection_box.currentData()), self._model_text())
 
-    def clone_tab(self) -> None:
-        """A copy of the tab in front's document (its prompt and settings), "… (copy)"."""
-        self.save_draft()
-        if self.document is None:
-            return
-        document = self.documents.clone(self.document.id)
-        self._open_view(document, index=self.tabs.currentIndex() + 1)
-        self.status.showMessage(f"Cloned as {document.name}", 3000)
-
-    def close_tab(self, view: DocumentView | None = None) -> None:
-        """Close a tab (the one in front by default), keeping its document; a run of it still
-        going is stopped, and recorded in history with its text so far. The last tab closed
-        leaves a new empty one."""
-        view = view if isinstance(view, DocumentView) else self.view
-        self.tabs.finish_rename(accept=True)
-        if view is self.view:
-            self.save_draft()
-        if view.runs is not None:
-            view.runs.stop()
-        if view.document is not None:
-            self.closed_tabs.append(view.document.id)
+    def _tab_closing(self, view: DocumentView) -> None:
         if self._bound is view:
-            self._bound = None
-        self.tabs.removeTab(self.tabs.indexOf(view))
-        view.deleteLater()
-        if not self.tabs.count():
-            self.new_tab()
-        self._save_session()
-
-    def reopen_tab(self) -> None:
-        """Open the document of the tab closed last (that still exists and is not open)."""
-        while self.closed_tabs:
-            doc_id = self.closed_tabs.pop()
-            if self.tabs.find(doc_id) is None:
-                try:
-                    document = self.documents.get(doc_id)
-                except InvalidParameter:
-                    continue
-                self._open_view(document, index=self.tabs.currentIndex() + 1)
-                return
-        self.status.showMessage("No closed tab to reopen", 3000)
-
-    def rename_tab(self) -> None:
-        self.tabs.start_rename()
-
-    def next_tab(self) -> None:
-        self.tabs.step(1)
-
-    def previous_tab(self) -> None:
-        self.tabs.step(-1)
-
-    def _rename(self, view: DocumentView, name: str) -> None:
-        if view.document is None:
-            return
-        try:
-            view.document = replace(view.document,
-                                    name=self.documents.rename(view.document.id, name).name)
-        except InvalidParameter as exc:
-            self.status.showMessage(f"Not renamed: {exc.message}", 8000)
-            return
-        self.tabs.refresh_title(view)
-        self._show_title()
+            self._bound = None  # its settings were saved; the next tab's come forward
 
     def _tab_changed(self, _index: int) -> None:
         """Another tab came forward: its settings into the panel, its figures below."""
@@ -601,7 +471,7 @@ class MainWindow(QMainWindow):
         view = self.view
         if self.loaded:
             self._bind(view)
-        self._save_session()
+        self.session.save()
 
     def _bind(self, view: DocumentView) -> None:
         """Keep the panel's settings in the tab that was in front; show `view`'s."""
@@ -638,14 +508,6 @@ class MainWindow(QMainWindow):
     def _show_title(self) -> None:
         self.setWindowTitle(f"{self.view.name} — NanoGPT Prompt Playground")
 
-    def _save_session(self) -> None:
-        """Which documents are open, in which order, and which is in front."""
-        ids = [view.document.id for view in self.tabs.views() if view.document is not None]
-        settings = QSettings()
-        settings.setValue("documents/open", ids)
-        if self.document is not None:
-            settings.setValue("document/current", self.document.id)
-
     def _figures_changed(self, view: DocumentView, text: str) -> None:
         if view is self.view:
             self.figures.setText(text)
@@ -675,31 +537,6 @@ class MainWindow(QMainWindow):
 
     def open_documents(self) -> None:
         self.dialogs.open("documents")
-
-    def _make_open_dialog(self) -> OpenDocumentsDialog:
-        from playground.ui.open_dialog import OpenDocumentsDialog
-
-        dialog = OpenDocumentsDialog(self.documents, lambda i: self.tabs.find(i) is not None,
-                                     self)
-        dialog.open_requested.connect(lambda ids: [self.open_document(i) for i in ids])
-        dialog.deleted.connect(self._documents_deleted)
-        return dialog
-
-    def _refresh_open_dialog(self) -> None:
-        self.save_draft()  # so that the list holds what the tab in front holds
-        dialog = self.dialogs.get("documents")
-        dialog.search.selectAll()
-        dialog.search.setFocus()
-        dialog.refresh()
-
-    def _documents_deleted(self, ids: list[int]) -> None:
-        """Close the tabs of deleted documents; they cannot be reopened."""
-        for doc_id in ids:
-            view = self.tabs.find(doc_id)
-            if view is not None:
-                view.document = None  # nothing left to save it into
-                self.close_tab(view)
-        self.closed_tabs = [i for i in self.closed_tabs if i not in ids]
 
     def _save_window_state(self) -> None:
         settings = QSettings()
@@ -760,18 +597,16 @@ class MainWindow(QMainWindow):
             self._refresh_key(live)
 
     def _refresh_key(self, live: LiveConnection) -> None:
-        """Give the client its connection's key, if it has one; NanoGPT cannot run without.
-        A key that would go over plain http to another computer waits for a confirmation."""
-        connection = live.connection
-        if connection.kind == "local" or live.client is None:
+        """Give the client its connection's key as the key policy says: none while a key
+        waits for leave to go over plain http; NanoGPT cannot run without one."""
+        from playground.core.key_policy import decide
+
+        if live.connection.kind == "local" or live.client is None:
             return
-        found = self.keys.get(connection.name)
-        live.has_key = found is not None
-        live.key_waiting = live.has_key and connection.key_needs_confirmation
-        live.client.set_api_key(found.key if found and not live.key_waiting else None)
-        live.problem = None if found or not connection.needs_key else (
-            f"No API key for {connection.label}: set "
-            f"{self.keys.env_var(connection.name)} or save one in File → Settings.")
+        live.keys = decide(live.connection, self.keys)
+        live.client.set_api_key(live.keys.key)
+        missing = live.keys.missing
+        live.problem = missing[:1].upper() + missing[1:] + "." if missing else None
 
     async def shutdown(self) -> None:
         """Cancel every job, close every client, stop the engine. Nothing is left running."""
@@ -1226,7 +1061,7 @@ class MainWindow(QMainWindow):
             return
         base_url = live.client.base_url if live.client else (connection.base_url
                                                               or LOCAL_URL_SHOWN)
-        sends_key = connection.needs_key or live.has_key
+        sends_key = live.keys is not None and live.keys.sends
         notes = request.translation().notes
         preview.show_request(
             request, base_url, key_env=self.keys.env_var(connection.name) if sends_key else None,
@@ -1408,14 +1243,7 @@ class MainWindow(QMainWindow):
 
 def _key_missing_for(live: LiveConnection) -> str | None:
     """The label of a connection that needs a key to list its models and has none."""
-    return live.connection.label if live.connection.needs_key and not live.has_key else None
-
-
-def _ids(value: object) -> list[int]:
-    """Document ids as QSettings gives a saved list back: a list, one value or nothing, as
-    strings in an INI file; what is not a number is skipped."""
-    values = value if isinstance(value, list) else [] if value is None else [value]
-    return list(dict.fromkeys(int(v) for v in values if str(v).isdigit()))
+    return live.connection.label if live.keys is not None and live.keys.missing else None
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:

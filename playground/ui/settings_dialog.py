@@ -46,11 +46,11 @@ from playground.core.connections import (
     DIALECTS,
     Connection,
     ConnectionStore,
-    insecure_key_message,
     key_needs_confirmation,
 )
 from playground.core.detect import FALLBACK, detect
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.key_policy import decide
 from playground.core.keys import KeyStore
 from playground.ui.theme import THEMES, Appearance, apply_appearance
 from playground.ui.widgets import error_label, push_button
@@ -322,10 +322,8 @@ class ConnectionsBox(QGroupBox):
 
     async def _detect_and_save(self, connection: Connection) -> None:
         assert connection.base_url is not None
-        found = self.keys.get(connection.name)
-        key = found.key if found and not connection.key_needs_confirmation else None
         try:
-            detection = await detect(connection.base_url, key)
+            detection = await detect(connection.base_url, decide(connection, self.keys).key)
         finally:
             self._set_adding(True)
         self._save(connection.model_copy(update={"dialect": detection.dialect}),
@@ -362,11 +360,11 @@ class ConnectionsBox(QGroupBox):
 
     async def _check(self, connection: Connection) -> str:
         assert connection.base_url is not None  # saved servers have one
-        found = self.keys.get(connection.name)
-        if found and connection.key_needs_confirmation:
-            raise InvalidParameter("api_key", insecure_key_message(connection.base_url))
-        found_out = await probe(connection.base_url, found.key if found else None,
-                                connection.model, connection.insecure_key_ok)
+        decision = decide(connection, self.keys)
+        if decision.insecure_message:
+            raise InvalidParameter("api_key", decision.insecure_message)
+        found_out = await probe(connection.base_url, decision.key, connection.model,
+                                connection.insecure_key_ok)
         return (f"reachable · {len(found_out.models)} models · dialect {connection.dialect} · "
                 f"{found_out.completion_ms:.0f} ms")
 

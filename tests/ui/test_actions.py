@@ -13,11 +13,17 @@ from playground.ui.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 
-@pytest.mark.parametrize("spec", ACTIONS, ids=lambda spec: spec.label)
-def test_every_slot_and_attribute_exists_on_the_window(spec) -> None:
-    assert callable(getattr(MainWindow, spec.slot, None)), spec.slot
-    if spec.attribute is not None:
-        assert spec.attribute in MainWindow.__annotations__, spec.attribute
+def test_every_slot_and_attribute_exists_on_the_loaded_window(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    for spec in ACTIONS:
+        target: object = window
+        for name in spec.slot.split("."):
+            target = getattr(target, name, None)
+        assert callable(target), spec.slot
+        if spec.attribute is not None:
+            assert spec.attribute in MainWindow.__annotations__, spec.attribute
+            assert getattr(window, spec.attribute).text() == spec.text
 
 
 def test_no_two_actions_share_a_shortcut(qapp) -> None:

@@ -93,7 +93,7 @@ def test_clone_close_and_reopen(window) -> None:
     window.prompt_edit.setPlainText("Dear diary,")
     window.params.set_values({"min_p": 0.05})
     original = window.document
-    window.clone_tab()
+    window.session.clone()
     assert window.document.name == f"{original.name} (copy)"
     assert window.prompt_edit.toPlainText() == "Dear diary,"
     assert window.params.values() == {"min_p": 0.05}
@@ -105,7 +105,7 @@ def test_clone_close_and_reopen(window) -> None:
     key(window, "Ctrl+Shift+T")
     assert titles(window) == [original.name, copy.name]
     assert window.prompt_edit.toPlainText() == "Dear diary, today"
-    window.reopen_tab()  # nothing left to reopen: said, nothing opened
+    window.session.reopen()  # nothing left to reopen: said, nothing opened
     assert window.tabs.count() == 2
     assert window.status.currentMessage() == "No closed tab to reopen"
 
@@ -113,7 +113,7 @@ def test_clone_close_and_reopen(window) -> None:
 def test_closing_the_last_tab_leaves_a_new_empty_one(window) -> None:
     window.prompt_edit.setPlainText("kept")
     kept = window.document
-    window.close_tab()
+    window.session.close()
     assert window.tabs.count() == 1
     assert window.document.id != kept.id and window.prompt_edit.toPlainText() == ""
     assert stored(kept.id).prompt == "kept"
@@ -142,7 +142,7 @@ def test_rename_by_double_click_and_a_taken_name_is_refused(window, qtbot) -> No
     assert titles(window)[0] == before
     assert "exists already" in window.status.currentMessage()
     # Escape leaves the name as it was.
-    window.rename_tab()
+    window.tabs.start_rename()
     window.tabs._editor.setText("Other")
     QTest.keyClick(window.tabs._editor, Qt.Key.Key_Escape)
     assert titles(window)[0] == before
@@ -327,7 +327,7 @@ def test_open_deletes_after_asking_and_closes_the_tab(window, qtbot) -> None:
         assert [row.name for row in store.list()] == ["Untitled"]
     assert titles(window) == ["Untitled"]
     assert dialog.count_label.text() == "Deleted 1 document"
-    window.reopen_tab()  # a deleted document's tab does not come back
+    window.session.reopen()  # a deleted document's tab does not come back
     assert titles(window) == ["Untitled"]
 
 
