@@ -42,13 +42,11 @@ from PySide6.QtWidgets import (
 from playground import __version__
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
-from playground.core.keys import KeyStore
 from playground.core.token_estimate import estimate_tokens
 from playground.ui.actions import build_menus, shortcuts
 from playground.ui.dialogs import DialogSpec, LazyDialogs
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
-from playground.ui.live_connection import LiveConnection
 from playground.ui.shortcut_guard import ShortcutsWin
 
 if TYPE_CHECKING:
@@ -61,12 +59,15 @@ if TYPE_CHECKING:
     from playground.core.documents import Document, DocumentStore
     from playground.core.engine_process import EngineProcess
     from playground.core.history import History, RunRecord
+    from playground.core.keys import KeyStore
     from playground.core.presets import Preset
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
     from playground.ui.compare_view import Base, CompareView
+    from playground.ui.connection_bar import ConnectionBar
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.history_panel import HistoryPanel
+    from playground.ui.live_connection import LiveConnection
     from playground.ui.model_picker import ModelPicker
     from playground.ui.notebook_editor import GeneratedSpan
     from playground.ui.param_panel import ParamPanel
@@ -109,10 +110,7 @@ class MainWindow(QMainWindow):
         whole window is built at once."""
         super().__init__()
         self.setWindowTitle("NanoGPT Prompt Playground")
-        self.keys = KeyStore()
-        self.connections: dict[str, LiveConnection] = {}
-        self._connection_problems: list[str] = []  # what reading connections.json found
-        self._model_connection: str | None = None  # whose model the model picker holds
+        self.bar: ConnectionBar | None = None  # the connections, once loading made them
         self.drafts = DraftStore()
         self._draft, self._draft_problem = self.drafts.load()
         self._bound: DocumentView | None = None  # the tab whose settings the panel shows
@@ -231,6 +229,7 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         from playground.core.presets import PresetStore
+        from playground.ui.connection_bar import ConnectionBar
         from playground.ui.model_picker import ModelPicker
         from playground.ui.param_panel import ParamPanel
         from playground.ui.preset_bar import PresetBar
@@ -238,7 +237,9 @@ class MainWindow(QMainWindow):
 
         self.model_picker: ModelPicker = ModelPicker(self.connection_box.parentWidget())
         self.model_picker.changed.connect(self._model_changed)
-        self.connection_box.currentIndexChanged.connect(self._connection_changed)
+        self.bar = ConnectionBar(self.connection_box, self.model_picker, self._spawn, self)
+        self.bar.changed.connect(self._connection_changed)
+        self.bar.models_listed.connect(self._apply_limits)
         self._top_bar.replaceWidget(self._model_stand_in, self.model_picker)
         self._model_stand_in.hide()
         self._model_stand_in.deleteLater()
@@ -331,7 +332,7 @@ class MainWindow(QMainWindow):
         self.loaded = True
         self.status.clearMessage()
         problems = [p for p in (self._draft_problem, self.history.problem,
-                                *self.documents.problems, *self._connection_problems) if p]
+                                *self.documents.problems, *self.bar.problems) if p]
         if problems:  # said where it stays until read: the status bar is soon overwritten
             self.view.show_error("\n".join(problems))
 
@@ -546,67 +547,32 @@ class MainWindow(QMainWindow):
 
     # --- connections and services -------------------------------------------------------------
 
-    def _reload_connections(self) -> None:
-        """(Re)read the connections; keep the clients of those that did not change."""
-        from playground.core.connections import ConnectionStore
+    @property
+    def connections(self) -> dict[str, LiveConnection]:
+        return self.bar.connections if self.bar is not None else {}
 
-        old = self.connections
-        self.connections = {}
-        store = ConnectionStore()
-        for connection in store.all():
-            live = old.pop(connection.name, None)
-            if live is None or live.connection != connection:
-                if live is not None and live.client is not None:
-                    self._spawn(f"close {connection.name}", live.client.aclose())
-                live = LiveConnection(connection)
-            self.connections[connection.name] = live
-        for gone in old.values():
-            if gone.client is not None:
-                self._spawn(f"close {gone.connection.name}", gone.client.aclose())
-        current = self.connection_box.currentData()
-        self.connection_box.blockSignals(True)
-        self.connection_box.clear()
-        for live in self.connections.values():
-            self.connection_box.addItem(live.connection.label, live.connection.name)
-        self.connection_box.setCurrentIndex(max(0, self.connection_box.findData(current)))
-        self.connection_box.blockSignals(False)
-        if self.runs.services_started:
-            self._create_clients()
-        self._connection_changed()
-        self._connection_problems = store.problems
-        if store.problems:
-            self.status.showMessage("  ·  ".join(store.problems), 15000)
+    @property
+    def keys(self) -> KeyStore:
+        assert self.bar is not None
+        return self.bar.keys
+
+    def _reload_connections(self) -> None:
+        """(Re)read the connections (after Settings changed them); say what was wrong."""
+        assert self.bar is not None
+        self.bar.reload()
+        if self.bar.problems:
+            self.status.showMessage("  ·  ".join(self.bar.problems), 15000)
 
     async def start_services(self) -> None:
         """Create one client per connection with a fixed URL; start the local engine (in its
         own process) if it is the current connection. Otherwise it starts when first chosen."""
         self.runs.services_started = True
-        self._create_clients()
+        assert self.bar is not None
+        self.bar.make_clients()
         if self.current().connection.kind == "local":
             await self.runs.start_engine()
         self._connection_changed()
         self.ready.emit()
-
-    def _create_clients(self) -> None:
-        from playground.core.client import CompletionClient
-
-        for live in self.connections.values():
-            if live.connection.base_url and live.client is None:
-                live.client = CompletionClient(
-                    live.connection.base_url, allow_insecure_key=live.connection.insecure_key_ok)
-            self._refresh_key(live)
-
-    def _refresh_key(self, live: LiveConnection) -> None:
-        """Give the client its connection's key as the key policy says: none while a key
-        waits for leave to go over plain http; NanoGPT cannot run without one."""
-        from playground.core.key_policy import decide
-
-        if live.connection.kind == "local" or live.client is None:
-            return
-        live.keys = decide(live.connection, self.keys)
-        live.client.set_api_key(live.keys.key)
-        missing = live.keys.missing
-        live.problem = missing[:1].upper() + missing[1:] + "." if missing else None
 
     async def shutdown(self) -> None:
         """Cancel every job, close every client, stop the engine. Nothing is left running."""
@@ -632,10 +598,8 @@ class MainWindow(QMainWindow):
         self.save_draft()
         self._bound = None  # from here on, only the draft is written (on closing)
         self.documents.close()
-        for live in self.connections.values():
-            if live.client is not None:
-                await live.client.aclose()
-                live.client = None
+        assert self.bar is not None
+        await self.bar.close()
         self.runs.stop_engine()
 
     def _spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -649,26 +613,21 @@ class MainWindow(QMainWindow):
         return task
 
     def current(self) -> LiveConnection:
-        return self.connections[str(self.connection_box.currentData())]
+        assert self.bar is not None
+        return self.bar.current()
 
     def _connection_changed(self) -> None:
         from playground.core import dialects
-        from playground.core.models import cached_model_list
 
         if not self.connections:
             return
+        assert self.bar is not None
         live = self.current()
         connection = live.connection
-        self._switch_model(connection)
-        self.model_picker.set_placeholder(connection.model or "model id")
-        self.model_picker.set_model_list(cached_model_list(connection.name),
-                                         key_missing_for=_key_missing_for(live))
+        # While loading, or bringing a tab forward, the document's own model stays.
+        self.bar.show_connection(keep_model=not self.loaded or self._binding)
         self._update_run_actions()
         is_nanogpt = connection.kind == "nanogpt"
-        self.model_picker.suffix_button.setEnabled(is_nanogpt)
-        self.model_picker.suffix_button.setToolTip(
-            "NanoGPT's model suffixes: web search, memory, routing…" if is_nanogpt else
-            "Model suffixes are NanoGPT's; this connection does not take them")
         self.side_tabs.setTabEnabled(1, is_nanogpt)
         self.side_tabs.setTabToolTip(1, "Where NanoGPT routes the request" if is_nanogpt
                                      else "Provider routing is NanoGPT's; this connection "
@@ -677,54 +636,20 @@ class MainWindow(QMainWindow):
                                dialects.server_defaults(connection.dialect))
         self.params.set_mirostat_replaces(dialects.mirostat_replaces(connection))
         self._apply_limits()
-        self.params.set_lookup(self._tokenize if connection.kind == "local" else None)
-        if self.runs.services_started:
-            if connection.kind == "local" and self.runs.engine is None:
-                self.runs.start_engine_soon()
-            if live.client is not None:
-                self._spawn("models", self._load_models(live))
+        self.params.set_lookup(self.bar.tokenize if connection.kind == "local" else None)
+        if self.runs.services_started and connection.kind == "local" and self.runs.engine is None:
+            self.runs.start_engine_soon()
         self._count_timer.start()
         self._request_changed()
 
-    def _switch_model(self, connection: Connection) -> None:
-        """Each connection keeps its own last model (and NanoGPT its suffixes): leaving one
-        remembers its model, arriving at another brings back that one's."""
-        left = self._model_connection
-        self._model_connection = connection.name
-        if left is None or left == connection.name or not self.loaded or self._binding:
-            return  # while loading, or bringing a tab forward, the document's model follows
-        settings = QSettings()
-        settings.setValue(f"models/{left}", self._model_text())
-        self.model_picker.set_model_text(str(settings.value(f"models/{connection.name}", "")))
-
-    async def _load_models(self, live: LiveConnection) -> None:
-        from playground.core.models import fetch_model_list
-
-        assert live.client is not None
-        listing = await fetch_model_list(live.client, live.connection.name)
-        if live is self.current():
-            self.model_picker.set_model_list(listing, key_missing_for=_key_missing_for(live))
-            self._apply_limits()  # the chosen model's own largest output is known now
-
-    async def _load_providers(self, live: LiveConnection, model: str) -> None:
-        assert live.client is not None
-        try:
-            providers = await live.client.providers(model)
-        except PlaygroundError:
-            return
-        self.routing.set_providers(providers)
-
-    async def _tokenize(self, text: str) -> list[tuple[int, str]]:
-        live = self.current()
-        if live.client is None:
-            raise InvalidParameter("connection", "the connection is not ready")
-        return await live.client.tokenize(text, self._model_text() or live.connection.model)
+    async def _load_providers(self, model: str) -> None:
+        assert self.bar is not None
+        providers = await self.bar.providers(model)
+        if providers is not None:
+            self.routing.set_providers(providers)
 
     def _model_text(self) -> str:
-        try:
-            return self.model_picker.model_text()
-        except InvalidParameter:
-            return ""
+        return self.bar.model_text() if self.bar is not None else ""
 
     def _apply_limits(self) -> None:
         """The panel's hints and bounds from the connection's server (its own default and
@@ -747,7 +672,7 @@ class MainWindow(QMainWindow):
         self.presets.model_changed(self._model_text(), restoring=self._binding)
         live = self.current()
         if live.connection.kind == "nanogpt" and live.client is not None and self._model_text():
-            self._spawn("providers", self._load_providers(live, self._model_text()))
+            self._spawn("providers", self._load_providers(self._model_text()))
         self._request_changed()
 
     # --- prompt ---------------------------------------------------------------------------------
@@ -771,7 +696,8 @@ class MainWindow(QMainWindow):
 
     async def _count_exactly(self, view: DocumentView, text: str) -> None:
         try:
-            tokens = await self._tokenize(text)
+            assert self.bar is not None
+            tokens = await self.bar.tokenize(text)
         except PlaygroundError:
             self._show_counts(view, text, estimate_tokens(text), exact=False)
             return
@@ -1239,11 +1165,6 @@ class MainWindow(QMainWindow):
         self.save_draft()
         self._save_window_state()
         super().closeEvent(event)
-
-
-def _key_missing_for(live: LiveConnection) -> str | None:
-    """The label of a connection that needs a key to list its models and has none."""
-    return live.connection.label if live.keys is not None and live.keys.missing else None
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:

@@ -165,7 +165,7 @@ def test_a_restored_run_shows_its_own_figures(window, qloop) -> None:
 
 def test_a_failed_run_says_failed_not_done(window, qloop, fault_server) -> None:
     ConnectionStore().add(Connection(name="gone", base_url="http://127.0.0.1:9/v1"))
-    window._reload_connections()
+    window.bar.reload()
 
     async def body() -> None:
         await window.start_services()

@@ -301,7 +301,7 @@ def test_exact_token_count_with_the_local_engine(qtbot, qloop) -> None:
         await win.start_services()
         win.prompt_edit.setPlainText("Hello world, hello tokens.")
         win._count_timer.stop()  # else, on a slow machine, its count replaces the one awaited
-        tokens = await win._tokenize("Hello world, hello tokens.")
+        tokens = await win.bar.tokenize("Hello world, hello tokens.")
         win._count_tokens()
         await win._tasks["count"]
         assert win.counts.text() == f"26 characters · {len(tokens)} tokens"
