@@ -52,9 +52,9 @@ class ActionSpec:
 _FILE, _TABS, _RUN, _HELP = "&File", "&Tabs", "&Run", "&Help"
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("&Open…", "open_documents", _FILE, ("Ctrl+O",),
+    ActionSpec("&Open…", "dialogs.open_documents", _FILE, ("Ctrl+O",),
                tip="Every document: search by name and text, open, export, delete"),
-    ActionSpec("&Settings…", "open_settings", _FILE, ("Ctrl+,",),
+    ActionSpec("&Settings…", "dialogs.open_settings", _FILE, ("Ctrl+,",),
                QKeySequence.StandardKey.Preferences, attribute="settings_action",
                separator_before=True),
     ActionSpec("&Quit", "close", _FILE, ("Ctrl+Q",), QKeySequence.StandardKey.Quit,
@@ -92,19 +92,19 @@ ACTIONS: tuple[ActionSpec, ...] = (
                enabled="undoable", attribute="undo_action"),
     ActionSpec("&Neutralize Samplers", "neutralize", _RUN, ("Ctrl+Shift+N",),
                attribute="neutralize_action", separator_before=True),
-    ActionSpec("Request &Preview…", "open_preview", _RUN, ("Ctrl+Shift+P",),
+    ActionSpec("Request &Preview…", "dialogs.open_preview", _RUN, ("Ctrl+Shift+P",),
                attribute="preview_action"),
-    ActionSpec("Co&mpare…", "open_compare", _RUN, ("Ctrl+K",),
+    ActionSpec("Co&mpare…", "dialogs.open_compare", _RUN, ("Ctrl+K",),
                tip="Run one prompt under several settings side by side",
                attribute="compare_action"),
-    ActionSpec("&History…", "open_history", _RUN, ("Ctrl+H",),
+    ActionSpec("&History…", "dialogs.open_history", _RUN, ("Ctrl+H",),
                tip="Every run: search, restore, run again, export", attribute="history_action"),
-    ActionSpec("Sampler &Lab…", "open_lab", _RUN, ("Ctrl+L",),
+    ActionSpec("Sampler &Lab…", "dialogs.open_lab", _RUN, ("Ctrl+L",),
                tip="See what each sampler stage did to one step of the last completion",
                attribute="lab_action"),
-    ActionSpec("&Keyboard Shortcuts", "open_shortcuts", _HELP, ("F1",),
+    ActionSpec("&Keyboard Shortcuts", "dialogs.open_shortcuts", _HELP, ("F1",),
                QKeySequence.StandardKey.HelpContents, enabled="always"),
-    ActionSpec("&About", "open_about", _HELP, enabled="always"),
+    ActionSpec("&About", "dialogs.open_about", _HELP, enabled="always"),
 )
 
 #: Keys that are the editors' own, not actions', listed with the actions' in Help.

@@ -22,7 +22,7 @@ from collections.abc import Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,23 +39,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground import __version__
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.token_estimate import estimate_tokens
 from playground.ui.actions import build_menus, shortcuts
-from playground.ui.dialogs import DialogSpec, LazyDialogs
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
+from playground.ui.key_consent import KeyConsent
 from playground.ui.shortcut_guard import ShortcutsWin
+from playground.ui.window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable
 
-    from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
+    from PySide6.QtWidgets import QPlainTextEdit
 
-    from playground.core.connections import Connection
     from playground.core.documents import Document, DocumentStore
     from playground.core.engine_process import EngineProcess
     from playground.core.history import History, RunRecord
@@ -63,27 +62,20 @@ if TYPE_CHECKING:
     from playground.core.presets import Preset
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
-    from playground.ui.compare_view import Base, CompareView
     from playground.ui.connection_bar import ConnectionBar
     from playground.ui.document_runs import DocumentRuns
-    from playground.ui.history_panel import HistoryPanel
     from playground.ui.live_connection import LiveConnection
     from playground.ui.model_picker import ModelPicker
     from playground.ui.notebook_editor import GeneratedSpan
     from playground.ui.param_panel import ParamPanel
     from playground.ui.preset_bar import PresetBar
-    from playground.ui.preview_dialog import RequestPreviewDialog
     from playground.ui.routing_editor import RoutingEditor
     from playground.ui.run_controller import RunController
-    from playground.ui.sampler_lab import SamplerLab
-    from playground.ui.settings_dialog import SettingsDialog
     from playground.ui.stream_view import StreamView
-    from playground.ui.theme import Appearance
     from playground.ui.worker import RunWorker
 
 DRAFT_DELAY_MS = 400
 COUNT_DELAY_MS = 250
-LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
 
 
 class MainWindow(QMainWindow):
@@ -119,17 +111,10 @@ class MainWindow(QMainWindow):
         self.loaded = False
         self._painted = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._key_question: QMessageBox | None = None
-        self.dialogs = LazyDialogs({
-            "preview": DialogSpec(self._make_preview, self._refresh_preview),
-            "settings": DialogSpec(self._make_settings),
-            "compare": DialogSpec(self._make_compare),
-            "history": DialogSpec(self._make_history, self._refresh_history),
-            "lab": DialogSpec(self._make_lab, lambda: self._spawn("lab", self._refresh_lab())),
-            "documents": DialogSpec(
-                lambda: self.session.make_open_dialog(self),
-                lambda: self.session.refresh_open_dialog(self.dialogs.get("documents"))),
-        })
+        self.consent = KeyConsent(self)
+        self.consent.refused.connect(lambda message: self.view.show_error(message))
+        self.consent.granted.connect(self._key_granted)
+        self.dialogs = WindowDialogs(self)
         self._build_frame()
         self._restore_frame()
         if not deferred:
@@ -147,7 +132,7 @@ class MainWindow(QMainWindow):
 
     def _loading_steps(self) -> list[Callable[[], None]]:
         return [self._build_panels, self._open_history, self._open_documents,
-                self._reload_connections, self._finish_loading]
+                self.reload_connections, self._finish_loading]
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -237,7 +222,7 @@ class MainWindow(QMainWindow):
 
         self.model_picker: ModelPicker = ModelPicker(self.connection_box.parentWidget())
         self.model_picker.changed.connect(self._model_changed)
-        self.bar = ConnectionBar(self.connection_box, self.model_picker, self._spawn, self)
+        self.bar = ConnectionBar(self.connection_box, self.model_picker, self.spawn, self)
         self.bar.changed.connect(self._connection_changed)
         self.bar.models_listed.connect(self._apply_limits)
         self._top_bar.replaceWidget(self._model_stand_in, self.model_picker)
@@ -276,10 +261,10 @@ class MainWindow(QMainWindow):
 
         self.history: History = History()
         self.runs: RunController = RunController(self.history, lambda: self.connections,
-                                                 self._spawn, self)
+                                                 self.spawn, self)
         self.runs.engine_changed.connect(self._connection_changed)
         self.runs.message.connect(self.status.showMessage)
-        self.runs.recorded.connect(self._refresh_history)
+        self.runs.recorded.connect(self.dialogs.refresh_history)
 
     # --- the tab in front ---------------------------------------------------------------------
 
@@ -531,13 +516,8 @@ class MainWindow(QMainWindow):
         if view is None:  # its tab was closed meanwhile
             lane.deleteLater()
         elif view is self.view and run is view.shown:
-            lab = self.dialogs.get("lab")
-            if lab is not None and lab.isVisible():
-                self._spawn("lab", self._refresh_lab())
+            self.dialogs.run_shown()
         self.run_finished.emit(run.result)
-
-    def open_documents(self) -> None:
-        self.dialogs.open("documents")
 
     def _save_window_state(self) -> None:
         settings = QSettings()
@@ -556,7 +536,7 @@ class MainWindow(QMainWindow):
         assert self.bar is not None
         return self.bar.keys
 
-    def _reload_connections(self) -> None:
+    def reload_connections(self) -> None:
         """(Re)read the connections (after Settings changed them); say what was wrong."""
         assert self.bar is not None
         self.bar.reload()
@@ -590,10 +570,7 @@ class MainWindow(QMainWindow):
 
         # Every tab's runs, and those of closed tabs whose run is still ending.
         await asyncio.gather(*(lane.shutdown() for lane in self.findChildren(DocumentRuns)))
-        for name in ("lab", "compare"):
-            dialog = self.dialogs.get(name)
-            if dialog is not None:
-                await dialog.shutdown()
+        await self.dialogs.shutdown()
         self.history.close()
         self.save_draft()
         self._bound = None  # from here on, only the draft is written (on closing)
@@ -602,7 +579,7 @@ class MainWindow(QMainWindow):
         await self.bar.close()
         self.runs.stop_engine()
 
-    def _spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
         import asyncio
 
@@ -672,7 +649,7 @@ class MainWindow(QMainWindow):
         self.presets.model_changed(self._model_text(), restoring=self._binding)
         live = self.current()
         if live.connection.kind == "nanogpt" and live.client is not None and self._model_text():
-            self._spawn("providers", self._load_providers(self._model_text()))
+            self.spawn("providers", self._load_providers(self._model_text()))
         self._request_changed()
 
     # --- prompt ---------------------------------------------------------------------------------
@@ -690,7 +667,7 @@ class MainWindow(QMainWindow):
         live = self.current() if self.connections else None
         if (live is not None and live.connection.kind == "local" and not self.runs.engine_died()
                 and live.client is not None):
-            self._spawn("count", self._count_exactly(self.view, text))
+            self.spawn("count", self._count_exactly(self.view, text))
         else:
             self._show_counts(self.view, text, estimate_tokens(text), exact=False)
 
@@ -717,11 +694,7 @@ class MainWindow(QMainWindow):
             self._draft_timer.start()  # however fast the typing goes on
         self.presets.refresh_modified()
         self._recheck_inputs()
-        preview, lab = self.dialogs.get("preview"), self.dialogs.get("lab")
-        if preview is not None and preview.isVisible():
-            self._refresh_preview()
-        if lab is not None:
-            lab.parameters_changed()
+        self.dialogs.inputs_changed()
 
     # --- running --------------------------------------------------------------------------------
 
@@ -849,67 +822,14 @@ class MainWindow(QMainWindow):
             self.error_label.hide()
 
     def _key_may_go(self, then: Callable[[], object], parent: QWidget | None = None) -> bool:
-        """Whether the current connection can send now. Not while its key waits for leave to
-        go over plain http: then ask (window-modal over `parent`, this window by default),
-        and once the person agrees, remember it and call `then`, the run they asked for."""
-        live = self.current()
-        if not live.key_waiting:
-            return True
-        if self._key_question is None:
-            self._key_question = self._ask_to_send_key(live.connection, then, parent or self)
-        else:
-            self._key_question.raise_()
-        return False
+        """Whether the current connection can send now (else the person is asked first)."""
+        return self.consent.may_go(self.current(), then, parent)
 
-    def _ask_to_send_key(self, connection: Connection, then: Callable[[], object],
-                         parent: QWidget) -> QMessageBox:
-        """Opened with `open()`: a nested event loop (`exec()`) would stall the qasync loop."""
-        from PySide6.QtWidgets import QMessageBox
-
-        host = QUrl(connection.base_url or "").host()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Send the Key Unencrypted?",
-                          f"Send the API key of {connection.label} to {host} over plain http?",
-                          QMessageBox.StandardButton.NoButton, parent)
-        box.setObjectName("sendKeyQuestion")
-        box.setInformativeText(
-            f"{connection.base_url} is plain http and not this computer, so the key would "
-            "cross the network unencrypted: anyone on the way could read it and use it. Prefer "
-            "an https:// base URL if the server has one.\n\nIf you send it, the app remembers "
-            "that for this connection; File → Settings can forget it.")
-        send = box.addButton("Send the Key", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def answered() -> None:  # on any close: a button, Esc or the title bar's ×
-            self._key_question = None
-            self._key_answered(connection, box.clickedButton() is send, then)
-
-        box.finished.connect(answered)
-        box.open()
-        return box
-
-    def _key_answered(self, connection: Connection, send: bool,
-                      then: Callable[[], object]) -> None:
-        from playground.core.connections import ConnectionStore
-
-        if not send:
-            self.view.show_error(f"Not run: {_not_sent(connection)}. Run again to be asked again, "
-                             "or remove its key in File → Settings to run without one.")
-            return
-        store = ConnectionStore()
-        try:
-            if store.get(connection.name).base_url != connection.base_url:
-                raise InvalidParameter("connection", f"{connection.label} changed meanwhile; "
-                                       "run again to be asked about its new base URL")
-            store.allow_insecure_key(connection.name)
-        except (InvalidParameter, OSError) as exc:
-            self.view.show_error(f"Not run: {exc}")
-            return
-        self._reload_connections()
+    def _key_granted(self) -> None:
+        self.reload_connections()
         settings = self.dialogs.get("settings")
         if settings is not None:
             settings.connections_page.reload()
-        then()
 
     def stop(self) -> None:
         """Stop the run of the tab in front, keeping the text so far."""
@@ -965,76 +885,6 @@ class MainWindow(QMainWindow):
     def _say(self, text: str) -> None:
         self.status.showMessage(text, 5000)
 
-    # --- dialogs ----------------------------------------------------------------------------------
-
-    def open_preview(self) -> None:
-        self.dialogs.open("preview")
-
-    def _make_preview(self) -> RequestPreviewDialog:
-        from playground.ui.preview_dialog import RequestPreviewDialog
-
-        return RequestPreviewDialog(self)
-
-    def _refresh_preview(self) -> None:
-        preview = self.dialogs.get("preview")
-        live = self.current()
-        connection = live.connection
-        try:
-            request = self.build_request()
-        except InvalidParameter as exc:
-            preview.note_label.setText(f"Not valid yet: {exc.message}")
-            preview.note_label.show()
-            return
-        base_url = live.client.base_url if live.client else (connection.base_url
-                                                              or LOCAL_URL_SHOWN)
-        sends_key = live.keys is not None and live.keys.sends
-        notes = request.translation().notes
-        preview.show_request(
-            request, base_url, key_env=self.keys.env_var(connection.name) if sends_key else None,
-            note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None,
-            local=connection.kind == "local")
-
-    def open_compare(self) -> None:
-        self.dialogs.open("compare")
-
-    def _make_compare(self) -> CompareView:
-        from playground.ui.compare_view import CompareView
-
-        compare = CompareView(self._compare_base, parent=self, preview=self.build_request)
-        compare.recorded.connect(self._record_comparison)
-        compare.keep_requested.connect(self._keep_compared)
-        return compare
-
-    def _record_comparison(self, runs: list[Run]) -> None:
-        from playground.core.compare import new_group_id
-
-        group = new_group_id()
-        for run in runs:
-            self.runs.record(run, group=group)
-        self._refresh_history()
-
-    def _compare_base(self) -> Base:
-        """What every comparison column shares: this window's connection, prompt, model and
-        parameters. Raises `InvalidParameter` when they cannot run."""
-        from playground.ui.compare_view import Base
-
-        live = self.current()
-        if live.client is None or live.problem:
-            raise InvalidParameter("connection", live.problem or
-                                   "the connection is still starting")
-        request = self.build_request()
-        compare = self.dialogs.get("compare")
-        if not self._key_may_go(compare.run_all, compare):
-            raise InvalidParameter("api_key", _not_sent(live.connection))
-        return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
-                    params=self.params.values(), dialect=request.dialect,
-                    connection=live.connection.name, preset=self.preset_name())
-
-    def _keep_compared(self, params: dict[str, Any]) -> None:
-        """A comparison column's settings become the window's, then Save As asks a name."""
-        self.params.set_values(params)
-        self.presets.save_as()
-
     # --- presets and history ------------------------------------------------------------------
 
     def _screen_preset(self) -> Preset:
@@ -1051,23 +901,6 @@ class MainWindow(QMainWindow):
         if preset.provider or preset.header_provider or preset.billing_mode:
             self.routing.set_routing(preset.routing())
         self.status.showMessage(f"Preset {preset.name} applied", 4000)
-
-    def open_history(self) -> None:
-        self.dialogs.open("history")
-
-    def _make_history(self) -> HistoryPanel:
-        from playground.ui.history_panel import HistoryPanel
-
-        panel = HistoryPanel(self.history, self)
-        panel.restore_requested.connect(self.restore_run)
-        panel.rerun_requested.connect(self.rerun)
-        return panel
-
-    def _refresh_history(self) -> None:
-        """The history panel, if it was opened, lists the runs recorded since."""
-        panel = self.dialogs.get("history")
-        if panel is not None:
-            panel.refresh()
 
     def restore_run(self, record: RunRecord) -> bool:
         """Put a past run's prompt and settings back on screen; False if they no longer
@@ -1104,63 +937,6 @@ class MainWindow(QMainWindow):
         if self.restore_run(record):
             self.run()
 
-    def open_lab(self) -> None:
-        self.dialogs.open("lab")
-
-    def _make_lab(self) -> SamplerLab:
-        from playground.ui.sampler_lab import SamplerLab
-
-        return SamplerLab(self)
-
-    async def _refresh_lab(self) -> None:
-        """Hand the lab the run on screen (its own prompt and output, not what the editor
-        holds now), its output split into the local engine's tokens."""
-        lab = self.dialogs.get("lab")
-        run = self.shown
-        live = self.connections.get(run.connection) if run is not None else None
-        if run is None or live is None or live.connection.kind != "local" or live.client is None:
-            lab.set_run(None, "", "", [], self.params.values)
-            return
-        model = run.request.model.compose()
-        try:
-            tokens = await live.client.tokenize(run.result.text, model)
-        except PlaygroundError as exc:
-            lab.set_run(None, "", "", [], self.params.values)
-            self.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
-            return
-        lab.set_run(live.client, model, run.request.prompt, tokens, self.params.values)
-
-    def open_settings(self) -> None:
-        self.dialogs.open("settings")
-
-    def _make_settings(self) -> SettingsDialog:
-        from playground.ui.settings_dialog import SettingsDialog
-
-        settings = SettingsDialog(self.keys, self)
-        settings.connections_changed.connect(self._reload_connections)
-        settings.appearance_changed.connect(self._appearance_changed)
-        return settings
-
-    def _appearance_changed(self, appearance: Appearance) -> None:
-        self.set_text_font(appearance.font())
-
-    def open_shortcuts(self) -> None:
-        from playground.ui.shortcuts_dialog import ShortcutsDialog
-
-        ShortcutsDialog(self.shortcuts(), self).show()
-
-    def open_about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
-        box = QMessageBox(QMessageBox.Icon.Information, "About NanoGPT Prompt Playground",
-                          f"<b>NanoGPT Prompt Playground</b> {__version__}<br><br>"
-                          "A desktop playground for text-completion prompts: every sampler of "
-                          "NanoGPT's completions API, provider routing, and a built-in local "
-                          "engine (a small n-gram model of Python's own documentation, for "
-                          "offline exploration; not an LLM).",
-                          QMessageBox.StandardButton.Ok, self)
-        box.open()
-
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_draft()
         self._save_window_state()
@@ -1173,9 +949,3 @@ def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:
     timer.setInterval(delay_ms)
     timer.timeout.connect(slot)
     return timer
-
-
-def _not_sent(connection: Connection) -> str:
-    host = QUrl(connection.base_url or "").host()
-    return (f"the key of {connection.label} is not sent to {host} over plain http until you "
-            "confirm it")

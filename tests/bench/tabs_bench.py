@@ -172,7 +172,7 @@ def open_list(count: int) -> dict[str, Any]:
     rounds: list[dict[str, float]] = []
     listed = 0
     for _ in range(3):
-        window.open_documents()
+        window.dialogs.open_documents()
         dialog = window.dialogs.get("documents")
         QApplication.processEvents()
         times = {}

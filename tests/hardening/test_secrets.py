@@ -67,7 +67,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
     window.show()
 
     # The key is typed into Settings and saved: into the keyring, out of the field for good.
-    window.open_settings()
+    window.dialogs.open_settings()
     box = window.dialogs.get("settings").connections_page.key_box
     box.key_edit.setText(key)
     box.save_button.click()
@@ -89,7 +89,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
             result = await next_emission(window.run_finished)
             assert result.error is None and result.text == "Hello, world!"
         choose("nanogpt")
-        window.open_preview()  # the request preview shows the key's placeholder, not the key
+        window.dialogs.open_preview()  # shows the key's placeholder, not the key
         assert "$NANOGPT_API_KEY" in window.dialogs.get("preview").pages["curl"].text()
         await asyncio.sleep(0.3)  # the model list and providers of the connections arrive
         choose("other")
@@ -101,7 +101,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
     dialog = open_dialog(window.presets, QInputDialog)
     dialog.setTextValue("Secretless")
     dialog.accept()
-    window.open_history()
+    window.dialogs.open_history()
     panel = window.dialogs.get("history")
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     for row in range(panel.table.rowCount()):

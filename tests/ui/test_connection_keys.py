@@ -197,14 +197,14 @@ def test_the_preview_names_the_key_a_custom_connection_sends(
     qtbot.addWidget(win)
     qloop.run_until_complete(win.start_services())
     use(win, "box")
-    win.open_preview()
+    win.dialogs.open_preview()
     pages = win.dialogs.get("preview").pages
     headers = pages["Headers"].text()
     assert "Authorization: Bearer $PLAYGROUND_BOX_KEY" in headers
     assert 'os.environ["PLAYGROUND_BOX_KEY"]' in pages["Python"].text()
     assert key not in headers + pages["curl"].text()
     use(win, "keyless")
-    win.open_preview()
+    win.dialogs.open_preview()
     assert "Authorization" not in win.dialogs.get("preview").pages["Headers"].text()
     qloop.run_until_complete(win.shutdown())
 
@@ -286,7 +286,7 @@ def test_compare_asks_too_and_forgetting_asks_again(
         await win.start_services()
         use(win, "lan")
         win.prompt_edit.setPlainText("Hi")
-        win.open_compare()
+        win.dialogs.open_compare()
         compare = win.dialogs.get("compare")
         compare.run_all()
         assert "the key of lan is not sent to 0.0.0.0" in compare.error.text()
@@ -299,7 +299,7 @@ def test_compare_asks_too_and_forgetting_asks_again(
         assert {r.headers.get("authorization") for r in completions} == {f"Bearer {key}"}
 
         # Settings forgets the permission: the window asks again before the next run.
-        win.open_settings()
+        win.dialogs.open_settings()
         box = win.dialogs.get("settings").connections_page.key_box
         choose(box.connection_box, "lan")
         box.forget_button.click()

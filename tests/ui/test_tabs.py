@@ -284,7 +284,7 @@ def test_open_lists_by_last_use_searches_text_and_opens_in_a_tab(window) -> None
     with DocumentStore() as store:
         store.create("Recipes", prompt="How to bake sourdough bread")
         store.create("Poems", prompt="Roses are red")
-    window.open_documents()
+    window.dialogs.open_documents()
     dialog = window.dialogs.get("documents")
     # The tab in front was used last (it is saved on opening the list).
     assert [row.name for row in dialog.model.rows] == ["Untitled", "Poems", "Recipes"]
@@ -299,7 +299,7 @@ def test_open_lists_by_last_use_searches_text_and_opens_in_a_tab(window) -> None
     assert titles(window) == ["Untitled", "Recipes"]
     # An open document is brought forward, not opened twice.
     window.tabs.setCurrentIndex(0)
-    window.open_documents()
+    window.dialogs.open_documents()
     assert dialog.search.selectedText() == "sourdough"  # typing replaces the last search
     QTest.keyClick(dialog.search, Qt.Key.Key_Return)
     assert titles(window) == ["Untitled", "Recipes"] and window.document.name == "Recipes"
@@ -311,7 +311,7 @@ def test_open_deletes_after_asking_and_closes_the_tab(window, qtbot) -> None:
     window.new_tab()
     window.prompt_edit.setPlainText("to be deleted")
     doomed = window.document
-    window.open_documents()
+    window.dialogs.open_documents()
     dialog = window.dialogs.get("documents")
     QTest.keyClicks(dialog.search, "deleted")
     QTest.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
@@ -334,7 +334,7 @@ def test_open_deletes_after_asking_and_closes_the_tab(window, qtbot) -> None:
 def test_open_exports_the_selected_documents_as_json_import_reads(window, tmp_path) -> None:
     window.prompt_edit.setPlainText("exported text\twith a tab ")
     window.params.set_values({"temperature": 0.4})
-    window.open_documents()
+    window.dialogs.open_documents()
     dialog = window.dialogs.get("documents")
     dialog.export_to(dialog.selected_ids(), tmp_path / "out.json")
     assert dialog.count_label.text() == "Exported 1 document to out.json"
@@ -352,7 +352,7 @@ def test_open_says_when_a_search_matches_more_than_it_lists(window) -> None:
         store.import_json(json.dumps({"version": 1, "documents": [
             {"name": f"Note {n}", "prompt": "a shared word" + (", unicorn" if n == 17 else "")}
             for n in range(MAX_LISTED + 1)]}))
-    window.open_documents()
+    window.dialogs.open_documents()
     dialog = window.dialogs.get("documents")
     assert dialog.count_label.text() == (f"{MAX_LISTED + 2:,} documents · the "
                                          f"{MAX_LISTED:,} used last are listed")

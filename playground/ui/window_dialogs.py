@@ -1,0 +1,223 @@
+"""The window's dialogs, each made on first use and brought up to date each time it opens:
+request preview, compare, history, sampler lab, settings, File → Open…, keyboard shortcuts and
+about. What each shows comes from the window (the request its inputs describe, the run on
+screen, its connections); what they ask of it (restore a run, keep compared settings) goes back
+to it. Their modules are imported only when they are first opened."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from playground import __version__
+from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.ui.dialogs import DialogSpec, LazyDialogs
+
+if TYPE_CHECKING:
+    from playground.core.runs import Run
+    from playground.ui.compare_view import Base, CompareView
+    from playground.ui.history_panel import HistoryPanel
+    from playground.ui.main_window import MainWindow
+    from playground.ui.preview_dialog import RequestPreviewDialog
+    from playground.ui.sampler_lab import SamplerLab
+    from playground.ui.settings_dialog import SettingsDialog
+
+LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
+
+
+class WindowDialogs(LazyDialogs):
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        super().__init__({
+            "preview": DialogSpec(self._make_preview, self.refresh_preview),
+            "settings": DialogSpec(self._make_settings),
+            "compare": DialogSpec(self._make_compare),
+            "history": DialogSpec(self._make_history, self.refresh_history),
+            "lab": DialogSpec(self._make_lab, self.refresh_lab),
+            "documents": DialogSpec(
+                lambda: window.session.make_open_dialog(window),
+                lambda: window.session.refresh_open_dialog(self.get("documents"))),
+        })
+
+    # What the menus open (the actions table names them).
+
+    def open_preview(self) -> None:
+        self.open("preview")
+
+    def open_compare(self) -> None:
+        self.open("compare")
+
+    def open_history(self) -> None:
+        self.open("history")
+
+    def open_lab(self) -> None:
+        self.open("lab")
+
+    def open_settings(self) -> None:
+        self.open("settings")
+
+    def open_documents(self) -> None:
+        self.open("documents")
+
+    def open_shortcuts(self) -> None:
+        from playground.ui.shortcuts_dialog import ShortcutsDialog
+
+        ShortcutsDialog(self.window.shortcuts(), self.window).show()
+
+    def open_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Information, "About NanoGPT Prompt Playground",
+                          f"<b>NanoGPT Prompt Playground</b> {__version__}<br><br>"
+                          "A desktop playground for text-completion prompts: every sampler of "
+                          "NanoGPT's completions API, provider routing, and a built-in local "
+                          "engine (a small n-gram model of Python's own documentation, for "
+                          "offline exploration; not an LLM).",
+                          QMessageBox.StandardButton.Ok, self.window)
+        box.open()
+
+    # What the window tells them.
+
+    def inputs_changed(self) -> None:
+        """The prompt or settings changed: the preview and the lab follow (if shown / made)."""
+        preview, lab = self.get("preview"), self.get("lab")
+        if preview is not None and preview.isVisible():
+            self.refresh_preview()
+        if lab is not None:
+            lab.parameters_changed()
+
+    def run_shown(self) -> None:
+        """Another run is on screen: the lab (if open) shows it."""
+        lab = self.get("lab")
+        if lab is not None and lab.isVisible():
+            self.refresh_lab()
+
+    async def shutdown(self) -> None:
+        for name in ("lab", "compare"):
+            dialog = self.get(name)
+            if dialog is not None:
+                await dialog.shutdown()
+
+    # --- request preview --------------------------------------------------------------------
+
+    def _make_preview(self) -> RequestPreviewDialog:
+        from playground.ui.preview_dialog import RequestPreviewDialog
+
+        return RequestPreviewDialog(self.window)
+
+    def refresh_preview(self) -> None:
+        preview = self.get("preview")
+        live = self.window.current()
+        connection = live.connection
+        try:
+            request = self.window.build_request()
+        except InvalidParameter as exc:
+            preview.note_label.setText(f"Not valid yet: {exc.message}")
+            preview.note_label.show()
+            return
+        base_url = live.client.base_url if live.client else (connection.base_url
+                                                              or LOCAL_URL_SHOWN)
+        key_env = live.keys.env_var if live.keys is not None and live.keys.sends else None
+        notes = request.translation().notes
+        preview.show_request(
+            request, base_url, key_env=key_env,
+            note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None,
+            local=connection.kind == "local")
+
+    # --- compare ----------------------------------------------------------------------------
+
+    def _make_compare(self) -> CompareView:
+        from playground.ui.compare_view import CompareView
+
+        compare = CompareView(self._compare_base, parent=self.window,
+                              preview=self.window.build_request)
+        compare.recorded.connect(self._record_comparison)
+        compare.keep_requested.connect(self._keep_compared)
+        return compare
+
+    def _record_comparison(self, runs: list[Run]) -> None:
+        from playground.core.compare import new_group_id
+
+        group = new_group_id()
+        for run in runs:
+            self.window.runs.record(run, group=group)
+        self.refresh_history()
+
+    def _compare_base(self) -> Base:
+        """What every comparison column shares: the window's connection, prompt, model and
+        parameters. Raises `InvalidParameter` when they cannot run."""
+        from playground.ui.compare_view import Base
+        from playground.ui.key_consent import not_sent
+
+        window = self.window
+        live = window.current()
+        if live.client is None or live.problem:
+            raise InvalidParameter("connection", live.problem or
+                                   "the connection is still starting")
+        request = window.build_request()
+        compare = self.get("compare")
+        if not window.consent.may_go(live, compare.run_all, compare):
+            raise InvalidParameter("api_key", not_sent(live.connection))
+        return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
+                    params=window.params.values(), dialect=request.dialect,
+                    connection=live.connection.name, preset=window.preset_name())
+
+    def _keep_compared(self, params: dict[str, Any]) -> None:
+        """A comparison column's settings become the window's, then Save As asks a name."""
+        self.window.params.set_values(params)
+        self.window.presets.save_as()
+
+    # --- history ----------------------------------------------------------------------------
+
+    def _make_history(self) -> HistoryPanel:
+        from playground.ui.history_panel import HistoryPanel
+
+        panel = HistoryPanel(self.window.history, self.window)
+        panel.restore_requested.connect(self.window.restore_run)
+        panel.rerun_requested.connect(self.window.rerun)
+        return panel
+
+    def refresh_history(self) -> None:
+        """The history panel, if it was opened, lists the runs recorded since."""
+        panel = self.get("history")
+        if panel is not None:
+            panel.refresh()
+
+    # --- sampler lab --------------------------------------------------------------------------
+
+    def _make_lab(self) -> SamplerLab:
+        from playground.ui.sampler_lab import SamplerLab
+
+        return SamplerLab(self.window)
+
+    def refresh_lab(self) -> None:
+        self.window.spawn("lab", self._refresh_lab())
+
+    async def _refresh_lab(self) -> None:
+        """Hand the lab the run on screen (its own prompt and output, not what the editor
+        holds now), its output split into the local engine's tokens."""
+        window = self.window
+        lab = self.get("lab")
+        run = window.shown
+        live = window.connections.get(run.connection) if run is not None else None
+        if run is None or live is None or live.connection.kind != "local" or live.client is None:
+            lab.set_run(None, "", "", [], window.params.values)
+            return
+        model = run.request.model.compose()
+        try:
+            tokens = await live.client.tokenize(run.result.text, model)
+        except PlaygroundError as exc:
+            lab.set_run(None, "", "", [], window.params.values)
+            window.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
+            return
+        lab.set_run(live.client, model, run.request.prompt, tokens, window.params.values)
+
+    # --- settings -----------------------------------------------------------------------------
+
+    def _make_settings(self) -> SettingsDialog:
+        from playground.ui.settings_dialog import SettingsDialog
+
+        settings = SettingsDialog(self.window.keys, self.window)
+        settings.connections_changed.connect(self.window.reload_connections)
+        settings.appearance_changed.connect(
+            lambda appearance: self.window.set_text_font(appearance.font()))
+        return settings
