@@ -108,7 +108,7 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
         if run:
             done = asyncio.get_running_loop().create_future()
             window.run_finished.connect(lambda result: done.done() or done.set_result(result))
-            if not window.run():
+            if not window.intents.run():
                 print(f"playground: the run was refused: {window.error_label.text()}",
                       file=sys.stderr)
                 return 1

@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent, QTextCursor
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -46,6 +46,7 @@ from playground.ui.actions import build_menus, shortcuts
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
 from playground.ui.key_consent import KeyConsent
+from playground.ui.run_intents import RunIntents
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.window_dialogs import WindowDialogs
 
@@ -60,13 +61,11 @@ if TYPE_CHECKING:
     from playground.core.history import History, RunRecord
     from playground.core.keys import KeyStore
     from playground.core.presets import Preset
-    from playground.core.request import CompletionRequest
-    from playground.core.runs import Run, Screen
+    from playground.core.runs import Run
     from playground.ui.connection_bar import ConnectionBar
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.live_connection import LiveConnection
     from playground.ui.model_picker import ModelPicker
-    from playground.ui.notebook_editor import GeneratedSpan
     from playground.ui.param_panel import ParamPanel
     from playground.ui.preset_bar import PresetBar
     from playground.ui.routing_editor import RoutingEditor
@@ -115,6 +114,7 @@ class MainWindow(QMainWindow):
         self.consent.refused.connect(lambda message: self.view.show_error(message))
         self.consent.granted.connect(self._key_granted)
         self.dialogs = WindowDialogs(self)
+        self.intents = RunIntents(self)
         self._build_frame()
         self._restore_frame()
         if not deferred:
@@ -161,11 +161,11 @@ class MainWindow(QMainWindow):
         self.run_button = QPushButton("Run", top)
         self.run_button.setToolTip("Run the prompt (Ctrl+Enter)")
         self.run_button.setEnabled(False)
-        self.run_button.clicked.connect(self.run)
+        self.run_button.clicked.connect(lambda: self.intents.run())
         self.stop_button = QPushButton("Stop", top)
         self.stop_button.setToolTip("Stop the run, keeping the text so far (Esc)")
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.clicked.connect(lambda: self.intents.stop())
         connection_label = QLabel("&Connection", top)
         connection_label.setBuddy(self.connection_box)
         self._model_label = QLabel("&Model", top)
@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
         routing = self.routing.routing()
         return Draft(prompt=prompt,
                      connection=str(self.connection_box.currentData()),
-                     model=self._model_text(), params=self.params.all_values(),
+                     model=self.model_text(), params=self.params.all_values(),
                      routing=routing.model_dump(mode="json", exclude_defaults=True))
 
     def save_draft(self) -> None:
@@ -416,12 +416,12 @@ class MainWindow(QMainWindow):
         """Connect a tab's view to the window: its shortcuts, its figures, its branches."""
         for editor in (view.prompt_edit, view.output):
             editor.installEventFilter(self._guard)
-        view.prompt_edit.textChanged.connect(lambda: self._prompt_changed(view))
+        view.prompt_edit.textChanged.connect(lambda: self.prompt_changed(view))
         view.notebook_made.connect(lambda notebook: (
             notebook.installEventFilter(self._guard),
-            notebook.textChanged.connect(lambda: self._prompt_changed(view))))
+            notebook.textChanged.connect(lambda: self.prompt_changed(view))))
         view.figures_changed.connect(lambda text: self._figures_changed(view, text))
-        view.branch_requested.connect(self.branch)
+        view.branch_requested.connect(self.intents.branch)
         if self._text_font is not None:
             view.set_text_font(self._text_font)
 
@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
 
     def new_tab(self) -> None:
         """A new, empty document on the tab in front's connection and model."""
-        self.session.new(str(self.connection_box.currentData()), self._model_text())
+        self.session.new(str(self.connection_box.currentData()), self.model_text())
 
     def _tab_closing(self, view: DocumentView) -> None:
         if self._bound is view:
@@ -489,7 +489,7 @@ class MainWindow(QMainWindow):
         self.figures.setText(view.figures)
         self._show_title()
         self._update_run_actions()
-        self._prompt_changed(view)
+        self.prompt_changed(view)
 
     def _show_title(self) -> None:
         self.setWindowTitle(f"{self.view.name} — NanoGPT Prompt Playground")
@@ -625,7 +625,7 @@ class MainWindow(QMainWindow):
         if providers is not None:
             self.routing.set_providers(providers)
 
-    def _model_text(self) -> str:
+    def model_text(self) -> str:
         return self.bar.model_text() if self.bar is not None else ""
 
     def _apply_limits(self) -> None:
@@ -646,15 +646,15 @@ class MainWindow(QMainWindow):
             self._apply_limits()
         self.routing.set_model(None if self.model_picker.error() else
                                self.model_picker.model_id())
-        self.presets.model_changed(self._model_text(), restoring=self._binding)
+        self.presets.model_changed(self.model_text(), restoring=self._binding)
         live = self.current()
-        if live.connection.kind == "nanogpt" and live.client is not None and self._model_text():
-            self.spawn("providers", self._load_providers(self._model_text()))
+        if live.connection.kind == "nanogpt" and live.client is not None and self.model_text():
+            self.spawn("providers", self._load_providers(self.model_text()))
         self._request_changed()
 
     # --- prompt ---------------------------------------------------------------------------------
 
-    def _prompt_changed(self, view: DocumentView) -> None:
+    def prompt_changed(self, view: DocumentView) -> None:
         if view is not self._bound:  # typing before loading, or a tab not in front
             return
         text = view.text_edit.toPlainText()
@@ -693,189 +693,14 @@ class MainWindow(QMainWindow):
         if not self._draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,
             self._draft_timer.start()  # however fast the typing goes on
         self.presets.refresh_modified()
-        self._recheck_inputs()
+        self.intents.recheck_inputs()
         self.dialogs.inputs_changed()
-
-    # --- running --------------------------------------------------------------------------------
-
-    def build_request(self, prompt: str | None = None,
-                      suffix: str | None = None) -> CompletionRequest:
-        """The request the current inputs describe (with `prompt`, or the tab's: the notebook's
-        text before the cursor; and `suffix`, the text after it, for a server that fills in
-        the middle); raises `InvalidParameter` naming every invalid input, one a line."""
-        from playground.core.request import build_request
-        from playground.core.routing import Routing
-
-        problems = [*self.params.errors(), self.model_picker.error(), self.routing.error()]
-        problems = [problem for problem in problems if problem]
-        if problems:
-            raise InvalidParameter("input", "\n".join(problems))
-        connection = self.current().connection
-        model = self._model_text() or connection.model
-        if not model:
-            raise InvalidParameter("model", "model: this connection has no default model; "
-                                            "choose or type one")
-        routing = self.routing.routing() if connection.kind == "nanogpt" else Routing()
-        text = self.view.request_text() if prompt is None else prompt
-        return build_request(text, model, self.params.values(), routing,
-                             dialect=connection.dialect,
-                             extensions={"suffix": suffix} if suffix else None)
-
-    def run(self, *, before: Screen | None = None, parent: Run | None = None,
-            at: int | None = None, replace: GeneratedSpan | None = None) -> bool:
-        """Run the current inputs; False (with the reason shown) if they cannot run.
-        `before` is what Undo Last Run restores (default: now); `parent` the run this one
-        branches from. Both travel with the run to its record. In notebook mode the
-        completion goes in at `at` (default: the cursor), continuing the text before it, or
-        as a new version of `replace`."""
-        from playground.core import dialects
-
-        view = self.view
-        before = before or view.screen()
-        notebook = view.notebook if view.mode == "notebook" else None
-        if notebook is not None and at is None:
-            at = notebook.insertion_point()
-        # What stays after the completion: a new version replaces the old one's text.
-        after = "" if notebook is None else notebook.toPlainText()[
-            replace.end if replace is not None else at or 0:]
-        fills, why = dialects.fill_in_the_middle(self.current().connection)
-        try:
-            request = self.build_request(None if notebook is None else
-                                         notebook.text_before(at or 0),
-                                         after if fills else None)
-        except InvalidParameter as exc:
-            view.refuse(exc.message, invalid_input=True)
-            return False
-        lane, connection, preset = view.runs, self.current().connection.name, self.preset_name()
-        assert lane is not None
-
-        def again() -> bool:  # the same request in the same tab, whichever is in front then
-            live = self.connections.get(connection)
-            if live is None:
-                lane.refused.emit(f"The connection {connection} is gone.")
-                return False
-            if notebook is not None and at is not None:
-                view.notebook_target = (at, replace)
-            going = self.runs.run(lane, request, live, before=before, parent=parent,
-                                  preset=preset, again=again)
-            if not going:
-                view.notebook_target = None
-            return going
-
-        if not self._key_may_go(again):
-            return False
-        if after:
-            self.status.showMessage(
-                f"The text after the cursor went as the suffix: {why}." if fills else
-                f"Only the text before the cursor was sent ({why}).", 10000)
-        return again()
-
-    def regenerate(self) -> bool:
-        """Write the last completion again: in notebook mode a new version of the last
-        generated span (the earlier ones kept, Alt+Left/Right flips); in two panes, run the
-        prompt again."""
-        view = self.view
-        span = view.notebook.last_span() if view.notebook and view.mode == "notebook" else None
-        if span is None:
-            return self.run()
-        return self.run(at=span.start, replace=span)
-
-    def previous_swipe(self) -> None:
-        self._flip(-1)
-
-    def next_swipe(self) -> None:
-        self._flip(1)
-
-    def _flip(self, by: int) -> None:
-        notebook = self.view.notebook
-        if self.view.mode != "notebook" or notebook is None or not notebook.flip(by):
-            self.status.showMessage("No other version of the last completion"
-                                    if self.view.mode == "notebook" else
-                                    "Versions are notebook mode's (Tabs → Notebook Mode)", 3000)
-
-    def toggle_notebook(self) -> None:
-        """Show the tab's document as a notebook, or as prompt and output, keeping its text."""
-        view = self.view
-        mode = "two-pane" if view.mode == "notebook" else "notebook"
-        if view.streaming:
-            self.notebook_action.setChecked(view.mode == "notebook")
-            self.status.showMessage("Stop the run first (Esc), then switch modes", 5000)
-            return
-        view.set_mode(mode)
-        if view.document is not None:
-            view.document = replace(view.document, mode=mode)
-        self.notebook_action.setChecked(mode == "notebook")
-        self._prompt_changed(view)
-        view.setFocus()
-        self.save_draft()
-
-    def _recheck_inputs(self) -> None:
-        """Keep a banner about invalid inputs true as they are edited: it names what is
-        still wrong, and goes once nothing is."""
-        if not (self.view.banner_shows_invalid_input and self.error_label.isVisible()):
-            return
-        try:
-            self.build_request()
-        except InvalidParameter as exc:
-            self.error_label.setText(exc.message)
-        else:
-            self.error_label.hide()
-
-    def _key_may_go(self, then: Callable[[], object], parent: QWidget | None = None) -> bool:
-        """Whether the current connection can send now (else the person is asked first)."""
-        return self.consent.may_go(self.current(), then, parent)
 
     def _key_granted(self) -> None:
         self.reload_connections()
         settings = self.dialogs.get("settings")
         if settings is not None:
             settings.connections_page.reload()
-
-    def stop(self) -> None:
-        """Stop the run of the tab in front, keeping the text so far."""
-        if self.view.runs is not None:
-            self.view.runs.stop()
-
-    def neutralize(self) -> None:
-        """Every sampler to its neutral value."""
-        self.params.neutralize()
-
-    def continue_run(self) -> bool:
-        """Append the output to the prompt (undoable in the editor too) and run again."""
-        if not self._key_may_go(self.continue_run):
-            return False
-        before = self.view.screen()
-        if self.view.mode == "notebook" and self.view.notebook is not None:
-            return self.run(before=before, at=len(self.view.notebook.toPlainText()))
-        if before.output:
-            cursor = QTextCursor(self.prompt_edit.document())
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(before.output)
-        return self.run(before=before)
-
-    def undo_run(self) -> None:
-        """Put back the prompt and the output (with its run's tinting and figures) from
-        before the tab's last run; a run still going is stopped and recorded as such."""
-        view = self.view
-        before = view.runs.undo() if view.runs is not None else None
-        if before is None:
-            return
-        view.text_edit.setPlainText(before.prompt)
-        view.error_label.hide()
-        view.put_back(before)
-
-    def branch(self, offset: int, token: str) -> bool:
-        """Run from the shown run's prompt plus its output up to `offset`, then `token`; the
-        new run's parent is the shown run. False (with the reason shown) if it did not go."""
-        view = self.view
-        assert view.runs is not None
-        assert view.shown is not None
-        if not self._key_may_go(lambda: self.branch(offset, token)):
-            return False
-        before = view.screen()
-        source, prompt = view.runs.branch_prompt(offset, token)
-        view.text_edit.setPlainText(prompt)
-        return self.run(before=before, parent=source)
 
     def preset_name(self) -> str | None:
         """The preset the settings came from, for history."""
@@ -892,7 +717,7 @@ class MainWindow(QMainWindow):
         from playground.core.presets import Preset
 
         return Preset.create("on screen", self.params.all_values(),
-                             model=self._model_text() or None, routing=self.routing.routing())
+                             model=self.model_text() or None, routing=self.routing.routing())
 
     def apply_preset(self, preset: Preset) -> None:
         self.params.set_values(preset.param_values())
@@ -935,7 +760,7 @@ class MainWindow(QMainWindow):
 
     def rerun(self, record: RunRecord) -> None:
         if self.restore_run(record):
-            self.run()
+            self.intents.run()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_draft()

@@ -109,7 +109,7 @@ class WindowDialogs(LazyDialogs):
         live = self.window.current()
         connection = live.connection
         try:
-            request = self.window.build_request()
+            request = self.window.intents.build_request()
         except InvalidParameter as exc:
             preview.note_label.setText(f"Not valid yet: {exc.message}")
             preview.note_label.show()
@@ -129,7 +129,7 @@ class WindowDialogs(LazyDialogs):
         from playground.ui.compare_view import CompareView
 
         compare = CompareView(self._compare_base, parent=self.window,
-                              preview=self.window.build_request)
+                              preview=self.window.intents.build_request)
         compare.recorded.connect(self._record_comparison)
         compare.keep_requested.connect(self._keep_compared)
         return compare
@@ -153,7 +153,7 @@ class WindowDialogs(LazyDialogs):
         if live.client is None or live.problem:
             raise InvalidParameter("connection", live.problem or
                                    "the connection is still starting")
-        request = window.build_request()
+        request = window.intents.build_request()
         compare = self.get("compare")
         if not window.consent.may_go(live, compare.run_all, compare):
             raise InvalidParameter("api_key", not_sent(live.connection))

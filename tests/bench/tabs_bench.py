@@ -100,7 +100,7 @@ async def _run_batch(window: Any, batch: int, beat: Heartbeat, stalls: list[floa
             if not (first and n == 0):
                 window.new_tab()
                 window.prompt_edit.setPlainText("Bench")
-            if not window.run():
+            if not window.intents.run():
                 raise RuntimeError(f"the run was refused: {window.error_label.text()}")
         beat.start()
         start = time.perf_counter()

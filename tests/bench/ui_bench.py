@@ -320,7 +320,7 @@ def rss(url: str) -> dict[str, Any]:
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         window.run_finished.connect(lambda r: done.done() or done.set_result(r))
         try:
-            if not window.run():
+            if not window.intents.run():
                 raise RuntimeError(f"the run was refused: {window.error_label.text()}")
             result = await asyncio.wait_for(done, 300)
             _check(result, url)

@@ -141,7 +141,7 @@ def check_window(case: Case, url: str, server: FaultServer, qtbot, qloop) -> Non
 
     async def run() -> RunResult:
         window.prompt_edit.setPlainText("hi")
-        assert window.run(), window.error_label.text()
+        assert window.intents.run(), window.error_label.text()
         return await next_emission(window.run_finished, timeout=30)
 
     async def body() -> RunResult:

@@ -85,7 +85,7 @@ def test_window_session(key: str, memory_keyring, fault_server: FaultServer,
         for name in ("nanogpt", "other"):
             choose(name)
             window.prompt_edit.setPlainText(f"a run on {name}")
-            assert window.run(), window.error_label.text()
+            assert window.intents.run(), window.error_label.text()
             result = await next_emission(window.run_finished)
             assert result.error is None and result.text == "Hello, world!"
         choose("nanogpt")

@@ -34,7 +34,7 @@ def test_the_window_streams_from_llama_and_greys_what_it_ignores(
         win.prompt_edit.setPlainText("Hello")
         win.params.set_values({"max_tokens": 12, "seed": 3, "repetition_penalty": 1.2,
                                "tfs": 0.5})
-        assert win.run()
+        assert win.intents.run()
         return await next_emission(win.run_finished, timeout=60)
 
     try:

@@ -74,7 +74,7 @@ def test_run_all_shows_the_prompt_and_model_it_runs(window, qloop) -> None:
     shared = view.shared
     assert shared.prompt.isReadOnly()
     QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    model = window.build_request().model.compose()
+    model = window.intents.build_request().model.compose()
     assert shared.prompt.toPlainText() == "The function returns the"
     assert shared.heading.text() == f"Prompt for every column · model {model}"
     qloop.run_until_complete(run_and_wait_all(view))
@@ -94,7 +94,7 @@ def test_the_prompt_shows_before_anything_runs(window, qloop) -> None:
     view = window.dialogs.get("compare")
     shared = view.shared
     view.show()
-    model = window.build_request().model.compose()
+    model = window.intents.build_request().model.compose()
     assert shared.prompt.toPlainText() == "The function returns the"
     assert shared.heading.text() == f"Prompt for every column · model {model}"
     window.activateWindow()

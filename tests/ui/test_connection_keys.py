@@ -170,7 +170,7 @@ def test_a_custom_connection_sends_its_key_to_itself_only(
         await win.start_services()
         for name in ("box", "keyless"):
             use(win, name)
-            assert win.run(), win.error_label.text()
+            assert win.intents.run(), win.error_label.text()
             result = await next_emission(win.run_finished)
             assert result.error is None and result.text == "Hello, world!"
 
@@ -242,7 +242,7 @@ def test_plain_http_elsewhere_asks_before_the_key_is_sent(
         win.prompt_edit.setPlainText("Hi")
 
         # Run and Continue ask first; Cancel sends nothing and says why.
-        for start in (win.run, win.continue_run):
+        for start in (win.intents.run, win.intents.continue_run):
             assert not start()
             question = the_question(win)
             assert "0.0.0.0" in question.text()
@@ -259,7 +259,7 @@ def test_plain_http_elsewhere_asks_before_the_key_is_sent(
         assert "insecure_key_ok" not in saved_connections(playground_home)[0]
 
         # "Send the Key" remembers it and runs what was asked for, with the key.
-        assert not win.run()
+        assert not win.intents.run()
         answer(the_question(win), "Send the Key")  # the run starts; it streams on the loop
         result = await next_emission(win.run_finished)
         assert result.error is None and result.text == "Hello, world!"
@@ -267,7 +267,7 @@ def test_plain_http_elsewhere_asks_before_the_key_is_sent(
         assert saved_connections(playground_home)[0]["insecure_key_ok"] is True
 
         # Asked once per connection: the next run goes at once.
-        assert win.run()
+        assert win.intents.run()
         assert questions(win) == []
         await next_emission(win.run_finished)
         assert sent() == ["/ok/v1/completions"] * 2
@@ -303,7 +303,7 @@ def test_compare_asks_too_and_forgetting_asks_again(
         box = win.dialogs.get("settings").connections_page.key_box
         choose(box.connection_box, "lan")
         box.forget_button.click()
-        assert not win.run()
+        assert not win.intents.run()
         answer(the_question(win), "Cancel")
         assert "insecure_key_ok" not in saved_connections(playground_home)[0]
         await compare.shutdown()

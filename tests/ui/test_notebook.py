@@ -67,7 +67,7 @@ def test_switching_modes_keeps_the_text_and_the_mode_is_kept_per_document(qtbot,
     again.tabs.setCurrentIndex(0)
     assert again.view.mode == "notebook"
     assert again.prompt_edit.toPlainText() == "Once upon a time, a fish."
-    again.toggle_notebook()
+    again.intents.toggle_notebook()
     assert again.view.prompt_edit.toPlainText() == "Once upon a time, a fish."
     assert again.output.text() == ""
 
@@ -99,7 +99,7 @@ def test_regenerate_keeps_versions_that_history_links_as_siblings(window, qloop)
         await window.start_services()
         use(window, "fault-ok")
         into_notebook(window, "Say hello")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
         key("Ctrl+R")
         assert "cursor" not in window.status.currentMessage()  # the old version is not kept
@@ -156,7 +156,7 @@ def test_the_text_after_the_cursor_goes_as_the_suffix_where_the_server_fills_in(
         window.prompt_edit.moveCursor(QTextCursor.MoveOperation.Start)
         window.prompt_edit.moveCursor(QTextCursor.MoveOperation.Down)
         window.prompt_edit.moveCursor(QTextCursor.MoveOperation.EndOfLine)
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
 
     try:
@@ -172,13 +172,13 @@ def test_the_notebook_is_read_only_while_it_streams_and_esc_stops(window, qloop)
         await window.start_services()
         use(window, "fault-stall")
         into_notebook(window, "Stall here: ")
-        window.run()
+        window.intents.run()
         await next_emission(window.worker.text)
         notebook = window.view.notebook
         assert notebook.isReadOnly()
         QTest.keyClicks(notebook, "typed")
         assert notebook.toPlainText() == "Stall here: Hel"
-        window.toggle_notebook()  # refused while streaming
+        window.intents.toggle_notebook()  # refused while streaming
         assert window.view.mode == "notebook"
         key("Esc")
         await next_emission(window.run_finished)

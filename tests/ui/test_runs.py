@@ -27,11 +27,11 @@ def test_a_replaced_run_is_recorded_with_its_own_request(window, qloop) -> None:
         await window.start_services()
         use(window, "fault-stall")
         window.prompt_edit.setPlainText("First prompt")
-        assert window.run()
+        assert window.intents.run()
         await next_emission(window.worker.text)  # mid-stream
         use(window, "fault-ok")
         window.prompt_edit.setPlainText("Second prompt")
-        assert window.run()
+        assert window.intents.run()
         await next_emission(window.run_finished)  # the first, stopped
         await next_emission(window.run_finished)  # the second
         return window.history.list()
@@ -63,18 +63,18 @@ def test_a_refused_branch_leaves_no_parent_to_the_next_run(local, qloop) -> None
         await win.start_services()
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values({"logprobs": 3, "max_tokens": 4, "seed": 1})
-        win.run()
+        win.intents.run()
         await next_emission(win.run_finished)
         span = win.output.spans()[1]
         temperature = win.params.rows["temperature"]
         temperature.field.setText("5")  # invalid: the branch is refused
         temperature.field.editingFinished.emit()
-        assert not win.branch(span.start, span.alternatives[-1][0])
+        assert not win.intents.branch(span.start, span.alternatives[-1][0])
         assert "temperature" in win.error_label.text()
         assert win.figures.text() == "not sent"
         temperature.reset.click()
         win.prompt_edit.setPlainText("An unrelated prompt")
-        assert win.run()
+        assert win.intents.run()
         await next_emission(win.run_finished)
         return win.history.list()
 
@@ -93,14 +93,14 @@ def test_a_branch_that_replaces_a_running_run_keeps_its_parent(local, qloop) -> 
         await win.start_services()
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values({"logprobs": 3, "max_tokens": 3, "seed": 1})
-        win.run()
+        win.intents.run()
         await next_emission(win.run_finished)  # an earlier run, now in history
         win.params.set_values({"logprobs": 3, "max_tokens": 16000, "seed": 1,
                                "ignore_eos": True})
-        win.run()
+        win.intents.run()
         await next_emission(win.worker.logprobs)  # the long run streams its tokens
         span = win.output.spans()[0]
-        assert win.branch(span.start, span.alternatives[-1][0])
+        assert win.intents.branch(span.start, span.alternatives[-1][0])
         await next_emission(win.run_finished)  # the long run, stopped by the branch
         await next_emission(win.run_finished)  # the branch
         return win.history.list()
@@ -122,11 +122,11 @@ def test_undo_brings_back_the_previous_run_with_its_tinting_and_figures(local, q
         await win.start_services()
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values({"logprobs": 2, "max_tokens": 6, "seed": 4, "ignore_eos": True})
-        win.run()
+        win.intents.run()
         await next_emission(win.run_finished)
         first = (win.output.text(), win.output.spans(), win.figures.text())
         win.params.set_values({"max_tokens": 3, "seed": 5, "ignore_eos": True})
-        win.run()
+        win.intents.run()
         await next_emission(win.run_finished)
         assert win.figures.text() != first[2]
         win.undo_action.trigger()
@@ -144,12 +144,12 @@ def test_a_restored_run_shows_its_own_figures(window, qloop) -> None:
         await window.start_services()
         use(window, "fault-ok")
         window.prompt_edit.setPlainText("Keep me")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
         use(window, "fault-stall")
-        window.run()
+        window.intents.run()
         await next_emission(window.worker.text)
-        window.stop()
+        window.intents.stop()
         await next_emission(window.run_finished)
         assert window.figures.text().startswith("stopped")
         assert window.restore_run(window.history.list()[-1])
@@ -170,7 +170,7 @@ def test_a_failed_run_says_failed_not_done(window, qloop, fault_server) -> None:
     async def body() -> None:
         await window.start_services()
         use(window, "gone")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
 
     try:
@@ -188,7 +188,7 @@ def test_ctrl_shift_z_undoes_the_last_run_from_either_pane(window, qloop, qtbot,
         await window.start_services()
         use(window, "fault-ok")
         window.prompt_edit.setPlainText("Before the run")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
 
     try:
@@ -215,7 +215,7 @@ def test_a_refused_run_names_every_invalid_field_and_the_banner_follows_the_fixe
     for row, text in ((temperature, "5"), (top_a, "abc")):
         qtbot.keyClicks(row.field, text)
         qtbot.keyClick(row.field, Qt.Key.Key_Return)
-    assert not window.run()
+    assert not window.intents.run()
     banner = window.error_label
     assert banner.isVisible()
     lines = banner.text().splitlines()
@@ -248,7 +248,7 @@ def test_the_window_recovers_from_an_engine_killed_mid_stream_and_between_runs(
         await win.start_services()
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values({"max_tokens": 16000, "ignore_eos": True})
-        win.run()
+        win.intents.run()
         await next_emission(win.worker.text)
         finished = asyncio.ensure_future(next_emission(win.run_finished))
         await _engine_gone(win)
@@ -262,12 +262,12 @@ def test_the_window_recovers_from_an_engine_killed_mid_stream_and_between_runs(
         assert record.output == killed.text and record.error is not None
 
         win.params.set_values({"max_tokens": 5, "seed": 1})
-        assert win.run()
+        assert win.intents.run()
         again = await next_emission(win.run_finished, timeout=60)
         assert again.error is None and again.text
 
         await _engine_gone(win)
-        assert win.run()
+        assert win.intents.run()
         assert win.figures.text() == "Starting the local engine…"
         between = await next_emission(win.run_finished, timeout=60)
         assert between.error is None and between.text == again.text
@@ -338,10 +338,10 @@ def test_the_lab_replays_the_run_on_screen_restored_branched_or_continued(local,
         await win.start_services()
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values(settings)
-        win.run()
+        win.intents.run()
         first = await next_emission(win.run_finished)
         win.prompt_edit.setPlainText("import os")
-        win.run()
+        win.intents.run()
         await next_emission(win.run_finished)
         win.params.set_values(settings)
 
@@ -349,17 +349,17 @@ def test_the_lab_replays_the_run_on_screen_restored_branched_or_continued(local,
         win.lab_action.trigger()
         await _lab_describes(win, "The function returns the", first.text)
 
-        win.run()  # history keeps no token probabilities: a fresh run to branch from
+        win.intents.run()  # history keeps no token probabilities: a fresh run to branch from
         await next_emission(win.run_finished)
         span = win.output.spans()[1]
-        assert win.branch(span.start, span.alternatives[-1][0])
+        assert win.intents.branch(span.start, span.alternatives[-1][0])
         branched = await next_emission(win.run_finished)
         await asyncio.sleep(0)  # the lab's refresh starts after the run is shown
         await _lab_describes(win, win.shown.request.prompt, branched.text)
         assert win.shown.request.prompt.endswith(span.alternatives[-1][0])
 
         win.params.set_values(settings)
-        assert win.continue_run()
+        assert win.intents.continue_run()
         continued = await next_emission(win.run_finished)
         await asyncio.sleep(0)
         assert win.shown.request.prompt.endswith(branched.text)
@@ -381,7 +381,7 @@ def test_each_connection_keeps_its_own_model_and_suffixes_stay_with_nanogpt(wind
     assert window.model_picker.model_text() == ""  # not NanoGPT's model
     assert not window.model_picker.suffix_button.isEnabled()
     window.model_picker.set_model_text("local/stdlib")
-    assert window.build_request().wire_body()["model"] == "local/stdlib"
+    assert window.intents.build_request().wire_body()["model"] == "local/stdlib"
 
     window.connection_box.setCurrentIndex(window.connection_box.findData("nanogpt"))
     assert window.model_picker.model_text() == nanogpt_model
@@ -398,7 +398,7 @@ def test_the_panel_takes_its_limits_and_mirostat_rules_from_the_connection_and_m
     assert max_tokens.field.placeholderText() == "unset (256)"
     qtbot.keyClicks(max_tokens.field, "20000")
     qtbot.keyClick(max_tokens.field, Qt.Key.Key_Return)
-    assert not window.run()
+    assert not window.intents.run()
     assert "max_tokens: 20000 is above this connection's maximum 16384" in (
         window.error_label.text())
     window.params.set_values({"mirostat_mode": 2, "top_k": 40})
@@ -432,10 +432,10 @@ def test_a_request_refused_before_any_text_keeps_the_previous_output(window, qlo
     async def body() -> None:
         await window.start_services()
         use(window, "fault-ok")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
         use(window, "fault-e400seed")
-        window.run()
+        window.intents.run()
         refused = await next_emission(window.run_finished)
         assert refused.error is not None and refused.error.status == 400
 

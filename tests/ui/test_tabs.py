@@ -173,14 +173,14 @@ def test_runs_in_two_tabs_stream_at_once_each_into_its_own_output(window, qloop)
         use(window, "fault-stall")
         window.prompt_edit.setPlainText("Stalling prompt")
         stalled = window.view
-        assert window.run()
+        assert window.intents.run()
         await next_emission(window.worker.text)
         assert window.tabs.tabText(0).startswith(STREAMING_MARK)
         window.new_tab()
         use(window, "fault-ok")
         window.prompt_edit.setPlainText("Quick prompt")
         assert window.run_button.isEnabled()  # this tab runs nothing yet
-        assert window.run()
+        assert window.intents.run()
         result = await next_emission(window.run_finished)
         assert result.text == "Hello, world!"
         assert window.output.text() == "Hello, world!"
@@ -190,7 +190,7 @@ def test_runs_in_two_tabs_stream_at_once_each_into_its_own_output(window, qloop)
         window.tabs.setCurrentWidget(stalled)
         assert window.stop_button.isEnabled() and not window.run_button.isEnabled()
         assert window.figures.text() == "Running…"
-        window.stop()
+        window.intents.stop()
         await next_emission(window.run_finished)
         return window.history.list()
 
@@ -210,7 +210,7 @@ def test_closing_a_streaming_tab_stops_its_run_and_keeps_the_text_in_history(win
         window.new_tab()
         use(window, "fault-stall")
         window.prompt_edit.setPlainText("Closed while streaming")
-        assert window.run()
+        assert window.intents.run()
         await next_emission(window.worker.text)
         finished = asyncio.ensure_future(next_emission(window.run_finished))
         key(window, "Ctrl+W")
@@ -231,17 +231,17 @@ def test_undo_last_run_undoes_the_last_run_of_the_tab_in_front(window, qloop) ->
         await window.start_services()
         use(window, "fault-ok")
         window.prompt_edit.setPlainText("First tab")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
         window.new_tab()
         assert not window.undo_action.isEnabled()  # nothing ran in this tab
         use(window, "fault-ok")
         window.prompt_edit.setPlainText("Second tab")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
         window.tabs.setCurrentIndex(0)
         assert window.undo_action.isEnabled()
-        window.undo_run()
+        window.intents.undo_run()
         assert window.output.text() == ""
         assert window.tabs.view(1).output.text() == "Hello, world!"
         assert not window.undo_action.isEnabled()

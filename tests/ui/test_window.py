@@ -44,7 +44,7 @@ def test_invalid_value_is_refused_inline(window, qtbot) -> None:
     assert row.field.toolTip() == row.error
     assert "temperature" not in window.params.values()
     assert "1 invalid" in window.params.summary.text()
-    window.run()
+    window.intents.run()
     assert window.error_label.isVisible()
     assert window.error_label.text() == row.error
     row.reset.click()
@@ -81,7 +81,7 @@ def test_run_streams_into_the_output(window, qloop) -> None:
         await window.start_services()
         window.prompt_edit.setPlainText("Say hello")
         window.params.set_values({"temperature": 0.3})
-        window.run()
+        window.intents.run()
         return await next_emission(window.run_finished)
 
     result = qloop.run_until_complete(body())
@@ -98,7 +98,7 @@ def test_stop_keeps_the_partial_text(window, qloop) -> None:
 
     async def body() -> RunResult:
         await window.start_services()
-        window.run()
+        window.intents.run()
         await next_emission(window.worker.text)
         assert window.stop_button.isEnabled()
         window.stop_button.click()
@@ -116,7 +116,7 @@ def test_errors_show_status_message_and_hint(window, qloop) -> None:
 
     async def body() -> RunResult:
         await window.start_services()
-        window.run()
+        window.intents.run()
         return await next_emission(window.run_finished)
 
     qloop.run_until_complete(body())
@@ -134,9 +134,9 @@ def test_a_new_run_while_running_replaces_it(window, qloop) -> None:
 
     async def body() -> None:
         await window.start_services()
-        window.run()
+        window.intents.run()
         await next_emission(window.worker.text)
-        window.run()  # the first run is stopped, its partial result delivered first
+        window.intents.run()  # the first run is stopped, its partial result delivered first
         await next_emission(window.worker.text)
         window.worker.stop()
         while len(finished) < 2:
@@ -286,7 +286,7 @@ def test_local_engine_run_with_mirostat_and_a_penalty(qtbot, qloop) -> None:
         assert win.output.text() == result.text != ""
         assert result.usage.completion_tokens <= 40
         assert "tok/s" in win.figures.text() or result.usage.completion_tokens < 2
-        request = win.build_request().body()
+        request = win.intents.build_request().body()
         assert request["mirostat_mode"] == 2
         assert request["presence_penalty"] == 0.8
     finally:
@@ -330,7 +330,7 @@ def test_continue_and_undo_last_run(window, qloop) -> None:
     async def body() -> None:
         await window.start_services()
         window.prompt_edit.setPlainText("Say: ")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
         window.continue_action.trigger()
         await next_emission(window.run_finished)
@@ -391,7 +391,7 @@ def test_routing_is_nanogpt_only_and_conflicts_are_refused(window, monkeypatch) 
     assert window.side_tabs.isTabEnabled(1)
     window.model_picker.set_model_text("zai-org/glm-5:fast")
     window.routing.set_routing(Routing(provider="novita"))
-    window.run()
+    window.intents.run()
     assert "routing suffix :fast" in window.error_label.text()
 
 
@@ -438,7 +438,7 @@ def test_sampler_lab_shows_a_stage_removing_candidates(qtbot, qloop) -> None:
         await win.start_services()
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values({"top_k": 5, "max_tokens": 8, "seed": 2})
-        win.run()
+        win.intents.run()
         await next_emission(win.run_finished)
         win.lab_action.trigger()
         await win._tasks["lab"]
@@ -471,7 +471,7 @@ def test_token_probabilities_colour_the_output_and_branch(qtbot, qloop) -> None:
         win.prompt_edit.setPlainText("The function returns the")
         win.params.set_values({"logprobs": 5, "max_tokens": 10, "seed": 3,
                                "ignore_eos": True})
-        win.run()
+        win.intents.run()
         first = await next_emission(win.run_finished)
         spans = win.output.spans()
         assert len(spans) == 10
@@ -482,7 +482,7 @@ def test_token_probabilities_colour_the_output_and_branch(qtbot, qloop) -> None:
         # Branch at the third token with its least likely alternative.
         span = spans[2]
         alternative = span.alternatives[-1][0]
-        win.branch(span.start, alternative)
+        win.intents.branch(span.start, alternative)
         await next_emission(win.run_finished)
         assert win.prompt_edit.toPlainText() == ("The function returns the" +
                                                  text[:span.start] + alternative)
@@ -507,7 +507,7 @@ def test_a_llama_cpp_connection_greys_what_it_ignores(qtbot, fault_server) -> No
     assert "Not sent" in tfs.field.toolTip()
     assert win.params.rows["temperature"].field.placeholderText() == "unset (0.8)"
     win.params.set_values({"tfs": 0.5, "repetition_penalty": 1.2})
-    body = win.build_request().wire_body()
+    body = win.intents.build_request().wire_body()
     assert "tfs" not in body
     assert body["repeat_penalty"] == 1.2
     assert body["temperature"] == 1.0  # neutral sent, since the server's default is not
@@ -521,7 +521,7 @@ def test_runs_are_recorded_in_history(window, qloop) -> None:
     async def body() -> None:
         await window.start_services()
         window.prompt_edit.setPlainText("Keep me")
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
 
     qloop.run_until_complete(body())
@@ -553,7 +553,7 @@ def test_history_panel_restores_a_run(window, qloop) -> None:
         await window.start_services()
         window.prompt_edit.setPlainText("First prompt")
         window.params.set_values({"temperature": 0.4})
-        window.run()
+        window.intents.run()
         await next_emission(window.run_finished)
 
     qloop.run_until_complete(body())
