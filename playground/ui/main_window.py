@@ -31,10 +31,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStatusBar,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -66,9 +64,6 @@ if TYPE_CHECKING:
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.live_connection import LiveConnection
     from playground.ui.model_picker import ModelPicker
-    from playground.ui.param_panel import ParamPanel
-    from playground.ui.preset_bar import PresetBar
-    from playground.ui.routing_editor import RoutingEditor
     from playground.ui.run_controller import RunController
     from playground.ui.stream_view import StreamView
     from playground.ui.worker import RunWorker
@@ -213,18 +208,15 @@ class MainWindow(QMainWindow):
         self._count_timer = _single_shot(self, COUNT_DELAY_MS, self._count_tokens)
 
     def _build_panels(self) -> None:
-        from playground.core.presets import PresetStore
         from playground.ui.connection_bar import ConnectionBar
         from playground.ui.model_picker import ModelPicker
-        from playground.ui.param_panel import ParamPanel
-        from playground.ui.preset_bar import PresetBar
-        from playground.ui.routing_editor import RoutingEditor
+        from playground.ui.side_panel import SidePanel
 
         self.model_picker: ModelPicker = ModelPicker(self.connection_box.parentWidget())
         self.model_picker.changed.connect(self._model_changed)
         self.bar = ConnectionBar(self.connection_box, self.model_picker, self.spawn, self)
         self.bar.changed.connect(self._connection_changed)
-        self.bar.models_listed.connect(self._apply_limits)
+        self.bar.models_listed.connect(self._fit_limits)
         self._top_bar.replaceWidget(self._model_stand_in, self.model_picker)
         self._model_stand_in.hide()
         self._model_stand_in.deleteLater()
@@ -232,25 +224,14 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.connection_box, self.model_picker.field)
         self.setTabOrder(self.model_picker.field, self.prompt_edit)
 
-        self.params: ParamPanel = ParamPanel(self)
-        self.params.changed.connect(self._request_changed)
-        self.routing: RoutingEditor = RoutingEditor(self)
-        self.routing.changed.connect(self._request_changed)
-        routing_scroll = QScrollArea(self)
-        routing_scroll.setWidgetResizable(True)
-        routing_scroll.setWidget(self.routing)
-        self.side_tabs = QTabWidget(self)
-        self.side_tabs.addTab(self.params, "&Sampler")
-        self.side_tabs.addTab(routing_scroll, "R&outing")
-        self.presets: PresetBar = PresetBar(PresetStore(), self._screen_preset, self)
+        self.side: SidePanel = SidePanel(self.model_text, self)
+        self.side.changed.connect(self._request_changed)
+        self.params, self.routing, self.presets = (self.side.params, self.side.routing,
+                                                   self.side.presets)
+        self.side_tabs = self.side.tabs
         self.presets.apply_requested.connect(self.apply_preset)
-        self.presets.message.connect(self._say)
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 4, 0, 0)
-        side_layout.addWidget(self.presets)
-        side_layout.addWidget(self.side_tabs, 1)
-        placeholder = self.main_split.replaceWidget(1, side)
+        self.presets.message.connect(lambda text: self.status.showMessage(text, 5000))
+        placeholder = self.main_split.replaceWidget(1, self.side)
         placeholder.hide()
         placeholder.deleteLater()
 
@@ -363,11 +344,9 @@ class MainWindow(QMainWindow):
         prompt = (view or self.view).text_edit.toPlainText()
         if not self.loaded:  # only the prompt can have changed yet
             return replace(self._draft, prompt=prompt)
-        routing = self.routing.routing()
-        return Draft(prompt=prompt,
-                     connection=str(self.connection_box.currentData()),
+        return Draft(prompt=prompt, connection=str(self.connection_box.currentData()),
                      model=self.model_text(), params=self.params.all_values(),
-                     routing=routing.model_dump(mode="json", exclude_defaults=True))
+                     routing=self.side.routing_dump())
 
     def save_draft(self) -> None:
         """Keep what is on screen: in the draft (read at the next start before anything else,
@@ -475,9 +454,8 @@ class MainWindow(QMainWindow):
                 if index >= 0:
                     self.connection_box.setCurrentIndex(index)
                 self.model_picker.set_model_text(document.model)
-                self.presets.select(document.preset)
-                self.params.set_values(document.params)
-                self.routing.set_routing(document.to_routing())
+                self.side.show_settings(document.params, document.to_routing(),
+                                        document.preset)
             except (InvalidParameter, ValidationError) as exc:
                 self.status.showMessage(f"Part of {document.name}'s settings was not valid "
                                         f"and was left out: {exc}", 10000)
@@ -594,8 +572,6 @@ class MainWindow(QMainWindow):
         return self.bar.current()
 
     def _connection_changed(self) -> None:
-        from playground.core import dialects
-
         if not self.connections:
             return
         assert self.bar is not None
@@ -604,16 +580,8 @@ class MainWindow(QMainWindow):
         # While loading, or bringing a tab forward, the document's own model stays.
         self.bar.show_connection(keep_model=not self.loaded or self._binding)
         self._update_run_actions()
-        is_nanogpt = connection.kind == "nanogpt"
-        self.side_tabs.setTabEnabled(1, is_nanogpt)
-        self.side_tabs.setTabToolTip(1, "Where NanoGPT routes the request" if is_nanogpt
-                                     else "Provider routing is NanoGPT's; this connection "
-                                          "does not use it")
-        self.params.set_server(dialects.unsupported(connection.dialect),
-                               dialects.server_defaults(connection.dialect))
-        self.params.set_mirostat_replaces(dialects.mirostat_replaces(connection))
-        self._apply_limits()
-        self.params.set_lookup(self.bar.tokenize if connection.kind == "local" else None)
+        self.side.fit(connection, self.bar.tokenize if connection.kind == "local" else None)
+        self._fit_limits()
         if self.runs.services_started and connection.kind == "local" and self.runs.engine is None:
             self.runs.start_engine_soon()
         self._count_timer.start()
@@ -628,22 +596,12 @@ class MainWindow(QMainWindow):
     def model_text(self) -> str:
         return self.bar.model_text() if self.bar is not None else ""
 
-    def _apply_limits(self) -> None:
-        """The panel's hints and bounds from the connection's server (its own default and
-        maximum) and the chosen model (its largest output), where they are known."""
-        from playground.core import dialects
-        from playground.core.catalog import Limits
-
-        limits = dialects.limits(self.current().connection)
-        info = self.model_picker.selected_info()
-        if info is not None and info.max_output_tokens:
-            limits["max_tokens"] = limits.get("max_tokens", Limits()).tighter(
-                Limits(maximum=info.max_output_tokens))
-        self.params.set_limits(limits)
+    def _fit_limits(self) -> None:
+        self.side.fit_limits(self.current().connection, self.model_picker.selected_info())
 
     def _model_changed(self) -> None:
         if self.connections:
-            self._apply_limits()
+            self._fit_limits()
         self.routing.set_model(None if self.model_picker.error() else
                                self.model_picker.model_id())
         self.presets.model_changed(self.model_text(), restoring=self._binding)
@@ -703,28 +661,14 @@ class MainWindow(QMainWindow):
             settings.connections_page.reload()
 
     def preset_name(self) -> str | None:
-        """The preset the settings came from, for history."""
-        preset = self.presets.selected()
-        return preset.name if preset else None
-
-    def _say(self, text: str) -> None:
-        self.status.showMessage(text, 5000)
+        return self.side.preset_name()
 
     # --- presets and history ------------------------------------------------------------------
 
-    def _screen_preset(self) -> Preset:
-        """What is on screen, as a preset (for saving and for the modified mark)."""
-        from playground.core.presets import Preset
-
-        return Preset.create("on screen", self.params.all_values(),
-                             model=self.model_text() or None, routing=self.routing.routing())
-
     def apply_preset(self, preset: Preset) -> None:
-        self.params.set_values(preset.param_values())
+        self.side.apply_preset(preset)
         if preset.model:
             self.model_picker.set_model_text(preset.model)
-        if preset.provider or preset.header_provider or preset.billing_mode:
-            self.routing.set_routing(preset.routing())
         self.status.showMessage(f"Preset {preset.name} applied", 4000)
 
     def restore_run(self, record: RunRecord) -> bool:
@@ -743,8 +687,7 @@ class MainWindow(QMainWindow):
                           finish_reason=record.finish_reason, ttft_ms=record.ttft_ms,
                           tokens_per_s=record.tokens_per_s, usage=record.usage,
                           cost=record.cost))
-            self.params.set_values(record.params())
-            self.routing.set_routing(record.to_routing())
+            self.side.show_settings(record.params(), record.to_routing(), self.preset_name())
         except (InvalidParameter, ValidationError) as exc:
             self.view.show_error(f"Run #{record.id} cannot be restored: {exc}")
             return False
