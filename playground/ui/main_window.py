@@ -39,11 +39,11 @@ from PySide6.QtWidgets import (
 
 from playground.core.draft import Draft, DraftStore
 from playground.core.errors import InvalidParameter, PlaygroundError
-from playground.core.token_estimate import estimate_tokens
 from playground.ui.actions import build_menus, shortcuts
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
 from playground.ui.key_consent import KeyConsent
+from playground.ui.prompt_counter import PromptCounter
 from playground.ui.run_intents import RunIntents
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.window_dialogs import WindowDialogs
@@ -69,7 +69,6 @@ if TYPE_CHECKING:
     from playground.ui.worker import RunWorker
 
 DRAFT_DELAY_MS = 400
-COUNT_DELAY_MS = 250
 
 
 class MainWindow(QMainWindow):
@@ -205,7 +204,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
 
         self._draft_timer = _single_shot(self, DRAFT_DELAY_MS, self.save_draft)
-        self._count_timer = _single_shot(self, COUNT_DELAY_MS, self._count_tokens)
+        self.counter = PromptCounter(self.counts, self._counted_text, self.spawn, self)
 
     def _build_panels(self) -> None:
         from playground.ui.connection_bar import ConnectionBar
@@ -537,7 +536,7 @@ class MainWindow(QMainWindow):
         import asyncio
 
         self._draft_timer.stop()
-        self._count_timer.stop()
+        self.counter.timer.stop()
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
@@ -584,7 +583,7 @@ class MainWindow(QMainWindow):
         self._fit_limits()
         if self.runs.services_started and connection.kind == "local" and self.runs.engine is None:
             self.runs.start_engine_soon()
-        self._count_timer.start()
+        self.counter.timer.start()
         self._request_changed()
 
     async def _load_providers(self, model: str) -> None:
@@ -615,37 +614,15 @@ class MainWindow(QMainWindow):
     def prompt_changed(self, view: DocumentView) -> None:
         if view is not self._bound:  # typing before loading, or a tab not in front
             return
-        text = view.text_edit.toPlainText()
-        self.counts.setText(f"{len(text):,} characters")
-        self._count_timer.start()
+        self.counter.changed(view.text_edit.toPlainText())
         self._request_changed()
 
-    def _count_tokens(self) -> None:
-        text = self.prompt_edit.toPlainText()
+    def _counted_text(self) -> tuple[QPlainTextEdit, Any]:
+        """The editor the counts are of, and the local engine's tokenizer if it can count."""
         live = self.current() if self.connections else None
-        if (live is not None and live.connection.kind == "local" and not self.runs.engine_died()
-                and live.client is not None):
-            self.spawn("count", self._count_exactly(self.view, text))
-        else:
-            self._show_counts(self.view, text, estimate_tokens(text), exact=False)
-
-    async def _count_exactly(self, view: DocumentView, text: str) -> None:
-        try:
-            assert self.bar is not None
-            tokens = await self.bar.tokenize(text)
-        except PlaygroundError:
-            self._show_counts(view, text, estimate_tokens(text), exact=False)
-            return
-        self._show_counts(view, text, len(tokens), exact=True)
-
-    def _show_counts(self, view: DocumentView, text: str, tokens: int, *, exact: bool) -> None:
-        if view is not self.view or text != view.text_edit.toPlainText():
-            return  # an older count
-        token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"
-        self.counts.setText(f"{len(text):,} characters · {token_text}")
-        self.counts.setToolTip("Counted by the local engine's tokenizer" if exact else
-                               "Estimated from the text's bytes, as byte-level tokenizers "
-                               "split it; this connection has no tokenizer to count with")
+        exact = (live is not None and live.connection.kind == "local"
+                 and not self.runs.engine_died() and live.client is not None)
+        return self.prompt_edit, self.bar.tokenize if exact and self.bar else None
 
     def _request_changed(self) -> None:
         if not self._draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,

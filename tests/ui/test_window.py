@@ -300,9 +300,9 @@ def test_exact_token_count_with_the_local_engine(qtbot, qloop) -> None:
     async def body() -> None:
         await win.start_services()
         win.prompt_edit.setPlainText("Hello world, hello tokens.")
-        win._count_timer.stop()  # else, on a slow machine, its count replaces the one awaited
+        win.counter.timer.stop()  # else, on a slow machine, its count replaces the one awaited
         tokens = await win.bar.tokenize("Hello world, hello tokens.")
-        win._count_tokens()
+        win.counter.count()
         await win._tasks["count"]
         assert win.counts.text() == f"26 characters · {len(tokens)} tokens"
 
@@ -315,11 +315,11 @@ def test_exact_token_count_with_the_local_engine(qtbot, qloop) -> None:
 def test_estimated_token_count_elsewhere(window) -> None:
     use(window, "fault-ok")
     window.prompt_edit.setPlainText("x" * 40)
-    window._count_tokens()
+    window.counter.count()
     assert window.counts.text() == "40 characters · ≈10 tokens (estimate)"
     hebrew = "שלום עולם, מה שלומך היום? " * 4  # byte-level tokenizers take ~1 token a letter
     window.prompt_edit.setPlainText(hebrew)
-    window._count_tokens()
+    window.counter.count()
     estimate = int(re.search(r"≈(\d+) tokens", window.counts.text()).group(1))
     assert estimate >= len(hebrew.replace(" ", "")) // 2 > len(hebrew) / 4
 
