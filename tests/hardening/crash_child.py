@@ -99,6 +99,61 @@ def type_in_window(text: str, delay_s: float) -> None:
     app.exec()
 
 
+#: Tabs the tab writer keeps open, and what it types (each key one of these).
+TABS = 5
+KEYS = "abcdefghij klmnopqrstuvwxyz.,\n"
+
+
+def type_in_tabs(seed: int, delay_s: float) -> None:
+    """Open the real window offscreen with its tabs of last time (opening new ones until there
+    are `TABS`), print ``ready`` and each tab's document id with its text, then type into a
+    random tab a key at a time (`delay_s` apart, now and then bringing another tab forward),
+    printing ``KEY_ORD DOC_ID TIME`` after each key, until killed."""
+    import random
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from playground.ui.app import use_settings_home
+    from playground.ui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    use_settings_home()
+    window = MainWindow()
+    window.show()
+    while window.tabs.count() < TABS:
+        window.new_tab()
+    window.save_draft()
+    for view in window.tabs.views():
+        assert view.document is not None
+        print(f"doc {view.document.id} {view.text_edit.toPlainText()!r}", flush=True)
+    print("ready", flush=True)
+    rng = random.Random(seed)
+
+    def key() -> None:
+        if rng.random() < 0.02:
+            window.tabs.setCurrentIndex(rng.randrange(window.tabs.count()))
+        editor = window.prompt_edit
+        editor.moveCursor(editor.textCursor().MoveOperation.End)
+        char = rng.choice(KEYS)
+        if char == "\n":
+            QTest.keyClick(editor, Qt.Key.Key_Return)
+        else:
+            QTest.keyClicks(editor, char)
+        assert window.document is not None
+        print(f"{ord(char)} {window.document.id} {time.monotonic():.4f}", flush=True)
+
+    timer = QTimer()
+    timer.setInterval(round(delay_s * 1000))
+    timer.timeout.connect(key)
+    timer.start()
+    app.exec()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "window":
         type_in_window(sys.argv[2], float(sys.argv[3]))
+    elif sys.argv[1] == "tabs":
+        type_in_tabs(int(sys.argv[2]), float(sys.argv[3]))
