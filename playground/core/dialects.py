@@ -357,12 +357,6 @@ def _check(dialect: str) -> None:
                                f"{', '.join(sorted({*DIALECTS, *TRANSLATED}))})")
 
 
-def rule(dialect: str, name: str) -> Rule:
-    """The rule for one catalog field in one dialect (identity for ``nanogpt``)."""
-    _check(dialect)
-    return SAME if dialect == IDENTITY else TABLE[name][dialect]
-
-
 def unsupported(dialect: str) -> dict[str, str]:
     """Catalog field -> why this dialect's server ignores it, in catalog order."""
     _check(dialect)

@@ -151,16 +151,11 @@ def _parse_yaml(text: str, source: str) -> Any:
     return {} if data is None else data
 
 
-def detect_format(text: str, filename: str | None = None) -> Format:
-    """Which format a file is in, from its extension and content.
-
-    ``.yaml``/``.yml`` (or text that is YAML but not JSON) is text-generation-webui; JSON with
-    a key only SillyTavern writes (``temp``, ``rep_pen``, ...) is SillyTavern; other JSON is
-    ours (a preset, or a request body without the prompt)."""
-    return _read(text, filename, None)[0]
-
-
 def _read(text: str, filename: str | None, fmt: Format | None) -> tuple[Format, Any]:
+    """The format (`fmt`, else detected from the extension and content: ``.yaml``/``.yml``
+    or text that is YAML but not JSON is text-generation-webui; JSON with a key only
+    SillyTavern writes, ``temp``, ``rep_pen``, …, is SillyTavern; other JSON is ours) and the
+    parsed data."""
     source = filename or "preset"
     if len(text) > MAX_FILE_BYTES:
         raise PresetError(f"{source}: larger than {MAX_FILE_BYTES // 1_000_000} MB; "

@@ -8,7 +8,7 @@ contain colons themselves (Ollama's ``llama3:8b``) keep them in the base.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from playground.core.errors import InvalidParameter
 
@@ -105,21 +105,8 @@ class ModelId:
             out.append(ROUTING_LABELS[self.routing])
         return ":".join(out)
 
-    def with_routing(self, routing: str | None) -> ModelId:
-        """A copy with the routing suffix set (any alias) or cleared."""
-        return replace(self, routing=canonical_routing(routing) if routing else None)
-
     def __str__(self) -> str:
         return self.compose()
-
-
-def canonical_routing(word: str) -> str:
-    try:
-        return ROUTING_ALIASES[word.lower()]
-    except KeyError:
-        raise InvalidParameter(
-            "model", f"model: unknown routing suffix {word!r} "
-                     f"(one of {', '.join(sorted(ROUTING_ALIASES))})") from None
 
 
 def _suffix_key(segment: str) -> str | None:

@@ -44,11 +44,6 @@ class ConnectionBar(QObject):
     def current(self) -> LiveConnection:
         return self.connections[str(self.box.currentData())]
 
-    def choose(self, name: str) -> None:
-        index = self.box.findData(name)
-        if index >= 0:
-            self.box.setCurrentIndex(index)
-
     def model_text(self) -> str:
         """The model field's text, "" while it is not a valid model id."""
         try:

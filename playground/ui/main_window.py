@@ -227,7 +227,6 @@ class MainWindow(QMainWindow):
         self.side.changed.connect(self._request_changed)
         self.params, self.routing, self.presets = (self.side.params, self.side.routing,
                                                    self.side.presets)
-        self.side_tabs = self.side.tabs
         self.presets.apply_requested.connect(self.apply_preset)
         self.presets.message.connect(lambda text: self.status.showMessage(text, 5000))
         placeholder = self.main_split.replaceWidget(1, self.side)

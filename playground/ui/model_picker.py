@@ -8,7 +8,6 @@ toggles when editing finishes. Any text is accepted: the list only helps.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtCore import (
@@ -358,10 +357,6 @@ class ModelPicker(QWidget):
         self._refresh()
 
     # --- API ----------------------------------------------------------------------------
-
-    def set_models(self, models: Sequence[ModelInfo]) -> None:
-        """List `models`, just received (`set_model_list` says where a list came from)."""
-        self.set_model_list(ModelList(list(models), fresh=True))
 
     def set_model_list(self, listing: ModelList, *, key_missing_for: str | None = None
                        ) -> None:

@@ -206,9 +206,6 @@ class CollapsibleGroup(QWidget):
     def set_note(self, text: str) -> None:
         self.note.setText(text)
 
-    def set_expanded(self, expanded: bool) -> None:
-        self.toggle.setChecked(expanded)
-
     def _toggled(self, expanded: bool) -> None:
         self.body.setVisible(expanded)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded

@@ -206,9 +206,6 @@ class PresetBar(QWidget):
         """The chosen preset as saved (not as shown on screen)."""
         return self._lookup(self.combo.currentData())
 
-    def is_modified(self) -> bool:
-        return self._modified
-
     def refresh_modified(self) -> None:
         """Compare the settings on screen with the chosen preset; call it when they change."""
         preset = self.selected()

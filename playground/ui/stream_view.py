@@ -401,10 +401,6 @@ class StreamView(QAbstractScrollArea):
 
     # --- painting and hit testing -------------------------------------------------------------
 
-    def _first_visible(self) -> int:
-        spacing = self._metrics.lineSpacing()
-        return max(0, int((self.verticalScrollBar().value() - MARGIN) // spacing))
-
     def _line_top(self, index: int) -> float:
         return MARGIN + index * self._metrics.lineSpacing() - self.verticalScrollBar().value()
 

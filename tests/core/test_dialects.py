@@ -15,7 +15,6 @@ from playground.core.dialects import (
     TABLE,
     TRANSLATED,
     fill_in_the_middle,
-    rule,
     server_defaults,
     translate,
     unsupported,
@@ -52,7 +51,7 @@ def test_unsupported_fields_carry_a_reason_and_supported_ones_none() -> None:
     for dialect in TRANSLATED:
         for name, reason in unsupported(dialect).items():
             assert name in BY_NAME and len(reason) > 20, (dialect, name)
-            assert not rule(dialect, name).supported
+            assert not TABLE[name][dialect].supported
 
 
 def test_nanogpt_is_identity() -> None:
@@ -91,7 +90,7 @@ def test_translation_never_sends_an_unsupported_field_and_keeps_every_supported_
         gone = set(unsupported(dialect))
         assert not gone & set(out.body), dialect
         for name in params:
-            r = rule(dialect, name)
+            r = TABLE[name][dialect]
             if name in gone or name in out.dropped:
                 assert name in out.dropped and any(name in note for note in out.notes)
             else:

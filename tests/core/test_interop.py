@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from playground.core.interop import (
     Format,
-    detect_format,
     export_preset,
     import_file,
     import_preset,
@@ -180,8 +179,8 @@ def test_textgen_specifics() -> None:
     ('{"version": 1, "name": "n", "params": {}}', "n.json", Format.NATIVE),
     ('{"temperature": 0.5, "model": "m"}', None, Format.NATIVE),
 ])
-def test_detect_format(text: str, filename: str | None, expected: Format) -> None:
-    assert detect_format(text, filename) is expected
+def test_the_format_is_detected(text: str, filename: str | None, expected: Format) -> None:
+    assert import_preset(text, filename=filename, name="n")[1].format is expected
 
 
 @pytest.mark.parametrize(("text", "filename", "message"), [

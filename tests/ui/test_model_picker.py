@@ -33,7 +33,7 @@ MODELS = [
 def picker(qtbot) -> ModelPicker:
     widget = ModelPicker()
     qtbot.addWidget(widget)
-    widget.set_models(MODELS)
+    widget.set_model_list(ModelList(list(MODELS), fresh=True))
     widget.show()
     return widget
 

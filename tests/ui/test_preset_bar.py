@@ -99,7 +99,7 @@ def test_save_as_then_modified_until_revert(make_bar, screen, playground_home) -
     assert screen.panel.all_values() == {"temperature": 0.7, "top_p": 0.9,
                                          "repetition_penalty": 1.05}
     assert bar.description.text().startswith("A safe everyday start")
-    assert not bar.is_modified() and not bar.modified_label.isVisible()
+    assert not bar.revert_action.isEnabled() and not bar.modified_label.isVisible()
 
     bar.save_as_action.trigger()
     answer(bar, "My balanced")
@@ -112,18 +112,18 @@ def test_save_as_then_modified_until_revert(make_bar, screen, playground_home) -
 
     screen.edit("temperature", "0.9")
     screen.edit("top_k", "40")
-    assert bar.is_modified() and bar.modified_label.isVisible()
+    assert bar.revert_action.isEnabled() and bar.modified_label.isVisible()
     assert bar.modified_label.toolTip().endswith("temperature: 0.7 → 0.9, top_k: unset → 40")
     assert bar.revert_action.isEnabled()
 
     bar.revert_action.trigger()
     assert screen.panel.all_values()["temperature"] == 0.7
     assert "top_k" not in screen.panel.all_values()
-    assert not bar.is_modified() and not bar.modified_label.isVisible()
+    assert not bar.revert_action.isEnabled() and not bar.modified_label.isVisible()
 
     screen.edit("temperature", "1.2")
     bar.save_action.trigger()
-    assert not bar.is_modified()
+    assert not bar.revert_action.isEnabled()
     assert PresetStore().get("My balanced").param_values()["temperature"] == 1.2
 
 
@@ -137,7 +137,7 @@ def test_builtins_cannot_be_saved_over(make_bar, screen) -> None:
         assert "read-only; use Save As" in action.toolTip()
     assert bar.duplicate_action.isEnabled() and bar.export_action.isEnabled()
     screen.edit("temperature", "0.5")
-    assert bar.is_modified()
+    assert bar.revert_action.isEnabled()
     bar.save()  # even if called directly, nothing is written
     assert PresetStore().get("Neutral").param_values() == {}
     bar.save_as_action.trigger()
@@ -195,7 +195,7 @@ def test_keep_model_and_routing_saves_them(make_bar, screen) -> None:
     assert "model: llama-3 → mistral-7b" in bar.modified_label.toolTip()
     choose(bar, "Pinned")
     assert screen.model == "llama-3"
-    assert not bar.is_modified()
+    assert not bar.revert_action.isEnabled()
 
 
 def test_sillytavern_import_then_export_to_both_formats(make_bar, screen, tmp_path) -> None:
@@ -314,7 +314,7 @@ def test_selection_is_remembered_without_applying(make_bar, screen) -> None:
     again, _ = make_bar()
     assert again.selected().name == "Creative"
     assert screen.panel.all_values() == {"temperature": 0.1}
-    assert again.is_modified()
+    assert again.revert_action.isEnabled()
 
 
 def test_every_control_is_named_and_explained(make_bar) -> None:

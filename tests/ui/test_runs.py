@@ -392,6 +392,7 @@ def test_each_connection_keeps_its_own_model_and_suffixes_stay_with_nanogpt(wind
 def test_the_panel_takes_its_limits_and_mirostat_rules_from_the_connection_and_model(
         window, qtbot) -> None:
     from playground.core.client import ModelInfo
+    from playground.core.models import ModelList
 
     use(window, "local", "local/stdlib")
     max_tokens, top_k = window.params.rows["max_tokens"], window.params.rows["top_k"]
@@ -408,7 +409,8 @@ def test_the_panel_takes_its_limits_and_mirostat_rules_from_the_connection_and_m
     use(window, "fault-ok", "big-model")  # a NanoGPT-style server: its own rules unknown
     assert top_k.field.isEnabled()
     assert max_tokens.field.placeholderText() == "unset (4000)"
-    window.model_picker.set_models([ModelInfo(id="big-model", max_output_tokens=100)])
+    window.model_picker.set_model_list(
+        ModelList([ModelInfo(id="big-model", max_output_tokens=100)], fresh=True))
     window.model_picker.set_model_text("big-model")
     window.params.set_values({"max_tokens": 200})
     assert window.params.errors() == [

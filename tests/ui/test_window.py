@@ -386,9 +386,9 @@ def test_request_preview_follows_the_inputs(window, qtbot) -> None:
 def test_routing_is_nanogpt_only_and_conflicts_are_refused(window, monkeypatch) -> None:
     monkeypatch.setenv("NANOGPT_API_KEY", "sk-nano-test")
     use(window, "fault-ok")
-    assert not window.side_tabs.isTabEnabled(1)
+    assert not window.side.tabs.isTabEnabled(1)
     use(window, "nanogpt")
-    assert window.side_tabs.isTabEnabled(1)
+    assert window.side.tabs.isTabEnabled(1)
     window.model_picker.set_model_text("zai-org/glm-5:fast")
     window.routing.set_routing(Routing(provider="novita"))
     window.intents.run()
@@ -539,9 +539,9 @@ def test_presets_apply_and_mark_changes(window) -> None:
     bar.combo.activated.emit(index)
     expected = window.presets.selected().param_values()
     assert window.params.values() == expected
-    assert not window.presets.is_modified()
+    assert not window.presets.revert_action.isEnabled()
     window.params.set_values({**expected, "top_k": 12})
-    assert window.presets.is_modified()
+    assert window.presets.revert_action.isEnabled()
     window.presets.revert()
     assert window.params.values() == expected
 
