@@ -30,7 +30,7 @@ from playground.ui.widgets import error_label
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QFont
 
-    from playground.core.documents import Document, Mode
+    from playground.core.documents import Completion, Document, Mode
     from playground.core.runs import Run, Screen
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.notebook_editor import GeneratedSpan, NotebookEditor
@@ -40,6 +40,8 @@ class DocumentView(QWidget):
     figures_changed = Signal(str)  # the figures line of this tab's run changed
     streaming_changed = Signal(bool)  # a run of this tab started (True) or ended
     branch_requested = Signal(int, str)  # the offset in the shown output, the token chosen
+    #: In the notebook: the completion, the offset in it, the token chosen there.
+    notebook_branch_requested = Signal(object, int, str)
     notebook_made = Signal(object)  # its NotebookEditor, made when first needed
 
     def __init__(self, prompt: str = "", parent: QWidget | None = None) -> None:
@@ -52,10 +54,12 @@ class DocumentView(QWidget):
         self._streaming = False
         self.mode: Mode = "two-pane"
         self.notebook: NotebookEditor | None = None  # made when first in notebook mode
-        #: Where the next run's text goes in the notebook: the position, and the span whose
-        #: new version it is (None: a new span). Set before a notebook run, taken as it starts.
-        self.notebook_target: tuple[int, GeneratedSpan | None] | None = None
+        #: Where the next run's text goes in the notebook: the position, the span whose new
+        #: version it is (None: a new span), and the text the version begins with (a branch
+        #: from a token). Set before a notebook run, taken as it starts.
+        self.notebook_target: tuple[int, GeneratedSpan | None, str] | None = None
         self._into_notebook = False  # the streaming run writes into the notebook
+        self._lead = 0  # characters the streaming version began with before the run's own
 
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setAccessibleName("prompt")
@@ -113,6 +117,17 @@ class DocumentView(QWidget):
         self.mode = mode
         self.error_label.hide()
 
+    def completions(self) -> tuple[Completion, ...]:
+        """The notebook's completions with their versions (none in two-pane mode)."""
+        return self.notebook.completions() if self.mode == "notebook" and self.notebook else ()
+
+    def show_document(self, document: Document) -> None:
+        """Show `document` in its mode, its notebook completions tinted with their versions."""
+        self.document = document
+        self.set_mode(document.mode)
+        if self.notebook is not None and self.mode == "notebook":
+            self.notebook.restore(document.completions)
+
     def _notebook(self) -> NotebookEditor:
         if self.notebook is None:
             from playground.ui.notebook_editor import NotebookEditor
@@ -121,6 +136,7 @@ class DocumentView(QWidget):
             self._notebook_layout = QVBoxLayout(self._notebook_page)
             self._notebook_layout.setContentsMargins(0, 0, 0, 0)
             self.notebook = NotebookEditor(self._notebook_page)
+            self.notebook.token_clicked.connect(self._notebook_token_clicked)
             self._notebook_layout.addWidget(self.notebook, 1)
             self.pages.addWidget(self._notebook_page)
             self.notebook_made.emit(self.notebook)
@@ -201,6 +217,11 @@ class DocumentView(QWidget):
     def add_spans(self, batch: list[Any]) -> None:
         """Colour the shown run's tokens by probability; their alternatives become branch
         points."""
+        self.output.add_spans(self._token_spans(batch))
+
+    def _token_spans(self, batch: list[Any], shift: int = 0) -> list[TokenSpan]:
+        """The tokens of `batch` (logprobs as sent) at their offsets in the run's output (plus
+        `shift`), with their alternatives."""
         from playground.core import logprobs
 
         spans = []
@@ -209,9 +230,9 @@ class DocumentView(QWidget):
                 continue
             start = entry.offset if entry.offset is not None else self._span_end
             self._span_end = start + len(entry.token)
-            spans.append(TokenSpan(start, self._span_end, entry.logprob,
+            spans.append(TokenSpan(start + shift, self._span_end + shift, entry.logprob,
                                    tuple((a.token, a.logprob) for a in entry.top)))
-        self.output.add_spans(spans)
+        return spans
 
     def show_error(self, message: str, *, rich: bool = False) -> None:
         self.banner_shows_invalid_input = False
@@ -233,10 +254,14 @@ class DocumentView(QWidget):
         target, self.notebook_target = self.notebook_target, None
         self._into_notebook = self.mode == "notebook" and target is not None
         if self.notebook is not None and target is not None and self._into_notebook:
-            self.notebook.begin(target[0], replace=target[1])
+            at, replace, lead = target
+            self.notebook.begin(at, replace=replace)
             span = self.notebook.streaming_span
             assert span is not None
             run.group = span.group  # the span's versions are siblings in history
+            span.runs[len(span.swipes)] = run
+            self.notebook.append(lead)
+            self._lead = len(lead)
         self.output.clear()
         self._span_end = 0
         self.error_label.hide()
@@ -274,7 +299,10 @@ class DocumentView(QWidget):
             self.output.append_text(text)
 
     def _logprobs(self, batch: list[Any]) -> None:
-        if not self._into_notebook:  # the notebook shows no token probabilities yet
+        if self._into_notebook:
+            assert self.notebook is not None
+            self.notebook.add_tokens(self._token_spans(batch, self._lead))
+        else:
             self.add_spans(batch)
 
     def _waiting_for_engine(self) -> None:
@@ -300,6 +328,21 @@ class DocumentView(QWidget):
     def _branch_chosen(self, action: QAction) -> None:
         offset, token = action.data()
         self.branch_requested.emit(offset, token)
+
+    def _notebook_token_clicked(self, span: GeneratedSpan, token: TokenSpan,
+                                where: QPoint) -> None:
+        """Offer a notebook token's alternatives; choosing one writes a new version of the
+        completion from there."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.setToolTipsVisible(True)
+        for text, logprob in token.alternatives:
+            action = menu.addAction(f"{text!r}   {math.exp(logprob):.1%}")
+            action.setToolTip("Write a new version of the completion from here with this "
+                              "token instead")
+            action.triggered.connect(lambda _checked=False, t=text: (
+                self.notebook_branch_requested.emit(span, token.start, t)))
+        menu.popup(where)
 
 
 def font_css(font: QFont) -> str:

@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
             view.document = self.documents.save(replace(
                 view.document, prompt=draft.prompt, model=draft.model,
                 connection=draft.connection, params=draft.params, routing=draft.routing,
-                preset=self.preset_name(), mode=view.mode))
+                preset=self.preset_name(), mode=view.mode, completions=view.completions()))
         except (PlaygroundError, OSError, sqlite3.Error) as exc:
             self.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
 
@@ -399,6 +399,7 @@ class MainWindow(QMainWindow):
             notebook.textChanged.connect(lambda: self.prompt_changed(view))))
         view.figures_changed.connect(lambda text: self._figures_changed(view, text))
         view.branch_requested.connect(self.intents.branch)
+        view.notebook_branch_requested.connect(self.intents.branch_in_notebook)
         if self._text_font is not None:
             view.set_text_font(self._text_font)
 

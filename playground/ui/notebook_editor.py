@@ -14,12 +14,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QPalette, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPalette, QTextCursor, QTextFormat
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QTextEdit,
+    QToolButton,
+    QToolTip,
+    QWidget,
+)
 
+from playground.core.documents import Completion
 from playground.core.history import new_versions_group
+from playground.ui.stream_view import TokenSpan, token_tooltip
 
 #: How strongly a generated span is tinted: the highlight colour at this opacity.
 TINT_ALPHA = 48
@@ -33,6 +44,10 @@ class GeneratedSpan:
     cursor: QTextCursor
     swipes: list[str] = field(default_factory=list)
     index: int = 0  # the swipe on screen
+    #: Each version's tokens with their probabilities (offsets within the span), where the
+    #: run returned them; a version restored from a document has none.
+    tokens: dict[int, list[TokenSpan]] = field(default_factory=dict)
+    runs: dict[int, Any] = field(default_factory=dict)  # each version's Run, this session
     #: Links the swipes' runs in history as siblings.
     group: str = field(default_factory=new_versions_group)
 
@@ -50,6 +65,8 @@ class GeneratedSpan:
 
 class NotebookEditor(QPlainTextEdit):
     swipes_changed = Signal()  # the last span's swipes, or which is shown, changed
+    #: A token of the last completion was clicked: the span, the token, where (global).
+    token_clicked = Signal(object, object, QPoint)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +78,8 @@ class NotebookEditor(QPlainTextEdit):
         self._streaming: GeneratedSpan | None = None
         self._joined = False  # the streamed text so far is one undo step to join
         self.document().contentsChange.connect(self._contents_changed)
+        self.viewport().setMouseTracking(True)  # a token's probability on hover
+        self.viewport().installEventFilter(self)
         self.arrows = SwipeArrows(self)
         self.arrows.flip.connect(self.flip)
         self.updateRequest.connect(lambda _rect, _dy: self._place_arrows())
@@ -79,6 +98,28 @@ class NotebookEditor(QPlainTextEdit):
 
     def last_span(self) -> GeneratedSpan | None:
         return self.spans[-1] if self.spans else None
+
+    def completions(self) -> tuple[Completion, ...]:
+        """The completions with their versions, as a document keeps them (not one streaming)."""
+        return tuple(Completion(span.start, span.end, tuple(span.swipes), span.index, span.group)
+                     for span in self.spans
+                     if span is not self._streaming and span.swipes
+                     and span.text() == span.swipes[span.index])
+
+    def restore(self, completions: tuple[Completion, ...]) -> None:
+        """Tint a document's completions again and give them back their versions."""
+        self.spans = []
+        text = self.toPlainText()
+        for completion in completions:
+            if text[completion.start:completion.end] != completion.versions[completion.shown]:
+                continue  # the text changed there since (typed before the tabs loaded)
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(completion.start)
+            cursor.setPosition(completion.end, QTextCursor.MoveMode.KeepAnchor)
+            self.spans.append(GeneratedSpan(cursor, list(completion.versions), completion.shown,
+                                            completion.group))
+        self._tint()
+        self.swipes_changed.emit()
 
     def text_before(self, position: int) -> str:
         return self.toPlainText()[:position]
@@ -129,6 +170,22 @@ class NotebookEditor(QPlainTextEdit):
         span.cursor.setPosition(start)
         span.cursor.setPosition(cursor.position(), QTextCursor.MoveMode.KeepAnchor)
         self._tint()
+
+    def add_tokens(self, tokens: list[TokenSpan]) -> None:
+        """Probabilities of the streaming completion's tokens (offsets within it)."""
+        span = self._streaming
+        if span is not None:
+            span.tokens.setdefault(len(span.swipes), []).extend(tokens)
+
+    def token_at(self, position: int) -> tuple[GeneratedSpan, TokenSpan] | None:
+        """The generated token at a position of the text, with its span, if it has a
+        probability."""
+        for span in self.spans:
+            if span.start <= position < span.end:
+                for token in span.tokens.get(span.index, ()):
+                    if token.start <= position - span.start < token.end:
+                        return span, token
+        return None
 
     def finish(self) -> None:
         """The completion ended (also stopped or failed): keep it as a swipe of its span; a
@@ -243,6 +300,25 @@ class NotebookEditor(QPlainTextEdit):
             x, y = viewport.width() - self.arrows.width() - 4, rect.bottom() + 2
         self.arrows.move(QPoint(max(4, x), y))
         self.arrows.setVisible(0 <= y < viewport.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Over a generated token: its probability and alternatives; a click on one of the
+        last completion's offers them to branch from."""
+        if watched is self.viewport() and isinstance(event, QMouseEvent):
+            found = self.token_at(self.cursorForPosition(event.position().toPoint()).position())
+            if event.type() == QEvent.Type.MouseMove and not event.buttons():
+                if found is None:
+                    QToolTip.hideText()
+                else:
+                    span, token = found
+                    text = span.text()[token.start:token.end]
+                    QToolTip.showText(event.globalPosition().toPoint(),
+                                      token_tooltip(text, token), self.viewport())
+            elif (event.type() == QEvent.Type.MouseButtonRelease and found is not None
+                  and found[0] is self.last_span() and found[1].alternatives
+                  and not self.textCursor().hasSelection() and not self.streaming):
+                self.token_clicked.emit(found[0], found[1], event.globalPosition().toPoint())
+        return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
         super().resizeEvent(event)

@@ -16,12 +16,12 @@ from playground.core.errors import InvalidParameter
 if TYPE_CHECKING:
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
-    from playground.ui.main_window import MainWindow
     from playground.ui.notebook_editor import GeneratedSpan
+    from playground.ui.shell import Shell
 
 
 class RunIntents:
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Shell) -> None:
         self.window = window
 
     def build_request(self, prompt: str | None = None,
@@ -49,12 +49,13 @@ class RunIntents:
                              extensions={"suffix": suffix} if suffix else None)
 
     def run(self, *, before: Screen | None = None, parent: Run | None = None,
-            at: int | None = None, replace: GeneratedSpan | None = None) -> bool:
+            at: int | None = None, replace: GeneratedSpan | None = None,
+            lead: str = "") -> bool:
         """Run the current inputs; False (with the reason shown) if they cannot run.
         `before` is what Undo Last Run restores (default: now); `parent` the run this one
         branches from. Both travel with the run to its record. In notebook mode the
         completion goes in at `at` (default: the cursor), continuing the text before it, or
-        as a new version of `replace`."""
+        as a new version of `replace` that begins with `lead` (a branch from a token)."""
         from playground.core import dialects
 
         w = self.window
@@ -69,7 +70,7 @@ class RunIntents:
         fills, why = dialects.fill_in_the_middle(w.current().connection)
         try:
             request = self.build_request(None if notebook is None else
-                                         notebook.text_before(at or 0),
+                                         notebook.text_before(at or 0) + lead,
                                          after if fills else None)
         except InvalidParameter as exc:
             view.refuse(exc.message, invalid_input=True)
@@ -83,7 +84,7 @@ class RunIntents:
                 lane.refused.emit(f"The connection {connection} is gone.")
                 return False
             if notebook is not None and at is not None:
-                view.notebook_target = (at, replace)
+                view.notebook_target = (at, replace, lead)
             going = w.runs.run(lane, request, live, before=before, parent=parent,
                                preset=preset, again=again)
             if not going:
@@ -108,6 +109,12 @@ class RunIntents:
         if span is None:
             return self.run()
         return self.run(at=span.start, replace=span)
+
+    def branch_in_notebook(self, span: GeneratedSpan, offset: int, token: str) -> bool:
+        """A new version of a notebook completion: its text up to `offset`, then `token`, then
+        what the model writes from there; its parent is the run of the version shown."""
+        return self.run(at=span.start, replace=span, lead=span.text()[:offset] + token,
+                        parent=span.runs.get(span.index))
 
     def previous_swipe(self) -> None:
         self._flip(-1)

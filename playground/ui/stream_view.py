@@ -502,7 +502,8 @@ class StreamView(QAbstractScrollArea):
             if span is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPosition().toPoint(), span_tooltip(self, span),
+                QToolTip.showText(event.globalPosition().toPoint(),
+                                  token_tooltip(self.text()[span.start:span.end], span),
                                   self.viewport())
         event.accept()
 
@@ -547,9 +548,9 @@ def _ascii_advances(metrics: QFontMetricsF) -> list[float]:
             for code in range(128)]
 
 
-def span_tooltip(view: StreamView, span: TokenSpan) -> str:
-    """The token, its probability and its alternatives, as a small table."""
-    token = html.escape(repr(view.text()[span.start:span.end]))
+def token_tooltip(text: str, span: TokenSpan) -> str:
+    """The token (`text`), its probability and its alternatives, as a small table."""
+    token = html.escape(repr(text))
     rows = "".join(
         f"<tr><td>{html.escape(repr(text))}</td><td align='right'>{math.exp(lp):.1%}</td></tr>"
         for text, lp in span.alternatives)

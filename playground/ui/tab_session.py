@@ -46,8 +46,7 @@ class TabSession(QObject):
         draft's prompt), which gets the document in front last time; the first time, the draft
         that became a document, else a new document holding the draft."""
         document = self._front_document(draft)
-        front.document = document
-        front.set_mode(document.mode)
+        front.show_document(document)
         ids = _ids(QSettings().value("documents/open"))
         place = ids.index(document.id) if document.id in ids else 0
         for position, doc_id in enumerate(ids):
@@ -99,7 +98,7 @@ class TabSession(QObject):
         view = DocumentView(document.prompt, self.tabs)
         view.document = document
         self._prepare(view)
-        view.set_mode(document.mode)
+        view.show_document(document)
         self.tabs.add(view, index)
         if activate:
             self.tabs.setCurrentWidget(view)

@@ -16,16 +16,16 @@ if TYPE_CHECKING:
     from playground.core.runs import Run
     from playground.ui.compare_view import Base, CompareView
     from playground.ui.history_panel import HistoryPanel
-    from playground.ui.main_window import MainWindow
     from playground.ui.preview_dialog import RequestPreviewDialog
     from playground.ui.sampler_lab import SamplerLab
     from playground.ui.settings_dialog import SettingsDialog
+    from playground.ui.shell import Shell
 
 LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
 
 
 class WindowDialogs(LazyDialogs):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Shell) -> None:
         self.window = window
         super().__init__({
             "preview": DialogSpec(self._make_preview, self.refresh_preview),

@@ -16,6 +16,7 @@ from playground.core.documents import (
     DocumentStore,
     RequestInputs,
     document_request_inputs,
+    schema,
 )
 from playground.core.documents.schema import FILE_NAME
 from playground.core.draft import Draft, DraftStore
@@ -354,7 +355,8 @@ def test_import_reports_bad_entries_by_index_and_name_and_imports_the_rest(
         "documents[1] 'Hot': temperature: 7 is above the maximum 2 (allowed: a number "
         "from 0 to 2)",
         "documents[2] 'Keyed': api_key: not a field of a document (known: name, prompt, model, "
-        "connection, params, routing, preset, mode, created_at, updated_at, last_used_at)",
+        "connection, params, routing, preset, mode, completions, created_at, updated_at, "
+        "last_used_at)",
         "documents[3]: must be an object",
         "documents[4]: name: the document has no name",
         "documents[5] 'Later': created_at: 'yesterday' is not an ISO 8601 time "
@@ -544,11 +546,47 @@ def test_a_database_from_a_newer_version_is_refused_not_set_aside() -> None:
     with DocumentStore() as store:
         store.create("Mine")
     db = sqlite3.connect(path, isolation_level=None)
+    known = [name for name, _step in schema.migrations(lambda db: None)]
     migrate(db, [("a step from the future", lambda db: None)]
-            + [(name, lambda db: None) for name in ("create the documents table",
-                                                    "index names and prompts for search",
-                                                    "adopt the draft as the first document")])
+            + [(name, lambda db: None) for name in known])
     db.close()
     with pytest.raises(NewerDatabase, match="the documents database is from a newer version"):
         DocumentStore()
     assert path.exists() and not list(path.parent.glob(f"{FILE_NAME}.corrupt-*"))
+
+
+def test_notebook_completions_are_kept_with_their_versions_and_checked() -> None:
+    from playground.core.documents import Completion
+
+    prompt = "Once upon a time, a fish."
+    kept = Completion(16, 25, (", a bird.", ", a fish."), 1, "versions-abc")
+    with DocumentStore() as store:
+        document = store.create("Tale", prompt=prompt, mode="notebook")
+        saved = store.save(replace(document, completions=(kept,)))
+        assert store.get(document.id).completions == (kept,) == saved.completions
+        wrong = Completion(16, 25, (", a cat..",), 0, "versions-abc")
+        with pytest.raises(InvalidParameter, match=r"completions\[0\]: the prompt does not "
+                                                   r"hold its version there"):
+            store.save(replace(document, completions=(wrong,)))
+        exported = store.export_json([document.id])
+    assert json.loads(exported)["documents"][0]["completions"] == [kept.to_json()]
+    with DocumentStore(data_dir() / "other.sqlite3") as other:
+        [imported] = other.import_json(exported).imported
+        assert imported.completions == (kept,)
+
+
+def test_completions_whose_text_was_edited_elsewhere_are_dropped_the_text_kept() -> None:
+    from playground.core.documents import Completion
+
+    with DocumentStore() as store:
+        document = store.create("Tale", prompt="Once upon a time, a fish.", mode="notebook")
+        store.save(replace(document, completions=(
+            Completion(16, 25, (", a fish.",), 0, "versions-abc"),)))
+    db = sqlite3.connect(data_dir() / FILE_NAME)
+    db.execute("UPDATE documents SET prompt = 'Once upon a time, a shark.' WHERE id = ?",
+               (document.id,))
+    db.commit()
+    db.close()
+    with DocumentStore() as store:
+        again = store.get(document.id)
+    assert (again.prompt, again.completions) == ("Once upon a time, a shark.", ())

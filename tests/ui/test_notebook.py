@@ -6,6 +6,7 @@ mode kept per document."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -43,6 +44,15 @@ def into_notebook(window: MainWindow, text: str) -> None:
     key("Ctrl+Shift+B")
     assert window.view.mode == "notebook" and window.notebook_action.isChecked()
     assert QApplication.focusWidget() is window.view.notebook
+
+
+async def say_hello(window: MainWindow) -> None:
+    """Write "Say hello" in notebook mode on the fault server's ok scenario and run it."""
+    await window.start_services()
+    use(window, "fault-ok")
+    into_notebook(window, "Say hello")
+    window.intents.run()
+    await next_emission(window.run_finished)
 
 
 def test_switching_modes_keeps_the_text_and_the_mode_is_kept_per_document(qtbot,
@@ -96,11 +106,7 @@ def test_a_completion_streams_in_at_the_end_tinted_and_one_ctrl_z_removes_it(win
 
 def test_regenerate_keeps_versions_that_history_links_as_siblings(window, qloop) -> None:
     async def body() -> None:
-        await window.start_services()
-        use(window, "fault-ok")
-        into_notebook(window, "Say hello")
-        window.intents.run()
-        await next_emission(window.run_finished)
+        await say_hello(window)
         key("Ctrl+R")
         assert "cursor" not in window.status.currentMessage()  # the old version is not kept
         await next_emission(window.run_finished)
@@ -121,6 +127,30 @@ def test_regenerate_keeps_versions_that_history_links_as_siblings(window, qloop)
     assert notebook.arrows.label.text() == "1/2"
     key("Alt+Right")
     assert notebook.arrows.label.text() == "2/2"
+
+
+def test_completions_and_their_versions_come_back_at_the_next_start(qtbot, window,
+                                                                    qloop) -> None:
+    async def body() -> None:
+        await say_hello(window)
+        window.intents.regenerate()
+        await next_emission(window.run_finished)
+        window.prompt_edit.moveCursor(QTextCursor.MoveOperation.End)
+        QTest.keyClicks(window.prompt_edit, " Then")  # typed after it: the tint stays
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    notebook = again.view.notebook
+    assert notebook.toPlainText() == "Say helloHello, world! Then"
+    assert [s.cursor.selectedText() for s in notebook.extraSelections()] == ["Hello, world!"]
+    assert notebook.last_span().swipes == ["Hello, world!", "Hello, world!"]
+    assert notebook.arrows.isVisible() and notebook.arrows.label.text() == "2/2"
 
 
 def test_text_after_the_cursor_stays_and_is_not_sent_where_the_server_has_no_fim(
@@ -189,3 +219,71 @@ def test_the_notebook_is_read_only_while_it_streams_and_esc_stops(window, qloop)
         qloop.run_until_complete(body())
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+@pytest.fixture
+def local(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    return win
+
+
+def test_a_notebook_completion_shows_its_token_probabilities_and_branches_from_one(
+        local, qloop, qtbot) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QToolTip
+
+    win = local
+
+    async def first_run() -> None:
+        await win.start_services()
+        into_notebook(win, "import os\n")
+        win.params.set_values({"logprobs": 3, "max_tokens": 6, "seed": 3})
+        assert win.intents.run()
+        await next_emission(win.run_finished, timeout=60)
+
+    qloop.run_until_complete(first_run())
+    notebook = win.view.notebook
+    span = notebook.last_span()
+    tokens = span.tokens[0]
+    written = span.text()
+    assert tokens and "".join(written[t.start:t.end] for t in tokens) == written
+    # A real mouse over the first token, no button held: its probability.
+    first = tokens[0]
+    cursor = QTextCursor(notebook.document())
+    cursor.setPosition(span.start + first.start)
+    where = notebook.cursorRect(cursor).center() + QPoint(2, 0)
+    QToolTip.hideText()
+    qtbot.mouseRelease(notebook.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 600))
+    qtbot.mouseMove(notebook.viewport(), where)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert f"{first.probability:.1%}" in QToolTip.text()
+    QToolTip.hideText()
+    # A click on a token with alternatives offers them.
+    branchable = next(t for t in tokens if t.alternatives)
+    cursor.setPosition(span.start + branchable.start)
+    clicked = []
+    notebook.token_clicked.connect(lambda *args: clicked.append(args))
+    qtbot.mouseClick(notebook.viewport(), Qt.MouseButton.LeftButton,
+                     pos=notebook.cursorRect(cursor).center() + QPoint(2, 0))
+    assert [(s, t) for s, t, _where in clicked] == [(span, branchable)]
+
+    alternative = next(text for text, _ in branchable.alternatives
+                       if text != written[branchable.start:branchable.end])
+    lead = written[:branchable.start] + alternative
+
+    async def branch() -> None:
+        assert win.intents.branch_in_notebook(span, branchable.start, alternative)
+        await next_emission(win.run_finished, timeout=60)
+        return win.history.list()
+
+    try:
+        second, first_record = qloop.run_until_complete(branch())
+    finally:
+        qloop.run_until_complete(win.shutdown())
+    assert span.swipes[0] == written and span.swipes[1].startswith(lead)
+    assert notebook.toPlainText() == "import os\n" + span.swipes[1]
+    assert second.prompt == "import os\n" + lead and second.parent == first_record.id
+    assert second.group == first_record.group

@@ -1,11 +1,13 @@
 """Documents: what a tab shows (a prompt and its settings), kept in SQLite.
 
-`DocumentStore` keeps them; `Document` is one, `DocumentSummary` one in a list;
+`DocumentStore` keeps them; `Document` is one (a notebook's `Completion`s with it),
+`DocumentSummary` one in a list;
 `document_request_inputs` turns one into what `build_request` takes.
 """
 
 from playground.core.documents.document import (
     MODES,
+    Completion,
     Document,
     DocumentSummary,
     Mode,
@@ -15,5 +17,5 @@ from playground.core.documents.document import (
 from playground.core.documents.store import DocumentStore
 from playground.core.documents.transfer import ImportReport
 
-__all__ = ["MODES", "Document", "DocumentStore", "DocumentSummary", "ImportReport", "Mode",
-           "RequestInputs", "document_request_inputs"]
+__all__ = ["MODES", "Completion", "Document", "DocumentStore", "DocumentSummary",
+           "ImportReport", "Mode", "RequestInputs", "document_request_inputs"]

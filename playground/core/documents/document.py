@@ -24,9 +24,27 @@ MAX_NAME_CHARS = 120
 DEFAULT_NAME = "Untitled"
 
 #: The fields a document's content is made of (the store adds id and timestamps).
-CONTENT_FIELDS = ("name", "prompt", "model", "connection", "params", "routing", "preset", "mode")
+CONTENT_FIELDS = ("name", "prompt", "model", "connection", "params", "routing", "preset", "mode",
+                  "completions")
 TIMESTAMP_FIELDS = ("created_at", "updated_at", "last_used_at")
 ROUTING_FIELDS = ("provider", "header_provider", "billing_mode", "billing_as_header")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completion the model wrote into a notebook's text: where it is (character offsets in
+    the prompt), every version of it (Regenerate) and which one the text holds, and the group
+    that links the versions' runs in history."""
+
+    start: int
+    end: int
+    versions: tuple[str, ...]
+    shown: int
+    group: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "versions": list(self.versions),
+                "shown": self.shown, "group": self.group}
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class Document:
     routing: Mapping[str, Any] = field(default_factory=dict)
     preset: str | None = None  # the preset it was last set from
     mode: Mode = "two-pane"
+    completions: tuple[Completion, ...] = ()  # in notebook mode, tinted and with versions
     created_at: str = ""  # ISO 8601, UTC
     updated_at: str = ""
     last_used_at: str = ""
@@ -52,7 +71,9 @@ class Document:
         return {"name": self.name, "mode": self.mode, "prompt": self.prompt,
                 "model": self.model, "connection": self.connection,
                 "params": dict(self.params), "routing": dict(self.routing),
-                "preset": self.preset, "created_at": self.created_at,
+                "preset": self.preset,
+                "completions": [completion.to_json() for completion in self.completions],
+                "created_at": self.created_at,
                 "updated_at": self.updated_at, "last_used_at": self.last_used_at}
 
 
@@ -126,6 +147,9 @@ def check_content(data: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = parse_routing(value).model_dump(mode="json", exclude_defaults=True)
         elif key == "preset":
             out[key] = None if value is None else (_line(key, value).strip() or None)
+        elif key == "completions":
+            prompt = data.get("prompt")
+            out[key] = check_completions(value, prompt if isinstance(prompt, str) else None)
         elif key == "mode":
             if value not in MODES:
                 raise InvalidParameter("mode", f"mode: {value!r} is not a mode (allowed: "
@@ -137,6 +161,41 @@ def check_content(data: Mapping[str, Any]) -> dict[str, Any]:
     if "connection" in out and not out["connection"].strip():
         raise InvalidParameter("connection", "connection: the connection name is empty")
     return out
+
+
+def check_completions(value: Any, prompt: str | None) -> tuple[Completion, ...]:
+    """Completions as a document keeps them, each checked against `prompt` (when given): it
+    lies within the prompt, in order, and the prompt holds the version it says it shows."""
+    if not isinstance(value, list | tuple):
+        raise InvalidParameter("completions", f"completions: must be a list, not {_kind(value)}")
+    out: list[Completion] = []
+    for index, item in enumerate(value):
+        where = f"completions[{index}]"
+        if isinstance(item, Completion):
+            item = item.to_json()
+        if not isinstance(item, Mapping):
+            raise InvalidParameter("completions", f"{where}: must be an object")
+        numbers = (item.get("start"), item.get("end"), item.get("shown", 0))
+        versions, group = item.get("versions"), item.get("group")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+            raise InvalidParameter("completions", f"{where}: start, end and shown must be whole "
+                                   "numbers")
+        start, end, shown = (n for n in numbers if isinstance(n, int))
+        if not (isinstance(versions, list | tuple) and versions
+                and all(isinstance(v, str) for v in versions)):
+            raise InvalidParameter("completions", f"{where}: versions must be a list of texts")
+        if not isinstance(group, str) or not group:
+            raise InvalidParameter("completions", f"{where}: group must be a name")
+        limit = len(prompt) if prompt is not None else end
+        previous = out[-1].end if out else 0
+        if not (previous <= start <= end <= limit and 0 <= shown < len(versions)):
+            raise InvalidParameter("completions", f"{where}: {start}–{end} (version {shown}) "
+                                   "is not within the prompt, after the one before")
+        if prompt is not None and prompt[start:end] != versions[shown]:
+            raise InvalidParameter("completions", f"{where}: the prompt does not hold its "
+                                   "version there (edited since?)")
+        out.append(Completion(start, end, tuple(versions), shown, group))
+    return tuple(out)
 
 
 def parse_routing(data: Any) -> Routing:

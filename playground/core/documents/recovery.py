@@ -99,9 +99,9 @@ def lenient_fields(row: dict[str, Any]) -> dict[str, Any]:
                 "created_at", "updated_at", "last_used_at"):
         if isinstance(row.get(key), str):
             out[key] = row[key]
-    for key in ("params", "routing"):
+    for key, kind in (("params", dict), ("routing", dict), ("completions", list)):
         with contextlib.suppress(TypeError, ValueError):
             value = json.loads(row[key]) if isinstance(row.get(key), str) else None
-            if isinstance(value, dict):
+            if isinstance(value, kind):
                 out[key] = value
     return out

@@ -15,14 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 from playground.core import search_index
-from playground.core.documents.document import Document, DocumentSummary
+from playground.core.documents.document import (
+    Completion,
+    Document,
+    DocumentSummary,
+    check_completions,
+)
+from playground.core.errors import InvalidParameter
 from playground.core.migrations import Migration
 
 FILE_NAME = "documents.sqlite3"
 
 #: The columns of `documents`, in the order `document_from_row` reads them.
 COLUMNS = ("id", "name", "prompt", "model", "connection", "params", "routing", "preset", "mode",
-           "created_at", "updated_at", "last_used_at")
+           "created_at", "updated_at", "last_used_at", "completions")
 SUMMARY_COLUMNS = ("id", "name", "mode", "model", "connection",
                    "substr(prompt, 1, 200)", "created_at", "updated_at", "last_used_at")
 
@@ -57,7 +63,12 @@ def migrations(adopt_draft: Callable[[sqlite3.Connection], None]) -> list[Migrat
         ("create the documents table", create_documents),
         ("index names and prompts for search", add_search_index),
         ("adopt the draft as the first document", adopt_draft),
+        ("keep notebook completions with their versions", add_completions),
     ]
+
+
+def add_completions(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE documents ADD COLUMN completions TEXT NOT NULL DEFAULT '[]'")
 
 
 _TRIGGERS = {
@@ -116,8 +127,18 @@ def document_from_row(row: tuple[Any, ...]) -> Document:
     return Document(id=v["id"], name=v["name"], prompt=v["prompt"], model=v["model"],
                     connection=v["connection"], params=json.loads(v["params"]),
                     routing=json.loads(v["routing"]), preset=v["preset"], mode=v["mode"],
+                    completions=completions_from_text(v["completions"], v["prompt"]),
                     created_at=v["created_at"], updated_at=v["updated_at"],
                     last_used_at=v["last_used_at"])
+
+
+def completions_from_text(text: Any, prompt: str) -> tuple[Completion, ...]:
+    """Stored completions that still match the prompt (one edited elsewhere, e.g. by the command
+    line, loses its completions' tint and versions, never its text)."""
+    try:
+        return check_completions(json.loads(text), prompt)
+    except (TypeError, ValueError, InvalidParameter):
+        return ()
 
 
 def summary_from_row(row: tuple[Any, ...]) -> DocumentSummary:
@@ -134,5 +155,7 @@ def row_values(document: Document) -> dict[str, Any]:
             "params": json.dumps(dict(document.params), ensure_ascii=False),
             "routing": json.dumps(dict(document.routing), ensure_ascii=False),
             "preset": document.preset, "mode": document.mode,
+            "completions": json.dumps([c.to_json() for c in document.completions],
+                                      ensure_ascii=False),
             "created_at": document.created_at, "updated_at": document.updated_at,
             "last_used_at": document.last_used_at}

@@ -233,13 +233,14 @@ class DocumentStore:
         after the last edit, on the thread that edits."""
         fields = check_content({key: getattr(document, key) for key in
                                 ("prompt", "model", "connection", "params", "routing",
-                                 "preset", "mode")})
+                                 "preset", "mode", "completions")})
         now = self._use_time()
         cursor = self._db.execute(
             "UPDATE documents SET prompt = :prompt, model = :model, connection = :connection, "
             "params = :params, routing = :routing, preset = :preset, mode = :mode, "
-            "updated_at = :now, last_used_at = :now WHERE id = :id",
+            "completions = :completions, updated_at = :now, last_used_at = :now WHERE id = :id",
             {**fields, "params": _json(fields["params"]), "routing": _json(fields["routing"]),
+             "completions": _json([c.to_json() for c in fields["completions"]]),
              "now": now, "id": document.id})
         if cursor.rowcount == 0:
             raise InvalidParameter("id", f"id: no document #{document.id} (it was deleted)")
@@ -270,7 +271,8 @@ class DocumentStore:
             new_name = copy_name(source.name, self._taken) if name is None else \
                 self._free(check_name(name))
             fields = {key: getattr(source, key) for key in
-                      ("prompt", "model", "connection", "params", "routing", "preset", "mode")}
+                      ("prompt", "model", "connection", "params", "routing", "preset", "mode",
+                       "completions")}
             return self._insert({**fields, "name": new_name})
 
     def delete(self, doc_id: int) -> None:
@@ -345,6 +347,8 @@ class DocumentStore:
         values = schema.row_values(document)
         if doc_id is None:
             del values["id"]
+        if not document.completions:  # the column's default (and older steps lack the column)
+            del values["completions"]
         columns = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
         cursor = (db or self._db).execute(
@@ -354,7 +358,7 @@ class DocumentStore:
 
 
 #: What a whole row has (a preset may be absent).
-_REQUIRED = frozenset(schema.COLUMNS) - {"id", "preset"}
+_REQUIRED = frozenset(schema.COLUMNS) - {"id", "preset", "completions"}
 
 
 def _is_damage(exc: BaseException) -> bool:
