@@ -11,6 +11,9 @@ app; `migrate` then refuses with `NewerDatabase` and changes nothing, rather tha
 A store that numbered its steps in ``PRAGMA user_version`` before this module existed moves
 over with ``adopt_user_version=True``: the first time, its first N steps are recorded as
 applied (N being that version), so nothing runs twice.
+
+A file format (a preset file) has named steps too, checked by `check_list` and ordered by
+`pending`; a file records how many it has had in its ``version`` field.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from playground.core.errors import PlaygroundError
 
 #: One step: a name, unique in its list, and what it does to the database.
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
+#: A named step of any store (a database's, or a file format's, as presets have).
+Step = TypeVar("Step", bound=tuple[str, Any])
 
 #: Where each database records the steps it has had.
 TABLE = "migrations"
@@ -33,7 +39,7 @@ class NewerDatabase(PlaygroundError):
     """The database has steps this version of the app does not know."""
 
 
-def check_list(migrations: Sequence[Migration]) -> None:
+def check_list(migrations: Sequence[tuple[str, Any]]) -> None:
     """Refuse a list with an empty or repeated name: a programming error, caught by tests."""
     seen: set[str] = set()
     for name, _ in migrations:
@@ -49,8 +55,8 @@ def applied(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute(f"SELECT name FROM {TABLE} ORDER BY id")]
 
 
-def pending(done: Sequence[str], migrations: Sequence[Migration], *,
-            what: str = "the database") -> list[Migration]:
+def pending(done: Sequence[str], migrations: Sequence[Step], *,
+            what: str = "the database") -> list[Step]:
     """The steps of `migrations` not in `done`, in list order. Raises `NewerDatabase` if `done`
     names a step the list does not have. Pure: stores that are not SQLite can use it too."""
     known = {name for name, _ in migrations}

@@ -29,6 +29,7 @@ from typing import Any
 
 from playground.core.catalog import BY_NAME, SamplerParams, body_fields, validate_params
 from playground.core.errors import InvalidParameter
+from playground.core.migrations import check_list, pending
 from playground.core.model_id import ModelId
 from playground.core.paths import config_dir, resource_dir
 from playground.core.routing import (
@@ -39,7 +40,6 @@ from playground.core.routing import (
 )
 from playground.core.storage import CorruptFile, atomic_write_json, set_aside
 
-VERSION = 1
 #: Larger preset files are refused unread: a real one is a few hundred bytes.
 MAX_FILE_BYTES = 1_000_000
 MAX_NAME_CHARS = 80
@@ -141,22 +141,27 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return {**rest, "version": 1, "params": params}
 
 
-#: Format version N -> the function that turns an N file into an N+1 one.
-MIGRATIONS: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+#: The preset file format's named steps, in order (append new ones; never rename one). A
+#: file's ``version`` is how many it has had: version 0 (no ``version`` key) none.
+MIGRATIONS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = (
+    ("move a request body's sampler fields under params", _v0_to_v1),
+)
+VERSION = len(MIGRATIONS)
+check_list(MIGRATIONS)
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring a preset's JSON up to `VERSION`. Version 0 has no ``version`` key."""
+    """Bring a preset's JSON up to `VERSION` through the steps it has not had."""
     version = data.get("version", 0)
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise PresetError(f"version: {version!r} is not a format version (a whole number)")
     if version > VERSION:
         raise NewerPresetVersion(f"version: format {version} was written by a newer version "
                                  f"of the app (this one reads up to {VERSION})")
-    while version < VERSION:
-        data = MIGRATIONS[version](data)
-        version += 1
-    return data
+    done = [name for name, _step in MIGRATIONS[:version]]
+    for _name, step in pending(done, MIGRATIONS, what="the preset"):
+        data = step(data)
+    return {**data, "version": VERSION}
 
 
 def parse_preset(data: Any, *, fallback_name: str | None = None) -> Preset:

@@ -144,7 +144,8 @@ def test_diff_names_what_a_request_would_change() -> None:
 
 
 def test_v0_request_body_migrates_to_v1() -> None:
-    assert sorted(MIGRATIONS) == list(range(VERSION))
+    assert [name for name, _step in MIGRATIONS][:1] == [
+        "move a request body's sampler fields under params"] and len(MIGRATIONS) == VERSION
     path = write("old.json", {"model": "local/stdlib", "prompt": "dropped", "stream": True,
                               "temperature": 0.5, "stop": "END", "name": "Old one"})
     preset = load_preset_file(path)
