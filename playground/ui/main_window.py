@@ -19,33 +19,29 @@ first frame, which is why those imports sit in the methods that need them.
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QPushButton,
     QSplitter,
     QStatusBar,
     QVBoxLayout,
     QWidget,
 )
 
-from playground.core.draft import Draft, DraftStore
-from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.draft import DraftStore
 from playground.ui.actions import build_menus, shortcuts
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
+from playground.ui.front_tab import FrontTab
 from playground.ui.key_consent import KeyConsent
 from playground.ui.prompt_counter import PromptCounter
 from playground.ui.run_intents import RunIntents
 from playground.ui.shortcut_guard import ShortcutsWin
+from playground.ui.top_bar import TopBar
 from playground.ui.window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
@@ -56,12 +52,11 @@ if TYPE_CHECKING:
 
     from playground.core.documents import Document, DocumentStore
     from playground.core.engine_process import EngineProcess
-    from playground.core.history import History, RunRecord
+    from playground.core.history import History
     from playground.core.keys import KeyStore
     from playground.core.presets import Preset
     from playground.core.runs import Run
     from playground.ui.connection_bar import ConnectionBar
-    from playground.ui.document_runs import DocumentRuns
     from playground.ui.live_connection import LiveConnection
     from playground.ui.model_picker import ModelPicker
     from playground.ui.run_controller import RunController
@@ -97,10 +92,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("NanoGPT Prompt Playground")
         self.bar: ConnectionBar | None = None  # the connections, once loading made them
         self.drafts = DraftStore()
-        self._draft, self._draft_problem = self.drafts.load()
-        self._bound: DocumentView | None = None  # the tab whose settings the panel shows
-        self._binding = False  # while the panel takes a tab's settings (not an edit)
-        self._text_font: QFont | None = None
+        self.start_draft, self._draft_problem = self.drafts.load()
+        self.text_font: QFont | None = None
         self.loaded = False
         self._painted = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
@@ -109,6 +102,7 @@ class MainWindow(QMainWindow):
         self.consent.granted.connect(self._key_granted)
         self.dialogs = WindowDialogs(self)
         self.intents = RunIntents(self)
+        self.front = FrontTab(self)
         self._build_frame()
         self._restore_frame()
         if not deferred:
@@ -140,41 +134,14 @@ class MainWindow(QMainWindow):
     # --- layout -------------------------------------------------------------------------
 
     def _build_frame(self) -> None:
-        top = QWidget(self)
-        self._top_bar = bar = QHBoxLayout(top)
-        bar.setContentsMargins(8, 6, 8, 6)
-        self.connection_box = QComboBox(top)
-        self.connection_box.setAccessibleName("connection")
-        self.connection_box.setToolTip("Where requests go")
-        # Filled by `load()`, after the first show that the default policy sizes it at.
-        self.connection_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        # Stands in for the model picker until `load()` builds it; same place, same size.
-        self._model_stand_in = QLineEdit(self._draft.model, top)
-        self._model_stand_in.setAccessibleName("model")
-        self._model_stand_in.setEnabled(False)
-        self.run_button = QPushButton("Run", top)
-        self.run_button.setToolTip("Run the prompt (Ctrl+Enter)")
-        self.run_button.setEnabled(False)
+        self.top = top = TopBar(self.start_draft.model, self)
+        self.connection_box, self.run_button, self.stop_button = (
+            top.connection_box, top.run_button, top.stop_button)
         self.run_button.clicked.connect(lambda: self.intents.run())
-        self.stop_button = QPushButton("Stop", top)
-        self.stop_button.setToolTip("Stop the run, keeping the text so far (Esc)")
-        self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(lambda: self.intents.stop())
-        connection_label = QLabel("&Connection", top)
-        connection_label.setBuddy(self.connection_box)
-        self._model_label = QLabel("&Model", top)
-        self._model_label.setBuddy(self._model_stand_in)
-        bar.addWidget(connection_label)
-        bar.addWidget(self.connection_box)
-        bar.addSpacing(8)
-        bar.addWidget(self._model_label)
-        bar.addWidget(self._model_stand_in, 1)
-        bar.addSpacing(8)
-        bar.addWidget(self.run_button)
-        bar.addWidget(self.stop_button)
 
         self.tabs = DocumentTabs(self)
-        self.tabs.add(DocumentView(self._draft.prompt, self.tabs))
+        self.tabs.add(DocumentView(self.start_draft.prompt, self.tabs))
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(self.tabs)
         self.main_split.addWidget(QWidget(self))  # the side panel's place until `load()`
@@ -199,7 +166,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.status.showMessage("Loading…")
         self._build_menus()
-        self._wire(self.view)
+        self.front.wire(self.view)
         self.setTabOrder(self.connection_box, self.prompt_edit)
         self.resize(1200, 780)
 
@@ -211,15 +178,12 @@ class MainWindow(QMainWindow):
         from playground.ui.model_picker import ModelPicker
         from playground.ui.side_panel import SidePanel
 
-        self.model_picker: ModelPicker = ModelPicker(self.connection_box.parentWidget())
+        self.model_picker: ModelPicker = ModelPicker(self.top)
         self.model_picker.changed.connect(self._model_changed)
         self.bar = ConnectionBar(self.connection_box, self.model_picker, self.spawn, self)
         self.bar.changed.connect(self._connection_changed)
         self.bar.models_listed.connect(self._fit_limits)
-        self._top_bar.replaceWidget(self._model_stand_in, self.model_picker)
-        self._model_stand_in.hide()
-        self._model_stand_in.deleteLater()
-        self._model_label.setBuddy(self.model_picker.field)
+        self.top.put_model_picker(self.model_picker)
         self.setTabOrder(self.connection_box, self.model_picker.field)
         self.setTabOrder(self.model_picker.field, self.prompt_edit)
 
@@ -289,7 +253,7 @@ class MainWindow(QMainWindow):
     def _finish_loading(self) -> None:
         """Apply the saved draft's settings (its prompt is on screen since the first frame,
         perhaps edited since), then let the inputs take effect."""
-        self._bind(self.view)
+        self.front.bind(self.view)
         for action in self._after_loading:
             action.setEnabled(True)
         self.undo_action.setEnabled(False)
@@ -307,7 +271,7 @@ class MainWindow(QMainWindow):
                                if spec.enabled == "loaded"]
         # Undo Last Run's key is the editors' own redo on Linux; the action wins (Ctrl+Y
         # still redoes typing).
-        self._guard = ShortcutsWin([self.undo_action, self.regenerate_action], self)
+        self.guard = ShortcutsWin([self.undo_action, self.regenerate_action], self)
 
     def shortcuts(self) -> list[tuple[str, QKeySequence]]:
         """Every keyboard shortcut, for Help → Keyboard Shortcuts."""
@@ -315,7 +279,7 @@ class MainWindow(QMainWindow):
 
     def set_text_font(self, font: QFont) -> None:
         """The font people read and write in: the prompt and the output of every tab."""
-        self._text_font = font
+        self.text_font = font
         for view in self.tabs.views():
             view.set_text_font(font)
 
@@ -329,47 +293,18 @@ class MainWindow(QMainWindow):
         state = settings.value("window/Horizontal")
         if state is not None:
             self.main_split.restoreState(state)
-        self._restore_split(self.view)
-
-    @staticmethod
-    def _restore_split(view: DocumentView) -> None:
-        state = QSettings().value("window/Vertical")
-        if state is not None:
-            view.split.restoreState(state)
-
-    def current_draft(self, view: DocumentView | None = None) -> Draft:
-        """The panel's settings with the prompt of `view` (the tab in front by default)."""
-        prompt = (view or self.view).text_edit.toPlainText()
-        if not self.loaded:  # only the prompt can have changed yet
-            return replace(self._draft, prompt=prompt)
-        return Draft(prompt=prompt, connection=str(self.connection_box.currentData()),
-                     model=self.model_text(), params=self.params.all_values(),
-                     routing=self.side.routing_dump())
+        self.front.restore_split(self.view)
 
     def save_draft(self) -> None:
         """Keep what is on screen: in the draft (read at the next start before anything else,
         for the first frame) and in the document of the tab in front."""
-        draft = self.current_draft()
+        draft = self.front.draft()
         try:
             self.drafts.save(draft)
         except OSError as exc:
             self.status.showMessage(f"The draft could not be saved: {exc}", 10000)
-        if self.loaded and self._bound is self.view:
-            self._save_document(self.view, draft)
-
-    def _save_document(self, view: DocumentView, draft: Draft) -> None:
-        """Store `draft` (what the panel and the prompt hold) as `view`'s document."""
-        import sqlite3
-
-        if view.document is None:
-            return
-        try:
-            view.document = self.documents.save(replace(
-                view.document, prompt=draft.prompt, model=draft.model,
-                connection=draft.connection, params=draft.params, routing=draft.routing,
-                preset=self.preset_name(), mode=view.mode, completions=view.completions()))
-        except (PlaygroundError, OSError, sqlite3.Error) as exc:
-            self.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
+        if self.loaded and self.front.bound is self.view:
+            self.front.save_document(self.view, draft)
 
     def _open_documents(self) -> None:
         """The document store, and the tabs of last time around the first frame's."""
@@ -377,124 +312,21 @@ class MainWindow(QMainWindow):
         from playground.ui.tab_session import TabSession
 
         self.documents: DocumentStore = DocumentStore()
-        self.session = TabSession(self.tabs, self.documents, prepare=self._prepare,
+        self.session = TabSession(self.tabs, self.documents, prepare=self.front.prepare,
                                   save_front=self.save_draft, parent=self)
         self.session.message.connect(self.status.showMessage)
-        self.session.renamed.connect(lambda _view: self._show_title())
-        self.session.closing.connect(self._tab_closing)
-        self._attach(self.view)
-        self.session.start(self.view, self._draft)
-        self.tabs.currentChanged.connect(self._tab_changed)
+        self.session.renamed.connect(lambda _view: self.front.show_title())
+        self.session.closing.connect(self.front.closing)
+        self.front.attach(self.view)
+        self.session.start(self.view, self.start_draft)
+        self.tabs.currentChanged.connect(self.front.tab_changed)
         self.tabs.new_requested.connect(self.new_tab)
 
     # --- tabs -------------------------------------------------------------------------------------
 
-    def _wire(self, view: DocumentView) -> None:
-        """Connect a tab's view to the window: its shortcuts, its figures, its branches."""
-        for editor in (view.prompt_edit, view.output):
-            editor.installEventFilter(self._guard)
-        view.prompt_edit.textChanged.connect(lambda: self.prompt_changed(view))
-        view.notebook_made.connect(lambda notebook: (
-            notebook.installEventFilter(self._guard),
-            notebook.textChanged.connect(lambda: self.prompt_changed(view))))
-        view.figures_changed.connect(lambda text: self._figures_changed(view, text))
-        view.branch_requested.connect(self.intents.branch)
-        view.notebook_branch_requested.connect(self.intents.branch_in_notebook)
-        if self._text_font is not None:
-            view.set_text_font(self._text_font)
-
-    def _attach(self, view: DocumentView) -> None:
-        """Give a tab its runs, recorded by the run controller."""
-        from playground.ui.document_runs import DocumentRuns
-
-        lane = DocumentRuns(self)  # the window's: it outlives a closed tab until its run ends
-        view.attach(lane)
-        self.runs.attach(lane)
-        lane.finished.connect(lambda run, _news: self._run_ended(lane, run))
-        lane.undo_available.connect(lambda _: self._update_run_actions())
-        view.streaming_changed.connect(lambda _: self._update_run_actions())
-
-    def _prepare(self, view: DocumentView) -> None:
-        """A new tab's view: wired to the window, with its runs and the saved split."""
-        self._wire(view)
-        self._attach(view)
-        self._restore_split(view)
-
     def new_tab(self) -> None:
         """A new, empty document on the tab in front's connection and model."""
         self.session.new(str(self.connection_box.currentData()), self.model_text())
-
-    def _tab_closing(self, view: DocumentView) -> None:
-        if self._bound is view:
-            self._bound = None  # its settings were saved; the next tab's come forward
-
-    def _tab_changed(self, _index: int) -> None:
-        """Another tab came forward: its settings into the panel, its figures below."""
-        if not self.tabs.count():
-            return
-        view = self.view
-        if self.loaded:
-            self._bind(view)
-        self.session.save()
-
-    def _bind(self, view: DocumentView) -> None:
-        """Keep the panel's settings in the tab that was in front; show `view`'s."""
-        from pydantic import ValidationError
-
-        left = self._bound
-        if left is not None and left is not view and self.tabs.indexOf(left) >= 0:
-            self._save_document(left, self.current_draft(left))
-        self._bound = None
-        document = view.document
-        if document is not None:
-            self._binding = True
-            try:
-                index = self.connection_box.findData(document.connection)
-                if index >= 0:
-                    self.connection_box.setCurrentIndex(index)
-                self.model_picker.set_model_text(document.model)
-                self.side.show_settings(document.params, document.to_routing(),
-                                        document.preset)
-            except (InvalidParameter, ValidationError) as exc:
-                self.status.showMessage(f"Part of {document.name}'s settings was not valid "
-                                        f"and was left out: {exc}", 10000)
-            finally:
-                self._binding = False
-            self.documents.touch(document.id)
-        self._bound = view
-        self.notebook_action.setChecked(view.mode == "notebook")
-        self.figures.setText(view.figures)
-        self._show_title()
-        self._update_run_actions()
-        self.prompt_changed(view)
-
-    def _show_title(self) -> None:
-        self.setWindowTitle(f"{self.view.name} — NanoGPT Prompt Playground")
-
-    def _figures_changed(self, view: DocumentView, text: str) -> None:
-        if view is self.view:
-            self.figures.setText(text)
-
-    def _update_run_actions(self) -> None:
-        """Run, Stop and Undo Last Run for the tab in front."""
-        if not self.loaded and self._bound is None:
-            return
-        view = self.view
-        streaming = view.streaming
-        live = self.connections.get(str(self.connection_box.currentData()))
-        self.stop_button.setEnabled(streaming)
-        self.run_button.setEnabled(live is not None and live.client is not None and not streaming)
-        self.undo_action.setEnabled(view.runs is not None and bool(view.runs.undo_stack))
-
-    def _run_ended(self, lane: DocumentRuns, run: Run) -> None:
-        """A run of some tab was recorded: the window's part (the tab showed it already)."""
-        self._update_run_actions()
-        view = next((v for v in self.tabs.views() if v.runs is lane), None)
-        if view is None:  # its tab was closed meanwhile
-            lane.deleteLater()
-        elif view is self.view and run is view.shown:
-            self.dialogs.run_shown()
-        self.run_finished.emit(run.result)
 
     def _save_window_state(self) -> None:
         settings = QSettings()
@@ -550,7 +382,7 @@ class MainWindow(QMainWindow):
         await self.dialogs.shutdown()
         self.history.close()
         self.save_draft()
-        self._bound = None  # from here on, only the draft is written (on closing)
+        self.front.bound = None  # from here on, only the draft is written (on closing)
         self.documents.close()
         assert self.bar is not None
         await self.bar.close()
@@ -577,8 +409,8 @@ class MainWindow(QMainWindow):
         live = self.current()
         connection = live.connection
         # While loading, or bringing a tab forward, the document's own model stays.
-        self.bar.show_connection(keep_model=not self.loaded or self._binding)
-        self._update_run_actions()
+        self.bar.show_connection(keep_model=not self.loaded or self.front.binding)
+        self.front.update_run_actions()
         self.side.fit(connection, self.bar.tokenize if connection.kind == "local" else None)
         self._fit_limits()
         if self.runs.services_started and connection.kind == "local" and self.runs.engine is None:
@@ -603,7 +435,7 @@ class MainWindow(QMainWindow):
             self._fit_limits()
         self.routing.set_model(None if self.model_picker.error() else
                                self.model_picker.model_id())
-        self.presets.model_changed(self.model_text(), restoring=self._binding)
+        self.presets.model_changed(self.model_text(), restoring=self.front.binding)
         live = self.current()
         if live.connection.kind == "nanogpt" and live.client is not None and self.model_text():
             self.spawn("providers", self._load_providers(self.model_text()))
@@ -612,7 +444,7 @@ class MainWindow(QMainWindow):
     # --- prompt ---------------------------------------------------------------------------------
 
     def prompt_changed(self, view: DocumentView) -> None:
-        if view is not self._bound:  # typing before loading, or a tab not in front
+        if view is not self.front.bound:  # typing before loading, or a tab not in front
             return
         self.counter.changed(view.text_edit.toPlainText())
         self._request_changed()
@@ -647,40 +479,6 @@ class MainWindow(QMainWindow):
         if preset.model:
             self.model_picker.set_model_text(preset.model)
         self.status.showMessage(f"Preset {preset.name} applied", 4000)
-
-    def restore_run(self, record: RunRecord) -> bool:
-        """Put a past run's prompt and settings back on screen; False if they no longer
-        pass the catalog (the reason is shown)."""
-        from pydantic import ValidationError
-
-        from playground.core.runs import Figures, Run, RunResult
-
-        try:
-            run = Run(record.to_request(), connection=record.connection,
-                      preset=record.preset, result=RunResult(text=record.output),
-                      record_id=record.id,
-                      restored=Figures.of_record(
-                          cancelled=record.cancelled, failed=record.error is not None,
-                          finish_reason=record.finish_reason, ttft_ms=record.ttft_ms,
-                          tokens_per_s=record.tokens_per_s, usage=record.usage,
-                          cost=record.cost))
-            self.side.show_settings(record.params(), record.to_routing(), self.preset_name())
-        except (InvalidParameter, ValidationError) as exc:
-            self.view.show_error(f"Run #{record.id} cannot be restored: {exc}")
-            return False
-        index = self.connection_box.findData(record.connection)
-        if index >= 0:
-            self.connection_box.setCurrentIndex(index)
-        self.model_picker.set_model_text(record.model)
-        self.prompt_edit.setPlainText(record.prompt)
-        self.error_label.hide()
-        self.view.show_run(run)
-        self.status.showMessage(f"Run #{record.id} restored", 4000)
-        return True
-
-    def rerun(self, record: RunRecord) -> None:
-        if self.restore_run(record):
-            self.intents.run()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_draft()

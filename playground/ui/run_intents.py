@@ -14,6 +14,7 @@ from PySide6.QtGui import QTextCursor
 from playground.core.errors import InvalidParameter
 
 if TYPE_CHECKING:
+    from playground.core.history import RunRecord
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run, Screen
     from playground.ui.notebook_editor import GeneratedSpan
@@ -205,3 +206,38 @@ class RunIntents:
         source, prompt = view.runs.branch_prompt(offset, token)
         view.text_edit.setPlainText(prompt)
         return self.run(before=before, parent=source)
+
+    def restore(self, record: RunRecord) -> bool:
+        """Put a past run's prompt and settings back on screen; False if they no longer
+        pass the catalog (the reason is shown)."""
+        from pydantic import ValidationError
+
+        from playground.core.runs import Figures, Run, RunResult
+
+        w = self.window
+        try:
+            run = Run(record.to_request(), connection=record.connection,
+                      preset=record.preset, result=RunResult(text=record.output),
+                      record_id=record.id,
+                      restored=Figures.of_record(
+                          cancelled=record.cancelled, failed=record.error is not None,
+                          finish_reason=record.finish_reason, ttft_ms=record.ttft_ms,
+                          tokens_per_s=record.tokens_per_s, usage=record.usage,
+                          cost=record.cost))
+            w.side.show_settings(record.params(), record.to_routing(), w.preset_name())
+        except (InvalidParameter, ValidationError) as exc:
+            w.view.show_error(f"Run #{record.id} cannot be restored: {exc}")
+            return False
+        index = w.connection_box.findData(record.connection)
+        if index >= 0:
+            w.connection_box.setCurrentIndex(index)
+        w.model_picker.set_model_text(record.model)
+        w.prompt_edit.setPlainText(record.prompt)
+        w.error_label.hide()
+        w.view.show_run(run)
+        w.status.showMessage(f"Run #{record.id} restored", 4000)
+        return True
+
+    def rerun(self, record: RunRecord) -> None:
+        if self.restore(record):
+            self.run()

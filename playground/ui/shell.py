@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from PySide6.QtGui import QAction, QFont, QKeySequence
-    from PySide6.QtWidgets import QLabel, QPlainTextEdit, QStatusBar
+    from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QStatusBar
 
     from playground.core.history import History, RunRecord
     from playground.core.keys import KeyStore
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from playground.ui.preset_bar import PresetBar
     from playground.ui.routing_editor import RoutingEditor
     from playground.ui.run_controller import RunController
+    from playground.ui.side_panel import SidePanel
     from playground.ui.tab_session import TabSession
 
 
@@ -34,6 +35,8 @@ class Intents(Protocol):
     def build_request(self, prompt: str | None = None,
                       suffix: str | None = None) -> CompletionRequest: ...
     def run(self) -> bool: ...
+    def restore(self, record: RunRecord) -> bool: ...
+    def rerun(self, record: RunRecord) -> None: ...
 
 
 class Shell(Protocol):
@@ -52,6 +55,8 @@ class Shell(Protocol):
     params: ParamPanel
     routing: RoutingEditor
     presets: PresetBar
+    side: SidePanel
+    connection_box: QComboBox
     status: QStatusBar
     notebook_action: QAction
 
@@ -74,7 +79,5 @@ class Shell(Protocol):
     def prompt_changed(self, view: DocumentView) -> None: ...
     def save_draft(self) -> None: ...
     def reload_connections(self) -> None: ...
-    def restore_run(self, record: RunRecord) -> bool: ...
-    def rerun(self, record: RunRecord) -> None: ...
     def set_text_font(self, font: QFont) -> None: ...
     def shortcuts(self) -> list[tuple[str, QKeySequence]]: ...

@@ -172,8 +172,8 @@ class WindowDialogs(LazyDialogs):
         from playground.ui.history_panel import HistoryPanel
 
         panel = HistoryPanel(self.window.history, self.window)
-        panel.restore_requested.connect(self.window.restore_run)
-        panel.rerun_requested.connect(self.window.rerun)
+        panel.restore_requested.connect(self.window.intents.restore)
+        panel.rerun_requested.connect(self.window.intents.rerun)
         return panel
 
     def refresh_history(self) -> None:

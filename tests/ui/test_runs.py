@@ -152,7 +152,7 @@ def test_a_restored_run_shows_its_own_figures(window, qloop) -> None:
         window.intents.stop()
         await next_emission(window.run_finished)
         assert window.figures.text().startswith("stopped")
-        assert window.restore_run(window.history.list()[-1])
+        assert window.intents.restore(window.history.list()[-1])
         assert window.output.text() == "Hello, world!"
         assert window.figures.text().startswith("finish: stop")
         assert "cost $0.0001" in window.figures.text()
@@ -290,7 +290,7 @@ def test_run_again_waits_for_the_local_engine_to_start(window, qloop) -> None:
         request = build_request("The function returns the", "local/stdlib",
                                 {"max_tokens": 4, "seed": 2})
         earlier = window.history.record(request, RunResult(text="old"), connection="local")
-        window.rerun(window.history.get(earlier))
+        window.intents.rerun(window.history.get(earlier))
         assert window.connection_box.currentData() == "local"
         assert window.figures.text() == "Starting the local engine…"
         result = await next_emission(window.run_finished, timeout=60)
@@ -345,7 +345,7 @@ def test_the_lab_replays_the_run_on_screen_restored_branched_or_continued(local,
         await next_emission(win.run_finished)
         win.params.set_values(settings)
 
-        assert win.restore_run(win.history.list()[-1])
+        assert win.intents.restore(win.history.list()[-1])
         win.lab_action.trigger()
         await _lab_describes(win, "The function returns the", first.text)
 

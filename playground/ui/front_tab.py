@@ -1,0 +1,169 @@
+"""The tab in front, as the window shows it: its document's settings in the side panel and
+the top bar (kept in the document when another tab comes forward, without the per-connection
+model memory or a model's default preset firing), its figures and title, and Run / Stop /
+Undo Last Run for it; and how each new tab's view is wired to the window (its shortcuts, its
+counts, its branches, its runs)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings
+
+from playground.core.draft import Draft
+from playground.core.errors import InvalidParameter, PlaygroundError
+
+if TYPE_CHECKING:
+    from playground.core.runs import Run
+    from playground.ui.document_runs import DocumentRuns
+    from playground.ui.document_view import DocumentView
+
+
+class FrontTab:
+    def __init__(self, window: Any) -> None:
+        """`window` is the main window (typed loosely: this object is a part of it)."""
+        self.window = window
+        self.bound: DocumentView | None = None  # the tab whose settings the panel shows
+        self.binding = False  # while the panel takes a tab's settings (not an edit)
+
+    def draft(self, view: DocumentView | None = None) -> Draft:
+        """The panel's settings with the prompt of `view` (the tab in front by default)."""
+        w = self.window
+        prompt = (view or w.view).text_edit.toPlainText()
+        if not w.loaded:  # only the prompt can have changed yet
+            return replace(w.start_draft, prompt=prompt)
+        return Draft(prompt=prompt, connection=str(w.connection_box.currentData()),
+                     model=w.model_text(), params=w.params.all_values(),
+                     routing=w.side.routing_dump())
+
+    def save_document(self, view: DocumentView, draft: Draft) -> None:
+        """Store `draft` (what the panel and the prompt hold) as `view`'s document."""
+        import sqlite3
+
+        w = self.window
+        if view.document is None:
+            return
+        try:
+            view.document = w.documents.save(replace(
+                view.document, prompt=draft.prompt, model=draft.model,
+                connection=draft.connection, params=draft.params, routing=draft.routing,
+                preset=w.preset_name(), mode=view.mode, completions=view.completions()))
+        except (PlaygroundError, OSError, sqlite3.Error) as exc:
+            w.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
+
+    def wire(self, view: DocumentView) -> None:
+        """Connect a tab's view to the window: its shortcuts, its figures, its branches."""
+        w = self.window
+        for editor in (view.prompt_edit, view.output):
+            editor.installEventFilter(w.guard)
+        view.prompt_edit.textChanged.connect(lambda: w.prompt_changed(view))
+        view.notebook_made.connect(lambda notebook: (
+            notebook.installEventFilter(w.guard),
+            notebook.textChanged.connect(lambda: w.prompt_changed(view))))
+        view.figures_changed.connect(lambda text: self.figures_changed(view, text))
+        view.branch_requested.connect(w.intents.branch)
+        view.notebook_branch_requested.connect(w.intents.branch_in_notebook)
+        if w.text_font is not None:
+            view.set_text_font(w.text_font)
+
+    def attach(self, view: DocumentView) -> None:
+        """Give a tab its runs, recorded by the run controller."""
+        from playground.ui.document_runs import DocumentRuns
+
+        w = self.window
+        lane = DocumentRuns(w)  # the window's: it outlives a closed tab until its run ends
+        view.attach(lane)
+        w.runs.attach(lane)
+        lane.finished.connect(lambda run, _news: self.run_ended(lane, run))
+        lane.undo_available.connect(lambda _: self.update_run_actions())
+        view.streaming_changed.connect(lambda _: self.update_run_actions())
+
+    def prepare(self, view: DocumentView) -> None:
+        """A new tab's view: wired to the window, with its runs and the saved split."""
+        self.wire(view)
+        self.attach(view)
+        self.restore_split(view)
+
+    def closing(self, view: DocumentView) -> None:
+        if self.bound is view:
+            self.bound = None  # its settings were saved; the next tab's come forward
+
+    def tab_changed(self, _index: int) -> None:
+        """Another tab came forward: its settings into the panel, its figures below."""
+        w = self.window
+        if not w.tabs.count():
+            return
+        view = w.view
+        if w.loaded:
+            self.bind(view)
+        w.session.save()
+
+    def bind(self, view: DocumentView) -> None:
+        """Keep the panel's settings in the tab that was in front; show `view`'s."""
+        from pydantic import ValidationError
+
+        w = self.window
+        left = self.bound
+        if left is not None and left is not view and w.tabs.indexOf(left) >= 0:
+            self.save_document(left, self.draft(left))
+        self.bound = None
+        document = view.document
+        if document is not None:
+            self.binding = True
+            try:
+                index = w.connection_box.findData(document.connection)
+                if index >= 0:
+                    w.connection_box.setCurrentIndex(index)
+                w.model_picker.set_model_text(document.model)
+                w.side.show_settings(document.params, document.to_routing(), document.preset)
+            except (InvalidParameter, ValidationError) as exc:
+                w.status.showMessage(f"Part of {document.name}'s settings was not valid "
+                                     f"and was left out: {exc}", 10000)
+            finally:
+                self.binding = False
+            w.documents.touch(document.id)
+        self.bound = view
+        w.notebook_action.setChecked(view.mode == "notebook")
+        w.figures.setText(view.figures)
+        self.show_title()
+        self.update_run_actions()
+        w.prompt_changed(view)
+
+    def show_title(self) -> None:
+        w = self.window
+        w.setWindowTitle(f"{w.view.name} — NanoGPT Prompt Playground")
+
+    def figures_changed(self, view: DocumentView, text: str) -> None:
+        w = self.window
+        if view is w.view:
+            w.figures.setText(text)
+
+    def update_run_actions(self) -> None:
+        """Run, Stop and Undo Last Run for the tab in front."""
+        w = self.window
+        if not w.loaded and self.bound is None:
+            return
+        view = w.view
+        streaming = view.streaming
+        live = w.connections.get(str(w.connection_box.currentData()))
+        w.stop_button.setEnabled(streaming)
+        w.run_button.setEnabled(live is not None and live.client is not None and not streaming)
+        w.undo_action.setEnabled(view.runs is not None and bool(view.runs.undo_stack))
+
+    def run_ended(self, lane: DocumentRuns, run: Run) -> None:
+        """A run of some tab was recorded: the window's part (the tab showed it already)."""
+        w = self.window
+        self.update_run_actions()
+        view = next((v for v in w.tabs.views() if v.runs is lane), None)
+        if view is None:  # its tab was closed meanwhile
+            lane.deleteLater()
+        elif view is w.view and run is view.shown:
+            w.dialogs.run_shown()
+        w.run_finished.emit(run.result)
+
+    @staticmethod
+    def restore_split(view: DocumentView) -> None:
+        state = QSettings().value("window/Vertical")
+        if state is not None:
+            view.split.restoreState(state)
