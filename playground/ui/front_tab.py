@@ -34,7 +34,7 @@ class FrontTab:
         if not w.loaded:  # only the prompt can have changed yet
             return replace(w.start_draft, prompt=prompt)
         return Draft(prompt=prompt, connection=str(w.connection_box.currentData()),
-                     model=w.model_text(), params=w.params.all_values(),
+                     model=w.model_text(), params=w.params.values(),
                      routing=w.side.routing_dump())
 
     def save_document(self, view: DocumentView, draft: Draft) -> None:

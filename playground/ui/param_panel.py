@@ -94,12 +94,8 @@ class ParamPanel(QWidget):
             label.setMinimumWidth(width)
 
     def values(self) -> dict[str, Any]:
-        """The parameters to send: set, valid and supported by the connection."""
-        return {name: value for name, value in self.all_values().items()
-                if self.rows[name].unsupported is None}
-
-    def all_values(self) -> dict[str, Any]:
-        """Every set, valid parameter, sent or not (what a preset keeps)."""
+        """Every set, valid parameter, also one the connection's server ignores (greyed): what
+        such a server does not receive, the dialect's translation drops and says so."""
         return {name: row.value() for name, row in self.rows.items()
                 if row.error is None and row.value() is not None}
 

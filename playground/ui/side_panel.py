@@ -49,7 +49,7 @@ class SidePanel(QWidget):
 
     def screen_preset(self) -> Preset:
         """What is on screen, as a preset (for saving and for the modified mark)."""
-        return Preset.create("on screen", self.params.all_values(),
+        return Preset.create("on screen", self.params.values(),
                              model=self._model_text() or None, routing=self.routing.routing())
 
     def preset_name(self) -> str | None:

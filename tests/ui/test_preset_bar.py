@@ -32,7 +32,7 @@ class Screen:
         self.model = "llama-3"
 
     def current(self) -> Preset:
-        return Preset.create("on screen", self.panel.all_values(), model=self.model or None)
+        return Preset.create("on screen", self.panel.values(), model=self.model or None)
 
     def apply(self, preset: Preset) -> None:
         if preset.model:
@@ -96,7 +96,7 @@ def confirm(parent: QWidget, button: QMessageBox.StandardButton) -> None:
 def test_save_as_then_modified_until_revert(make_bar, screen, playground_home) -> None:
     bar, messages = make_bar()
     choose(bar, "Balanced")
-    assert screen.panel.all_values() == {"temperature": 0.7, "top_p": 0.9,
+    assert screen.panel.values() == {"temperature": 0.7, "top_p": 0.9,
                                          "repetition_penalty": 1.05}
     assert bar.description.text().startswith("A safe everyday start")
     assert not bar.revert_action.isEnabled() and not bar.modified_label.isVisible()
@@ -117,8 +117,8 @@ def test_save_as_then_modified_until_revert(make_bar, screen, playground_home) -
     assert bar.revert_action.isEnabled()
 
     bar.revert_action.trigger()
-    assert screen.panel.all_values()["temperature"] == 0.7
-    assert "top_k" not in screen.panel.all_values()
+    assert screen.panel.values()["temperature"] == 0.7
+    assert "top_k" not in screen.panel.values()
     assert not bar.revert_action.isEnabled() and not bar.modified_label.isVisible()
 
     screen.edit("temperature", "1.2")
@@ -150,7 +150,7 @@ def test_rename_duplicate_describe_and_delete(make_bar, screen) -> None:
     PresetStore().save(Preset.create("Mine", {"min_p": 0.05}))
     bar, messages = make_bar()
     choose(bar, "Mine")
-    assert screen.panel.all_values() == {"min_p": 0.05}
+    assert screen.panel.values() == {"min_p": 0.05}
 
     bar.rename_action.trigger()
     answer(bar, "Ours")
@@ -205,8 +205,8 @@ def test_sillytavern_import_then_export_to_both_formats(make_bar, screen, tmp_pa
     dialog.fileSelected.emit(str(DATA / "sillytavern-storyteller.json"))
     dialog.close()
     assert bar.selected().name == "sillytavern-storyteller"
-    assert screen.panel.all_values()["temperature"] == 0.85
-    assert screen.panel.all_values()["repetition_penalty"] == 1.08
+    assert screen.panel.values()["temperature"] == 0.85
+    assert screen.panel.values()["repetition_penalty"] == 1.08
     assert messages[-1] == "Imported sillytavern-storyteller.json as sillytavern-storyteller"
     report = open_dialog(bar, QMessageBox)
     assert report.text().startswith("Imported a SillyTavern preset")
@@ -287,19 +287,19 @@ def test_default_preset_is_applied_when_the_model_changes(make_bar, screen) -> N
     assert messages[-1] == "Hot is now the default preset for llama-3"
 
     choose(bar, "Neutral")
-    assert screen.panel.all_values() == {}
+    assert screen.panel.values() == {}
     screen.model = "mistral-7b"
     bar.model_changed("mistral-7b")
     assert bar.selected().name == "Neutral"
     screen.model = "llama-3:online"
     bar.model_changed("llama-3:online")
     assert bar.selected().name == "Hot"
-    assert screen.panel.all_values() == {"temperature": 1.4}
+    assert screen.panel.values() == {"temperature": 1.4}
     assert messages[-1] == "Applied Hot, the default preset for llama-3"
 
     screen.edit("temperature", "0.3")
     bar.model_changed("llama-3")  # only a suffix changed: the edit stays
-    assert screen.panel.all_values() == {"temperature": 0.3}
+    assert screen.panel.values() == {"temperature": 0.3}
 
     bar.menu.aboutToShow.emit()
     assert bar.default_action.isChecked()
@@ -313,7 +313,7 @@ def test_selection_is_remembered_without_applying(make_bar, screen) -> None:
     screen.panel.set_values({"temperature": 0.1})
     again, _ = make_bar()
     assert again.selected().name == "Creative"
-    assert screen.panel.all_values() == {"temperature": 0.1}
+    assert screen.panel.values() == {"temperature": 0.1}
     assert again.revert_action.isEnabled()
 
 

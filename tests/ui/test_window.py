@@ -194,15 +194,15 @@ def test_list_editors_stay_in_sync_with_the_field(window) -> None:
     assert window.params.values()["logit_bias"] == {"50256": -100.0}
 
 
-def test_unsupported_fields_are_greyed_and_not_sent(window) -> None:
+def test_unsupported_fields_are_greyed_and_kept(window) -> None:
     window.params.set_values({"top_a": 0.2, "temperature": 0.5})
     window.params.set_server({"top_a": "this server ignores top_a"}, {"temperature": 0.8})
     assert window.params.rows["temperature"].field.placeholderText() == "unset (0.8)"
     row = window.params.rows["top_a"]
     assert not row.field.isEnabled()
     assert "this server ignores top_a" in row.field.toolTip()
-    assert window.params.values() == {"temperature": 0.5}
-    assert window.params.all_values() == {"top_a": 0.2, "temperature": 0.5}
+    # Greying is display only: the value stays; the dialect's translation drops it.
+    assert window.params.values() == {"top_a": 0.2, "temperature": 0.5}
     window.params.set_server({}, {})
     assert row.field.isEnabled()
     assert window.params.values() == {"top_a": 0.2, "temperature": 0.5}
@@ -507,8 +507,12 @@ def test_a_llama_cpp_connection_greys_what_it_ignores(qtbot, fault_server) -> No
     assert "Not sent" in tfs.field.toolTip()
     assert win.params.rows["temperature"].field.placeholderText() == "unset (0.8)"
     win.params.set_values({"tfs": 0.5, "repetition_penalty": 1.2})
-    body = win.intents.build_request().wire_body()
-    assert "tfs" not in body
+    request = win.intents.build_request()
+    body = request.wire_body()
+    assert "tfs" not in body and request.body()["tfs"] == 0.5
+    assert any(note.startswith("dropped tfs: ") for note in request.translation().notes)
+    win.dialogs.open_preview()  # the preview says what the server does not receive
+    assert "dropped tfs: " in win.dialogs.get("preview").note_label.text()
     assert body["repeat_penalty"] == 1.2
     assert body["temperature"] == 1.0  # neutral sent, since the server's default is not
     use(win, "local")
