@@ -15,6 +15,9 @@ from playground.core.draft import Draft
 from playground.core.errors import InvalidParameter, PlaygroundError
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    from playground.core.presets import Preset
     from playground.core.runs import Run
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.document_view import DocumentView
@@ -57,10 +60,10 @@ class FrontTab:
         w = self.window
         for editor in (view.prompt_edit, view.output):
             editor.installEventFilter(w.guard)
-        view.prompt_edit.textChanged.connect(lambda: w.prompt_changed(view))
+        view.prompt_edit.textChanged.connect(lambda: self.prompt_changed(view))
         view.notebook_made.connect(lambda notebook: (
             notebook.installEventFilter(w.guard),
-            notebook.textChanged.connect(lambda: w.prompt_changed(view))))
+            notebook.textChanged.connect(lambda: self.prompt_changed(view))))
         view.figures_changed.connect(lambda text: self.figures_changed(view, text))
         view.branch_requested.connect(w.intents.branch)
         view.notebook_branch_requested.connect(w.intents.branch_in_notebook)
@@ -128,7 +131,7 @@ class FrontTab:
         w.figures.setText(view.figures)
         self.show_title()
         self.update_run_actions()
-        w.prompt_changed(view)
+        self.prompt_changed(view)
 
     def show_title(self) -> None:
         w = self.window
@@ -167,3 +170,73 @@ class FrontTab:
         state = QSettings().value("window/Vertical")
         if state is not None:
             view.split.restoreState(state)
+
+    def connection_changed(self) -> None:
+        w = self.window
+        if not w.connections:
+            return
+        assert w.bar is not None
+        live = w.current()
+        connection = live.connection
+        # While loading, or bringing a tab forward, the document's own model stays.
+        w.bar.show_connection(keep_model=not w.loaded or self.binding)
+        self.update_run_actions()
+        w.side.fit(connection, w.bar.tokenize if connection.kind == "local" else None)
+        self.fit_limits()
+        if w.runs.services_started and connection.kind == "local" and w.runs.engine is None:
+            w.runs.start_engine_soon()
+        w.counter.timer.start()
+        self.request_changed()
+
+    async def load_providers(self, model: str) -> None:
+        w = self.window
+        assert w.bar is not None
+        providers = await w.bar.providers(model)
+        if providers is not None:
+            w.routing.set_providers(providers)
+
+    def fit_limits(self) -> None:
+        w = self.window
+        w.side.fit_limits(w.current().connection, w.model_picker.selected_info())
+
+    def model_changed(self) -> None:
+        w = self.window
+        if w.connections:
+            self.fit_limits()
+        w.routing.set_model(None if w.model_picker.error() else
+                               w.model_picker.model_id())
+        w.presets.model_changed(w.model_text(), restoring=self.binding)
+        live = w.current()
+        if live.connection.kind == "nanogpt" and live.client is not None and w.model_text():
+            w.spawn("providers", self.load_providers(w.model_text()))
+        self.request_changed()
+
+    def prompt_changed(self, view: DocumentView) -> None:
+        w = self.window
+        if view is not self.bound:  # typing before loading, or a tab not in front
+            return
+        w.counter.changed(view.text_edit.toPlainText())
+        self.request_changed()
+
+    def counted_text(self) -> tuple[QPlainTextEdit, Any]:
+        """The editor the counts are of, and the local engine's tokenizer if it can count."""
+        w = self.window
+        live = w.current() if w.connections else None
+        exact = (live is not None and live.connection.kind == "local"
+                 and not w.runs.engine_died() and live.client is not None)
+        return w.prompt_edit, w.bar.tokenize if exact and w.bar else None
+
+    def request_changed(self) -> None:
+        w = self.window
+        if not w.draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,
+            w.draft_timer.start()  # however fast the typing goes on
+        w.presets.refresh_modified()
+        w.intents.recheck_inputs()
+        w.dialogs.inputs_changed()
+
+    def apply_preset(self, preset: Preset) -> None:
+        w = self.window
+        w.side.apply_preset(preset)
+        if preset.model:
+            w.model_picker.set_model_text(preset.model)
+        w.status.showMessage(f"Preset {preset.name} applied", 4000)

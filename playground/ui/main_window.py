@@ -4,10 +4,13 @@ Run/Stop on top, live figures below. The side panel and the top bar show the set
 tab in front; bringing another tab forward keeps them in the document they belong to and shows
 that tab's.
 
-The window shows state and forwards intent: requests are built by `core` and run by the
-`RunController` (history records, the local engine) through each tab's `DocumentRuns` (its
-worker, undo stack and the run it shows), and every async job it starts (engine start-up,
-model lists, token counts) keeps its task handle so that quitting cancels it.
+The window is a shell that builds and holds its parts: `TopBar`, `DocumentTabs` with a
+`DocumentView` per tab, `SidePanel`, `ConnectionBar` (connections, clients, models),
+`TabSession` (which documents are open), `FrontTab` (the tab in front shown in the panels),
+`RunIntents` (what Run, Stop, Continue, Regenerate, Undo and branches do), `RunController`
+(runs, history records, the local engine), `WindowDialogs`, `KeyConsent`, `PromptCounter`;
+the menus come from the `actions` table. Every async job it starts (engine start-up, model
+lists, token counts) keeps its task handle so that quitting cancels it.
 
 It is built in two stages so that it is on screen fast. The frame (menus, the top bar, the
 first tab with the saved draft's prompt, the status bar) needs only Qt and a few light
@@ -54,7 +57,6 @@ if TYPE_CHECKING:
     from playground.core.engine_process import EngineProcess
     from playground.core.history import History
     from playground.core.keys import KeyStore
-    from playground.core.presets import Preset
     from playground.core.runs import Run
     from playground.ui.connection_bar import ConnectionBar
     from playground.ui.live_connection import LiveConnection
@@ -170,8 +172,8 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.connection_box, self.prompt_edit)
         self.resize(1200, 780)
 
-        self._draft_timer = _single_shot(self, DRAFT_DELAY_MS, self.save_draft)
-        self.counter = PromptCounter(self.counts, self._counted_text, self.spawn, self)
+        self.draft_timer = _single_shot(self, DRAFT_DELAY_MS, self.save_draft)
+        self.counter = PromptCounter(self.counts, self.front.counted_text, self.spawn, self)
 
     def _build_panels(self) -> None:
         from playground.ui.connection_bar import ConnectionBar
@@ -179,19 +181,19 @@ class MainWindow(QMainWindow):
         from playground.ui.side_panel import SidePanel
 
         self.model_picker: ModelPicker = ModelPicker(self.top)
-        self.model_picker.changed.connect(self._model_changed)
+        self.model_picker.changed.connect(self.front.model_changed)
         self.bar = ConnectionBar(self.connection_box, self.model_picker, self.spawn, self)
-        self.bar.changed.connect(self._connection_changed)
-        self.bar.models_listed.connect(self._fit_limits)
+        self.bar.changed.connect(self.front.connection_changed)
+        self.bar.models_listed.connect(self.front.fit_limits)
         self.top.put_model_picker(self.model_picker)
         self.setTabOrder(self.connection_box, self.model_picker.field)
         self.setTabOrder(self.model_picker.field, self.prompt_edit)
 
         self.side: SidePanel = SidePanel(self.model_text, self)
-        self.side.changed.connect(self._request_changed)
+        self.side.changed.connect(self.front.request_changed)
         self.params, self.routing, self.presets = (self.side.params, self.side.routing,
                                                    self.side.presets)
-        self.presets.apply_requested.connect(self.apply_preset)
+        self.presets.apply_requested.connect(self.front.apply_preset)
         self.presets.message.connect(lambda text: self.status.showMessage(text, 5000))
         placeholder = self.main_split.replaceWidget(1, self.side)
         placeholder.hide()
@@ -205,7 +207,7 @@ class MainWindow(QMainWindow):
         self.history: History = History()
         self.runs: RunController = RunController(self.history, lambda: self.connections,
                                                  self.spawn, self)
-        self.runs.engine_changed.connect(self._connection_changed)
+        self.runs.engine_changed.connect(self.front.connection_changed)
         self.runs.message.connect(self.status.showMessage)
         self.runs.recorded.connect(self.dialogs.refresh_history)
 
@@ -360,14 +362,14 @@ class MainWindow(QMainWindow):
         self.bar.make_clients()
         if self.current().connection.kind == "local":
             await self.runs.start_engine()
-        self._connection_changed()
+        self.front.connection_changed()
         self.ready.emit()
 
     async def shutdown(self) -> None:
         """Cancel every job, close every client, stop the engine. Nothing is left running."""
         import asyncio
 
-        self._draft_timer.stop()
+        self.draft_timer.stop()
         self.counter.timer.stop()
         for task in self._tasks.values():
             task.cancel()
@@ -402,66 +404,8 @@ class MainWindow(QMainWindow):
         assert self.bar is not None
         return self.bar.current()
 
-    def _connection_changed(self) -> None:
-        if not self.connections:
-            return
-        assert self.bar is not None
-        live = self.current()
-        connection = live.connection
-        # While loading, or bringing a tab forward, the document's own model stays.
-        self.bar.show_connection(keep_model=not self.loaded or self.front.binding)
-        self.front.update_run_actions()
-        self.side.fit(connection, self.bar.tokenize if connection.kind == "local" else None)
-        self._fit_limits()
-        if self.runs.services_started and connection.kind == "local" and self.runs.engine is None:
-            self.runs.start_engine_soon()
-        self.counter.timer.start()
-        self._request_changed()
-
-    async def _load_providers(self, model: str) -> None:
-        assert self.bar is not None
-        providers = await self.bar.providers(model)
-        if providers is not None:
-            self.routing.set_providers(providers)
-
     def model_text(self) -> str:
         return self.bar.model_text() if self.bar is not None else ""
-
-    def _fit_limits(self) -> None:
-        self.side.fit_limits(self.current().connection, self.model_picker.selected_info())
-
-    def _model_changed(self) -> None:
-        if self.connections:
-            self._fit_limits()
-        self.routing.set_model(None if self.model_picker.error() else
-                               self.model_picker.model_id())
-        self.presets.model_changed(self.model_text(), restoring=self.front.binding)
-        live = self.current()
-        if live.connection.kind == "nanogpt" and live.client is not None and self.model_text():
-            self.spawn("providers", self._load_providers(self.model_text()))
-        self._request_changed()
-
-    # --- prompt ---------------------------------------------------------------------------------
-
-    def prompt_changed(self, view: DocumentView) -> None:
-        if view is not self.front.bound:  # typing before loading, or a tab not in front
-            return
-        self.counter.changed(view.text_edit.toPlainText())
-        self._request_changed()
-
-    def _counted_text(self) -> tuple[QPlainTextEdit, Any]:
-        """The editor the counts are of, and the local engine's tokenizer if it can count."""
-        live = self.current() if self.connections else None
-        exact = (live is not None and live.connection.kind == "local"
-                 and not self.runs.engine_died() and live.client is not None)
-        return self.prompt_edit, self.bar.tokenize if exact and self.bar else None
-
-    def _request_changed(self) -> None:
-        if not self._draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,
-            self._draft_timer.start()  # however fast the typing goes on
-        self.presets.refresh_modified()
-        self.intents.recheck_inputs()
-        self.dialogs.inputs_changed()
 
     def _key_granted(self) -> None:
         self.reload_connections()
@@ -471,14 +415,6 @@ class MainWindow(QMainWindow):
 
     def preset_name(self) -> str | None:
         return self.side.preset_name()
-
-    # --- presets and history ------------------------------------------------------------------
-
-    def apply_preset(self, preset: Preset) -> None:
-        self.side.apply_preset(preset)
-        if preset.model:
-            self.model_picker.set_model_text(preset.model)
-        self.status.showMessage(f"Preset {preset.name} applied", 4000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_draft()

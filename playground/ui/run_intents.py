@@ -144,7 +144,7 @@ class RunIntents:
         if view.document is not None:
             view.document = replace(view.document, mode=mode)
         w.notebook_action.setChecked(mode == "notebook")
-        w.prompt_changed(view)
+        w.front.prompt_changed(view)
         view.setFocus()
         w.save_draft()
 

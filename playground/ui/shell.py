@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from playground.core.request import CompletionRequest
     from playground.core.runs import Run
     from playground.ui.document_view import DocumentView
+    from playground.ui.front_tab import FrontTab
     from playground.ui.key_consent import KeyConsent
     from playground.ui.live_connection import LiveConnection
     from playground.ui.model_picker import ModelPicker
@@ -74,9 +75,9 @@ class Shell(Protocol):
     session: TabSession
     consent: KeyConsent
     intents: Intents
+    front: FrontTab
 
     def spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
-    def prompt_changed(self, view: DocumentView) -> None: ...
     def save_draft(self) -> None: ...
     def reload_connections(self) -> None: ...
     def set_text_font(self, font: QFont) -> None: ...
