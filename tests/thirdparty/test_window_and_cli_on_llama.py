@@ -45,10 +45,12 @@ def test_the_window_streams_from_llama_and_greys_what_it_ignores(
         assert sent["repeat_penalty"] == 1.2
         assert "repetition_penalty" not in sent
         assert "tfs" not in sent
-        # Greyed fields are not even asked for; the rename is in the run's record.
-        assert "tfs" not in win.shown.request.body()
+        # A greyed field is asked for and dropped on the way, with the reason; the rename
+        # and the drop are in the run's record.
+        assert win.shown.request.body()["tfs"] == 0.5
         notes = win.history.list()[0].notes
         assert any("repeat_penalty" in note for note in notes)
+        assert any(note.startswith("dropped tfs: ") for note in notes)
     finally:
         qloop.run_until_complete(win.shutdown())
         win.close()
