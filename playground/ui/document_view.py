@@ -28,7 +28,9 @@ from playground.ui.stream_view import StreamView, TokenSpan
 from playground.ui.widgets import error_label
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QFont
+    from collections.abc import Callable
+
+    from PySide6.QtGui import QFont
 
     from playground.core.documents import Completion, Document, Mode
     from playground.core.runs import Run, Screen
@@ -312,36 +314,33 @@ class DocumentView(QWidget):
         self.set_figures("Starting the local engine…")
 
     def _token_clicked(self, span: TokenSpan, where: QPoint) -> None:
-        """Offer the alternatives at a token; choosing one asks for a branch from there."""
-        if not span.alternatives or self.shown is None:
-            return
-        menu = QMenu(self)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.setToolTipsVisible(True)
-        for token, logprob in span.alternatives:
-            action = menu.addAction(f"{token!r}   {math.exp(logprob):.1%}")
-            action.setToolTip("Run again from here with this token instead")
-            action.setData((span.start, token))
-        menu.triggered.connect(self._branch_chosen)
-        menu.popup(where)
-
-    def _branch_chosen(self, action: QAction) -> None:
-        offset, token = action.data()
-        self.branch_requested.emit(offset, token)
+        """Offer the alternatives at an output token; choosing one asks for a branch from
+        there."""
+        if span.alternatives and self.shown is not None:
+            self._offer_alternatives(span, "Run again from here with this token instead",
+                                     lambda token: self.branch_requested.emit(span.start, token),
+                                     where)
 
     def _notebook_token_clicked(self, span: GeneratedSpan, token: TokenSpan,
                                 where: QPoint) -> None:
         """Offer a notebook token's alternatives; choosing one writes a new version of the
         completion from there."""
+        self._offer_alternatives(
+            token, "Write a new version of the completion from here with this token instead",
+            lambda text: self.notebook_branch_requested.emit(span, token.start, text), where)
+
+    def _offer_alternatives(self, token: TokenSpan, tip: str, choose: Callable[[str], object],
+                            where: QPoint) -> None:
+        """A menu of `token`'s alternatives with their probabilities; `choose` gets the one
+        chosen."""
         menu = QMenu(self)
+        menu.setObjectName("alternatives")
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.setToolTipsVisible(True)
         for text, logprob in token.alternatives:
             action = menu.addAction(f"{text!r}   {math.exp(logprob):.1%}")
-            action.setToolTip("Write a new version of the completion from here with this "
-                              "token instead")
-            action.triggered.connect(lambda _checked=False, t=text: (
-                self.notebook_branch_requested.emit(span, token.start, t)))
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _checked=False, t=text: choose(t))
         menu.popup(where)
 
 

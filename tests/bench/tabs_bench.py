@@ -24,7 +24,15 @@ from typing import Any
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 
-from ui_bench import Heartbeat, _check, _rss_mb, _settle, qt_run
+from ui_bench import (
+    Heartbeat,
+    _check,
+    _rss_mb,
+    _settle,
+    bench_window,
+    qt_run,
+    save_bench_connection,
+)
 
 AT_ONCE = 4
 SWITCH_ROUNDS = 3
@@ -32,28 +40,10 @@ KEYSTROKES = "dragon cas"
 
 
 def tabs(url: str, count: int) -> dict[str, Any]:
-    from playground.core.connections import Connection, ConnectionStore
-
-    ConnectionStore().add(Connection(name="bench", kind="custom", base_url=url,
-                                     default_model="bench"))
+    save_bench_connection(url)
 
     async def job() -> dict[str, Any]:
-        from PySide6.QtCore import QSettings
-
-        from playground.ui.app import freeze_start_up_objects, use_settings_home
-        from playground.ui.main_window import MainWindow
-        from playground.ui.theme import Appearance
-
-        use_settings_home()
-        QSettings().clear()
-        window = MainWindow()
-        window.set_text_font(Appearance.load().font())
-        window.connection_box.setCurrentIndex(window.connection_box.findData("bench"))
-        window.prompt_edit.setPlainText("Bench")
-        window.resize(1200, 780)
-        window.show()
-        await window.start_services()
-        freeze_start_up_objects()
+        window = await bench_window()
         await _settle(0.3)
         before = _rss_mb()
         beat = Heartbeat()

@@ -290,31 +290,43 @@ async def _all_columns(view: Any, client: Any) -> list[Any]:
     return results
 
 
-def rss(url: str) -> dict[str, Any]:
-    """The real main window runs one completion through a saved custom connection pointing at
-    the bench server (so the local engine is not started); then its process's memory is read.
-    Needs PLAYGROUND_HOME set to a fresh folder."""
+def save_bench_connection(url: str) -> None:
+    """A saved custom connection to the bench server (so the local engine is not started)."""
     from playground.core.connections import Connection, ConnectionStore
 
     ConnectionStore().add(Connection(name="bench", kind="custom", base_url=url,
                                      default_model="bench"))
 
+
+async def bench_window() -> Any:
+    """The real main window as run_gui leaves it, on the bench connection, prompt "Bench",
+    services started. Needs PLAYGROUND_HOME set to a fresh folder."""
+    from PySide6.QtCore import QSettings
+
+    from playground.ui.app import freeze_start_up_objects, use_settings_home
+    from playground.ui.main_window import MainWindow
+    from playground.ui.theme import Appearance
+
+    use_settings_home()
+    QSettings().clear()
+    window = MainWindow()
+    window.set_text_font(Appearance.load().font())
+    window.connection_box.setCurrentIndex(window.connection_box.findData("bench"))
+    window.prompt_edit.setPlainText("Bench")
+    window.resize(1200, 780)
+    window.show()
+    await window.start_services()
+    freeze_start_up_objects()  # as run_gui does
+    return window
+
+
+def rss(url: str) -> dict[str, Any]:
+    """The real main window runs one completion through the bench connection; then its
+    process's memory is read."""
+    save_bench_connection(url)
+
     async def job() -> dict[str, Any]:
-        from PySide6.QtCore import QSettings
-
-        from playground.ui.app import freeze_start_up_objects, use_settings_home
-        from playground.ui.main_window import MainWindow
-        from playground.ui.theme import Appearance
-
-        use_settings_home()
-        QSettings().clear()
-        window = MainWindow()
-        window.set_text_font(Appearance.load().font())
-        window.connection_box.setCurrentIndex(window.connection_box.findData("bench"))
-        window.prompt_edit.setPlainText("Bench")
-        window.show()
-        await window.start_services()
-        freeze_start_up_objects()  # as run_gui does
+        window = await bench_window()
         await _settle(0.3)
         before = _rss_mb()
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
