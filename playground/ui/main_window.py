@@ -40,7 +40,6 @@ from playground.ui.actions import build_menus, shortcuts
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
 from playground.ui.front_tab import FrontTab
-from playground.ui.key_consent import KeyConsent
 from playground.ui.prompt_counter import PromptCounter
 from playground.ui.run_intents import RunIntents
 from playground.ui.shortcut_guard import ShortcutsWin
@@ -99,9 +98,6 @@ class MainWindow(QMainWindow):
         self.loaded = False
         self._painted = False
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self.consent = KeyConsent(self)
-        self.consent.refused.connect(lambda message: self.view.show_error(message))
-        self.consent.granted.connect(self._key_granted)
         self.dialogs = WindowDialogs(self)
         self.intents = RunIntents(self)
         self.front = FrontTab(self)
@@ -177,8 +173,13 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         from playground.ui.connection_bar import ConnectionBar
+        from playground.ui.key_consent import KeyConsent
         from playground.ui.model_picker import ModelPicker
         from playground.ui.side_panel import SidePanel
+
+        self.consent = KeyConsent(self)
+        self.consent.refused.connect(lambda message: self.view.show_error(message))
+        self.consent.granted.connect(self._key_granted)
 
         self.model_picker: ModelPicker = ModelPicker(self.top)
         self.model_picker.changed.connect(self.front.model_changed)

@@ -19,7 +19,6 @@ select all, following the end while the view is at the end, and a placeholder.
 from __future__ import annotations
 
 import bisect
-import html
 import math
 import re
 from dataclasses import dataclass
@@ -550,6 +549,8 @@ def _ascii_advances(metrics: QFontMetricsF) -> list[float]:
 
 def token_tooltip(text: str, span: TokenSpan) -> str:
     """The token (`text`), its probability and its alternatives, as a small table."""
+    import html  # only when a tooltip shows: not part of the window's start-up
+
     token = html.escape(repr(text))
     rows = "".join(
         f"<tr><td>{html.escape(repr(text))}</td><td align='right'>{math.exp(lp):.1%}</td></tr>"
