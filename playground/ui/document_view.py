@@ -30,7 +30,7 @@ from playground.ui.widgets import error_label
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from PySide6.QtGui import QFont
+    from PySide6.QtGui import QAction, QFont
 
     from playground.core.documents import Completion, Document, Mode
     from playground.core.runs import Run, Screen
@@ -62,6 +62,8 @@ class DocumentView(QWidget):
         self.notebook_target: tuple[int, GeneratedSpan | None, str] | None = None
         self._into_notebook = False  # the streaming run writes into the notebook
         self._lead = 0  # characters the streaming version began with before the run's own
+        #: What the alternative chosen from the open token menu is for.
+        self._choose_alternative: Callable[[str], object] = lambda _token: None
 
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setAccessibleName("prompt")
@@ -340,8 +342,15 @@ class DocumentView(QWidget):
         for text, logprob in token.alternatives:
             action = menu.addAction(f"{text!r}   {math.exp(logprob):.1%}")
             action.setToolTip(tip)
-            action.triggered.connect(lambda _checked=False, t=text: choose(t))
+            action.setData(text)
+        # A bound method, not a lambda, on a menu deleted on close (see preset_bar); what the
+        # choice is for waits here.
+        self._choose_alternative = choose
+        menu.triggered.connect(self._alternative_chosen)
         menu.popup(where)
+
+    def _alternative_chosen(self, action: QAction) -> None:
+        self._choose_alternative(action.data())
 
 
 def font_css(font: QFont) -> str:

@@ -148,6 +148,7 @@ class NotebookEditor(QPlainTextEdit):
             span = GeneratedSpan(cursor)
             self.spans.append(span)
             self._joined = False
+        span.tokens.pop(len(span.swipes), None)  # left by a version that came to nothing
         self._streaming = span
         self.setReadOnly(True)
         self._tint()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QApplication,
     QDialog,
@@ -148,6 +149,7 @@ class OpenDocumentsDialog(QDialog):
         self.search.installEventFilter(self)
         self.resize(760, 480)
         self._pending_export: list[int] = []
+        self._pending_delete: list[int] = []
 
     def refresh(self) -> None:
         """List what the search box asks for, the most recently used first; the first row
@@ -196,8 +198,15 @@ class OpenDocumentsDialog(QDialog):
         first = self.model.rows[self.table.selectionModel().selectedRows()[0].row()].name
         dialog.selectFile(f"{_file_name(first)}.json" if len(ids) == 1 else "documents.json")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda path: self.export_to(self._pending_export, Path(path)))
+        dialog.fileSelected.connect(self._export_chosen)
         dialog.open()
+
+    # Bound methods, not lambdas, for dialogs deleted on close (as preset_bar explains: PySide
+    # 6.11 crashes when such a dialog takes a lambda that captures `self` with it); what each
+    # was opened for is pending on this dialog.
+
+    def _export_chosen(self, path: str) -> None:
+        self.export_to(self._pending_export, Path(path))
 
     def export_to(self, ids: list[int], path: Path) -> None:
         from playground.core.errors import InvalidParameter
@@ -223,12 +232,18 @@ class OpenDocumentsDialog(QDialog):
         box.setInformativeText("A deleted document cannot be brought back; its runs stay in "
                                "history. Export it first to keep a copy." +
                                ("\n\n" + "\n".join(names[:10]) if len(names) > 1 else ""))
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _result: box.clickedButton() is delete
-                             and self.delete(ids))
+        self._pending_delete = ids
+        box.buttonClicked.connect(self._delete_answered)
         box.open()
+
+    def _delete_answered(self, button: QAbstractButton) -> None:
+        box = self.sender()
+        if (isinstance(box, QMessageBox)
+                and box.buttonRole(button) == QMessageBox.ButtonRole.DestructiveRole):
+            self.delete(self._pending_delete)
 
     def delete(self, ids: list[int]) -> None:
         from playground.core.errors import InvalidParameter

@@ -96,7 +96,6 @@ class TabSession(QObject):
     def _open_view(self, document: Document, *, index: int = -1,
                    activate: bool = True) -> DocumentView:
         view = DocumentView(document.prompt, self.tabs)
-        view.document = document
         self._prepare(view)
         view.show_document(document)
         self.tabs.add(view, index)
