@@ -2,8 +2,9 @@
 
 One row per catalog field says, for every dialect but ``nanogpt`` (the catalog's own names, sent
 unchanged), whether the server takes the field as is, under another name, with its value
-translated, or not at all (and why). `translate` turns a request body into the body a server
-understands and says what it changed; `unsupported` tells the panel what to grey out.
+translated, or not at all (and why). `translate` turns typed parameters into the fields a
+server understands and says what it changed (the request assembles the body after it);
+`unsupported` tells the panel what to grey out.
 
 Where a server's own default differs from the catalog's neutral value (llama.cpp samples at
 temperature 0.8 with top_k 40 when told nothing), an unset field is sent at its neutral value,
@@ -40,17 +41,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from playground.core.catalog import BY_NAME, Limits
+from playground.core.catalog import BY_NAME, Limits, SamplerParams, body_fields
 from playground.core.connections import DIALECTS, Connection
 from playground.core.errors import InvalidParameter
+from playground.core.routing import Routing
 
 #: The dialect that speaks the catalog's own names.
 IDENTITY = "nanogpt"
 #: Dialects with a table below. `connections.DIALECTS` lists the ones a connection can pick.
 TRANSLATED = ("openai", "llama.cpp", "llama-cpp-python", "vllm", "koboldcpp",
               "text-generation-webui", "ollama")
-#: Body fields that only NanoGPT's router understands.
-ROUTING_FIELDS = ("provider", "billing_mode")
 
 
 class Omit:
@@ -344,11 +344,13 @@ def mirostat_replaces(connection: Connection) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Translation:
-    """A body ready for one server, and what was changed to get there."""
+    """The sampler fields as one server names them, and what was changed to get there."""
 
-    body: dict[str, Any]
+    fields: dict[str, Any]
     notes: list[str]
     dropped: frozenset[str]
+    #: Whether NanoGPT's routing (body fields and headers) goes with the request.
+    routes: bool
 
 
 def _check(dialect: str) -> None:
@@ -373,34 +375,33 @@ def server_defaults(dialect: str) -> dict[str, Any]:
     return {name: r.default for name in BY_NAME if (r := TABLE[name][dialect]).default is not None}
 
 
-def translate(body: Mapping[str, Any], dialect: str) -> Translation:
-    """The body `dialect`'s server understands. Catalog fields are renamed, converted or
-    dropped per the table; NanoGPT's routing fields are dropped; unset fields whose server
-    default is not neutral are added at their neutral value; everything else (model, prompt,
-    stream, extensions) passes through."""
+def translate(params: SamplerParams, dialect: str, routing: Routing | None = None,
+              ) -> Translation:
+    """The set parameters as `dialect`'s server understands them. Catalog fields are renamed,
+    converted or dropped per the table; unset fields whose server default is not neutral are
+    added at their neutral value; NanoGPT's routing goes only to NanoGPT. The request
+    assembles the body from this (`CompletionRequest.wire_body`)."""
     _check(dialect)
+    given = body_fields(params)
     if dialect == IDENTITY:
-        return Translation(dict(body), [], frozenset())
+        return Translation(given, [], frozenset(), routes=True)
     out: dict[str, Any] = {}
     notes: list[str] = []
     dropped: set[str] = set()
-    for key, value in body.items():
-        if key in ROUTING_FIELDS:
+    for key in _routing_keys(routing):
+        dropped.add(key)
+        notes.append(f"dropped {key}: provider routing is NanoGPT's; a {dialect} "
+                     "server does not route")
+    for key, value in given.items():
+        r = TABLE[key][dialect]
+        if not r.supported:
             dropped.add(key)
-            notes.append(f"dropped {key}: provider routing is NanoGPT's; a {dialect} "
-                         "server does not route")
-        elif key not in BY_NAME:
-            out[key] = value
+            notes.append(f"dropped {key}: {r.reason}")
         else:
-            r = TABLE[key][dialect]
-            if not r.supported:
-                dropped.add(key)
-                notes.append(f"dropped {key}: {r.reason}")
-            else:
-                _send(key, value, r, out, notes, dropped)
+            _send(key, value, r, out, notes, dropped)
     for name, spec in BY_NAME.items():
         r = TABLE[name][dialect]
-        if name in body or r.default is None or not r.supported:
+        if name in given or r.default is None or not r.supported:
             continue
         if spec.neutral is None:
             notes.append(f"{name} unset, so the server's default applies ({r.default})")
@@ -410,7 +411,12 @@ def translate(body: Mapping[str, Any], dialect: str) -> Translation:
             label = "neutral" if wire == name else f"neutral {name}"
             notes.append(f"added {wire}: {_show(sent)} ({label}); the server's default is "
                          f"{r.default}")
-    return Translation(out, notes, frozenset(dropped))
+    return Translation(out, notes, frozenset(dropped), routes=False)
+
+
+def _routing_keys(routing: Routing | None) -> list[str]:
+    """The routing body fields and headers `routing` would send to NanoGPT."""
+    return [*routing.body(), *routing.headers()] if routing else []
 
 
 def _wire(name: str, value: Any, r: Rule) -> tuple[str, Any]:

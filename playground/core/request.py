@@ -47,12 +47,21 @@ class CompletionRequest:
         return out
 
     def translation(self) -> Translation:
-        """The body as this request's server understands it, and what changed on the way."""
-        return translate(self.body(), self.dialect)
+        """The parameters as this request's server understands them, and what changed on the
+        way."""
+        return translate(self.params, self.dialect, self.routing)
 
     def wire_body(self) -> dict[str, Any]:
-        """What is sent."""
-        return self.translation().body
+        """What is sent: the body assembled from the translated parameters."""
+        translation = self.translation()
+        out: dict[str, Any] = {"model": self.model.compose(), "prompt": self.prompt}
+        out.update(translation.fields)
+        if translation.routes:
+            out.update(self.routing.body())
+        if self.stream:
+            out["stream"] = True
+        out.update(self.extensions)
+        return out
 
     def headers(self, *, api_key: str | None = None) -> dict[str, str]:
         """Request headers. Pass `api_key` only when actually sending. NanoGPT's routing
@@ -62,7 +71,7 @@ class CompletionRequest:
             out["Accept"] = "text/event-stream"
         if api_key:
             out["Authorization"] = f"Bearer {api_key}"
-        if self.dialect == IDENTITY:
+        if self.translation().routes:
             out.update(self.routing.headers())
         return out
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from playground.core.catalog import BY_NAME
+from playground.core.catalog import BY_NAME, body_fields, validate_params
 from playground.core.connections import DIALECTS, Connection
 from playground.core.dialects import (
     FILL_IN_THE_MIDDLE,
     IDENTITY,
     LOCAL_ENGINE,
-    ROUTING_FIELDS,
     TABLE,
     TRANSLATED,
+    Translation,
     fill_in_the_middle,
     server_defaults,
     translate,
@@ -25,6 +25,11 @@ from playground.core.routing import Routing
 from tests.strategies import param_sets
 
 ALL = (IDENTITY, *TRANSLATED)
+ROUTING = Routing(provider="novita", billing_mode="paygo")
+
+
+def tr(params: dict, dialect: str) -> Translation:
+    return translate(validate_params(params), dialect)
 
 
 def test_every_catalog_field_has_a_decision_for_every_dialect() -> None:
@@ -55,11 +60,12 @@ def test_unsupported_fields_carry_a_reason_and_supported_ones_none() -> None:
 
 
 def test_nanogpt_is_identity() -> None:
-    body = build_request("p", "m", {"typical_p": 0.5, "top_a": 0.1, "logprobs": True},
-                         Routing(provider="novita", billing_mode="paygo")).body()
-    out = translate(body, IDENTITY)
-    assert out.body == body and out.body is not body
+    request = build_request("p", "m", {"typical_p": 0.5, "top_a": 0.1, "logprobs": True},
+                            ROUTING)
+    out = request.translation()
+    assert out.fields == body_fields(request.params) and out.routes
     assert out.notes == [] and out.dropped == frozenset()
+    assert request.wire_body() == request.body()
     assert unsupported(IDENTITY) == {} and server_defaults(IDENTITY) == {}
 
 
@@ -71,126 +77,134 @@ def test_openai_keeps_only_the_official_fields() -> None:
 
 @pytest.mark.parametrize("dialect", TRANSLATED)
 def test_routing_fields_are_dropped_outside_nanogpt(dialect: str) -> None:
-    body = build_request("p", "m", {}, Routing(provider="novita", billing_mode="paygo")).body()
-    assert set(ROUTING_FIELDS) <= set(body)
-    out = translate(body, dialect)
-    assert not set(ROUTING_FIELDS) & set(out.body)
-    assert set(ROUTING_FIELDS) <= out.dropped
+    request = build_request("p", "m", {}, ROUTING, dialect=dialect)
+    assert {"provider", "billing_mode"} <= set(request.body())
+    body, out = request.wire_body(), request.translation()
+    assert not {"provider", "billing_mode"} & set(body) and not out.routes
+    assert {"provider", "billing_mode"} <= out.dropped
     assert sum("provider routing" in note for note in out.notes) == 2
-    assert out.body["model"] == "m" and out.body["prompt"] == "p" and out.body["stream"] is True
+    assert body["model"] == "m" and body["prompt"] == "p" and body["stream"] is True
+
+
+@pytest.mark.parametrize("dialect", TRANSLATED)
+def test_routing_headers_stay_with_nanogpt_and_are_noted(dialect: str) -> None:
+    routing = Routing(header_provider="novita", billing_mode="paygo", billing_as_header=True)
+    assert set(build_request("p", "m", {}, routing).headers()) >= {"X-Provider",
+                                                                   "X-Billing-Mode"}
+    request = build_request("p", "m", {}, routing, dialect=dialect)
+    assert not {"X-Provider", "X-Billing-Mode"} & set(request.headers())
+    assert {"X-Provider", "X-Billing-Mode"} <= request.translation().dropped
 
 
 @given(params=param_sets())
 @settings(max_examples=200)
 def test_translation_never_sends_an_unsupported_field_and_keeps_every_supported_one(
         params: dict) -> None:
-    body = build_request("p", "m", params).body()
+    typed = validate_params(params)
     for dialect in TRANSLATED:
-        out = translate(body, dialect)
+        out = translate(typed, dialect)
         gone = set(unsupported(dialect))
-        assert not gone & set(out.body), dialect
+        assert not gone & set(out.fields), dialect
         for name in params:
             r = TABLE[name][dialect]
             if name in gone or name in out.dropped:
                 assert name in out.dropped and any(name in note for note in out.notes)
             else:
-                assert (r.name or name) in out.body, (dialect, name)
+                assert (r.name or name) in out.fields, (dialect, name)
 
 
 def test_llama_cpp_python_renames_and_drops() -> None:
-    body = build_request("p", "m", {"repetition_penalty": 1.3, "typical_p": 0.5, "tfs": 0.9,
-                                    "top_a": 0.2, "mirostat_mode": 2, "logprobs": 3}).body()
-    out = translate(body, "llama-cpp-python")
-    assert out.body["repeat_penalty"] == 1.3 and "repetition_penalty" not in out.body
-    assert out.body["mirostat_mode"] == 2 and out.body["logprobs"] == 3
+    out = tr({"repetition_penalty": 1.3, "typical_p": 0.5, "tfs": 0.9, "top_a": 0.2,
+              "mirostat_mode": 2, "logprobs": 3}, "llama-cpp-python")
+    assert out.fields["repeat_penalty"] == 1.3 and "repetition_penalty" not in out.fields
+    assert out.fields["mirostat_mode"] == 2 and out.fields["logprobs"] == 3
     assert out.dropped == {"typical_p", "tfs", "top_a"}
     assert "repetition_penalty sent as repeat_penalty" in out.notes
 
 
 def test_llama_server_speaks_its_native_names() -> None:
-    out = translate({"mirostat_mode": 1, "repetition_penalty": 1.1, "typical_p": 0.5,
-                     "logprobs": True, "ignore_eos": True}, "llama.cpp")
-    assert out.body["mirostat"] == 1 and out.body["repeat_penalty"] == 1.1
-    assert out.body["typical_p"] == 0.5 and out.body["ignore_eos"] is True
-    assert out.body["logprobs"] == 1  # n_probs 0 would mean "no probabilities"
+    out = tr({"mirostat_mode": 1, "repetition_penalty": 1.1, "typical_p": 0.5,
+              "logprobs": True, "ignore_eos": True}, "llama.cpp")
+    assert out.fields["mirostat"] == 1 and out.fields["repeat_penalty"] == 1.1
+    assert out.fields["typical_p"] == 0.5 and out.fields["ignore_eos"] is True
+    assert out.fields["logprobs"] == 1  # n_probs 0 would mean "no probabilities"
 
 
 @pytest.mark.parametrize("dialect", ["llama-cpp-python", "llama.cpp"])
 def test_a_neutral_request_to_llama_cpp_sends_neutral_values_explicitly(dialect: str) -> None:
-    out = translate(build_request("p", "m", {}).body(), dialect)
+    out = tr({}, dialect)
     expected = {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "min_p": 0.0}
     if dialect == "llama-cpp-python":  # its repeat_penalty defaults to 1.1, llama-server's to 1
         expected["repeat_penalty"] = 1.0
-    assert {k: v for k, v in out.body.items() if k in BY_NAME or k == "repeat_penalty"} \
+    assert {k: v for k, v in out.fields.items() if k in BY_NAME or k == "repeat_penalty"} \
         == expected
     assert "added top_k: 0 (neutral); the server's default is 40" in out.notes
     assert out.dropped == frozenset()
 
 
 def test_set_values_are_never_overwritten_by_neutral_ones() -> None:
-    out = translate({"temperature": 0.3, "top_k": 7, "repetition_penalty": 1.2},
-                    "llama-cpp-python")
-    assert out.body["temperature"] == 0.3 and out.body["top_k"] == 7
-    assert out.body["repeat_penalty"] == 1.2
+    out = tr({"temperature": 0.3, "top_k": 7, "repetition_penalty": 1.2}, "llama-cpp-python")
+    assert out.fields["temperature"] == 0.3 and out.fields["top_k"] == 7
+    assert out.fields["repeat_penalty"] == 1.2
     assert not any(note.startswith(("added temperature", "added top_k", "added repeat"))
                    for note in out.notes)
-    assert out.body["top_p"] == 1.0 and out.body["min_p"] == 0.0
+    assert out.fields["top_p"] == 1.0 and out.fields["min_p"] == 0.0
 
 
 def test_an_unset_limit_with_a_small_server_default_is_noted() -> None:
-    out = translate({"prompt": "p"}, "vllm")
+    out = tr({}, "vllm")
     assert "max_tokens unset, so the server's default applies (16)" in out.notes
-    assert "max_tokens" not in out.body
+    assert "max_tokens" not in out.fields
 
 
 def test_vllm_spells_top_k_off_as_minus_one() -> None:
-    assert translate({"top_k": 0}, "vllm").body["top_k"] == -1
-    assert translate({"top_k": 5}, "vllm").body["top_k"] == 5
-    assert translate({}, "vllm").body["top_k"] == -1  # generation_config may set one
+    assert tr({"top_k": 0}, "vllm").fields["top_k"] == -1
+    assert tr({"top_k": 5}, "vllm").fields["top_k"] == 5
+    assert tr({}, "vllm").fields["top_k"] == -1  # generation_config may set one
 
 
 def test_vllm_keeps_its_extra_sampling_params() -> None:
     params = {"min_p": 0.1, "top_k": 20, "repetition_penalty": 1.1, "min_tokens": 3,
               "stop_token_ids": [2], "include_stop_str_in_output": True, "ignore_eos": True}
-    out = translate(params, "vllm")
-    assert {k: out.body[k] for k in params} == params
-    assert translate({"prompt_logprobs": True}, "vllm").body["prompt_logprobs"] == 1
+    out = tr(params, "vllm")
+    assert {k: out.fields[k] for k in params} == params
+    assert tr({"prompt_logprobs": True}, "vllm").fields["prompt_logprobs"] == 1
 
 
 def test_text_generation_webui_units_and_bans() -> None:
-    out = translate({"epsilon_cutoff": 0.0003, "eta_cutoff": 0.0009,
-                     "custom_token_bans": [5, 17], "ignore_eos": True}, "text-generation-webui")
-    assert out.body["epsilon_cutoff"] == pytest.approx(3)
-    assert out.body["eta_cutoff"] == pytest.approx(9)
-    assert out.body["custom_token_bans"] == "5,17"
-    assert out.body["ban_eos_token"] is True
+    out = tr({"epsilon_cutoff": 0.0003, "eta_cutoff": 0.0009, "custom_token_bans": [5, 17],
+              "ignore_eos": True}, "text-generation-webui")
+    assert out.fields["epsilon_cutoff"] == pytest.approx(3)
+    assert out.fields["eta_cutoff"] == pytest.approx(9)
+    assert out.fields["custom_token_bans"] == "5,17"
+    assert out.fields["ban_eos_token"] is True
     assert any("units of 1e-4" in note for note in out.notes)
 
 
 def test_koboldcpp_names() -> None:
-    out = translate({"typical_p": 0.9, "include_stop_str_in_output": True,
-                     "frequency_penalty": 0.5, "custom_token_bans": [3]}, "koboldcpp")
-    assert out.body["typical"] == 0.9
-    assert out.body["trim_stop"] is False
-    assert out.body["custom_token_bans"] == "3"
+    out = tr({"typical_p": 0.9, "include_stop_str_in_output": True,
+              "frequency_penalty": 0.5, "custom_token_bans": [3]}, "koboldcpp")
+    assert out.fields["typical"] == 0.9
+    assert out.fields["trim_stop"] is False
+    assert out.fields["custom_token_bans"] == "3"
     assert "frequency_penalty" in out.dropped  # it would turn into a presence penalty
-    assert {"temperature": 1.0, "top_p": 1.0, "top_k": 0}.items() <= out.body.items()
+    assert {"temperature": 1.0, "top_p": 1.0, "top_k": 0}.items() <= out.fields.items()
 
 
 def test_ollama_forwards_only_what_it_passes_to_the_model() -> None:
     kept = set(BY_NAME) - set(unsupported("ollama"))
     assert kept == {"max_tokens", "temperature", "top_p", "seed", "frequency_penalty",
                     "presence_penalty", "stop", "logprobs"}
-    assert translate({}, "ollama").body == {}  # its OpenAI layer already defaults to neutral
+    assert tr({}, "ollama").fields == {}  # its OpenAI layer already defaults to neutral
 
 
 @pytest.mark.parametrize("dialect", TRANSLATED)
 def test_logprobs_false_is_not_sent_as_a_count(dialect: str) -> None:
-    out = translate({"logprobs": False}, dialect)
-    assert "logprobs" not in out.body and "logprobs" in out.dropped
+    out = tr({"logprobs": False}, dialect)
+    assert "logprobs" not in out.fields and "logprobs" in out.dropped
 
 
 def test_unknown_dialect_names_the_field() -> None:
     with pytest.raises(InvalidParameter, match="dialect: 'tgi' is unknown") as error:
-        translate({}, "tgi")
+        tr({}, "tgi")
     assert error.value.field == "dialect"

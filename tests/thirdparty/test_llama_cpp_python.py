@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from playground.core.catalog import BY_NAME
+from playground.core.catalog import BY_NAME, validate_params
 from playground.core.client import CompletionClient
 from playground.core.dialects import translate, unsupported
 from playground.core.logprobs import read, read_all
@@ -40,12 +40,10 @@ HONOURED: dict[str, Any] = {
 def translated(params: dict[str, Any], *, stream: bool = True) -> CompletionRequest:
     """A request whose body is the dialect's translation of `params`.
 
-    The translated fields ride in `extensions`, which the request adds to its body verbatim;
-    the catalog-checked fields stay empty so nothing is sent twice."""
-    body = build_request("Once upon a time", "tiny", {**BASE, **params}, stream=stream).body()
-    wire = translate(body, DIALECT).body
-    rest = {k: v for k, v in wire.items() if k not in ("model", "prompt", "stream")}
-    return build_request(wire["prompt"], wire["model"], {}, stream=stream, extensions=rest)
+    The translated fields ride in `extensions`, which the request adds to its body verbatim,
+    and the request's own parameters stay empty, so nothing is translated twice."""
+    fields = translate(validate_params({**BASE, **params}), DIALECT).fields
+    return build_request("Once upon a time", "tiny", {}, stream=stream, extensions=fields)
 
 
 def raw(fields: dict[str, Any]) -> CompletionRequest:
