@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import dataclass
@@ -126,6 +125,8 @@ def _readable(text: str) -> str:
     text = text.strip()
     if not text.startswith("<"):
         return text[:500]
+    import html  # only for error pages, so not on the window's first frame
+
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     words = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
     return " ".join(html.unescape(words).split())[:500]

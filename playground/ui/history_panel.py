@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -38,7 +38,13 @@ from PySide6.QtWidgets import (
 from playground.core.errors import InvalidParameter
 from playground.core.history import History, RunRecord, is_versions_group
 from playground.core.storage import atomic_write_text
-from playground.ui.widgets import ask_to_delete, choice_combo, error_label, push_button
+from playground.ui.widgets import (
+    ask_to_delete,
+    choice_combo,
+    delay_timer,
+    error_label,
+    push_button,
+)
 
 PAGE_SIZE = 200
 ERROR_COLOR = QColor("#e0534a")  # readable on the light and the dark theme
@@ -71,10 +77,7 @@ class HistoryPanel(QDialog):
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search history")
         self.search.setToolTip("Runs whose prompt or output contains every word typed here")
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.refresh)
+        self._search_timer = delay_timer(self, SEARCH_DELAY_MS, self.refresh)
         self.search.textChanged.connect(self._search_timer.start)
         self.search.returnPressed.connect(self.refresh)
         self.model_filter = choice_combo(self, "Model filter", "Show the runs of one model", [])

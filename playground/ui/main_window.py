@@ -21,8 +21,8 @@ first frame, which is why those imports sit in the methods that need them.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent
@@ -40,14 +40,14 @@ from playground.ui.actions import build_menus, shortcuts
 from playground.ui.document_tabs import DocumentTabs
 from playground.ui.document_view import DocumentView
 from playground.ui.front_tab import FrontTab
+from playground.ui.jobs import Jobs
 from playground.ui.prompt_counter import PromptCounter
 from playground.ui.run_intents import RunIntents
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.top_bar import TopBar
-from playground.ui.window_dialogs import WindowDialogs
+from playground.ui.widgets import delay_timer
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable
 
     from PySide6.QtWidgets import QPlainTextEdit
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from playground.ui.model_picker import ModelPicker
     from playground.ui.run_controller import RunController
     from playground.ui.stream_view import StreamView
+    from playground.ui.window_dialogs import WindowDialogs
     from playground.ui.worker import RunWorker
 
 DRAFT_DELAY_MS = 400
@@ -97,8 +98,8 @@ class MainWindow(QMainWindow):
         self.text_font: QFont | None = None
         self.loaded = False
         self._painted = False
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self.dialogs = WindowDialogs(self)
+        self.jobs = Jobs()
+        self.spawn = self.jobs.spawn
         self.intents = RunIntents(self)
         self.front = FrontTab(self)
         self._build_frame()
@@ -168,7 +169,7 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.connection_box, self.prompt_edit)
         self.resize(1200, 780)
 
-        self.draft_timer = _single_shot(self, DRAFT_DELAY_MS, self.save_draft)
+        self.draft_timer = delay_timer(self, DRAFT_DELAY_MS, self.save_draft)
         self.counter = PromptCounter(self.counts, self.front.counted_text, self.spawn, self)
 
     def _build_panels(self) -> None:
@@ -213,6 +214,13 @@ class MainWindow(QMainWindow):
         self.runs.recorded.connect(self.dialogs.refresh_history)
 
     # --- the tab in front ---------------------------------------------------------------------
+
+    @cached_property
+    def dialogs(self) -> WindowDialogs:
+        """The dialogs, each made when first opened; their helper when first needed."""
+        from playground.ui.window_dialogs import WindowDialogs
+
+        return WindowDialogs(self)
 
     @property
     def view(self) -> DocumentView:
@@ -372,10 +380,7 @@ class MainWindow(QMainWindow):
 
         self.draft_timer.stop()
         self.counter.timer.stop()
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self._tasks.clear()
+        await self.jobs.stop()
         if not self.loaded:  # closed while loading: no run, client or engine exists yet
             return
         from playground.ui.document_runs import DocumentRuns
@@ -390,16 +395,6 @@ class MainWindow(QMainWindow):
         assert self.bar is not None
         await self.bar.close()
         self.runs.stop_engine()
-
-    def spawn(self, name: str, job: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
-        import asyncio
-
-        old = self._tasks.get(name)
-        if old is not None and not old.done():
-            old.cancel()
-        task = self._tasks[name] = asyncio.ensure_future(job)
-        return task
 
     def current(self) -> LiveConnection:
         assert self.bar is not None
@@ -422,10 +417,3 @@ class MainWindow(QMainWindow):
         self._save_window_state()
         super().closeEvent(event)
 
-
-def _single_shot(parent: QWidget, delay_ms: int, slot: Any) -> QTimer:
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(delay_ms)
-    timer.timeout.connect(slot)
-    return timer

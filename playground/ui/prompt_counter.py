@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 
 from playground.core.errors import PlaygroundError
 from playground.core.token_estimate import estimate_tokens
+from playground.ui.widgets import delay_timer
 
 if TYPE_CHECKING:
     import asyncio
@@ -30,10 +31,7 @@ class PromptCounter(QObject):
         self.label = label
         self._source = source
         self._spawn = spawn
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(DELAY_MS)
-        self.timer.timeout.connect(self.count)
+        self.timer = delay_timer(self, DELAY_MS, self.count)
 
     def changed(self, text: str) -> None:
         """The text changed: its characters now, its tokens once typing pauses."""

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QHelpEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QDialog,
@@ -33,7 +33,7 @@ from playground.core.client import CompletionClient
 from playground.core.errors import PlaygroundError
 from playground.core.trace import Candidate, TokenTrace, trace_step
 from playground.ui.list_editors import escape
-from playground.ui.widgets import error_label
+from playground.ui.widgets import delay_timer, error_label
 
 ROWS = 14
 ROW_HEIGHT = 22
@@ -217,10 +217,7 @@ class SamplerLab(QDialog):
                         "the token the run drew at this step. Hover a cell for exact values.", self)
         legend.setWordWrap(True)
         layout.addWidget(legend)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_DELAY_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._timer = delay_timer(self, REDRAW_DELAY_MS, self.redraw)
 
     def set_run(self, client: CompletionClient | None, model: str, prompt: str,
                 tokens: list[tuple[int, str]], params: ParamsSource) -> None:

@@ -11,10 +11,6 @@ closes.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any
-
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -52,6 +48,7 @@ from playground.core.detect import FALLBACK, detect
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.key_policy import decide
 from playground.core.keys import KeyStore
+from playground.ui.jobs import Jobs
 from playground.ui.theme import THEMES, Appearance, apply_appearance
 from playground.ui.widgets import error_label, push_button
 
@@ -227,7 +224,7 @@ class ConnectionsBox(QGroupBox):
         super().__init__("Connections", parent)
         self.keys = keys
         self.store = ConnectionStore()
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._jobs = Jobs()
         self._results: dict[str, str] = {}
         self.table = QTableWidget(0, 5, self)
         self.table.setHorizontalHeaderLabels(["Name", "Base URL", "Dialect", "", "Test result"])
@@ -316,7 +313,7 @@ class ConnectionsBox(QGroupBox):
         if dialect is None:
             self._say(f"Asking {connection.base_url} which server it is…")
             self._set_adding(False)
-            self._spawn("detect", self._detect_and_save(connection))
+            self._jobs.spawn("detect", self._detect_and_save(connection))
         else:
             self._save(connection, None)
 
@@ -348,7 +345,7 @@ class ConnectionsBox(QGroupBox):
         """Check the saved connection `name` as ``playground connections test`` does; the
         result shows in its row."""
         self._show_result(name, "Testing…")
-        self._spawn(f"test {name}", self._test(self.store.get(name)))
+        self._jobs.spawn(f"test {name}", self._test(self.store.get(name)))
 
     async def _test(self, connection: Connection) -> None:
         try:
@@ -368,21 +365,12 @@ class ConnectionsBox(QGroupBox):
         return (f"reachable · {len(found_out.models)} models · dialect {connection.dialect} · "
                 f"{found_out.completion_ms:.0f} ms")
 
-    def _spawn(self, name: str, job: Coroutine[Any, Any, None]) -> None:
-        """Run `job` as the one task called `name`, replacing (cancelling) an older one."""
-        old = self._tasks.get(name)
-        if old is not None and not old.done():
-            old.cancel()
-        self._tasks[name] = asyncio.ensure_future(job)
-
     def cancel(self) -> None:
         """Stop every detection and test still running; a stopped test shows no result."""
-        for name, task in self._tasks.items():
-            if not task.done():
-                task.cancel()
-                if name.startswith("test "):
-                    self._show_result(name.removeprefix("test "), "")
-        self._tasks.clear()
+        for name in self._jobs.running():
+            if name.startswith("test "):
+                self._show_result(name.removeprefix("test "), "")
+        self._jobs.cancel()
         self._say(None)
 
     def remove_selected(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -15,6 +15,16 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+
+
+def delay_timer(parent: QWidget, delay_ms: int, slot: Callable[[], None]) -> QTimer:
+    """A single-shot timer that calls `slot` `delay_ms` after its last `start()`: for work
+    that should wait until typing pauses."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(delay_ms)
+    timer.timeout.connect(slot)
+    return timer
 
 
 def push_button(text: str, tooltip: str, parent: QWidget) -> QPushButton:

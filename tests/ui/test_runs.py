@@ -310,7 +310,7 @@ async def _lab_describes(win: MainWindow, prompt: str, output: str) -> None:
     also after a parameter change makes the replay draw something else."""
     from playground.ui.sampler_lab import quoted
 
-    await win._tasks["lab"]
+    await win.jobs._tasks["lab"]
     lab = win.dialogs.get("lab")
     assert "".join(text for _, text in lab._tokens) == output
     assert lab.step.maximum() == len(lab._tokens) - 1

@@ -172,7 +172,7 @@ def test_closing_the_dialog_cancels_a_running_test(qloop, dialog,
 
     async def body() -> None:
         box.test("slow")
-        task = box._tasks["test slow"]
+        task = box._jobs._tasks["test slow"]
         while not any(r.path == "/stall/v1/completions" for r in fault_server.requests):
             await asyncio.sleep(0.01)
         dialog.reject()

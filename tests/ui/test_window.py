@@ -303,7 +303,7 @@ def test_exact_token_count_with_the_local_engine(qtbot, qloop) -> None:
         win.counter.timer.stop()  # else, on a slow machine, its count replaces the one awaited
         tokens = await win.bar.tokenize("Hello world, hello tokens.")
         win.counter.count()
-        await win._tasks["count"]
+        await win.jobs._tasks["count"]
         assert win.counts.text() == f"26 characters · {len(tokens)} tokens"
 
     try:
@@ -441,7 +441,7 @@ def test_sampler_lab_shows_a_stage_removing_candidates(qtbot, qloop) -> None:
         win.intents.run()
         await next_emission(win.run_finished)
         win.lab_action.trigger()
-        await win._tasks["lab"]
+        await win.jobs._tasks["lab"]
         lab = win.dialogs.get("lab")
         lab.step.setValue(2)
         lab.redraw()
