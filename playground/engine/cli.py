@@ -7,12 +7,15 @@ takes the parsed arguments and returns an exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8765
+#: Where `serve` reads its key from when --api-key is not given.
+KEY_ENV = "PLAYGROUND_ENGINE_API_KEY"
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +30,13 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--any-port-if-busy", action="store_true",
                        help="if --port is taken, bind any free port instead of failing (the "
                             "first line printed says which)")
+    serve.add_argument("--api-key", default=os.environ.get(KEY_ENV) or None, metavar="KEY",
+                       help="answer only requests that send 'Authorization: Bearer KEY' (or "
+                            f"X-API-Key); default: ${KEY_ENV}, which keeps the key out of the "
+                            "process list")
+    serve.add_argument("--insecure-no-key", action="store_true",
+                       help="allow an address other than loopback without --api-key, so that "
+                            "anyone who can reach it can use it")
     serve.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=run_serve)
 
@@ -44,13 +54,20 @@ def register(subparsers: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from playground.engine.guard import is_loopback
     from playground.engine.server import serve
+
+    if not (args.api_key or args.insecure_no_key or is_loopback(args.host)):
+        print(f"error: --host {args.host} would let anyone who can reach it use this engine; "
+              f"give it a key (--api-key KEY, or ${KEY_ENV}) or say --insecure-no-key",
+              file=sys.stderr)
+        return 2
 
     def announce(url: str) -> None:
         print(f"Local engine serving at {url}", flush=True)
 
-    serve(args.host, args.port, announce=announce, exit_on_stdin_eof=args.exit_on_stdin_eof,
-          any_port_if_busy=args.any_port_if_busy)
+    serve(args.host, args.port, announce=announce, api_key=args.api_key,
+          exit_on_stdin_eof=args.exit_on_stdin_eof, any_port_if_busy=args.any_port_if_busy)
     return 0
 
 

@@ -5,8 +5,10 @@ Routes (each also under ``/api``, as NanoGPT serves them): ``POST /v1/completion
 Beside them, as llama.cpp's server has them: ``POST /tokenize`` (``{"content"}`` to
 ``{"tokens": [ids]}``, or ``[{"id", "piece"}]`` with ``"with_pieces": true``) and
 ``POST /detokenize`` (``{"tokens"}`` to ``{"content"}``); both take an optional ``model``.
-Every response carries an ``X-Request-ID`` header. Authorization and NanoGPT's routing headers
-(``X-Provider``, ``X-Billing-Mode``) are accepted and ignored.
+Every response carries an ``X-Request-ID`` header. Before any route, `guard` refuses requests
+from other sites (a foreign ``Host``, a body not declared JSON) and, when the engine has a key,
+requests without it. NanoGPT's routing headers (``X-Provider``, ``X-Billing-Mode``) are accepted
+and ignored.
 
 Sampling runs in worker threads, one token per hop when streaming, so the event loop stays
 free and a client that disconnects stops its generation at the next token. The built-in model
@@ -40,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from playground.engine import wire
 from playground.engine.generation import Generation, Step
+from playground.engine.guard import Guard, GuardMiddleware
 from playground.engine.model import LanguageModel
 from playground.engine.store import BUILTIN_DESCRIPTION, BUILTIN_ID, ModelStore, UnknownModel
 from playground.engine.store import available_ids as stored_ids
@@ -65,8 +68,10 @@ class EngineState:
             raise wire.RequestError(400, exc.message, "model_not_found", "model") from None
 
 
-def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Starlette:
-    """The ASGI app. With `preload`, the built-in model is loaded in the background now."""
+def create_app(store: ModelStore | None = None, *, preload: bool = True,
+               guard: Guard | None = None) -> Starlette:
+    """The ASGI app. With `preload`, the built-in model is loaded in the background now.
+    `guard`: who may call it (by default, clients on loopback, no key)."""
     state = EngineState(store or ModelStore())
     if preload:
         threading.Thread(target=_preload, args=(state.store,), daemon=True).start()
@@ -130,7 +135,9 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True) -> Star
     # As llama.cpp's server has them, beside /v1; the window counts and looks up tokens here.
     routes += [Route("/tokenize", tokenize, methods=["POST"]),
                Route("/detokenize", detokenize, methods=["POST"])]
-    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)],
+    guard = guard or Guard.for_address("127.0.0.1")
+    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware),
+                                               Middleware(GuardMiddleware, guard=guard)],
                     exception_handlers={wire.RequestError: _request_error,
                                         HTTPException: _http_error, Exception: _crash})
     app.state.engine = state
@@ -302,11 +309,12 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def serve(host: str, port: int, *, announce: Callable[[str], None],
+def serve(host: str, port: int, *, announce: Callable[[str], None], api_key: str | None = None,
           exit_on_stdin_eof: bool = False, any_port_if_busy: bool = False) -> None:
     """Bind, announce the base URL, and serve until interrupted (or stdin closes). With
     `any_port_if_busy`, a `port` something else holds gives way to any free port (the
-    announced URL says which) instead of failing."""
+    announced URL says which) instead of failing. With `api_key`, every request must carry
+    it. Requests must name `host` (or the address it resolved to) in their Host header."""
     try:
         sock = _listen(host, port)
     except OSError as exc:
@@ -315,7 +323,8 @@ def serve(host: str, port: int, *, announce: Callable[[str], None],
         sock = _listen(host, 0)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning",
+    guard = Guard.for_address(host, api_key, also=bound_host)
+    server = uvicorn.Server(uvicorn.Config(create_app(guard=guard), log_level="warning",
                                            timeout_graceful_shutdown=2))
     announce(f"http://{shown}:{bound_port}/v1")
     if exit_on_stdin_eof:

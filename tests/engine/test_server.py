@@ -160,7 +160,8 @@ def test_catalog_message_is_passed_through(base_url: str) -> None:
 
 
 def test_malformed_json_and_unknown_model(base_url: str) -> None:
-    bad = httpx.post(f"{base_url}/completions", content=b"{nope", timeout=30)
+    bad = httpx.post(f"{base_url}/completions", content=b"{nope",
+                     headers={"content-type": "application/json"}, timeout=30)
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_json"
     missing = post(base_url, {**BODY, "model": "acme/giant"})
     assert missing.status_code == 400

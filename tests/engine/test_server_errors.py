@@ -41,7 +41,10 @@ CASES: dict[str, tuple[bytes, dict[str, str], str, str | None]] = {
     "not UTF-8": (b'{"model": "\xff"}', JSON, "invalid_json", None),
     "form data instead of JSON": (b"model=local%2Fstdlib&prompt=hi",
                                   {"content-type": "application/x-www-form-urlencoded"},
-                                  "invalid_json", None),
+                                  "invalid_content_type", None),
+    "JSON sent as text/plain": (body(), {"content-type": "text/plain"}, "invalid_content_type",
+                                None),
+    "no content type": (body(), {}, "invalid_content_type", None),
     "JSON but not an object": (b'["a"]', JSON, "invalid_json", None),
     "nested too deeply": (b'{"logit_bias": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", JSON,
                           "invalid_json", None),
@@ -132,5 +135,5 @@ def test_a_fault_of_the_engine_is_a_400_of_server_error_type(base_url: str,
 def test_outside_the_endpoint_statuses_stay_http_ones(base_url: str) -> None:
     wrong_method = httpx.get(f"{base_url}/completions", timeout=30)
     assert wrong_method.status_code == 405 and wrong_method.json()["error"] == 405
-    unknown_path = httpx.post(f"{base_url}/nothing", content=body(), timeout=30)
+    unknown_path = httpx.post(f"{base_url}/nothing", content=body(), headers=JSON, timeout=30)
     assert unknown_path.status_code == 404 and unknown_path.json()["error"] == 404
