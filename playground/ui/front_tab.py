@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings
-
 from playground.core.draft import Draft
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.ui.window_state import restore_text_split
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QPlainTextEdit
@@ -86,7 +85,7 @@ class FrontTab:
         """A new tab's view: wired to the window, with its runs and the saved split."""
         self.wire(view)
         self.attach(view)
-        self.restore_split(view)
+        restore_text_split(view.split)
 
     def closing(self, view: DocumentView) -> None:
         if self.bound is view:
@@ -164,12 +163,6 @@ class FrontTab:
         elif view is w.view and run is view.shown:
             w.dialogs.run_shown()
         w.run_finished.emit(run.result)
-
-    @staticmethod
-    def restore_split(view: DocumentView) -> None:
-        state = QSettings().value("window/Vertical")
-        if state is not None:
-            view.split.restoreState(state)
 
     def connection_changed(self) -> None:
         w = self.window

@@ -24,7 +24,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -46,6 +46,7 @@ from playground.ui.run_intents import RunIntents
 from playground.ui.shortcut_guard import ShortcutsWin
 from playground.ui.top_bar import TopBar
 from playground.ui.widgets import delay_timer
+from playground.ui.window_state import restore_text_split, restore_window, save_window
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -103,7 +104,8 @@ class MainWindow(QMainWindow):
         self.intents = RunIntents(self)
         self.front = FrontTab(self)
         self._build_frame()
-        self._restore_frame()
+        restore_window(self, self.main_split)
+        restore_text_split(self.view.split)
         if not deferred:
             for step in self._loading_steps():
                 step()
@@ -296,16 +298,6 @@ class MainWindow(QMainWindow):
 
     # --- state that outlives a session -------------------------------------------------------
 
-    def _restore_frame(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = settings.value("window/Horizontal")
-        if state is not None:
-            self.main_split.restoreState(state)
-        self.front.restore_split(self.view)
-
     def save_draft(self) -> None:
         """Keep what is on screen: in the draft (read at the next start before anything else,
         for the first frame) and in the document of the tab in front."""
@@ -338,12 +330,6 @@ class MainWindow(QMainWindow):
     def new_tab(self) -> None:
         """A new, empty document on the tab in front's connection and model."""
         self.session.new(str(self.connection_box.currentData()), self.model_text())
-
-    def _save_window_state(self) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/Horizontal", self.main_split.saveState())
-        settings.setValue("window/Vertical", self.view.split.saveState())
 
     # --- connections and services -------------------------------------------------------------
 
@@ -414,6 +400,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_draft()
-        self._save_window_state()
+        save_window(self, self.main_split, self.view.split)
         super().closeEvent(event)
 
