@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+#: As many as the app's menus have (playground/ui/actions.py's ACTIONS; not imported here, as
+#: this floor runs no app code).
+MENU_ACTIONS = 25
+
 
 def _report(window: object) -> None:
     engine = getattr(window, "engine", None)
@@ -89,12 +93,15 @@ def frame() -> int:
 
 
 def _first_frame_widgets(window: QMainWindow) -> None:
-    """The toolkit's own floor for the app's first frame: the same kinds of widgets, built with
-    no app code (no settings, draft, theme or stream view). PySide6 builds a Python type, and a
+    """The toolkit's own floor for the app's first frame: the same widgets (menus with as many
+    actions and shortcuts, the top bar, a tab with its stacked page, prompt, banner and output,
+    the status bar's labels), built with no app code (no settings, draft, theme, table of
+    actions or stream view). PySide6 builds a Python type, and a
     Python enum for each of its enums, the first time a class is used: the splitter alone brings
     the 93 enums of the `Qt` namespace (~12 ms), and the scroll area's viewport the types of
     every QWidget subclass it might be (~9 ms)."""
     from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import (
         QAbstractScrollArea,
         QComboBox,
@@ -104,6 +111,7 @@ def _first_frame_widgets(window: QMainWindow) -> None:
         QPlainTextEdit,
         QPushButton,
         QSplitter,
+        QStackedWidget,
         QStatusBar,
         QTabWidget,
         QToolButton,
@@ -111,8 +119,13 @@ def _first_frame_widgets(window: QMainWindow) -> None:
         QWidget,
     )
 
-    for title in ("&File", "&Tabs", "&Run", "&Help"):
-        window.menuBar().addMenu(title)
+    menus = [window.menuBar().addMenu(title) for title in ("&File", "&Tabs", "&Run", "&Help")]
+    for i in range(MENU_ACTIONS):  # each with a shortcut that works anywhere in the window
+        action = QAction(f"Action {i}", window)
+        action.setShortcuts([QKeySequence(f"Ctrl+Shift+F{i % 12 + 1}")])
+        action.setEnabled(False)
+        menus[i % len(menus)].addAction(action)
+        window.addAction(action)
     top = QWidget(window)
     bar = QHBoxLayout(top)
     for widget in (QLabel("&Connection", top), QComboBox(top), QLabel("&Model", top),
@@ -120,14 +133,22 @@ def _first_frame_widgets(window: QMainWindow) -> None:
         bar.addWidget(widget)
     output = QAbstractScrollArea(window)
     output.viewport().setAutoFillBackground(True)
+    output_box = QWidget(window)  # the output below a (hidden) banner for refusals
+    output_layout = QVBoxLayout(output_box)
+    banner = QLabel(output_box)
+    banner.hide()
+    output_layout.addWidget(banner)
+    output_layout.addWidget(output, 1)
     editors = QSplitter(Qt.Orientation.Vertical, window)
     editors.addWidget(QPlainTextEdit(window))
-    editors.addWidget(output)
+    editors.addWidget(output_box)
+    page = QStackedWidget(window)  # the two-pane page; the notebook's joins it when used
+    page.addWidget(editors)
     tabs = QTabWidget(window)
     tabs.setDocumentMode(True)
     tabs.setTabsClosable(True)
     tabs.setCornerWidget(QToolButton(tabs))
-    tabs.addTab(editors, "Untitled")
+    tabs.addTab(page, "Untitled")
     split = QSplitter(Qt.Orientation.Horizontal, window)
     split.addWidget(tabs)
     split.addWidget(QWidget(window))
@@ -136,8 +157,11 @@ def _first_frame_widgets(window: QMainWindow) -> None:
     layout.addWidget(top)
     layout.addWidget(split, 1)
     window.setCentralWidget(central)
-    window.setStatusBar(QStatusBar(window))
-    window.statusBar().showMessage("Loading…")
+    status = QStatusBar(window)
+    status.addWidget(QLabel(window))  # the prompt's size
+    status.addPermanentWidget(QLabel(window))  # the run's figures
+    window.setStatusBar(status)
+    status.showMessage("Loading…")
 
 
 if __name__ == "__main__":
