@@ -1,4 +1,5 @@
-"""Command-line hooks for the engine: ``serve``, ``engine train`` and ``engine list``.
+"""Command-line hooks for the engine: ``serve``, ``engine train``, ``engine add`` and
+``engine list``.
 
 `register` adds them to the app's argparse subparsers; each sets ``func`` to a callable that
 takes the parsed arguments and returns an exit code.
@@ -49,7 +50,16 @@ def register(subparsers: Any) -> None:
                        help="UTF-8 text files to learn from")
     train.add_argument("--name", required=True, help="model name (served as local/NAME)")
     train.set_defaults(func=run_train)
-    listing = actions.add_parser("list", help="list the local engine's models")
+    add = actions.add_parser("add", help="serve a GGUF model file (llama.cpp runs it)",
+                             description="Register a GGUF file as local/NAME; the file stays "
+                                         "where it is. Running it needs llama-cpp-python "
+                                         "(sh packaging/bootstrap.sh model).")
+    add.add_argument("file", type=Path, metavar="FILE.gguf", help="the model file")
+    add.add_argument("--name", required=True, help="model name (served as local/NAME)")
+    add.set_defaults(func=run_add)
+    listing = actions.add_parser("list", help="list the local engine's models",
+                                 description="One model per line: its id, its context length "
+                                             "in tokens and its name.")
     listing.set_defaults(func=run_list)
 
 
@@ -90,9 +100,24 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_list(args: argparse.Namespace) -> int:
-    from playground.engine.store import available_ids
+def run_add(args: argparse.Namespace) -> int:
+    from playground.engine.store import add_gguf
 
-    for model_id in available_ids():
-        print(model_id)
+    try:
+        listing = add_gguf(args.file, args.name)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Added {listing.model_id}: {listing.name}, a context of {listing.context_length} "
+          f"tokens ({args.file} stays where it is)")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from playground.engine.store import listings
+
+    found = listings()
+    width = max(len(listing.model_id) for listing in found)
+    for listing in found:
+        print(f"{listing.model_id:<{width}}  {listing.context_length:>6}  {listing.name}")
     return 0

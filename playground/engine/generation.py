@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from playground.engine.chain import NoCandidates, Sampler, SamplerSettings, StageTrace
-from playground.engine.model import LanguageModel
 from playground.engine.samplers import Logits
 from playground.engine.stops import StopScanner
+from playground.engine.text_model import TextModel
 from playground.engine.utf8 import ACCEPT
 
 DEFAULT_MAX_TOKENS = 256
@@ -69,7 +69,7 @@ class Step:
 
 
 class Generation:
-    def __init__(self, model: LanguageModel, request: GenerationRequest) -> None:
+    def __init__(self, model: TextModel, request: GenerationRequest) -> None:
         self.model = model
         self.request = request
         self.prompt_ids = model.tokenizer.encode(request.prompt)

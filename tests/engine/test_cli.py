@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from playground.engine.cli import DEFAULT_PORT, register, run_list, run_serve, run_train
+from playground.engine.store import SMOLLM2_ID, smollm2_path
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,7 +33,10 @@ def test_engine_train_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert "Built local/hamlet" in capsys.readouterr().out
     args = parser().parse_args(["engine", "list"])
     assert args.func is run_list and args.func(args) == 0
-    assert capsys.readouterr().out.split() == ["local/stdlib", "local/hamlet"]
+    real = [SMOLLM2_ID] if smollm2_path() else []  # with the real model installed
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["local/stdlib", *real, "local/hamlet"]
+    assert lines[0].split()[1] == "65536" and "n-gram" in lines[0]
 
 
 def test_engine_train_refuses_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 
 from playground.engine import wire
+from playground.engine.model import CONTEXT_LENGTH
 from playground.engine.store import BUILTIN_ID, user_models_dir
 from tests.spec_schema import spec
 
@@ -71,7 +72,7 @@ CASES: dict[str, tuple[bytes, dict[str, str], str, str | None]] = {
                               "invalid_parameter_value", "logit_bias"),
     "stop token id past the vocabulary": (body(stop_token_ids=[10**6]), JSON,
                                           "invalid_parameter_value", "stop_token_ids"),
-    "prompt longer than the context": (body(prompt="word " * (wire.CONTEXT_LENGTH + 10)), JSON,
+    "prompt longer than the context": (body(prompt="word " * (CONTEXT_LENGTH + 10)), JSON,
                                        "context_length_exceeded", "prompt"),
     "body too large": (body(prompt="x" * wire.MAX_BODY_BYTES), JSON, "request_too_large",
                        None),
