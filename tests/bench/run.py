@@ -41,6 +41,11 @@ socket takes it, so the client side is what is measured:
 - tabs4_max_stall_ms: the heartbeat's largest gap while four tabs of the real window stream;
 - tab_switch_ms, tabs_rss_mb: with 20 tabs each holding a 50k-token output, bringing the next
   tab forward to the end of the next painted frame (worst one beside it), and the process's RSS.
+- real_*: the local engine on SmolLM2 against llama.cpp's own sampling of it, same process,
+  same run (real_model_bench.py): tokens/s of our whole chain over llama.cpp's, time to the
+  first token of a 500-token prompt over llama.cpp's, a second request on that prompt over the
+  first, and the engine's RSS with the model loaded. Left out, with a note, when the model is
+  not installed (sh packaging/bootstrap.sh model).
 """
 
 from __future__ import annotations
@@ -97,6 +102,10 @@ TARGETS = [
     Target("tabs4_max_stall_ms", 20, False, " ms"),
     Target("tab_switch_ms", 16, False, " ms"),
     Target("tabs_rss_mb", 400, False, " MB"),
+    Target("real_tokens_per_s_ratio_vs_llama", 0.8, True),
+    Target("real_ttft_ratio_vs_llama", 1.5, False),
+    Target("real_shared_prompt_ttft_ratio", 0.3, False),
+    Target("real_engine_rss_mb", 400, False, " MB"),
 ]
 
 
@@ -116,13 +125,15 @@ class Sizes:
     documents: int = 10_000  # stored documents searched
     tabs: int = 20  # tabs open at once, each with an output of
     tab_tokens: int = 50_000
+    real_tokens: int = 200  # tokens per real-model rate measurement
+    real_rounds: int = 3
 
 
 FULL = Sizes(stream=50_000, rounds=2, repeat=3, long=100_000, short=1000, short_repeat=9,
              column=10_000, starts=15, engine_tokens=2000, ttft_runs=30, rss=100_000)
 QUICK = Sizes(stream=20_000, rounds=1, repeat=3, long=10_000, short=1000, short_repeat=3,
               column=1000, starts=2, engine_tokens=1000, ttft_runs=5, rss=10_000,
-              documents=1000, tabs=4, tab_tokens=2000)
+              documents=1000, tabs=4, tab_tokens=2000, real_tokens=48, real_rounds=1)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -295,6 +306,19 @@ def engine_child(tokens: int, ttft_runs: int) -> None:
     print(json.dumps({"rates": rates, "ttft": ttft}), flush=True)
 
 
+def measure_real_model(sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
+    out = run_child([str(HERE / "real_model_bench.py"), str(sizes.real_tokens),
+                     str(sizes.real_rounds)])
+    if not out["installed"]:
+        print("(real model not installed: no real_* figures; sh packaging/bootstrap.sh model)")
+        return {}
+    samples["real_model"] = out["samples"]
+    return {"real_tokens_per_s_ratio_vs_llama": out["tokens_per_s_ratio"],
+            "real_ttft_ratio_vs_llama": out["ttft_ratio"],
+            "real_shared_prompt_ttft_ratio": out["shared_prompt_ratio"],
+            "real_engine_rss_mb": out["engine_rss_mb"]}
+
+
 def measure_rss(server: Server, sizes: Sizes, cache: Path,
                 samples: dict[str, Any]) -> dict[str, float]:
     home = tempfile.mkdtemp(prefix="bench-rss-")
@@ -389,6 +413,7 @@ def main() -> None:
     results.update(measure_engine(sizes, cache, samples))
     results.update(measure_documents(sizes, samples))
     results.update(measure_open(sizes, samples))
+    results.update(measure_real_model(sizes, samples))
     elapsed = time.perf_counter() - started
     if args.json:
         print(json.dumps({**results, "quick": args.quick, "seconds": round(elapsed, 1),
