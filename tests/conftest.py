@@ -21,6 +21,7 @@ import keyring.backends.null
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from playground.core import local_models
 from tests.fault_server import FaultServer
 
 # Property tests check behaviour, never speed: on a loaded machine (two cores shared with
@@ -41,6 +42,15 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         del os.environ["PLAYGROUND_CACHE"]
     else:
         os.environ["PLAYGROUND_CACHE"] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ngram_default() -> Iterator[None]:
+    """The local engine's default model is the n-gram one in every test and every process a
+    test starts, whether or not the real model is installed here (its own tests name it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(local_models.DEFAULT_ENV, local_models.NGRAM_ID)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from typing import Any, Literal, get_args
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
+from playground.core import local_models
 from playground.core.errors import InvalidParameter
 from playground.core.paths import config_dir
 from playground.core.storage import CorruptFile, atomic_write_json, load_json, set_aside
@@ -20,7 +21,6 @@ Dialect = Literal["nanogpt", "openai", "llama.cpp", "llama-cpp-python", "vllm", 
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
 NANOGPT_BASE_URL = "https://nano-gpt.com/api/v1"
-LOCAL_MODEL = "local/stdlib"
 #: The newer spec's default model, used when none is chosen for NanoGPT.
 NANOGPT_DEFAULT_MODEL = "minimax/minimax-m2.7"
 
@@ -145,8 +145,11 @@ class Connection(BaseModel):
     @property
     def model(self) -> str:
         """The model to use when none was chosen."""
-        return self.default_model or {"local": LOCAL_MODEL,
-                                      "nanogpt": NANOGPT_DEFAULT_MODEL}.get(self.kind, "")
+        if self.default_model:
+            return self.default_model
+        if self.kind == "local":
+            return local_models.default_model()
+        return NANOGPT_DEFAULT_MODEL if self.kind == "nanogpt" else ""
 
 
 BUILTIN = (

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from playground.engine.gguf_file import GgufFileError, context_length, read_metadata
+from playground.core.gguf_file import GgufFileError, context_length, read_metadata
 from playground.engine.utf8 import Utf8Guard
 
 if TYPE_CHECKING:

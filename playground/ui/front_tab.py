@@ -164,7 +164,20 @@ class FrontTab:
             w.dialogs.run_shown()
         w.run_finished.emit(run.result)
 
+    def use_local_model(self, model_id: str, message: str) -> None:
+        """Run the tab in front on the local engine's `model_id` (a model just added)."""
+        from playground.ui.widgets import select_data
+
+        w = self.window
+        select_data(w.connection_box, "local")  # its change shows the local engine's models
+        w.model_picker.set_model_text(model_id)
+        assert w.bar is not None
+        w.bar.show_connection(keep_model=True)  # the list again, with the new model
+        w.status.showMessage(message, 10000)
+
     def connection_changed(self) -> None:
+        from playground.core.local_models import smollm2_path
+
         w = self.window
         if not w.connections:
             return
@@ -173,6 +186,7 @@ class FrontTab:
         connection = live.connection
         # While loading, or bringing a tab forward, the document's own model stays.
         w.bar.show_connection(keep_model=not w.loaded or self.binding)
+        w.top.real_model_hint.setVisible(connection.kind == "local" and smollm2_path() is None)
         self.update_run_actions()
         w.side.fit(connection, w.bar.tokenize if connection.kind == "local" else None)
         self.fit_limits()

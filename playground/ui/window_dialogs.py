@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from playground.core.runs import Run
     from playground.ui.compare_view import Base, CompareView
     from playground.ui.history_panel import HistoryPanel
+    from playground.ui.model_file import ModelFileOpener
     from playground.ui.preview_dialog import RequestPreviewDialog
     from playground.ui.sampler_lab import SamplerLab
     from playground.ui.settings_dialog import SettingsDialog
@@ -27,6 +28,7 @@ LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a
 class WindowDialogs(LazyDialogs):
     def __init__(self, window: Shell) -> None:
         self.window = window
+        self._model_files: ModelFileOpener | None = None
         super().__init__({
             "preview": DialogSpec(self._make_preview, self.refresh_preview),
             "settings": DialogSpec(self._make_settings),
@@ -58,6 +60,15 @@ class WindowDialogs(LazyDialogs):
     def open_documents(self) -> None:
         self.open("documents")
 
+    def open_model_file(self) -> None:
+        from playground.ui.model_file import ModelFileOpener
+
+        if self._model_files is None:
+            self._model_files = ModelFileOpener(self.window)
+            self._model_files.added.connect(self.window.front.use_local_model)
+            self._model_files.failed.connect(self.window.view.show_error)
+        self._model_files.open()
+
     def open_shortcuts(self) -> None:
         from playground.ui.shortcuts_dialog import ShortcutsDialog
 
@@ -70,8 +81,9 @@ class WindowDialogs(LazyDialogs):
                           f"<b>NanoGPT Prompt Playground</b> {__version__}<br><br>"
                           "A desktop playground for text-completion prompts: every sampler of "
                           "NanoGPT's completions API, provider routing, and a built-in local "
-                          "engine (a small n-gram model of Python's own documentation, for "
-                          "offline exploration; not an LLM).",
+                          "engine that runs offline: a small n-gram model of Python's own "
+                          "documentation, SmolLM2 (a small real language model) once "
+                          "installed, and any GGUF model file.",
                           QMessageBox.StandardButton.Ok, self.window)
         box.open()
 
@@ -200,13 +212,18 @@ class WindowDialogs(LazyDialogs):
         run = window.shown
         live = window.connections.get(run.connection) if run is not None else None
         if run is None or live is None or live.connection.kind != "local" or live.client is None:
-            lab.set_run(None, "", "", [], window.params.values)
+            why = ("Run a prompt on the local engine; its steps can then be explored here."
+                   if run is None else
+                   f"The sampler lab replays runs of the local engine; the run on screen "
+                   f"went to {run.connection}. Switch to the local engine and run.")
+            lab.set_run(None, "", "", [], window.params.values, why=why)
             return
         model = run.request.model.compose()
         try:
             tokens = await live.client.tokenize(run.result.text, model)
         except PlaygroundError as exc:
-            lab.set_run(None, "", "", [], window.params.values)
+            lab.set_run(None, "", "", [], window.params.values,
+                        why=f"The sampler lab could not read the output: {exc}")
             window.status.showMessage(f"The sampler lab could not read the output: {exc}", 8000)
             return
         lab.set_run(live.client, model, run.request.prompt, tokens, window.params.values)

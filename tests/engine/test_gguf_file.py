@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from playground.core.engine_process import EngineProcess
+from playground.core.gguf_file import GgufFileError, context_length, read_metadata
 from playground.engine.cli import run_add
-from playground.engine.gguf_file import GgufFileError, context_length, read_metadata
 from playground.engine.store import add_gguf, available_ids, listings
 
 

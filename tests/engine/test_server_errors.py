@@ -16,7 +16,7 @@ import pytest
 
 from playground.engine import wire
 from playground.engine.model import CONTEXT_LENGTH
-from playground.engine.store import BUILTIN_ID, user_models_dir
+from playground.engine.store import BUILTIN_ID, trained_models_dir
 from tests.spec_schema import spec
 
 BODY: dict[str, Any] = {"model": BUILTIN_ID, "prompt": "The file", "max_tokens": 3, "seed": 1}
@@ -112,7 +112,7 @@ def test_unknown_model_names_the_field_and_what_is_available(base_url: str) -> N
 def unreadable_model(playground_home: Path) -> Iterator[str]:
     """A user model file that is damaged, where setting it aside fails (a folder is in the
     way): the engine meets an error it has no message for."""
-    folder = user_models_dir()
+    folder = trained_models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "broken.npz").write_bytes(b"not a model")
     (folder / "broken.npz.corrupt").mkdir()

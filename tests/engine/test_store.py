@@ -15,7 +15,7 @@ from playground.engine.store import (
     builtin_path,
     smollm2_path,
     train_from_files,
-    user_model_path,
+    trained_model_path,
 )
 
 TEXT = ("The quick brown fox jumps over the lazy dog. " * 40
@@ -65,7 +65,7 @@ def test_train_from_files_serves_a_named_model(tmp_path: Path,
 def test_corrupt_user_model_is_set_aside(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))
-    path = user_model_path("broken")
+    path = trained_model_path("broken")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"PK garbage")
     with pytest.raises(UnknownModel, match="set aside"):
@@ -77,7 +77,7 @@ def test_names_and_unknown_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))
     for bad in ("", "../x", "stdlib", "a b", "-x"):
         with pytest.raises(ValueError, match="model name"):
-            user_model_path(bad)
+            trained_model_path(bad)
     for missing in ("local/nothing", "openai/gpt-5", "local/../etc"):
         with pytest.raises(UnknownModel, match="not available"):
             ModelStore().get(missing)

@@ -16,6 +16,8 @@ import httpx
 import numpy as np
 import pytest
 
+from playground.core import local_models
+from playground.core.connections import Connection
 from playground.core.engine_process import EngineProcess
 from playground.engine.gguf import GgufModel
 from playground.engine.store import SMOLLM2_ID, add_gguf, smollm2_path
@@ -166,3 +168,12 @@ def test_an_added_gguf_is_served_and_a_damaged_one_is_named(
     with pytest.raises(ValueError, match="cut short"):
         add_gguf(header_cut, "short")
     assert complete(engine, temperature=0).status_code == 200  # the engine is still well
+
+
+def test_the_real_model_is_the_local_default_once_installed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    smollm2()
+    monkeypatch.delenv(local_models.DEFAULT_ENV)
+    assert Connection(name="local", kind="local").model == SMOLLM2_ID
+    monkeypatch.setenv(local_models.DEFAULT_ENV, "local/stdlib")  # a person's own choice
+    assert Connection(name="local", kind="local").model == "local/stdlib"
