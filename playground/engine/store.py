@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,6 +59,8 @@ BUILTIN_ID = NGRAM_ID
 BUILTIN_DESCRIPTION = ("A small n-gram model of Python's own documentation, built locally for "
                        "offline sampler exploration. Not an LLM.")
 _USER_PREFIX = local_models.PREFIX
+#: How long a model may go unused before the store lets go of it.
+IDLE_SECONDS = 600.0
 SMOLLM2_DESCRIPTION = ("SmolLM2-135M-Instruct (Hugging Face, Apache-2.0), a small real language "
                        "model, run offline by llama.cpp and sampled by this engine's chain.")
 
@@ -164,11 +167,21 @@ def _set_aside(path: Path, error: CorruptModelFile) -> None:
 
 
 class ModelStore:
-    """Loads models by id on demand and keeps them in memory; safe to use from threads."""
+    """Loads models by id on demand and keeps them in memory while they are used; safe to use
+    from threads.
 
-    def __init__(self) -> None:
+    A model nobody asked for in `idle_seconds` is let go: the store drops it, and its memory
+    (a real model's weights and KV cache: hundreds of MB) is freed as soon as no generation
+    still holds it. Asking for it again loads it again (SmolLM2: under a second)."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._models: dict[str, TextModel] = {}
+        self._used: dict[str, float] = {}
+        self._idle = idle_seconds
+        self._clock = clock
         self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
 
     def get(self, model_id: str) -> TextModel:
         """The model for `model_id`; builds or loads it on first use.
@@ -176,10 +189,35 @@ class ModelStore:
         Raises `UnknownModel` when there is no such model, `ModelUnavailable` when it cannot
         be run here."""
         with self._lock:
+            self._let_go_of_idle()
             model = self._models.get(model_id)
             if model is None:
                 model = self._models[model_id] = self._load(model_id)
+            self._used[model_id] = self._clock()
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(target=self._sweep_forever, daemon=True)
+                self._sweeper.start()
             return model
+
+    def loaded(self) -> list[str]:
+        with self._lock:
+            return list(self._models)
+
+    def let_go_of_idle(self) -> None:
+        with self._lock:
+            self._let_go_of_idle()
+
+    def _let_go_of_idle(self) -> None:
+        now = self._clock()
+        for model_id, used in list(self._used.items()):
+            if now - used >= self._idle:
+                del self._models[model_id], self._used[model_id]
+                log.info("let go of %s, unused for %.0f s", model_id, now - used)
+
+    def _sweep_forever(self) -> None:
+        while True:
+            time.sleep(min(self._idle, 60.0))
+            self.let_go_of_idle()
 
     def _load(self, model_id: str) -> TextModel:
         if model_id == BUILTIN_ID:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +87,24 @@ def test_names_and_unknown_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     empty.write_text("  \n")
     with pytest.raises(ValueError, match="no text"):
         train_from_files([empty], "empty")
+
+
+def test_a_model_unused_for_a_while_is_let_go_and_loads_again(model: LanguageModel) -> None:
+    now = [0.0]
+    store = ModelStore(idle_seconds=100, clock=lambda: now[0])
+    first = store.get(BUILTIN_ID)
+    held = weakref.ref(first)
+    now[0] = 50
+    assert store.get(BUILTIN_ID) is first  # used again: the clock starts over
+    now[0] = 149
+    store.let_go_of_idle()
+    assert store.loaded() == [BUILTIN_ID]
+    now[0] = 151
+    store.let_go_of_idle()
+    assert store.loaded() == []
+    assert held() is first  # a generation still holding it keeps it alive...
+    del first
+    gc.collect()
+    assert held() is None  # ...and once none does, its memory is freed
+    again = store.get(BUILTIN_ID)
+    assert again.tokenizer.vocab_size == model.tokenizer.vocab_size
