@@ -43,6 +43,7 @@ MAX_CONTEXT = 8192
 #: for a difference in the logits far below what sampling notices (SmolLM2's whole 8k context
 #: then fits the engine in ~330 MB).
 _Q8_0 = 8
+_Q8_0_BYTES = 34 / 32  # a block of 32 values: 32 bytes and a 16-bit scale
 #: llama.cpp's token attribute bit for control tokens (llama_token_attr LLAMA_TOKEN_ATTR_CONTROL).
 _CONTROL = 1 << 3
 
@@ -103,6 +104,39 @@ class GgufTokenizer:
         return Utf8Guard(self._bytes, self.eot_id)
 
 
+def memory_needed(path: Path, metadata: dict[str, Any], n_ctx: int) -> int:
+    """Bytes a model needs open: its file (the weights, mapped) and its 8-bit KV cache for
+    `n_ctx` tokens (keys and values, per layer, per KV head), plus a tenth for llama.cpp's
+    work buffers."""
+    arch = metadata.get("general.architecture")
+    layers = int(metadata.get(f"{arch}.block_count") or 0)
+    width = int(metadata.get(f"{arch}.embedding_length") or 0)
+    heads = int(metadata.get(f"{arch}.attention.head_count") or 1)
+    kv_heads = int(metadata.get(f"{arch}.attention.head_count_kv") or heads)
+    kv_cache = 2 * layers * n_ctx * (width // max(heads, 1)) * kv_heads * _Q8_0_BYTES
+    return int((path.stat().st_size + kv_cache) * 1.1)
+
+
+def available_memory() -> int | None:
+    """Bytes the system can still give (``MemAvailable``); None where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_fits(path: Path, metadata: dict[str, Any], n_ctx: int, available: int | None) -> None:
+    """Raise `GgufFileError` with the numbers when the model would not fit in memory."""
+    needed = memory_needed(path, metadata, n_ctx)
+    if available is not None and needed > available:
+        raise GgufFileError(f"{path}: too large for this machine's memory: it needs about "
+                            f"{needed / 2**20:,.0f} MB (with a context of {n_ctx} tokens), "
+                            f"and {available / 2**20:,.0f} MB are available")
+
+
 @dataclass(frozen=True)
 class GgufInfo:
     model_id: str
@@ -118,14 +152,16 @@ class GgufModel:
     def __init__(self, path: Path, model_id: str, description: str = "") -> None:
         """Raises `GgufFileError` for a file that is not a usable GGUF model (naming it and
         what is wrong), `BackendMissing` without llama-cpp-python."""
-        trained = context_length(read_metadata(path)) or MAX_CONTEXT
+        metadata = read_metadata(path)
+        n_ctx = min(context_length(metadata) or MAX_CONTEXT, MAX_CONTEXT)
+        check_fits(path, metadata, n_ctx, available_memory())
         try:
             from llama_cpp import Llama
         except ImportError:
             raise BackendMissing("llama-cpp-python is not installed in the engine's "
                                  "environment: sh packaging/bootstrap.sh model") from None
         try:
-            self.llama = Llama(str(path), n_ctx=min(trained, MAX_CONTEXT), n_batch=512,
+            self.llama = Llama(str(path), n_ctx=n_ctx, n_batch=512,
                                n_threads=os.cpu_count() or 1, logits_all=False,
                                flash_attn=True, type_k=_Q8_0, type_v=_Q8_0, verbose=False)
         except (ValueError, RuntimeError) as exc:

@@ -4,6 +4,7 @@ their name and what is wrong. (Running one is tests/thirdparty/test_real_model.p
 from __future__ import annotations
 
 import argparse
+import re
 import struct
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from playground.core.engine_process import EngineProcess
 from playground.core.gguf_file import GgufFileError, context_length, read_metadata
 from playground.engine.cli import run_add
+from playground.engine.gguf import check_fits, memory_needed
 from playground.engine.store import add_gguf, available_ids, listings
 
 
@@ -21,10 +23,17 @@ def _string(text: str) -> bytes:
     return struct.pack("<Q", len(data)) + data
 
 
-def gguf_bytes(context: int = 2048, vocab: int = 300) -> bytes:
+def _u32(key: str, value: int) -> bytes:
+    return _string(key) + struct.pack("<II", 4, value)
+
+
+def gguf_bytes(context: int = 2048, vocab: int = 300, layers: int = 0) -> bytes:
     """A GGUF header as llama.cpp writes one: scalars, a string, a short and a long array;
-    no tensors."""
-    entries = [
+    no tensors. With `layers`, the shape of a model that large (its KV cache grows with it)."""
+    shape = [_u32("llama.block_count", layers), _u32("llama.embedding_length", 65536),
+             _u32("llama.attention.head_count", 64),
+             _u32("llama.attention.head_count_kv", 64)] if layers else []
+    entries = [*shape,
         _string("general.architecture") + struct.pack("<I", 8) + _string("llama"),
         _string("general.name") + struct.pack("<I", 8) + _string("Tiny Test"),
         _string("llama.context_length") + struct.pack("<II", 4, context),
@@ -99,3 +108,31 @@ def test_a_model_that_cannot_run_is_a_400_naming_it(engine: EngineProcess,
     assert httpx.post(f"{engine.base_url}/completions", timeout=60,
                       json={"model": "local/stdlib", "prompt": "Hi", "max_tokens": 2}
                       ).status_code == 200
+
+
+def test_a_model_too_large_for_the_machine_is_refused_with_the_numbers(
+        engine: EngineProcess, playground_home: Path) -> None:
+    """A header that describes a model of 4,096 layers: its KV cache alone would need
+    terabytes. The engine refuses it before asking llama.cpp, with the numbers."""
+    path = playground_home / "giant.gguf"
+    path.write_bytes(gguf_bytes(context=8192, layers=4096))
+    add_gguf(path, "giant")
+    answer = httpx.post(f"{engine.base_url}/completions", timeout=60,
+                        json={"model": "local/giant", "prompt": "Hi", "max_tokens": 2})
+    assert answer.status_code == 400
+    message = answer.json()["message"]
+    assert "too large for this machine's memory" in message and str(path) in message
+    assert re.search(r"needs about [\d,]+ MB \(with a context of 8192 tokens\), and "
+                     r"[\d,]+ MB are available", message), message
+
+
+def test_the_memory_a_model_needs_counts_its_file_and_its_kv_cache(tmp_path: Path) -> None:
+    path = tmp_path / "shape.gguf"
+    path.write_bytes(gguf_bytes(layers=2))
+    metadata = read_metadata(path)
+    kv = 2 * 2 * 1024 * 65536 * 34 / 32  # keys and values, 2 layers, 1,024 tokens, 8-bit
+    assert memory_needed(path, metadata, 1024) == int((path.stat().st_size + kv) * 1.1)
+    check_fits(path, metadata, 1024, None)  # memory unknown: no refusal
+    check_fits(path, metadata, 1024, 2**40)
+    with pytest.raises(GgufFileError, match="needs about 299 MB .* and 100 MB are available"):
+        check_fits(path, metadata, 1024, 100 * 2**20)
