@@ -73,6 +73,8 @@ class ModelListing:
     name: str
     description: str
     context_length: int
+    #: The model's own chat template (GGUF ``tokenizer.chat_template``, Jinja), if it has one.
+    chat_template: str | None = None
 
 
 class ModelUnavailable(Exception):
@@ -115,8 +117,10 @@ def _gguf_listing(model_id: str, path: Path, metadata: dict[str, object] | None 
         name = str(metadata.get("general.name") or path.stem)
     except GgufFileError as exc:
         return ModelListing(model_id, path.stem, f"unavailable: {exc}", 0)
+    template = metadata.get("tokenizer.chat_template")
     return ModelListing(model_id, f"{name} (GGUF, llama.cpp)",
-                        description or f"{path.name} run by llama.cpp", length)
+                        description or f"{path.name} run by llama.cpp", length,
+                        template if isinstance(template, str) else None)
 
 
 def listings() -> list[ModelListing]:

@@ -261,6 +261,8 @@ def model_entry(listing: ModelListing, created: int, *, detailed: bool) -> dict[
     if detailed:
         out.update({"name": listing.name, "description": listing.description,
                     "context_length": listing.context_length,
+                    **({"chat_template": listing.chat_template} if listing.chat_template
+                       else {}),
                     "max_output_tokens": min(MAX_OUTPUT_TOKENS, listing.context_length),
                     "pricing": {"prompt": 0, "completion": 0},
                     "capabilities": {"completions": True, "streaming": True,

@@ -146,6 +146,7 @@ def test_models_lists_smollm2_with_its_context(engine: EngineProcess) -> None:
     listed = httpx.get(f"{engine.base_url}/models?detailed=true", timeout=30).json()["data"]
     entry = next(item for item in listed if item["id"] == SMOLLM2_ID)
     assert entry["context_length"] == 8192 and "SmolLM2" in entry["name"]
+    assert "<|im_start|>" in entry["chat_template"]  # its own, for instruct templates
 
 
 def test_an_added_gguf_is_served_and_a_damaged_one_is_named(
