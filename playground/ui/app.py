@@ -59,15 +59,16 @@ def run_gui(*, screenshot: str | None = None, prompt: str | None = None,
     from PySide6.QtWidgets import QApplication
 
     from playground.ui.main_window import MainWindow
-    from playground.ui.theme import apply_appearance
+    from playground.ui.theme import STYLE_ARGS, apply_appearance
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    fresh = QApplication.instance() is None
+    app = QApplication.instance() or QApplication([*sys.argv[:1], *STYLE_ARGS])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     use_settings_home()
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
-    appearance = apply_appearance(app)
+    appearance = apply_appearance(app, fresh=fresh)
     window = MainWindow(deferred=True)
     window.set_text_font(appearance.font())
     if screenshot is not None:
