@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from playground import __version__
+from playground.core.catalog import BY_NAME
 from tests.spec_schema import request_schema
 from tests.strategies import param_sets
 
@@ -53,14 +54,17 @@ def test_dry_run_prints_exactly_the_set_fields() -> None:
 @given(params=param_sets())
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_dry_run_any_combination_is_valid_against_the_spec(params: dict) -> None:
-    args = ["run", "--prompt", "p", "--no-stream", "--dry-run"]
+    args = ["run", "--prompt", "p", "--no-stream", "--dry-run", "--connection", "nanogpt"]
     for name, value in params.items():
         args += ["--set", f"{name}={json.dumps(value)}"]
     out = cli(*args)
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)
     jsonschema.validate(body, request_schema())
-    assert set(body) == {"model", "prompt", *params}
+    beyond = {name for name in params if BY_NAME[name].beyond_seed}
+    assert set(body) == {"model", "prompt", *params} - beyond
+    assert all(f"note: dropped {name}: NanoGPT's completions API" in out.stderr
+               for name in beyond)
 
 
 def test_prompt_from_stdin_and_curl_preview_with_redacted_key() -> None:

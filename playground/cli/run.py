@@ -197,7 +197,7 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
         raise InvalidParameter("model", "model: this connection has no default model; "
                                         "pass --model")
     return build_request(prompt, model, params, routing, stream=not args.no_stream,
-                         dialect=connection.dialect)
+                         dialect=connection.speaks)
 
 
 def _connection_from_args(args: argparse.Namespace, default: str = "local") -> Connection:
@@ -342,7 +342,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         variants += seeds(base, args.seeds)
     check_count(variants)
     requests = [build_request(prompt, variant.model or args.model or connection.model,
-                              variant.merged(base_params), dialect=connection.dialect)
+                              variant.merged(base_params), dialect=connection.speaks)
                 for variant in variants]
     _print_notes({variant.label: request.translation().notes
                   for variant, request in zip(variants, requests, strict=True)}, args.quiet)

@@ -23,6 +23,7 @@ from playground.core.errors import InvalidParameter
 
 class Group(StrEnum):
     BASIC = "Basic"
+    TEMPERATURE = "Temperature shaping"
     PENALTIES = "Penalties"
     MIROSTAT = "Mirostat"
     CUTOFFS = "Cutoffs"
@@ -56,13 +57,16 @@ def _param(
     soft_max: float | None = None,
     note: str | None = None,
     labels: tuple[str, ...] | None = None,
+    beyond_seed: bool = False,
 ) -> Any:
     """One catalog entry. `neutral` is the value at which the field has no effect; `hint` is the
     default the older spec documents (shown as a hint, never sent); `soft_max` bounds a slider
     where the API sets no maximum; `note` explains a bound that differs from the spec; `labels`
-    names a choice field's values, in order, for people (the value sent stays the value)."""
+    names a choice field's values, in order, for people (the value sent stays the value);
+    `beyond_seed` marks a field NanoGPT's API does not document (other servers define it)."""
     extra = {"group": group.value, "neutral": neutral, "hint": hint, "step": step,
-             "soft_max": soft_max, "note": note, "labels": labels}
+             "soft_max": soft_max, "note": note, "labels": labels,
+             "beyond_seed": beyond_seed or None}
     return Field(default=None, description=description, ge=ge, gt=gt, le=le,
                  json_schema_extra={k: v for k, v in extra.items() if v is not None})
 
@@ -102,6 +106,26 @@ class SamplerParams(BaseModel):
         "Keep generating when the model predicts end-of-text (until max_tokens or a stop).",
         Group.BASIC, neutral=False, hint=False)
 
+    # Temperature shaping
+    dynatemp_range: float | None = _param(
+        "Dynamic temperature (llama.cpp's name): the temperature moves within temperature ± "
+        "this range, higher where the candidates are spread out (by their normalised "
+        "entropy), lower where one stands out. 0 disables it.", Group.TEMPERATURE, ge=0, le=5,
+        neutral=0.0, step=0.05, soft_max=2, beyond_seed=True)
+    dynatemp_exponent: float | None = _param(
+        "Dynamic temperature's curve (llama.cpp's name): the normalised entropy is raised to "
+        "this power before it sets the temperature. Used only with dynatemp_range.",
+        Group.TEMPERATURE, ge=0, le=10, hint=1.0, step=0.05, soft_max=5, beyond_seed=True)
+    smoothing_factor: float | None = _param(
+        "Quadratic smoothing (text-generation-webui's name): each logit becomes "
+        "top - factor × (top - logit)², which evens out the leading candidates and cuts the "
+        "tail. 0 disables it.", Group.TEMPERATURE, ge=0, le=10, neutral=0.0, step=0.01,
+        soft_max=3, beyond_seed=True)
+    smoothing_curve: float | None = _param(
+        "Quadratic smoothing's curve (text-generation-webui's name): 1 is the plain quadratic; "
+        "above 1 part of it becomes a cubic term. Used only with smoothing_factor.",
+        Group.TEMPERATURE, ge=1, le=10, hint=1.0, step=0.05, soft_max=3, beyond_seed=True)
+
     # Penalties
     frequency_penalty: float | None = _param(
         "Subtracts this much from a token's logit for every time it already appeared. "
@@ -119,6 +143,25 @@ class SamplerParams(BaseModel):
     no_repeat_ngram_size: int | None = _param(
         "Forbids any n-gram of this many tokens from appearing twice. 0 disables it.",
         Group.PENALTIES, ge=0, le=64, neutral=0, step=1, soft_max=10)
+    dry_multiplier: float | None = _param(
+        "DRY, \"Don't Repeat Yourself\" (llama.cpp's and text-generation-webui's name): the "
+        "token that would extend a repeat of earlier text loses multiplier × "
+        "base^(length - allowed_length) from its logit, for a repeat that long. 0 disables it.",
+        Group.PENALTIES, ge=0, le=5, neutral=0.0, step=0.05, soft_max=2, beyond_seed=True)
+    dry_base: float | None = _param(
+        "DRY: how fast the penalty grows with each further repeated token (llama.cpp's name).",
+        Group.PENALTIES, ge=1, le=4, hint=1.75, step=0.05, beyond_seed=True)
+    dry_allowed_length: int | None = _param(
+        "DRY: the longest repeat that goes unpenalised, in tokens (llama.cpp's name).",
+        Group.PENALTIES, ge=1, le=100, hint=2, step=1, soft_max=20, beyond_seed=True)
+    dry_penalty_last_n: int | None = _param(
+        "DRY: how many of the last tokens are searched for repeats; 0 searches the whole text "
+        "(llama.cpp's name, where the whole text is -1).", Group.PENALTIES, ge=0,
+        le=1_000_000, hint=0, step=1, soft_max=4096, beyond_seed=True)
+    dry_sequence_breakers: str | list[str] | None = _param(
+        "DRY: strings that end a repeat, so no match runs across them (llama.cpp's name; "
+        "whitespace is kept). Unset: newline, colon, double quote and asterisk.",
+        Group.PENALTIES, hint=["\n", ":", "\"", "*"], beyond_seed=True)
 
     # Mirostat
     mirostat_mode: Literal[0, 1, 2] | None = _param(
@@ -133,6 +176,11 @@ class SamplerParams(BaseModel):
         Group.MIROSTAT, ge=0, le=1, step=0.01, hint=0.1)
 
     # Cutoffs
+    top_n_sigma: float | None = _param(
+        "Top-n-sigma (llama.cpp's name, from the paper \"Top-n-sigma: Not All Logits Are You "
+        "Need\"): keeps the candidates whose logit is within n standard deviations of the "
+        "highest. 0 disables it.", Group.CUTOFFS, ge=0, le=10, neutral=0.0, step=0.05, soft_max=5,
+        beyond_seed=True)
     min_p: float | None = _param(
         "Drops candidates whose probability is below min_p times the top candidate's. "
         "0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0, step=0.01)
@@ -159,6 +207,16 @@ class SamplerParams(BaseModel):
         "0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0, step=0.0001, soft_max=0.01,
         note="The spec gives no bounds or unit; this catalog uses probabilities (0 to 1), as "
              "Hugging Face does. text-generation-webui writes it in units of 1e-4.")
+    xtc_probability: float | None = _param(
+        "XTC, \"Exclude Top Choices\" (llama.cpp's and text-generation-webui's name): the "
+        "chance at each step that the candidates above xtc_threshold are removed, all but the "
+        "least probable of them. 0 disables it.", Group.CUTOFFS, ge=0, le=1, neutral=0.0,
+        step=0.01, beyond_seed=True)
+    xtc_threshold: float | None = _param(
+        "XTC: the probability from which a candidate counts as a top choice (llama.cpp's name). "
+        "Used only with xtc_probability.", Group.CUTOFFS, ge=0, le=0.5, hint=0.1, step=0.01,
+        note="Above 0.5 no two candidates can both reach it, so XTC would never remove "
+             "anything; llama.cpp treats such values as off.", beyond_seed=True)
 
     # Stops & tokens
     stop: str | list[str] | None = _param(
@@ -190,6 +248,14 @@ class SamplerParams(BaseModel):
             raise ValueError("a stop sequence may not be empty")
         if len(stops) > 16:
             raise ValueError("at most 16 stop sequences")
+        return value
+
+    @field_validator("dry_sequence_breakers")
+    @classmethod
+    def _breakers_are_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
+        breakers = [value] if isinstance(value, str) else value
+        if breakers is not None and (not breakers or any(b == "" for b in breakers)):
+            raise ValueError("a sequence breaker may not be empty, nor the list of them")
         return value
 
     @field_validator("stop_token_ids", "custom_token_bans")
@@ -228,6 +294,8 @@ class ParamSpec:
     choices: tuple[Any, ...] = ()
     note: str | None = None
     labels: tuple[str, ...] = ()
+    #: Not in NanoGPT's API (the seed): defined by other servers, sent only to those.
+    beyond_seed: bool = False
 
     def label(self, value: Any) -> str:
         """A choice's name for people ("Mirostat 2"), or the value itself when it has none."""
@@ -343,7 +411,7 @@ def _build_catalog() -> tuple[ParamSpec, ...]:
             hint=extra.get("hint"), step=_float_or_none(extra.get("step")),
             soft_max=_float_or_none(extra.get("soft_max")), choices=choices,
             note=_str_or_none(extra.get("note")),
-            labels=_strings(extra.get("labels"))))
+            labels=_strings(extra.get("labels")), beyond_seed=extra.get("beyond_seed") is True))
     return tuple(specs)
 
 

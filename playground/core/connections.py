@@ -20,6 +20,8 @@ Dialect = Literal["nanogpt", "openai", "llama.cpp", "llama-cpp-python", "vllm", 
                   "text-generation-webui", "ollama"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
+#: The local engine's own dialect: the catalog's names, every field of the catalog.
+LOCAL_ENGINE = "local engine"
 NANOGPT_BASE_URL = "https://nano-gpt.com/api/v1"
 #: The newer spec's default model, used when none is chosen for NanoGPT.
 NANOGPT_DEFAULT_MODEL = "minimax/minimax-m2.7"
@@ -120,6 +122,12 @@ class Connection(BaseModel):
     @classmethod
     def _url_is_valid(cls, value: str | None) -> str | None:
         return None if value is None else normalize_base_url(value)
+
+    @property
+    def speaks(self) -> str:
+        """The parameter dialect requests to it are written in: the local engine's own (every
+        catalog field) for the local engine, else `dialect`."""
+        return LOCAL_ENGINE if self.kind == "local" else self.dialect
 
     @property
     def needs_key(self) -> bool:

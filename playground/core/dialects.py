@@ -37,17 +37,21 @@ Sources, read for this table (facts only):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from playground.core.catalog import BY_NAME, Limits, SamplerParams, body_fields
-from playground.core.connections import DIALECTS, Connection
+from playground.core.connections import DIALECTS, LOCAL_ENGINE, Connection
 from playground.core.errors import InvalidParameter
 from playground.core.routing import Routing
 
 #: The dialect that speaks the catalog's own names.
 IDENTITY = "nanogpt"
+#: Why NanoGPT's connection does not send the catalog's fields beyond the seed.
+BEYOND_SEED_REASON = ("NanoGPT's completions API (the seed) does not document it, so it is not "
+                      "sent there")
 #: Dialects with a table below. `connections.DIALECTS` lists the ones a connection can pick.
 TRANSLATED = ("openai", "llama.cpp", "llama-cpp-python", "vllm", "koboldcpp",
               "text-generation-webui", "ollama")
@@ -131,6 +135,18 @@ def _not(value: Any) -> Any:
     return not value
 
 
+def _whole_text_as_minus_one(value: Any) -> Any:
+    return -1 if value == 0 else value
+
+
+def _string_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _json_list_text(value: Any) -> Any:
+    return json.dumps(_string_list(value), ensure_ascii=False)
+
+
 LOGPROBS = Rule(convert=_count, why="this server wants a count of alternatives")
 _GENERATION_CONFIG = Varies("taken from the model's generation_config.json")
 
@@ -140,6 +156,12 @@ _LCP_NO = no("llama-cpp-python's server has no such field and silently drops it"
 _VLLM_NO = no("vLLM has no such sampling parameter; it logs the field and ignores it")
 _KOBOLD_NO = no("koboldcpp has no such sampler and ignores the field")
 _TGW_NO = no("text-generation-webui's OpenAI API has no such field")
+_NEWER = "newer samplers (DRY, XTC, top-n-sigma, dynamic temperature, smoothing)"
+_NONE_OF_THEM = {
+    "openai": _OPENAI_NO, "llama-cpp-python": no(f"llama-cpp-python 0.3.36's server has none "
+                                                  f"of the {_NEWER} and drops the field"),
+    "vllm": _VLLM_NO,
+    "ollama": no(f"Ollama's completions take none of the {_NEWER}")}
 _OLLAMA_NO = no("Ollama's /v1/completions does not pass it on to the model; the model's "
                 "Modelfile setting applies")
 
@@ -266,6 +288,52 @@ TABLE: Mapping[str, Mapping[str, Rule]] = {
         "vllm": LOGPROBS, "koboldcpp": LOGPROBS, "text-generation-webui": LOGPROBS,
         # Only recent Ollama versions (late 2025) return logprobs; older ones ignore them.
         "ollama": LOGPROBS},
+    "dynatemp_range": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
+        "text-generation-webui": no("text-generation-webui takes dynamic temperature as "
+                                    "dynamic_temperature with dynatemp_low and dynatemp_high, "
+                                    "which this app does not write yet")},
+    "dynatemp_exponent": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
+        "text-generation-webui": no("text-generation-webui's dynamic temperature is not "
+                                    "written yet (see dynatemp_range)")},
+    "smoothing_factor": {
+        **_NONE_OF_THEM, "llama.cpp": no("llama.cpp has no quadratic smoothing"),
+        "koboldcpp": SAME, "text-generation-webui": SAME},
+    "smoothing_curve": {
+        **_NONE_OF_THEM, "llama.cpp": no("llama.cpp has no quadratic smoothing"),
+        "koboldcpp": SAME, "text-generation-webui": SAME},
+    "dry_multiplier": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME, "text-generation-webui": SAME},
+    "dry_base": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
+        "text-generation-webui": SAME},
+    "dry_allowed_length": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
+        "text-generation-webui": SAME},
+    "dry_penalty_last_n": {
+        **_NONE_OF_THEM,
+        "llama.cpp": Rule(convert=_whole_text_as_minus_one,
+                          why="llama.cpp spells the whole text -1 (its 0 turns DRY off)"),
+        "koboldcpp": SAME,
+        "text-generation-webui": Rule(
+            name="repetition_penalty_range",
+            why="text-generation-webui's DRY looks back as far as its repetition penalty, "
+                "so this also bounds repetition_penalty there")},
+    "dry_sequence_breakers": {
+        **_NONE_OF_THEM,
+        "llama.cpp": Rule(convert=_string_list, why="llama.cpp wants a list"),
+        "koboldcpp": Rule(convert=_string_list, why="koboldcpp wants a list"),
+        "text-generation-webui": Rule(convert=_json_list_text,
+                                      why="text-generation-webui reads the list from a string")},
+    "top_n_sigma": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": rename("nsigma"),
+        "text-generation-webui": SAME},
+    "xtc_probability": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME, "text-generation-webui": SAME},
+    "xtc_threshold": {
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
+        "text-generation-webui": SAME},
     "prompt_logprobs": {
         "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO,
         "llama-cpp-python": no("llama-cpp-python has no prompt_logprobs (echo with logprobs "
@@ -275,9 +343,6 @@ TABLE: Mapping[str, Mapping[str, Rule]] = {
 }
 
 
-#: The built-in local engine, which speaks the catalog's own names but has its own limits and
-#: sampler chain, so the tables below key it apart from NanoGPT.
-LOCAL_ENGINE = "local engine"
 
 #: A server's own limits where they are narrower than the catalog's. The local engine's are
 #: engine/generation.py's DEFAULT_MAX_TOKENS and engine/wire.py's MAX_OUTPUT_TOKENS (a test
@@ -287,17 +352,19 @@ LIMITS: Mapping[str, Mapping[str, Limits]] = {
 }
 
 #: What Mirostat (mirostat_mode 1 or 2) takes the place of, on the servers whose code says:
-#: - the local engine (engine/chain.py): every truncation stage; penalties and temperature
-#:   still apply;
+#: - the local engine (engine/chain.py): every truncation stage, top-n-sigma and XTC included;
+#:   penalties, DRY, smoothing and temperature still apply;
 #: - llama.cpp (common/sampling.cpp, common_sampler_init): the chain becomes logit bias,
-#:   temperature, Mirostat; penalties and truncation are part of the list it skips;
+#:   temperature, Mirostat; penalties, DRY, top-n-sigma, XTC and truncation are part of the
+#:   list it skips;
 #: - llama-cpp-python (llama_cpp/llama.py, _init_sampler): penalties stay, the truncation
 #:   samplers and temperature go (temperature 0 still means greedy, without Mirostat).
 MIROSTAT_REPLACES: Mapping[str, tuple[str, ...]] = {
     LOCAL_ENGINE: ("top_k", "top_p", "min_p", "top_a", "tfs", "typical_p", "epsilon_cutoff",
-                   "eta_cutoff"),
+                   "eta_cutoff", "top_n_sigma", "xtc_probability"),
     "llama.cpp": ("top_k", "top_p", "min_p", "typical_p", "repetition_penalty",
-                  "frequency_penalty", "presence_penalty"),
+                  "frequency_penalty", "presence_penalty", "dry_multiplier", "top_n_sigma",
+                  "xtc_probability"),
     "llama-cpp-python": ("top_k", "top_p", "min_p", "typical_p"),
 }
 
@@ -328,7 +395,7 @@ def fill_in_the_middle(connection: Connection) -> tuple[bool, str]:
 
 
 def _server(connection: Connection) -> str:
-    return LOCAL_ENGINE if connection.kind == "local" else connection.dialect
+    return connection.speaks
 
 
 def limits(connection: Connection) -> dict[str, Limits]:
@@ -354,7 +421,7 @@ class Translation:
 
 
 def _check(dialect: str) -> None:
-    if dialect != IDENTITY and dialect not in TRANSLATED:
+    if dialect not in (IDENTITY, LOCAL_ENGINE) and dialect not in TRANSLATED:
         raise InvalidParameter("dialect", f"dialect: {dialect!r} is unknown (known: "
                                f"{', '.join(sorted({*DIALECTS, *TRANSLATED}))})")
 
@@ -362,15 +429,17 @@ def _check(dialect: str) -> None:
 def unsupported(dialect: str) -> dict[str, str]:
     """Catalog field -> why this dialect's server ignores it, in catalog order."""
     _check(dialect)
-    if dialect == IDENTITY:
+    if dialect == LOCAL_ENGINE:
         return {}
+    if dialect == IDENTITY:
+        return {name: BEYOND_SEED_REASON for name, spec in BY_NAME.items() if spec.beyond_seed}
     return {name: str(r.reason) for name in BY_NAME if not (r := TABLE[name][dialect]).supported}
 
 
 def server_defaults(dialect: str) -> dict[str, Any]:
     """Catalog field -> the server's own default where the table knows it (for hints)."""
     _check(dialect)
-    if dialect == IDENTITY:
+    if dialect in (IDENTITY, LOCAL_ENGINE):
         return {}
     return {name: r.default for name in BY_NAME if (r := TABLE[name][dialect]).default is not None}
 
@@ -383,8 +452,13 @@ def translate(params: SamplerParams, dialect: str, routing: Routing | None = Non
     assembles the body from this (`CompletionRequest.wire_body`)."""
     _check(dialect)
     given = body_fields(params)
-    if dialect == IDENTITY:
+    if dialect == LOCAL_ENGINE:
         return Translation(given, [], frozenset(), routes=True)
+    if dialect == IDENTITY:
+        beyond = [name for name in given if BY_NAME[name].beyond_seed]
+        return Translation({k: v for k, v in given.items() if k not in beyond},
+                           [f"dropped {name}: {BEYOND_SEED_REASON}" for name in beyond],
+                           frozenset(beyond), routes=True)
     out: dict[str, Any] = {}
     notes: list[str] = []
     dropped: set[str] = set()

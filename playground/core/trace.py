@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from playground.core.client import CompletionClient
+from playground.core.connections import LOCAL_ENGINE
 from playground.core.errors import ApiError
 from playground.core.request import build_request
 
@@ -66,7 +67,7 @@ async def trace_step(client: CompletionClient, model: str, prompt: str, generate
     if also:
         extensions[ALSO] = list(also)
     request = build_request(prompt, model, {**params, "max_tokens": 1}, stream=False,
-                            extensions=extensions)
+                            extensions=extensions, dialect=LOCAL_ENGINE)
     event = await client.complete(request)
     traces = event.extra.get(EXTENSION)
     if not isinstance(traces, Sequence) or not traces or not isinstance(traces[0], Mapping):

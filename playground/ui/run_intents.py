@@ -46,7 +46,7 @@ class RunIntents:
         routing = w.routing.routing() if connection.kind == "nanogpt" else Routing()
         text = w.view.request_text() if prompt is None else prompt
         return build_request(text, model, w.params.values(), routing,
-                             dialect=connection.dialect,
+                             dialect=connection.speaks,
                              extensions={"suffix": suffix} if suffix else None)
 
     def run(self, *, before: Screen | None = None, parent: Run | None = None,

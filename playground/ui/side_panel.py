@@ -80,8 +80,8 @@ class SidePanel(QWidget):
         self.tabs.setTabToolTip(ROUTING_TAB, "Where NanoGPT routes the request" if is_nanogpt
                                 else "Provider routing is NanoGPT's; this connection does "
                                      "not use it")
-        self.params.set_server(dialects.unsupported(connection.dialect),
-                               dialects.server_defaults(connection.dialect))
+        self.params.set_server(dialects.unsupported(connection.speaks),
+                               dialects.server_defaults(connection.speaks))
         self.params.set_mirostat_replaces(dialects.mirostat_replaces(connection))
         self.params.set_lookup(tokenize)
 

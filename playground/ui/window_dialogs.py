@@ -132,7 +132,7 @@ class WindowDialogs(LazyDialogs):
         notes = request.translation().notes
         preview.show_request(
             request, base_url, key_env=key_env,
-            note=f"Sent as {connection.dialect}: " + "; ".join(notes) if notes else None,
+            note=f"Sent as {connection.speaks}: " + "; ".join(notes) if notes else None,
             local=connection.kind == "local")
 
     # --- compare ----------------------------------------------------------------------------

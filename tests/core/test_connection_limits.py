@@ -19,7 +19,8 @@ LOCAL, NANOGPT = BUILTIN
 ACTIVE = {"top_k": 3, "top_p": 0.99, "min_p": 0.01, "top_a": 0.01, "tfs": 0.99,
           "typical_p": 0.99, "epsilon_cutoff": 0.001, "eta_cutoff": 0.001,
           "repetition_penalty": 1.2, "frequency_penalty": 0.1, "presence_penalty": 0.1,
-          "temperature": 0.9}
+          "temperature": 0.9, "top_n_sigma": 1.0, "xtc_probability": 1.0,
+          "dry_multiplier": 0.8, "smoothing_factor": 0.5}
 
 
 def test_the_local_engine_limits_are_the_engine_s_own() -> None:
@@ -42,7 +43,8 @@ def test_what_mirostat_replaces_on_the_local_engine_is_what_its_chain_skips() ->
     for mode in (1, 2):
         skipped = stages(**ACTIVE) - stages(**ACTIVE, mirostat_mode=mode)
         assert skipped == set(dialects.mirostat_replaces(LOCAL))
-    assert {"temperature", "presence_penalty"} <= stages(**ACTIVE, mirostat_mode=2)
+    assert {"temperature", "presence_penalty", "dry_multiplier", "smoothing_factor"} <= stages(
+        **ACTIVE, mirostat_mode=2)
 
 
 def test_mirostat_replacements_are_catalog_fields_of_known_servers() -> None:

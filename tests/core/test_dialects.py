@@ -59,14 +59,53 @@ def test_unsupported_fields_carry_a_reason_and_supported_ones_none() -> None:
             assert not TABLE[name][dialect].supported
 
 
-def test_nanogpt_is_identity() -> None:
+def test_nanogpt_takes_the_seed_s_fields_as_they_are() -> None:
     request = build_request("p", "m", {"typical_p": 0.5, "top_a": 0.1, "logprobs": True},
                             ROUTING)
     out = request.translation()
     assert out.fields == body_fields(request.params) and out.routes
     assert out.notes == [] and out.dropped == frozenset()
     assert request.wire_body() == request.body()
-    assert unsupported(IDENTITY) == {} and server_defaults(IDENTITY) == {}
+    assert server_defaults(IDENTITY) == {}
+
+
+def test_nanogpt_is_not_sent_the_fields_its_api_does_not_document() -> None:
+    beyond = {name for name, spec in BY_NAME.items() if spec.beyond_seed}
+    assert set(unsupported(IDENTITY)) == beyond
+    request = build_request("p", "m", {"temperature": 0.7, "dry_multiplier": 0.8,
+                                       "xtc_probability": 0.5})
+    out = request.translation()
+    assert out.fields == {"temperature": 0.7}
+    assert out.dropped == {"dry_multiplier", "xtc_probability"}
+    assert "dropped dry_multiplier: NanoGPT's completions API (the seed) does not document " \
+           "it, so it is not sent there" in out.notes
+
+
+def test_the_local_engine_takes_every_catalog_field() -> None:
+    params = {"temperature": 0.7, "dry_multiplier": 0.8, "dry_sequence_breakers": ["\n"],
+              "top_n_sigma": 1.5}
+    request = build_request("p", "m", params, ROUTING, dialect=LOCAL_ENGINE)
+    assert request.wire_body() == request.body()
+    assert request.translation().notes == [] and unsupported(LOCAL_ENGINE) == {}
+    assert Connection(name="local", kind="local").speaks == LOCAL_ENGINE
+    assert Connection(name="x", base_url="http://h/v1", dialect="vllm").speaks == "vllm"
+
+
+def test_the_newer_samplers_under_each_server_s_own_names() -> None:
+    params = {"dry_multiplier": 0.8, "dry_penalty_last_n": 0, "dry_sequence_breakers": "\n",
+              "top_n_sigma": 1.5, "xtc_probability": 0.5, "smoothing_factor": 0.3}
+    llama = tr(params, "llama.cpp")
+    assert llama.fields["dry_penalty_last_n"] == -1  # its whole text; its 0 is off
+    assert llama.fields["dry_sequence_breakers"] == ["\n"]
+    assert "smoothing_factor" in llama.dropped
+    kobold = tr(params, "koboldcpp")
+    assert kobold.fields["nsigma"] == 1.5 and "top_n_sigma" not in kobold.fields
+    assert kobold.fields["dry_penalty_last_n"] == 0 and kobold.fields["smoothing_factor"] == 0.3
+    tgw = tr(params, "text-generation-webui")
+    assert tgw.fields["repetition_penalty_range"] == 0
+    assert tgw.fields["dry_sequence_breakers"] == '["\\n"]'
+    for server in ("openai", "vllm", "ollama", "llama-cpp-python"):
+        assert not set(params) & set(tr(params, server).fields), server
 
 
 def test_openai_keeps_only_the_official_fields() -> None:
