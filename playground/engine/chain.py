@@ -4,17 +4,23 @@ Order (a stage whose parameter is unset or at its neutral value is skipped):
 
 1. ``logit_bias``, then ``custom_token_bans``
 2. ``repetition_penalty`` (prompt and generated tokens), then ``frequency_penalty`` and
-   ``presence_penalty`` (generated tokens only, as OpenAI and vLLM count them)
+   ``presence_penalty`` (generated tokens only, as OpenAI and vLLM count them), then DRY
+   (``dry_multiplier`` and its settings; prompt and generated tokens, as llama.cpp counts them)
 3. ``no_repeat_ngram_size`` (n-grams of prompt and generated tokens, as Hugging Face)
 4. ``min_tokens``: end-of-text and ``stop_token_ids`` are banned until that many tokens exist
 5. ``ignore_eos``: end-of-text is banned for the whole run
-6. truncation, each on the distribution the previous stage left: ``top_k``, ``tfs``,
-   ``typical_p``, ``top_p``, ``min_p``, ``top_a``, ``epsilon_cutoff``, ``eta_cutoff`` - or, when
-   ``mirostat_mode`` is 1 or 2, the Mirostat stage in their place (its ``mu`` starts at
-   ``2 * tau``; the surprise of each chosen token, measured on the final distribution, steers it)
-7. ``temperature`` (0 keeps only the most probable candidate: greedy)
+6. truncation, each on the distribution the previous stage left: ``top_n_sigma`` (first, as
+   in llama.cpp), ``top_k``, ``tfs``, ``typical_p``, ``top_p``, ``min_p``, ``top_a``,
+   ``epsilon_cutoff``, ``eta_cutoff``, then XTC (``xtc_probability``: after the other
+   truncation, as in llama.cpp) - or, when ``mirostat_mode`` is 1 or 2, the Mirostat stage in
+   their place (its ``mu`` starts at ``2 * tau``; the surprise of each chosen token, measured
+   on the final distribution, steers it)
+7. ``smoothing_factor`` (quadratic smoothing), then ``temperature`` (0 keeps only the most
+   probable candidate: greedy), or, with ``dynatemp_range``, the temperature dynamic
+   temperature picks from the candidates' entropy (the stage is named ``dynatemp_range``)
 
-then one draw from the seeded random generator. Penalties work on the model's log
+then one draw from the seeded random generator. XTC draws its own roll from the same
+generator, before the token's, and only while it is on. Penalties work on the model's log
 probabilities, which are its logits up to a constant. Unset parameters take the catalog's
 neutral value; Mirostat's tau and eta, which have none, take the documented 5.0 and 0.1.
 """
@@ -64,6 +70,18 @@ class SamplerSettings:
     logit_bias: dict[int, float] = field(default_factory=dict)
     custom_token_bans: tuple[int, ...] = ()
     stop_token_ids: tuple[int, ...] = ()
+    dynatemp_range: float = 0.0
+    dynatemp_exponent: float = 1.0
+    smoothing_factor: float = 0.0
+    smoothing_curve: float = 1.0
+    dry_multiplier: float = 0.0
+    dry_base: float = 1.75
+    dry_allowed_length: int = 2
+    dry_penalty_last_n: int = 0  # 0: the whole text
+    dry_sequence_breakers: tuple[str, ...] = ("\n", ":", "\"", "*")
+    top_n_sigma: float = 0.0
+    xtc_probability: float = 0.0
+    xtc_threshold: float = 0.1
 
     @classmethod
     def from_params(cls, params: SamplerParams) -> SamplerSettings:
@@ -78,6 +96,9 @@ class SamplerSettings:
         values["logit_bias"] = {int(k): v for k, v in (params.logit_bias or {}).items()}
         values["custom_token_bans"] = tuple(params.custom_token_bans or ())
         values["stop_token_ids"] = tuple(params.stop_token_ids or ())
+        breakers = values["dry_sequence_breakers"]
+        values["dry_sequence_breakers"] = (breakers,) if isinstance(breakers, str) else tuple(
+            breakers)  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -102,11 +123,16 @@ class Sampler:
     """Applies the chain for one request and keeps its state (token counts, n-grams, mu)."""
 
     def __init__(self, settings: SamplerSettings, vocab_size: int, eot: int,
-                 prompt: Sequence[int], rng: np.random.Generator) -> None:
+                 prompt: Sequence[int], rng: np.random.Generator,
+                 breaks: npt.NDArray[np.bool_] | None = None) -> None:
+        """`breaks`: DRY's breaker tokens over the vocabulary (the tokens whose text holds a
+        sequence breaker); needed only with `dry_multiplier` set."""
         self.settings = settings
         self.vocab_size = vocab_size
         self.eot = eot
         self.rng = rng
+        self.breaks = breaks if breaks is not None else np.zeros(vocab_size, dtype=bool)
+        self.history = list(prompt)  # DRY's view of the text
         self.generated = 0
         self.counts = np.zeros(vocab_size, dtype=np.int64)
         self.seen = np.zeros(vocab_size, dtype=bool)
@@ -135,6 +161,8 @@ class Sampler:
         if s.presence_penalty:
             stages.append(("presence_penalty", lambda x: samplers.presence_penalty(
                 x, self.counts, s.presence_penalty)))
+        if s.dry_multiplier:
+            stages.append(("dry_multiplier", self._dry))
         if self.ngrams is not None:
             ngrams = self.ngrams
             stages.append(("no_repeat_ngram_size", lambda x: samplers.ban(x, ngrams.banned())))
@@ -144,7 +172,16 @@ class Sampler:
                            if self.generated < s.min_tokens else x))
         if s.ignore_eos:
             stages.append(("ignore_eos", lambda x: samplers.ban(x, (self.eot,))))
+        if s.top_n_sigma and not s.mirostat_mode:
+            stages.append(("top_n_sigma", lambda x: samplers.top_n_sigma(x, s.top_n_sigma)))
         return stages
+
+    def _dry(self, x: Logits) -> Logits:
+        s = self.settings
+        last = s.dry_penalty_last_n or len(self.history)
+        history = np.asarray(self.history[-last:], dtype=np.int64)
+        return samplers.dry(x, history, self.breaks, s.dry_multiplier, s.dry_base,
+                            s.dry_allowed_length)
 
     def _candidate_stages(self) -> list[tuple[str, Truncation]]:
         """The truncation stages that need sorted input (`top_k` runs before the sort)."""
@@ -191,7 +228,20 @@ class Sampler:
             ids, x = ids[order], x[order]
         for name, truncate in self.candidate_stages:
             ids, x = self._truncate(ids, x, name, truncate, snapshots)
-        if s.temperature != 1:
+        if s.xtc_probability and not s.mirostat_mode and self.rng.random() < s.xtc_probability:
+            ids, x = self._truncate(ids, x, "xtc_probability",
+                                    lambda x: samplers.xtc(x, s.xtc_threshold), snapshots)
+        if s.smoothing_factor:
+            x = samplers.smoothing(x, s.smoothing_factor, s.smoothing_curve)
+            if snapshots is not None:
+                snapshots.append(("smoothing_factor", self._dense(ids, x)))
+        if s.dynatemp_range:
+            t = samplers.dynamic_temperature(x, s.temperature, s.dynatemp_range,
+                                             s.dynatemp_exponent)
+            x = samplers.temperature(x, t)
+            if snapshots is not None:
+                snapshots.append(("dynatemp_range", self._dense(ids, x)))
+        elif s.temperature != 1:
             x = samplers.temperature(x, s.temperature)
             if snapshots is not None:
                 snapshots.append(("temperature", self._dense(ids, x)))
@@ -234,6 +284,7 @@ class Sampler:
             self._record(token)
 
     def _record(self, token: int) -> None:
+        self.history.append(token)
         self.generated += 1
         self.counts[token] += 1
         self.seen[token] = True

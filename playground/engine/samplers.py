@@ -76,6 +76,56 @@ def presence_penalty(logits: Logits, counts: npt.NDArray[np.int64], penalty: flo
     return logits - penalty * (counts > 0)
 
 
+def dry(logits: Logits, history: npt.NDArray[np.int64], breaks: Mask, multiplier: float,
+        base: float, allowed_length: int) -> Logits:
+    """DRY, as llama.cpp and koboldcpp (PR #982) define it. A candidate that would extend a
+    repeat of earlier text loses ``multiplier * base ** (n - allowed_length)`` from its logit,
+    where n is the longest stretch of tokens before one of its earlier occurrences that equals
+    the end of `history`, when n reaches `allowed_length`. A repeat never runs across a
+    breaker token (`breaks`, over the vocabulary), and breakers themselves are never
+    penalised. `history` is the text's tokens, already cut to the last ``penalty_last_n``."""
+    n = len(history)
+    if n <= allowed_length:
+        return logits
+    broken = np.flatnonzero(breaks[history])
+    limit = n - 1 - int(broken[-1]) if len(broken) else n  # tokens since the last breaker
+    if limit < allowed_length:
+        return logits
+    ends = np.arange(n - 1)  # an earlier occurrence ends here; the candidate comes next
+    lengths = np.zeros(n - 1, dtype=np.int64)
+    alive = np.ones(n - 1, dtype=bool)
+    for k in range(1, limit + 1):  # compare the k-th token back from each end
+        at = ends - (k - 1)
+        alive &= at >= 0
+        alive[alive] = history[at[alive]] == history[n - k]
+        if not alive.any():
+            break
+        lengths[alive] = k
+    following = history[1:]
+    hit = (lengths >= allowed_length) & ~breaks[following]
+    if not hit.any():
+        return logits
+    longest: dict[int, int] = {}
+    for token, length in zip(following[hit].tolist(), lengths[hit].tolist(), strict=True):
+        longest[token] = max(length, longest.get(token, 0))
+    cap = 88.7228391 / math.log(base) if base > 1.000001 else 0.0  # no overflow to inf
+    out = logits.copy()
+    for token, length in longest.items():
+        out[token] -= multiplier * base ** min(length - allowed_length, cap)
+    return out
+
+
+def top_n_sigma(logits: Logits, n: float) -> Logits:
+    """Top-n-sigma: keeps the tokens whose logit is within `n` standard deviations (of the finite
+    logits, as a population) of the highest; the rest become ``-inf``."""
+    finite = logits[np.isfinite(logits)]
+    if len(finite) <= 1:
+        return logits
+    out = logits.copy()
+    out[logits < finite.max() - n * float(finite.std())] = NEG_INF
+    return out
+
+
 def ngram_bans(tokens: Sequence[int], size: int) -> set[int]:
     """Tokens that would complete an n-gram of `size` tokens already present in `tokens`."""
     if size <= 0 or len(tokens) < size - 1:
@@ -239,6 +289,18 @@ def mirostat_v2(logits: Logits, mu: float) -> int:
     return max(1, int(np.count_nonzero(_log_probs(logits) / -math.log(2) <= mu)))
 
 
+def xtc(logits: Logits, threshold: float) -> Kept:
+    """XTC's removal, once its roll has come up: of the candidates whose probability reaches
+    `threshold`, all but the least probable go; nothing goes when fewer than two reach it."""
+    p = softmax(logits)
+    top = p >= threshold
+    if top.sum() < 2:
+        return len(logits)
+    keep = ~top
+    keep[np.flatnonzero(top)[np.argmin(p[top])]] = True
+    return keep
+
+
 def mirostat_update(mu: float, chosen_probability: float, tau: float, eta: float) -> float:
     """Moves `mu` against the error between the chosen token's surprise and the target `tau`."""
     surprise = -math.log2(chosen_probability)
@@ -246,6 +308,31 @@ def mirostat_update(mu: float, chosen_probability: float, tau: float, eta: float
 
 
 # --- the last transform ---------------------------------------------------------------------
+
+def smoothing(logits: Logits, factor: float, curve: float) -> Logits:
+    """Quadratic smoothing, as text-generation-webui defines it: with h the highest logit and
+    d = logit - h, each logit becomes ``-k f d² + s f d³ + h`` with k = (3 - curve) / 2 and
+    s = (curve - 1) / 2; curve 1 is the plain quadratic ``h - f d²``."""
+    h = float(logits.max())
+    d = logits - h
+    k, s = (3 - curve) / 2, (curve - 1) / 2
+    result: Logits = -k * factor * d**2 + s * factor * d**3 + h
+    return result
+
+
+def dynamic_temperature(logits: Logits, t: float, spread: float, exponent: float) -> float:
+    """The temperature dynamic temperature picks for these candidates, as llama.cpp does: from
+    max(0, t - spread) to t + spread, by their entropy over its maximum (log of their count)
+    raised to `exponent`."""
+    if len(logits) <= 1:
+        return max(0.0, t - spread)
+    p = softmax(logits)
+    nonzero = p[p > 0]
+    entropy = float(-(nonzero * np.log(nonzero)).sum())
+    share = min(1.0, max(0.0, entropy / math.log(len(logits))))
+    low, high = max(0.0, t - spread), t + spread
+    return low + (high - low) * math.pow(share, exponent)
+
 
 def temperature(logits: Logits, t: float) -> Logits:
     """Divides the logits by `t`: below 1 sharpens, above 1 flattens. 0 is greedy: only the

@@ -34,6 +34,8 @@ def test_unset_parameters_take_their_neutral_values() -> None:
     for f in fields(SamplerSettings):
         spec = BY_NAME[f.name]
         expected = spec.neutral if spec.neutral is not None else spec.hint
+        if isinstance(expected, list):  # the DRY breakers, kept as a tuple
+            expected = tuple(expected)
         if expected is not None:
             assert getattr(settings, f.name) == expected, f.name
     assert (settings.mirostat_tau, settings.mirostat_eta) == (5.0, 0.1)
@@ -134,6 +136,44 @@ def test_trace_lists_active_stages_in_documented_order() -> None:
     assert mirostat is not None
     assert mirostat.stages[-2:] == ("mirostat_mode", "temperature")
     assert "top_k" not in mirostat.stages and "top_p" not in mirostat.stages
+
+
+def test_the_newer_stages_take_their_documented_places() -> None:
+    newer = {"dry_multiplier": 0.8, "top_n_sigma": 2.0, "top_k": 5, "min_p": 0.01,
+             "xtc_probability": 1.0, "xtc_threshold": 0.1, "smoothing_factor": 0.3,
+             "dynatemp_range": 0.5, "presence_penalty": 0.1, "ignore_eos": True}
+    trace = sampler(0, prompt=(1, 2, 1), **newer).sample(LOGPROBS, trace=True).trace
+    assert trace is not None
+    assert trace.stages == ("model", "presence_penalty", "dry_multiplier", "ignore_eos",
+                            "top_n_sigma", "top_k", "min_p", "xtc_probability",
+                            "smoothing_factor", "dynatemp_range")
+    mirostat = sampler(0, **newer, mirostat_mode=2).sample(LOGPROBS, trace=True).trace
+    assert mirostat is not None and "top_n_sigma" not in mirostat.stages
+    assert "xtc_probability" not in mirostat.stages and "dry_multiplier" in mirostat.stages
+
+
+def test_xtc_turns_the_most_probable_candidates_away_as_often_as_asked() -> None:
+    """0.30 and 0.25 reach 0.21: when XTC fires, only 0.25 of them stays, so token 0 is never
+    drawn; at probability 0.5 it fires about half the time."""
+    always = picks(sampler(3, xtc_probability=1.0, xtc_threshold=0.21), 2000)
+    assert 0 not in always and always.count(1) > 0
+    half = picks(sampler(3, xtc_probability=0.5, xtc_threshold=0.21), 4000)
+    assert 0.5 * 0.30 * 4000 * 0.8 < half.count(0) < 0.5 * 0.30 * 4000 * 1.2
+    assert picks(sampler(9, xtc_probability=0.5), 50) == picks(sampler(9, xtc_probability=0.5),
+                                                              50)  # seeded, roll included
+
+
+def test_dry_through_the_chain_counts_the_prompt_and_what_it_generated() -> None:
+    breaks = np.zeros(len(PROBS), dtype=bool)
+    settings = SamplerSettings.from_params(validate_params({"dry_multiplier": 5.0,
+                                                            "dry_allowed_length": 1}))
+    chain = Sampler(settings, len(PROBS), EOT, [0, 1, 2, 0], np.random.default_rng(0), breaks)
+    pick = chain.sample(LOGPROBS, trace=True)  # "0" came before "1" once: 1 is penalised
+    assert pick.trace is not None
+    before, after = pick.trace.probs[0], pick.trace.probs[1]
+    assert after[1] == pytest.approx(before[1] * math.exp(-5.0) / (
+        1 - before[1] + before[1] * math.exp(-5.0)))
+    assert chain.history == [0, 1, 2, 0, pick.token]
 
 
 TRUNCATION_RULES = {

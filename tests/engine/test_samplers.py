@@ -160,3 +160,82 @@ def test_mirostat_v1_survives_a_flat_head() -> None:
 def test_mirostat_update_moves_mu_towards_the_target() -> None:
     assert s.mirostat_update(10.0, 0.25, 3.0, 0.1) == pytest.approx(10.1)  # 2 bits < tau
     assert s.mirostat_update(10.0, 0.125, 2.0, 0.5) == pytest.approx(9.5)  # 3 bits > tau
+
+
+# --- the newer samplers (issue 20), against hand-worked distributions ------------------------
+
+A, B, C, Y, NL = 0, 1, 2, 3, 4  # token ids; NL is a breaker
+BREAKS = np.array([False, False, False, False, True])
+
+
+def test_dry_penalises_the_tokens_that_would_extend_a_repeat() -> None:
+    """llama.cpp's own example: after ``a b c c b c y a b c``, emitting c would extend the
+    repeat ``a b c`` (length 3), y the repeat ``b c`` (2), b the repeat ``c`` (1)."""
+    history = np.array([A, B, C, C, B, C, Y, A, B, C])
+    out = s.dry(np.zeros(5), history, BREAKS, multiplier=1.0, base=2.0, allowed_length=2)
+    assert list(out) == [0, 0, -2.0, -1.0, 0]  # c: 1·2^(3-2); y: 1·2^(2-2); b: under 2
+    out = s.dry(np.zeros(5), history, BREAKS, multiplier=0.5, base=3.0, allowed_length=1)
+    assert list(out) == [0, -0.5, -4.5, -1.5, 0]  # b: 0.5·3^0, c: 0.5·3^2, y: 0.5·3^1
+
+
+def test_dry_repeats_never_run_across_a_breaker() -> None:
+    # "\n a b" came before y; now the text ends in "\n a b": a repeat of 3 tokens, but the
+    # match stops at the breaker, so y is penalised for a repeat of 2.
+    history = np.array([NL, A, B, Y, C, NL, A, B])
+    assert list(s.dry(np.zeros(5), history, BREAKS, 1.0, 2.0, 2)) == [0, 0, 0, -1.0, 0]
+    assert list(s.dry(np.zeros(5), history, np.zeros(5, dtype=bool), 1.0, 2.0, 2)) == [
+        0, 0, 0, -2.0, 0]  # without breakers the repeat is 3 long
+    # A breaker is never penalised, although "a b c" was once followed by one:
+    again = np.array([A, B, C, NL, A, B, C])
+    assert not s.dry(np.zeros(5), again, BREAKS, 1.0, 2.0, 2).any()
+    assert list(s.dry(np.zeros(5), again, np.zeros(5, dtype=bool), 1.0, 2.0, 2)) == [
+        0, 0, 0, 0, -2.0]
+    ended = np.array([A, B, C, A, B, NL])  # the text ends with a breaker: nothing to extend
+    assert not s.dry(np.zeros(5), ended, BREAKS, 1.0, 2.0, 1).any()
+    assert not s.dry(np.zeros(5), np.array([A, B]), BREAKS, 1.0, 2.0, 2).any()  # too short
+
+
+def test_dry_grows_without_overflowing() -> None:
+    history = np.array([A, B] * 300)
+    out = s.dry(np.zeros(5), history, np.zeros(5, dtype=bool), 1.0, 1.75, 2)
+    assert np.isfinite(out).all() and out[A] < -1e30
+
+
+def test_top_n_sigma_keeps_logits_within_n_deviations_of_the_top() -> None:
+    logits = np.array([0.0, -1.0, -2.0, -10.0, -INF])
+    sigma = np.array([0.0, -1.0, -2.0, -10.0]).std()  # population, finite logits only
+    assert sigma == pytest.approx(math.sqrt(62.75 / 4))  # mean -3.25
+    out = s.top_n_sigma(logits, 0.5)  # cut-off at -1.98
+    assert list(np.isfinite(out)) == [True, True, False, False, False]
+    assert list(np.isfinite(s.top_n_sigma(logits, 3.0))) == [True, True, True, True, False]
+    single = np.array([1.0, -INF])
+    assert s.top_n_sigma(single, 0.1) is single  # nothing to measure a spread on
+
+
+def test_xtc_removes_the_top_choices_but_the_least_of_them() -> None:
+    logits = np.log(np.array([0.5, 0.3, 0.15, 0.05]))
+    assert keep(s.xtc, logits, 0.2) == [False, True, True, True]  # 0.5 goes, 0.3 stays
+    assert keep(s.xtc, logits, 0.1) == [False, False, True, True]  # 0.5 and 0.3 go
+    assert keep(s.xtc, logits, 0.4) == [True, True, True, True]  # only one above: none go
+    assert keep(s.xtc, np.log(np.array([0.05, 0.5, 0.3, 0.15])), 0.2) == [True, False, True,
+                                                                            True]
+
+
+def test_smoothing_is_a_quadratic_around_the_top_and_a_cubic_with_a_curve() -> None:
+    logits = np.array([0.0, -1.0, -2.0])
+    assert list(s.smoothing(logits, 1.0, 1.0)) == [0.0, -1.0, -4.0]  # h - f·d²
+    assert list(s.smoothing(logits + 5, 0.5, 1.0)) == [5.0, 4.5, 3.0]
+    # curve 2: k = 0.5, s = 0.5: -0.5·f·d² + 0.5·f·d³
+    assert list(s.smoothing(logits, 1.0, 2.0)) == [0.0, -1.0, -6.0]
+
+
+def test_dynamic_temperature_follows_the_normalised_entropy() -> None:
+    flat = np.zeros(4)  # entropy log 4 of at most log 4: the top of the range
+    assert s.dynamic_temperature(flat, 1.0, 0.5, 1.0) == pytest.approx(1.5)
+    peaked = np.array([0.0, -50.0, -50.0, -50.0])  # nearly certain: the bottom
+    assert s.dynamic_temperature(peaked, 1.0, 0.5, 1.0) == pytest.approx(0.5)
+    half = np.log(np.array([0.5, 0.5, 1e-300, 1e-300]))  # entropy log 2 of log 4
+    assert s.dynamic_temperature(half, 1.0, 0.5, 1.0) == pytest.approx(1.0)
+    assert s.dynamic_temperature(half, 1.0, 0.5, 2.0) == pytest.approx(0.75)  # 0.5 + 1·0.25
+    assert s.dynamic_temperature(flat, 0.2, 0.5, 1.0) == pytest.approx(0.7)  # low clamps at 0
+    assert s.dynamic_temperature(np.array([0.0]), 1.0, 0.5, 1.0) == pytest.approx(0.5)

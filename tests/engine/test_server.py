@@ -267,3 +267,17 @@ async def test_client_tokenize(base_url: str, model: LanguageModel) -> None:
         tokens = await client.tokenize("Hello world")
     assert [i for i, _ in tokens] == model.tokenizer.encode("Hello world")
     assert "".join(piece for _, piece in tokens) == "Hello world"
+
+
+@pytest.mark.parametrize("setting", [
+    {"dry_multiplier": 3.0, "dry_allowed_length": 1}, {"top_n_sigma": 0.5},
+    {"xtc_probability": 1.0, "xtc_threshold": 0.02}, {"smoothing_factor": 2.0},
+    {"dynatemp_range": 1.0}], ids=lambda setting: next(iter(setting)))
+def test_each_newer_sampler_changes_the_output_and_shows_in_the_trace(
+        base_url: str, setting: dict[str, Any]) -> None:
+    body = {**BODY, "max_tokens": 60, "x_sampler_trace": True}
+    plain = post(base_url, body).json()["choices"][0]
+    changed = post(base_url, {**body, **setting}).json()["choices"][0]
+    assert changed["text"] != plain["text"]
+    stages = {stage for step in changed["x_sampler_trace"] for stage in step["stages"]}
+    assert next(iter(setting)) in stages

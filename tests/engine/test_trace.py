@@ -38,3 +38,13 @@ async def test_servers_without_the_trace_are_told_so(fault_server) -> None:
     async with CompletionClient(fault_server.url("json")) as client:
         with pytest.raises(ApiError, match="needs the built-in local engine"):
             await trace_step(client, "m", "p", "", {})
+
+
+async def test_the_lab_replays_the_newer_samplers_too(base_url: str) -> None:
+    """The lab's request goes to the local engine in its own dialect, fields beyond NanoGPT's
+    API included (a NanoGPT request would leave them out)."""
+    async with CompletionClient(base_url) as client:
+        trace = await trace_step(client, BUILTIN_ID, "The function returns the", "",
+                                 {"top_n_sigma": 1.0, "dry_multiplier": 0.8, "seed": 1})
+    assert trace.stages == ("model", "dry_multiplier", "top_n_sigma")
+    assert trace.survivors[2] < trace.survivors[1]  # top-n-sigma cut the tail

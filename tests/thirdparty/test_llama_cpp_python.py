@@ -28,6 +28,11 @@ IGNORED: dict[str, Any] = {
     "tfs": 0.2, "typical_p": 0.2, "epsilon_cutoff": 0.2, "eta_cutoff": 0.2,
     "stop_token_ids": list(range(3, 90)), "include_stop_str_in_output": True,
     "custom_token_bans": list(range(4, 60)), "prompt_logprobs": True,
+    # The newer samplers, which its server lacks (llama_cpp/server/types.py has none):
+    "dry_multiplier": 5.0, "dry_base": 3.0, "dry_allowed_length": 1, "dry_penalty_last_n": 2,
+    "dry_sequence_breakers": ["a"], "top_n_sigma": 0.1, "xtc_probability": 1.0,
+    "xtc_threshold": 0.01, "dynatemp_range": 4.0, "dynatemp_exponent": 0.1,
+    "smoothing_factor": 9.0, "smoothing_curve": 3.0,
 }
 #: Settings of fields it honours that visibly change the text of this model.
 HONOURED: dict[str, Any] = {
