@@ -28,7 +28,7 @@ from playground.core.routing import Routing, parse_routing_object
 from tests.strategies import param_sets
 
 BUILTINS = ["Neutral", "Deterministic", "Balanced", "Creative", "Min-p", "Mirostat 2",
-            "Typical"]
+            "Typical", "DRY + min-p", "XTC creative"]
 
 
 def presets_dir() -> Path:
@@ -57,6 +57,8 @@ def test_builtins_load_in_order_with_one_line_descriptions() -> None:
     assert "seed" in by_name["Deterministic"].description
     assert by_name["Mirostat 2"].params.mirostat_mode == 2
     assert by_name["Min-p"].params.min_p and by_name["Typical"].params.typical_p
+    assert by_name["DRY + min-p"].params.dry_multiplier
+    assert by_name["XTC creative"].params.xtc_probability
     assert builtin_dir() == Path(__file__).parents[2] / "resources" / "presets"
 
 
