@@ -13,6 +13,11 @@ Mapping decisions, checked against both projects' code:
   an explicit 0, not unset: unset would let a server default such as llama.cpp's 40 apply.
 - ``seed``: -1 (or any negative) means random in both programs, which is our unset.
 - ``ban_eos_token`` (and SillyTavern's ``ignore_eos_token``) -> ignore_eos.
+- The newer samplers share their names (DRY's, XTC's, smoothing's, ``dynatemp_exponent``),
+  except SillyTavern's ``nsigma`` (top_n_sigma). Both keep DRY's sequence breakers as text:
+  JSON strings with (SillyTavern) or without (text-generation-webui) the brackets; each is
+  written back in its own form. Dynamic temperature as an on/off switch with a low and a high
+  temperature is kept, not mapped, and said so.
 - Token bans: SillyTavern's ``banned_tokens`` lines of ``[ids]`` and text-generation-webui's
   comma-separated ``custom_token_bans`` -> custom_token_bans. SillyTavern's
   ``logit_bias`` entries ``{"id": <entry id>, "text": "[ids]", "value": v}`` -> ``{id: v}``
@@ -68,17 +73,21 @@ class Format(StrEnum):
 #: Their key -> our field, for keys whose values carry over as they are (or scaled, below).
 _SHARED = {name: name for name in (
     "top_p", "top_k", "top_a", "tfs", "typical_p", "min_p", "no_repeat_ngram_size",
-    "mirostat_mode", "mirostat_tau", "mirostat_eta", "epsilon_cutoff", "eta_cutoff", "seed")}
+    "mirostat_mode", "mirostat_tau", "mirostat_eta", "epsilon_cutoff", "eta_cutoff", "seed",
+    "dry_multiplier", "dry_base", "dry_allowed_length", "xtc_threshold", "xtc_probability",
+    "smoothing_factor", "smoothing_curve", "dynatemp_exponent")}
 _RENAMES = {
     Format.SILLYTAVERN: {**_SHARED, "temp": "temperature", "rep_pen": "repetition_penalty",
                          "freq_pen": "frequency_penalty", "presence_pen": "presence_penalty",
                          "min_length": "min_tokens", "ban_eos_token": "ignore_eos",
-                         "ignore_eos_token": "ignore_eos"},
+                         "ignore_eos_token": "ignore_eos", "nsigma": "top_n_sigma",
+                         "dry_penalty_last_n": "dry_penalty_last_n"},
     Format.TEXTGEN: {**_SHARED, "temperature": "temperature",
                      "repetition_penalty": "repetition_penalty",
                      "frequency_penalty": "frequency_penalty",
                      "presence_penalty": "presence_penalty", "min_length": "min_tokens",
-                     "ban_eos_token": "ignore_eos", "max_new_tokens": "max_tokens"},
+                     "ban_eos_token": "ignore_eos", "max_new_tokens": "max_tokens",
+                     "top_n_sigma": "top_n_sigma"},
 }
 #: Fields both formats write in units of 1e-4.
 _PER_10K = ("epsilon_cutoff", "eta_cutoff")
@@ -401,6 +410,37 @@ def _st_stops(imp: _Importer, key: str, value: Any) -> None:
     imp.set(key, "stop", stops)
 
 
+def _breakers(imp: _Importer, key: str, value: Any) -> None:
+    """DRY's sequence breakers: both programs keep them as text, JSON strings separated by
+    commas, with or without the brackets (text-generation-webui adds them when missing)."""
+    breakers = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            breakers = json.loads(text if text.startswith("[") else f"[{text}]")
+        except (ValueError, RecursionError):
+            imp.refuse(key, value, "not a list of JSON strings")
+            return
+        if breakers:
+            imp.conversions.append(f"{key} written as text -> a list of {len(breakers)}")
+    if breakers == []:
+        imp.empty(key, "dry_sequence_breakers")
+        return
+    imp.set(key, "dry_sequence_breakers", breakers)
+
+
+def _st_breakers_out(out: dict[str, Any], breakers: str | list[str]) -> None:
+    """SillyTavern writes the list as JSON text."""
+    out["dry_sequence_breakers"] = json.dumps([breakers] if isinstance(breakers, str)
+                                              else breakers, ensure_ascii=False)
+
+
+def _textgen_breakers_out(out: dict[str, Any], breakers: str | list[str]) -> None:
+    """text-generation-webui writes the JSON strings without the brackets."""
+    _st_breakers_out(out, breakers)
+    out["dry_sequence_breakers"] = out["dry_sequence_breakers"][1:-1]
+
+
 def _textgen_token_bans(imp: _Importer, key: str, value: Any) -> None:
     ids: Any = value
     if isinstance(value, str):  # text-generation-webui writes "1, 2, 3"
@@ -416,8 +456,10 @@ def _textgen_token_bans(imp: _Importer, key: str, value: Any) -> None:
 _Handler = Callable[[_Importer, str, Any], None]
 _SPECIAL: Mapping[Format, Mapping[str, _Handler]] = {
     Format.SILLYTAVERN: {"banned_tokens": _st_banned_tokens, "logit_bias": _st_logit_bias,
-                         "custom_stopping_strings": _st_stops, "stopping_strings": _st_stops},
-    Format.TEXTGEN: {"custom_token_bans": _textgen_token_bans},
+                         "custom_stopping_strings": _st_stops, "stopping_strings": _st_stops,
+                         "dry_sequence_breakers": _breakers},
+    Format.TEXTGEN: {"custom_token_bans": _textgen_token_bans,
+                     "dry_sequence_breakers": _breakers},
 }
 
 
@@ -483,7 +525,8 @@ def _textgen_bans_out(out: dict[str, Any], ids: list[int]) -> None:
 
 _EXPORTERS: Mapping[Format, Mapping[str, Callable[[dict[str, Any], Any], None]]] = {
     Format.SILLYTAVERN: {"custom_token_bans": _st_bans_out, "logit_bias": _st_bias_out,
-                         "stop": _st_stops_out},
-    Format.TEXTGEN: {"custom_token_bans": _textgen_bans_out},
+                         "stop": _st_stops_out, "dry_sequence_breakers": _st_breakers_out},
+    Format.TEXTGEN: {"custom_token_bans": _textgen_bans_out,
+                     "dry_sequence_breakers": _textgen_breakers_out},
 }
 

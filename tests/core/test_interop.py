@@ -35,7 +35,12 @@ def test_sillytavern_preset_imports_with_a_full_report() -> None:
         "no_repeat_ngram_size": 0, "mirostat_mode": 0, "mirostat_tau": 5.0,
         "mirostat_eta": 0.1, "min_p": 0.04, "top_a": 0.0, "tfs": 1.0, "typical_p": 1.0,
         "epsilon_cutoff": 0.0003, "eta_cutoff": 0.0, "custom_token_bans": [29871, 13, 2],
-        "logit_bias": {"50256": -100.0}}
+        "logit_bias": {"50256": -100.0}, "dynatemp_exponent": 1, "smoothing_factor": 0,
+        "smoothing_curve": 1, "dry_allowed_length": 2, "dry_multiplier": 0.8, "dry_base": 1.75,
+        "dry_sequence_breakers": ["\n", ":", "\"", "*"], "dry_penalty_last_n": 0,
+        "xtc_threshold": 0.1, "xtc_probability": 0, "top_n_sigma": 0}
+    assert ("nsigma", "top_n_sigma") in report.mapped
+    assert "dry_sequence_breakers written as text -> a list of 4" in report.conversions
     assert ("temp", "temperature") in report.mapped
     assert ("rep_pen", "repetition_penalty") in report.mapped
     assert ("min_length", "min_tokens") in report.mapped
@@ -43,8 +48,7 @@ def test_sillytavern_preset_imports_with_a_full_report() -> None:
     assert "epsilon_cutoff 3 is in units of 1e-4 -> epsilon_cutoff 0.0003" in report.conversions
     assert "top_k -1 (off) -> 0 (off)" in report.conversions
     assert "seed -1 (random) -> seed unset" in report.conversions
-    for key in ("dry_multiplier", "sampler_order", "xtc_threshold", "rep_pen_range",
-                "smoothing_factor", "temperature_last"):
+    for key in ("sampler_order", "rep_pen_range", "temperature_last", "dynatemp"):
         assert key in report.kept
     kept = preset.foreign["sillytavern"]
     assert kept["banned_tokens"] == "As an AI"
@@ -81,8 +85,10 @@ def test_textgen_preset_round_trip_and_units() -> None:
     assert preset.params.eta_cutoff == pytest.approx(0.0006)
     assert preset.params.epsilon_cutoff == 0.0 and preset.params.top_k == 40
     assert "eta_cutoff 6 is in units of 1e-4 -> eta_cutoff 0.0006" in report.conversions
-    assert {"dry_multiplier", "sampler_priority", "repetition_penalty_range",
+    assert {"sampler_priority", "repetition_penalty_range",
             "temperature_last", "do_sample", "guidance_scale"} <= set(report.kept)
+    assert preset.params.dry_sequence_breakers == ["\n", ":", "\"", "*"]
+    assert preset.params.dry_multiplier == 0.8
     exported = export_preset(preset, Format.TEXTGEN)
     written = yaml.safe_load(exported.text)
     original = yaml.safe_load(TEXTGEN_FILE.read_text())
@@ -98,8 +104,11 @@ def test_export_to_the_other_format_and_what_is_left_out() -> None:
     assert written["temperature"] == 0.85 and written["repetition_penalty"] == 1.08
     assert written["epsilon_cutoff"] == 3 and written["ban_eos_token"] is False
     assert written["custom_token_bans"] == "29871,13,2" and written["min_length"] == 16
-    assert "dry_multiplier" not in written  # SillyTavern's leftovers stay with SillyTavern
-    assert textgen.left_out == ("logit_bias",)
+    assert "rep_pen_range" not in written  # SillyTavern's leftovers stay with SillyTavern
+    assert written["dry_multiplier"] == 0.8 and written["top_n_sigma"] == 0
+    assert written["dry_sequence_breakers"] == '"\\n", ":", "\\"", "*"'
+    assert textgen.left_out == ("dry_penalty_last_n", "logit_bias")  # its DRY uses
+    # repetition_penalty_range, which bounds its repetition penalty too
     assert any("logit_bias" in line for line in textgen.lines())
     assert "epsilon_cutoff 0.0003 -> 3 (units of 1e-4)" in textgen.conversions
 
