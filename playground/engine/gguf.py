@@ -211,10 +211,6 @@ class GgufModel:
                                                ).copy()
             return self._last
 
-    def close(self) -> None:
-        with self._lock:
-            self.llama.close()
-
 
 def _shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))

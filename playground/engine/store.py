@@ -203,10 +203,6 @@ class ModelStore:
                 self._sweeper.start()
             return model
 
-    def loaded(self) -> list[str]:
-        with self._lock:
-            return list(self._models)
-
     def let_go_of_idle(self) -> None:
         with self._lock:
             self._let_go_of_idle()

@@ -98,10 +98,10 @@ def test_a_model_unused_for_a_while_is_let_go_and_loads_again(model: LanguageMod
     assert store.get(BUILTIN_ID) is first  # used again: the clock starts over
     now[0] = 149
     store.let_go_of_idle()
-    assert store.loaded() == [BUILTIN_ID]
+    assert list(store._models) == [BUILTIN_ID]
     now[0] = 151
     store.let_go_of_idle()
-    assert store.loaded() == []
+    assert list(store._models) == []
     assert held() is first  # a generation still holding it keeps it alive...
     del first
     gc.collect()
