@@ -4,15 +4,17 @@ Routes (each also under ``/api``, as NanoGPT serves them): ``POST /v1/completion
 ``GET /v1/models`` (``?detailed=true`` adds name, context length, pricing and capabilities).
 Beside them, as llama.cpp's server has them: ``POST /tokenize`` (``{"content"}`` to
 ``{"tokens": [ids]}``, or ``[{"id", "piece"}]`` with ``"with_pieces": true``) and
-``POST /detokenize`` (``{"tokens"}`` to ``{"content"}``); both take an optional ``model``.
+``POST /detokenize`` (``{"tokens"}`` to ``{"content"}``); both take an optional ``model``
+(else the default local model).
 Every response carries an ``X-Request-ID`` header. Before any route, `guard` refuses requests
 from other sites (a foreign ``Host``, a body not declared JSON) and, when the engine has a key,
 requests without it. NanoGPT's routing headers (``X-Provider``, ``X-Billing-Mode``) are accepted
 and ignored.
 
 Sampling runs in worker threads, one token per hop when streaming, so the event loop stays
-free and a client that disconnects stops its generation at the next token. The built-in model
-starts loading (or building) as soon as the server starts; requests wait for it.
+free and a client that disconnects stops its generation at the next token. The default local
+model (SmolLM2 when installed, else the n-gram model) starts loading (or building) as soon as
+the server starts; requests wait for it.
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from playground.core.local_models import default_model
 from playground.engine import wire
 from playground.engine.generation import Generation, Step
 from playground.engine.guard import Guard, GuardMiddleware
-from playground.engine.store import BUILTIN_ID, ModelStore, ModelUnavailable, UnknownModel, listings
+from playground.engine.store import ModelStore, ModelUnavailable, UnknownModel, listings
 from playground.engine.text_model import TextModel
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,7 @@ class EngineState:
 
 def create_app(store: ModelStore | None = None, *, preload: bool = True,
                guard: Guard | None = None) -> Starlette:
-    """The ASGI app. With `preload`, the built-in model is loaded in the background now.
+    """The ASGI app. With `preload`, the default local model is loaded in the background now.
     `guard`: who may call it (by default, clients on loopback, no key)."""
     state = EngineState(store or ModelStore())
     if preload:
@@ -163,17 +166,18 @@ async def _read_body(request: Request) -> bytes:
 
 
 def _model_field(body: dict[str, Any]) -> str:
-    model = body.get("model", BUILTIN_ID)
+    model = body.get("model", default_model())
     if not isinstance(model, str):
         raise wire.RequestError(400, "model: a string is required", "invalid_type", "model")
     return model
 
 
 def _preload(store: ModelStore) -> None:
+    """Load the model the window and the CLI use by default, so their first run need not."""
     try:
-        store.get(BUILTIN_ID)
+        store.get(default_model())
     except Exception:
-        log.exception("loading the built-in model failed; requests will retry")
+        log.exception("loading the default model failed; requests will retry")
 
 
 class _Reply:

@@ -55,9 +55,9 @@ from playground.engine.store import ModelListing
 from playground.engine.text_model import Vocabulary
 
 TRACE_TOP = 20
-#: Largest request body read, in bytes: far above any request within the context below.
+#: Largest request body read, in bytes: far above any request within a model's context.
 MAX_BODY_BYTES = 16 * 1024 * 1024
-#: Longest completion one request may ask for, and longest prompt in tokens.
+#: Longest completion one request may ask for.
 MAX_OUTPUT_TOKENS = 16_384
 
 IGNORED_FIELDS = frozenset({"provider", "billing_mode", "billingMode", "stream_options", "user"})
