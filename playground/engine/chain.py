@@ -211,15 +211,14 @@ class Sampler:
             x = stage(x)
             if snapshots is not None:
                 snapshots.append((name, x))
+        ids = np.flatnonzero(np.isfinite(x))  # what bans and cuts so far left
         if s.top_k > 0 and not s.mirostat_mode:
-            # It accepts any order and -inf, so it runs on the whole vocabulary: only its few
-            # survivors are then checked for banned tokens and sorted.
-            ids = np.flatnonzero(samplers.top_k(x, s.top_k))
-            ids = ids[np.isfinite(x[ids])]
+            # It accepts any order, so it runs before the sort: only its few survivors are
+            # sorted. Partitioning only the finite logits matters after top-n-sigma, whose
+            # thousands of -inf made the partition several times slower.
+            ids = ids[samplers.top_k(x[ids], s.top_k)]
             if snapshots is not None:
                 snapshots.append(("top_k", self._dense(ids, x[ids])))
-        else:
-            ids = np.flatnonzero(np.isfinite(x))
         if len(ids) == 0:
             raise NoCandidates("every token is banned")
         x = x[ids]

@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 os.environ["PLAYGROUND_HOME"] = tempfile.mkdtemp(prefix="engine-bench-")
@@ -36,6 +37,12 @@ EVERY_STAGE: dict[str, Any] = {
     "logit_bias": {"46": -1.5}, "custom_token_bans": [95], "stop_token_ids": [3000],
 }
 NO_TRUNCATION_LIMIT: dict[str, Any] = {**EVERY_STAGE, "top_k": 0}
+#: Every stage with the newer samplers too, DRY looking back over a 4,096-token context.
+WITH_NEWER: dict[str, Any] = {**EVERY_STAGE, "dry_multiplier": 0.8, "dry_penalty_last_n": 4096,
+                              "top_n_sigma": 2.0, "xtc_probability": 0.5,
+                              "smoothing_factor": 0.3, "dynatemp_range": 0.3}
+#: Text for a prompt of that length: this project's README.
+LONG_TEXT = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 MIROSTAT: dict[str, Any] = {**EVERY_STAGE, "mirostat_mode": 2, "mirostat_tau": 5.0,
                             "mirostat_eta": 0.1}
 
@@ -46,8 +53,13 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def tokens_per_second(model: LanguageModel, params: dict[str, Any], tokens: int) -> float:
-    request = GenerationRequest(prompt="The function returns", max_tokens=tokens, seed=1,
+def long_prompt(model: LanguageModel, tokens: int = 4096) -> str:
+    return model.tokenizer.decode(model.tokenizer.encode(LONG_TEXT)[:tokens])
+
+
+def tokens_per_second(model: LanguageModel, params: dict[str, Any], tokens: int,
+                      prompt: str = "The function returns") -> float:
+    request = GenerationRequest(prompt=prompt, max_tokens=tokens, seed=1,
                                 settings=SamplerSettings.from_params(validate_params(params)))
     generation = Generation(model, request)
     start = time.perf_counter()

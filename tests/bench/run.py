@@ -29,6 +29,9 @@ socket takes it, so the client side is what is measured:
 - startup_ratio_vs_floor: the app over that floor (issue 18's form of the start-up target);
 - engine_tokens_per_s, engine_ttft_ms: the local engine with every sampler stage
   (engine_bench.py's functions);
+- engine_tokens_per_s_with_newer: the same with the newer samplers too (DRY over a 4,096-token
+  prompt, top-n-sigma, XTC, smoothing, dynamic temperature), and engine_newer_ratio (no
+  target) over the same prompt without them;
 - rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run;
 - gc_full_pause_ms (no target): in that process, how long a full garbage collection takes, the
   pause Python may impose at any moment (the streaming figures start each run collected);
@@ -94,6 +97,7 @@ TARGETS = [
     Target("startup_ratio_vs_bare_qt", 1.3, False),
     Target("startup_ratio_vs_floor", 1.3, False),
     Target("engine_tokens_per_s", 2000, True),
+    Target("engine_tokens_per_s_with_newer", 2000, True),
     Target("engine_ttft_ms", 30, False, " ms"),
     Target("rss_mb_after_100k", 250, False, " MB"),
     Target("documents_search_ms", 50, False, " ms"),
@@ -284,8 +288,12 @@ def measure_engine(sizes: Sizes, cache: Path, samples: dict[str, Any]) -> dict[s
                     child_env(PLAYGROUND_CACHE=str(cache)))
     samples["engine_tokens_per_s"] = out["rates"]
     samples["engine_ttft_ms"] = out["ttft"]
+    samples["engine_tokens_per_s_with_newer"] = out["newer"]
+    newer = statistics.median(out["newer"])
     return {"engine_tokens_per_s": statistics.median(out["rates"]),
-            "engine_ttft_ms": statistics.median(out["ttft"])}
+            "engine_ttft_ms": statistics.median(out["ttft"]),
+            "engine_tokens_per_s_with_newer": newer,
+            "engine_newer_ratio": newer / statistics.median(out["without"])}
 
 
 def engine_child(tokens: int, ttft_runs: int) -> None:
@@ -300,10 +308,18 @@ def engine_child(tokens: int, ttft_runs: int) -> None:
     engine_bench.tokens_per_second(model, engine_bench.EVERY_STAGE, 200)  # warm up
     rates = [engine_bench.tokens_per_second(model, engine_bench.EVERY_STAGE, tokens)
              for _ in range(5)]
+    prompt = engine_bench.long_prompt(model)
+    newer, without = [], []
+    for _ in range(3):
+        newer.append(engine_bench.tokens_per_second(model, engine_bench.WITH_NEWER, tokens,
+                                                    prompt))
+        without.append(engine_bench.tokens_per_second(model, engine_bench.EVERY_STAGE, tokens,
+                                                      prompt))
     with EngineProcess() as engine:
         engine_bench.ttft_ms(engine.base_url, 3)  # warm up (the model may still be loading)
         ttft = engine_bench.ttft_ms(engine.base_url, ttft_runs)
-    print(json.dumps({"rates": rates, "ttft": ttft}), flush=True)
+    print(json.dumps({"rates": rates, "ttft": ttft, "newer": newer, "without": without}),
+          flush=True)
 
 
 def measure_real_model(sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
