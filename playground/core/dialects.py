@@ -391,22 +391,18 @@ FILL_IN_THE_MIDDLE: Mapping[str, tuple[bool, str]] = {
 def fill_in_the_middle(connection: Connection) -> tuple[bool, str]:
     """Whether the connection's server takes the text after the cursor as `suffix`, and why
     (or why not)."""
-    return FILL_IN_THE_MIDDLE.get(_server(connection), (False, "unknown server"))
-
-
-def _server(connection: Connection) -> str:
-    return connection.speaks
+    return FILL_IN_THE_MIDDLE.get(connection.speaks, (False, "unknown server"))
 
 
 def limits(connection: Connection) -> dict[str, Limits]:
     """Catalog field -> the connection's server's own limits, where the table knows them."""
-    return dict(LIMITS.get(_server(connection), {}))
+    return dict(LIMITS.get(connection.speaks, {}))
 
 
 def mirostat_replaces(connection: Connection) -> tuple[str, ...]:
     """The fields the connection's server does not use while Mirostat is on (empty: unknown
     or none)."""
-    return MIROSTAT_REPLACES.get(_server(connection), ())
+    return MIROSTAT_REPLACES.get(connection.speaks, ())
 
 
 @dataclass(frozen=True)

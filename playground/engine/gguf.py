@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,19 +136,10 @@ def check_fits(path: Path, metadata: dict[str, Any], n_ctx: int, available: int 
                             f"and {available / 2**20:,.0f} MB are available")
 
 
-@dataclass(frozen=True)
-class GgufInfo:
-    model_id: str
-    path: Path
-    description: str
-    context_length: int
-    vocab_size: int
-
-
 class GgufModel:
     """One GGUF model, open in llama.cpp, with its KV cache. Safe to use from threads."""
 
-    def __init__(self, path: Path, model_id: str, description: str = "") -> None:
+    def __init__(self, path: Path) -> None:
         """Raises `GgufFileError` for a file that is not a usable GGUF model (naming it and
         what is wrong), `BackendMissing` without llama-cpp-python."""
         metadata = read_metadata(path)
@@ -169,17 +159,13 @@ class GgufModel:
                                 "be cut short or of an architecture this llama.cpp lacks"
                                 ) from None
         self.tokenizer = GgufTokenizer(self.llama)
-        self.info = GgufInfo(model_id, path, description or f"{path.name} through llama.cpp",
-                             int(self.llama.n_ctx()), self.tokenizer.vocab_size)
+        #: Tokens of prompt and completion together it was opened for.
+        self.context_length = int(self.llama.n_ctx())
         self._start = [] if not self.llama._model.add_bos_token() else [self.llama.token_bos()]
         self._bos = self.llama.token_bos()
         self._evaluated: list[int] = []
         self._last: npt.NDArray[np.float32] | None = None
         self._lock = threading.Lock()
-
-    @property
-    def context_length(self) -> int:
-        return self.info.context_length
 
     def next_probs(self, tokens: Sequence[int]) -> npt.NDArray[np.float64]:
         """P(next token | tokens so far) over the whole vocabulary."""

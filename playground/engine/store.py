@@ -242,9 +242,8 @@ class ModelStore:
 
 
 def _load_gguf(model_id: str, path: Path) -> GgufModel:
-    description = SMOLLM2_DESCRIPTION if model_id == SMOLLM2_ID else ""
     try:
-        return GgufModel(path, model_id, description)
+        return GgufModel(path)
     except (GgufFileError, BackendMissing) as exc:
         raise ModelUnavailable(model_id, f"model {model_id!r} cannot be run: {exc}") from None
 

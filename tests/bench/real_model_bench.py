@@ -89,7 +89,7 @@ def main(tokens: int, rounds: int) -> None:
     if path is None:
         print(json.dumps({"installed": False}))
         return
-    model = GgufModel(path, SMOLLM2_ID)
+    model = GgufModel(path)
     ids = model.tokenizer.encode(TEXT * 40)[:500]
     long_prompt = model.tokenizer.decode(ids)
     ours(model, "Once upon a time", 16)  # warm up both

@@ -41,7 +41,7 @@ def smollm2() -> Path:
 
 @pytest.fixture(scope="module")
 def model() -> GgufModel:
-    return GgufModel(smollm2(), SMOLLM2_ID)
+    return GgufModel(smollm2())
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_the_kv_cache_gives_the_same_logits_as_a_fresh_evaluation(model: GgufMod
     tokenizer = model.tokenizer
     long = tokenizer.encode("The cat sat on the mat and looked out of the window at the rain")
     branch = [*long[:6], *tokenizer.encode(" chair by the fire")]
-    fresh = GgufModel(smollm2(), SMOLLM2_ID)
+    fresh = GgufModel(smollm2())
     for sequence in (long, branch, long[:4], long):
         cached = model.next_logits(sequence)
         fresh._evaluated, fresh._last = [], None  # from scratch: its cache is cleared first
