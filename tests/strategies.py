@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from playground.core.catalog import BY_NAME, CATALOG, Kind, ParamSpec
+from playground.core.catalog import BY_NAME, CATALOG, SAMPLER_STAGES, Kind, ParamSpec
 
 token_ids = st.lists(st.integers(0, 50_000), max_size=5)
 
@@ -31,6 +31,9 @@ def valid_value(spec: ParamSpec) -> st.SearchStrategy[Any]:
                                st.floats(-100, 100, allow_nan=False), max_size=4)
     if spec.kind is Kind.FLAG_OR_COUNT:
         return st.booleans() | st.integers(0, 20)
+    if spec.kind is Kind.ORDER:
+        return st.permutations(SAMPLER_STAGES).flatmap(
+            lambda order: st.integers(1, len(order)).map(lambda n: list(order[:n])))
     raise AssertionError(spec.kind)
 
 

@@ -63,7 +63,8 @@ def test_add_list_remove(capsys: pytest.CaptureFixture[str], memory_keyring) -> 
     listed = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
     assert listed["llama"] == {"name": "llama", "kind": "custom", "base_url":
                                "http://127.0.0.1:8080/v1", "dialect": "llama.cpp",
-                               "default_model": "tiny", "model": "tiny"}
+                               "default_model": "tiny", "send_undocumented": False,
+                               "model": "tiny"}
     assert listed["local"]["base_url"] is None and listed["local"]["model"] == "local/stdlib"
 
     KeyStore().set("llama", "sk-for-llama")
@@ -174,3 +175,22 @@ def test_a_refused_completion_reports_status_code_and_message(
     assert "hint: The API key was refused" in err
     sent = fault_server.requests[-1].json()
     assert sent["max_tokens"] == 1 and sent["model"] == "m" and "stream" not in sent
+
+
+def test_set_sends_undocumented_fields_for_nanogpt_only(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("set", "nanogpt", "--send-undocumented", "yes") == 0
+    assert "nanogpt now sends the fields NanoGPT does not document" in capsys.readouterr().out
+    assert run("list") == 0
+    row = capsys.readouterr().out.splitlines()[2].split()
+    assert row[:5] == ["nanogpt", "nanogpt", "nanogpt", "+", "undocumented"]
+    listed = ConnectionStore().get("nanogpt")
+    assert listed.send_undocumented and listed.speaks == "nanogpt, undocumented fields too"
+    assert run("set", "nanogpt", "--send-undocumented", "no") == 0
+    assert not ConnectionStore().get("nanogpt").send_undocumented
+    with pytest.raises(InvalidParameter, match="send_undocumented: 'local' does not speak"):
+        run("set", "local", "--send-undocumented", "yes")
+    assert run("add", "mine", "--base-url", "http://127.0.0.1:9/v1", "--dialect", "nanogpt") == 0
+    assert run("set", "mine", "--send-undocumented", "yes") == 0
+    assert [c.name for c in ConnectionStore().custom()] == ["mine"]
+    assert ConnectionStore().get("mine").send_undocumented

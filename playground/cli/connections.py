@@ -1,4 +1,4 @@
-"""``playground connections list|add|remove|test``: manage where requests go.
+"""``playground connections list|add|remove|set|test``: manage where requests go.
 
 `register` adds the commands to the app's argparse subparsers; each sets ``func`` to a callable
 that takes the parsed arguments and returns an exit code (0 ok, 1 API or network error). Bad
@@ -25,7 +25,7 @@ from playground.core.keys import KeyStore
 
 
 def register(subparsers: Any) -> None:
-    """Add ``connections {list,add,remove,test}`` to an ``add_subparsers()`` object."""
+    """Add ``connections {list,add,remove,set,test}`` to an ``add_subparsers()`` object."""
     connections = subparsers.add_parser(
         "connections", help="list, add, remove or test connections",
         description="Connections are where requests go: the built-in local engine, NanoGPT, "
@@ -55,6 +55,16 @@ def register(subparsers: Any) -> None:
     remove.add_argument("name", metavar="NAME", help="the connection to remove")
     remove.set_defaults(func=run_remove)
 
+    change = actions.add_parser(
+        "set", help="change a NanoGPT connection's settings",
+        description="Change a setting of a saved or built-in NanoGPT connection.")
+    change.add_argument("name", metavar="NAME", help="the connection, e.g. nanogpt")
+    change.add_argument("--send-undocumented", choices=("yes", "no"), required=True,
+                        help="also send the sampler fields NanoGPT's API does not document "
+                             "(DRY, XTC, sampler_order, ...), for providers behind it that "
+                             "take them; no (the default) leaves them out")
+    change.set_defaults(func=run_set)
+
     test = actions.add_parser("test", help="fetch the models and run a 1-token completion",
                               description="Check a connection: fetch its model list, run a "
                                           "1-token completion and report the latency of each.")
@@ -70,12 +80,12 @@ def run_list(args: argparse.Namespace) -> int:
     connections = store.all()
     _report(store)
     if args.json:
-        print(json.dumps([{**c.model_dump(), "model": c.model or None} for c in connections],
-                         indent=2))
+        print(json.dumps([{**c.model_dump(), "send_undocumented": c.send_undocumented,
+                           "model": c.model or None} for c in connections], indent=2))
         return EXIT_OK
     rows = [("NAME", "KIND", "DIALECT", "BASE URL", "MODEL")]
-    rows += [(c.name, c.kind, c.dialect, c.base_url or "(started on demand)", c.model or "-")
-             for c in connections]
+    rows += [(c.name, c.kind, c.dialect + (" + undocumented" if c.send_undocumented else ""),
+              c.base_url or "(started on demand)", c.model or "-") for c in connections]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
@@ -119,6 +129,14 @@ def run_remove(args: argparse.Namespace) -> int:
     store.remove(args.name)
     KeyStore().delete(args.name)  # a new connection of that name must not inherit it
     print(f"Removed connection {args.name}")
+    return EXIT_OK
+
+
+def run_set(args: argparse.Namespace) -> int:
+    store = ConnectionStore()
+    changed = store.send_undocumented(args.name, args.send_undocumented == "yes")
+    print(f"{changed.name} {'now sends' if changed.send_undocumented else 'no longer sends'} "
+          "the fields NanoGPT does not document")
     return EXIT_OK
 
 

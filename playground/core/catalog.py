@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal, Union, get_args, get_origin
@@ -29,6 +29,7 @@ class Group(StrEnum):
     CUTOFFS = "Cutoffs"
     STOPS = "Stops & tokens"
     LOGPROBS = "Logprobs"
+    ORDER = "Sampler order"
 
 
 class Kind(StrEnum):
@@ -42,6 +43,29 @@ class Kind(StrEnum):
     TOKEN_IDS = "token_ids"  # a list of token ids
     TOKEN_BIAS = "token_bias"  # token id -> additive logit
     FLAG_OR_COUNT = "flag_or_count"  # true/false or a small count (logprobs)
+    ORDER = "order"  # an ordered list of sampler stage names (sampler_order)
+
+
+#: The stages `sampler_order` arranges, in the local engine's default order, under
+#: text-generation-webui's names for them (its ``sampler_priority``). Bans and logit_bias are
+#: not stages: they always come first.
+SAMPLER_STAGES: tuple[str, ...] = (
+    "repetition_penalty", "frequency_penalty", "presence_penalty", "dry", "no_repeat_ngram",
+    "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", "min_p", "top_a", "epsilon_cutoff",
+    "eta_cutoff", "mirostat", "xtc", "quadratic_sampling", "temperature",
+    "dynamic_temperature")
+#: A stage's catalog field, where the names differ: the field that turns the stage on.
+STAGE_FIELDS: Mapping[str, str] = {
+    "dry": "dry_multiplier", "no_repeat_ngram": "no_repeat_ngram_size",
+    "mirostat": "mirostat_mode", "xtc": "xtc_probability",
+    "quadratic_sampling": "smoothing_factor", "dynamic_temperature": "dynatemp_range"}
+
+
+def complete_order(order: Sequence[str] | None) -> tuple[str, ...]:
+    """Every stage in the order it runs: the listed ones first, then the rest in the default
+    order."""
+    listed = tuple(order or ())
+    return (*listed, *(stage for stage in SAMPLER_STAGES if stage not in listed))
 
 
 def _param(
@@ -229,6 +253,12 @@ class SamplerParams(BaseModel):
         hint=False)
     custom_token_bans: list[int] | None = _param(
         "Token ids that may never be generated.", Group.STOPS)
+    banned_strings: str | list[str] | None = _param(
+        "Phrases that may never appear in the output, even across token boundaries "
+        "(koboldcpp's name). When the "
+        "output completes one, generation goes back to where it began and bans that token "
+        "there; nothing taken back is ever sent. Matched exactly: case and whitespace count.",
+        Group.STOPS, beyond_seed=True)
     logit_bias: dict[str, float] | None = _param(
         "Token id to a value added to its logit, from -100 (ban) to 100 (force), as in OpenAI's "
         "API.", Group.STOPS)
@@ -239,6 +269,14 @@ class SamplerParams(BaseModel):
         "likely alternatives at each step (0 to 20).", Group.LOGPROBS, ge=0, le=20)
     prompt_logprobs: bool | None = _param(
         "Also return log probabilities for the prompt's tokens.", Group.LOGPROBS, neutral=False)
+
+    # Sampler order
+    sampler_order: list[str] | None = _param(
+        "The order the sampler stages run in, first to last (text-generation-webui's stage "
+        "names, as in its sampler_priority; koboldcpp calls the field sampler_order). Stages "
+        "left out run after the listed ones, in the default order; a stage whose setting is "
+        "off does nothing wherever it stands. Unset: the server's own order.", Group.ORDER,
+        hint=list(SAMPLER_STAGES), beyond_seed=True)
 
     @field_validator("stop")
     @classmethod
@@ -256,6 +294,28 @@ class SamplerParams(BaseModel):
         breakers = [value] if isinstance(value, str) else value
         if breakers is not None and (not breakers or any(b == "" for b in breakers)):
             raise ValueError("a sequence breaker may not be empty, nor the list of them")
+        return value
+
+    @field_validator("banned_strings")
+    @classmethod
+    def _phrases_are_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
+        phrases = [value] if isinstance(value, str) else value or []
+        if any(p == "" for p in phrases):
+            raise ValueError("a banned phrase may not be empty")
+        if len(phrases) > 256:
+            raise ValueError("at most 256 banned phrases")
+        return value
+
+    @field_validator("sampler_order")
+    @classmethod
+    def _order_names_stages(cls, value: list[str] | None) -> list[str] | None:
+        for stage in value or []:
+            if stage not in SAMPLER_STAGES:
+                raise ValueError(f"{stage!r} is not a sampler stage")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a stage is listed twice")
+        if value == []:
+            raise ValueError("the list of stages may not be empty")
         return value
 
     @field_validator("stop_token_ids", "custom_token_bans")
@@ -313,6 +373,8 @@ class ParamSpec:
             return "a string or a list of strings"
         if self.kind is Kind.TOKEN_IDS:
             return "a list of token ids (whole numbers 0 or more)"
+        if self.kind is Kind.ORDER:
+            return "a list of sampler stages, each once: " + ", ".join(SAMPLER_STAGES)
         if self.kind is Kind.TOKEN_BIAS:
             return 'an object of token id to bias from -100 to 100, e.g. {"50256": -100}'
         noun = "a whole number" if self.kind in (Kind.INTEGER, Kind.FLAG_OR_COUNT) else "a number"
@@ -386,7 +448,8 @@ def _kind_of(annotation: Any) -> tuple[Kind, tuple[Any, ...]]:
         return Kind.CHOICE, get_args(inner)
     table: dict[Any, Kind] = {float: Kind.NUMBER, int: Kind.INTEGER, bool: Kind.BOOLEAN,
                               (str, list[str]): Kind.STRINGS, list[int]: Kind.TOKEN_IDS,
-                              dict[str, float]: Kind.TOKEN_BIAS, (bool, int): Kind.FLAG_OR_COUNT}
+                              dict[str, float]: Kind.TOKEN_BIAS, (bool, int): Kind.FLAG_OR_COUNT,
+                              list[str]: Kind.ORDER}
     if inner not in table:
         raise TypeError(f"no catalog kind for {annotation!r}")
     return table[inner], ()

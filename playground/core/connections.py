@@ -22,6 +22,8 @@ DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
 #: The local engine's own dialect: the catalog's names, every field of the catalog.
 LOCAL_ENGINE = "local engine"
+#: A NanoGPT connection that also sends the catalog's fields NanoGPT does not document.
+NANOGPT_UNDOCUMENTED = "nanogpt, undocumented fields too"
 NANOGPT_BASE_URL = "https://nano-gpt.com/api/v1"
 #: The newer spec's default model, used when none is chosen for NanoGPT.
 NANOGPT_DEFAULT_MODEL = "minimax/minimax-m2.7"
@@ -101,6 +103,9 @@ class Connection(BaseModel):
     #: The person confirmed sending this connection's key over plain http to a host that is
     #: not loopback (see `key_needs_confirmation`). Saved only when true (see `to_json`).
     insecure_key_ok: StrictBool = Field(default=False, exclude=True)
+    #: Also send the catalog's fields NanoGPT's API does not document (DRY, XTC, ...), for
+    #: providers behind it that take them. Only for the nanogpt dialect; saved only when true.
+    send_undocumented: StrictBool = Field(default=False, exclude=True)
 
     @classmethod
     def checked(cls, **fields: Any) -> Connection:
@@ -127,7 +132,11 @@ class Connection(BaseModel):
     def speaks(self) -> str:
         """The parameter dialect requests to it are written in: the local engine's own (every
         catalog field) for the local engine, else `dialect`."""
-        return LOCAL_ENGINE if self.kind == "local" else self.dialect
+        if self.kind == "local":
+            return LOCAL_ENGINE
+        if self.dialect == "nanogpt" and self.send_undocumented:
+            return NANOGPT_UNDOCUMENTED
+        return self.dialect
 
     @property
     def needs_key(self) -> bool:
@@ -142,8 +151,9 @@ class Connection(BaseModel):
         """How it is saved in ``connections.json``: unset fields and a false
         ``insecure_key_ok`` are left out."""
         data = self.model_dump(exclude_none=True)
-        if self.insecure_key_ok:
-            data["insecure_key_ok"] = True
+        for flag in ("insecure_key_ok", "send_undocumented"):
+            if getattr(self, flag):
+                data[flag] = True
         return data
 
     @property
@@ -180,7 +190,8 @@ class ConnectionStore:
         self.problems: list[str] = []
 
     def custom(self) -> list[Connection]:
-        return [entry for entry in self._entries() if isinstance(entry, Connection)]
+        return [entry for entry in self._entries()
+                if isinstance(entry, Connection) and entry.kind == "custom"]
 
     def _entries(self) -> list[Connection | Any]:
         """The saved entries; one that no longer validates (edited by hand, or from a newer
@@ -210,7 +221,14 @@ class ConnectionStore:
         return entries
 
     def all(self) -> list[Connection]:
-        return [*BUILTIN, *self.custom()]
+        """The built-in connections (with the one setting of theirs that is saved) and the
+        user's own."""
+        entries = self._entries()
+        saved = {e.name: e for e in entries if isinstance(e, Connection)}
+        builtin = [b.model_copy(update={"send_undocumented": saved[b.name].send_undocumented})
+                   if b.name in saved and saved[b.name].kind == b.kind else b for b in BUILTIN]
+        return [*builtin, *(e for e in entries
+                            if isinstance(e, Connection) and e.kind == "custom")]
 
     def get(self, name: str) -> Connection:
         for connection in self.all():
@@ -240,6 +258,18 @@ class ConnectionStore:
     def _save(self, entries: list[Connection | Any]) -> None:
         atomic_write_json(self.path, [entry.to_json() if isinstance(entry, Connection)
                                       else entry for entry in entries])
+
+    def send_undocumented(self, name: str, on: bool = True) -> Connection:
+        """Have a NanoGPT connection (the built-in one too) also send, or stop sending, the
+        catalog's fields NanoGPT does not document."""
+        connection = self.get(name)
+        if connection.kind == "local" or connection.dialect != "nanogpt":
+            raise InvalidParameter("send_undocumented", f"send_undocumented: {name!r} does not "
+                                   "speak NanoGPT's dialect; other servers get every field "
+                                   "they take")
+        changed = connection.model_copy(update={"send_undocumented": on})
+        self._save([*self._without(name), changed])
+        return changed
 
     def allow_insecure_key(self, name: str, allowed: bool = True) -> Connection:
         """Remember (or forget) the person's confirmation that this saved connection's key may

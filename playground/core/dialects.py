@@ -42,8 +42,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from playground.core.catalog import BY_NAME, Limits, SamplerParams, body_fields
-from playground.core.connections import DIALECTS, LOCAL_ENGINE, Connection
+from playground.core.catalog import BY_NAME, Limits, SamplerParams, body_fields, complete_order
+from playground.core.connections import (
+    DIALECTS,
+    LOCAL_ENGINE,
+    NANOGPT_UNDOCUMENTED,
+    Connection,
+)
 from playground.core.errors import InvalidParameter
 from playground.core.routing import Routing
 
@@ -52,6 +57,9 @@ IDENTITY = "nanogpt"
 #: Why NanoGPT's connection does not send the catalog's fields beyond the seed.
 BEYOND_SEED_REASON = ("NanoGPT's completions API (the seed) does not document it, so it is not "
                       "sent there")
+#: What a NanoGPT connection that sends undocumented fields says about each of them.
+UNDOCUMENTED_CAVEAT = ("NanoGPT does not document it; sent because this connection is set to "
+                       "send undocumented fields (the provider may ignore or refuse it)")
 #: Dialects with a table below. `connections.DIALECTS` lists the ones a connection can pick.
 TRANSLATED = ("openai", "llama.cpp", "llama-cpp-python", "vllm", "koboldcpp",
               "text-generation-webui", "ollama")
@@ -87,7 +95,9 @@ class Rule:
 
     name: str | None = None
     convert: Callable[[Any], Any] | None = None
-    why: str = ""  # explains `convert` in the notes
+    why: str = ""  # explains `convert` (or `expand`) in the notes
+    #: For a field a server spells as several: (value, every set field) -> the fields sent.
+    expand: Callable[[Any, Mapping[str, Any]], dict[str, Any]] | None = None
     reason: str | None = None
     default: Any = None
 
@@ -147,6 +157,69 @@ def _json_list_text(value: Any) -> Any:
     return json.dumps(_string_list(value), ensure_ascii=False)
 
 
+def _dynatemp_low_high(spread: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    """text-generation-webui's dynamic temperature (modules/sampler_hijack.py,
+    TemperatureLogitsWarperCustom) takes the lowest and highest temperature, where llama.cpp
+    takes a spread around the temperature."""
+    t = given.get("temperature", 1.0)
+    if not spread:
+        return {"dynamic_temperature": False}
+    return {"dynamic_temperature": True, "dynatemp_low": round(max(0.0, t - spread), 6),
+            "dynatemp_high": round(t + spread, 6)}
+
+
+#: Our stage (catalog.SAMPLER_STAGES) -> llama.cpp's sampler name, from common/sampling.cpp
+#: (common_sampler_types_from_names) of the copy vendored in llama-cpp-python 0.3.36. It runs
+#: only the stages listed, so every one it has is sent.
+LLAMA_STAGES = {"repetition_penalty": "penalties", "frequency_penalty": "penalties",
+                 "presence_penalty": "penalties", "dry": "dry", "top_n_sigma": "top_n_sigma",
+                 "top_k": "top_k", "typical_p": "typ_p", "top_p": "top_p", "min_p": "min_p",
+                 "xtc": "xtc", "temperature": "temperature", "dynamic_temperature": "temperature"}
+#: Our stage -> koboldcpp's sampler id, from koboldcpp.py (sampler_order) and
+#: gpttype_adapter.cpp (sample_token's switch): 0 top_k, 1 top_a, 2 top_p (with min_p),
+#: 3 tfs, 4 typical, 5 temperature (with dynamic temperature, smoothing and nsigma),
+#: 6 repetition penalty (with presence penalty). It runs only the ids listed.
+KOBOLD_STAGES = {"top_k": 0, "top_a": 1, "top_p": 2, "min_p": 2, "tfs": 3, "typical_p": 4,
+                  "temperature": 5, "dynamic_temperature": 5, "quadratic_sampling": 5,
+                  "top_n_sigma": 5, "repetition_penalty": 6, "presence_penalty": 6,
+                  "frequency_penalty": 6}
+
+
+#: Each server's own order when none is sent, in our stage names (stages it lacks follow).
+#: text-generation-webui: modules/presets.py (default_preset's sampler_priority).
+TEXTGEN_DEFAULT_ORDER = (
+    "repetition_penalty", "presence_penalty", "frequency_penalty", "dry", "top_n_sigma",
+    "temperature", "dynamic_temperature", "quadratic_sampling", "top_k", "top_p", "typical_p",
+    "epsilon_cutoff", "eta_cutoff", "tfs", "top_a", "min_p", "mirostat", "xtc",
+    "no_repeat_ngram")
+#: llama.cpp: common/common.h (common_params_sampling.samplers).
+LLAMA_DEFAULT_ORDER = (
+    "repetition_penalty", "frequency_penalty", "presence_penalty", "dry", "top_n_sigma",
+    "top_k", "typical_p", "top_p", "min_p", "xtc", "temperature", "dynamic_temperature")
+#: koboldcpp: koboldcpp.py (sampler_order [6, 0, 1, 3, 4, 2, 5]), DRY always first and XTC
+#: always last (gpttype_adapter.cpp).
+KOBOLD_DEFAULT_ORDER = (
+    "dry", "repetition_penalty", "presence_penalty", "frequency_penalty", "top_k", "top_a",
+    "tfs", "typical_p", "top_p", "min_p", "top_n_sigma", "quadratic_sampling", "temperature",
+    "dynamic_temperature", "xtc")
+
+
+def _in_their_names(names: Mapping[str, Any]) -> Callable[[Any], Any]:
+    def convert(order: Any) -> Any:
+        return list(dict.fromkeys(names[stage] for stage in complete_order(order)
+                                  if stage in names))
+    return convert
+
+
+#: `sampler_order` as llama.cpp's ``samplers`` and as koboldcpp's ``sampler_order`` ids.
+as_llama_samplers = _in_their_names(LLAMA_STAGES)
+as_kobold_ids = _in_their_names(KOBOLD_STAGES)
+
+
+def _every_stage(order: Any) -> Any:
+    return list(complete_order(order))
+
+
 LOGPROBS = Rule(convert=_count, why="this server wants a count of alternatives")
 _GENERATION_CONFIG = Varies("taken from the model's generation_config.json")
 
@@ -164,6 +237,9 @@ _NONE_OF_THEM = {
     "ollama": no(f"Ollama's completions take none of the {_NEWER}")}
 _OLLAMA_NO = no("Ollama's /v1/completions does not pass it on to the model; the model's "
                 "Modelfile setting applies")
+
+
+_NO_ORDER = "applies its samplers in its own fixed order and takes no order"
 
 
 def _ban(unknown: Rule) -> Rule:
@@ -290,13 +366,13 @@ TABLE: Mapping[str, Mapping[str, Rule]] = {
         "ollama": LOGPROBS},
     "dynatemp_range": {
         **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
-        "text-generation-webui": no("text-generation-webui takes dynamic temperature as "
-                                    "dynamic_temperature with dynatemp_low and dynatemp_high, "
-                                    "which this app does not write yet")},
+        # extensions/openai/typing.py (GenerationOptions): dynamic_temperature, dynatemp_low,
+        # dynatemp_high, dynatemp_exponent
+        "text-generation-webui": Rule(
+            expand=_dynatemp_low_high,
+            why="text-generation-webui takes the lowest and highest temperature")},
     "dynatemp_exponent": {
-        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
-        "text-generation-webui": no("text-generation-webui's dynamic temperature is not "
-                                    "written yet (see dynatemp_range)")},
+        **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME, "text-generation-webui": SAME},
     "smoothing_factor": {
         **_NONE_OF_THEM, "llama.cpp": no("llama.cpp has no quadratic smoothing"),
         "koboldcpp": SAME, "text-generation-webui": SAME},
@@ -334,6 +410,34 @@ TABLE: Mapping[str, Mapping[str, Rule]] = {
     "xtc_threshold": {
         **_NONE_OF_THEM, "llama.cpp": SAME, "koboldcpp": SAME,
         "text-generation-webui": SAME},
+    "banned_strings": {
+        "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO, "llama-cpp-python": _LCP_NO,
+        # vllm/sampling_params.py: bad_words bans a word's last token after its other tokens,
+        # one tokenisation only; not the same as a phrase matched in the text
+        "vllm": no("vLLM has no banned phrases (its bad_words bans token sequences, with and "
+                   "without a leading space, which is not the same)"),
+        # koboldcpp.py (generate): banned_tokens, alias banned_strings; matched ignoring case
+        "koboldcpp": Rule(name="banned_tokens",
+                          why="koboldcpp's name; it matches them ignoring case"),
+        "text-generation-webui": _TGW_NO, "ollama": _OLLAMA_NO},
+    "sampler_order": {
+        "openai": no(f"OpenAI {_NO_ORDER}"),
+        "llama.cpp": Rule(name="samplers", convert=as_llama_samplers,
+                          why="llama.cpp's names; its three penalties are one stage, and it "
+                              "has no tfs, top_a, epsilon, eta, smoothing or n-gram stage",
+                          default=list(LLAMA_DEFAULT_ORDER)),
+        "llama-cpp-python": no(f"llama-cpp-python 0.3.36's server {_NO_ORDER}"),
+        "vllm": no(f"vLLM {_NO_ORDER}"),
+        "koboldcpp": Rule(convert=as_kobold_ids,
+                          why="koboldcpp's ids; it always runs DRY first and XTC last, and its "
+                              "temperature stage holds smoothing and top-n-sigma",
+                          default=list(KOBOLD_DEFAULT_ORDER)),
+        # modules/sampler_hijack.py (get_logits_processor_patch): sampler_priority names;
+        # stages it is not given run first, so all are sent
+        "text-generation-webui": Rule(name="sampler_priority", convert=_every_stage,
+                                      why="text-generation-webui's field, with every stage",
+                                      default=list(TEXTGEN_DEFAULT_ORDER)),
+        "ollama": no(f"Ollama {_NO_ORDER}")},
     "prompt_logprobs": {
         "openai": _OPENAI_NO, "llama.cpp": _LLAMA_SERVER_NO,
         "llama-cpp-python": no("llama-cpp-python has no prompt_logprobs (echo with logprobs "
@@ -388,10 +492,24 @@ FILL_IN_THE_MIDDLE: Mapping[str, tuple[bool, str]] = {
 }
 
 
+def order_caveat(dialect: str) -> str | None:
+    """What a server does not honour of a set `sampler_order` (None: it honours all of it)."""
+    _check(dialect)
+    if dialect == LOCAL_ENGINE:
+        return None
+    if dialect == IDENTITY:
+        return BEYOND_SEED_REASON
+    if dialect == NANOGPT_UNDOCUMENTED:
+        return UNDOCUMENTED_CAVEAT
+    rule = TABLE["sampler_order"][dialect]
+    return rule.reason if rule.reason else (None if rule.convert is _every_stage else rule.why)
+
+
 def fill_in_the_middle(connection: Connection) -> tuple[bool, str]:
     """Whether the connection's server takes the text after the cursor as `suffix`, and why
     (or why not)."""
-    return FILL_IN_THE_MIDDLE.get(connection.speaks, (False, "unknown server"))
+    speaks = IDENTITY if connection.speaks == NANOGPT_UNDOCUMENTED else connection.speaks
+    return FILL_IN_THE_MIDDLE.get(speaks, (False, "unknown server"))
 
 
 def limits(connection: Connection) -> dict[str, Limits]:
@@ -417,7 +535,7 @@ class Translation:
 
 
 def _check(dialect: str) -> None:
-    if dialect not in (IDENTITY, LOCAL_ENGINE) and dialect not in TRANSLATED:
+    if dialect not in (IDENTITY, LOCAL_ENGINE, NANOGPT_UNDOCUMENTED) and dialect not in TRANSLATED:
         raise InvalidParameter("dialect", f"dialect: {dialect!r} is unknown (known: "
                                f"{', '.join(sorted({*DIALECTS, *TRANSLATED}))})")
 
@@ -425,7 +543,7 @@ def _check(dialect: str) -> None:
 def unsupported(dialect: str) -> dict[str, str]:
     """Catalog field -> why this dialect's server ignores it, in catalog order."""
     _check(dialect)
-    if dialect == LOCAL_ENGINE:
+    if dialect in (LOCAL_ENGINE, NANOGPT_UNDOCUMENTED):
         return {}
     if dialect == IDENTITY:
         return {name: BEYOND_SEED_REASON for name, spec in BY_NAME.items() if spec.beyond_seed}
@@ -435,7 +553,7 @@ def unsupported(dialect: str) -> dict[str, str]:
 def server_defaults(dialect: str) -> dict[str, Any]:
     """Catalog field -> the server's own default where the table knows it (for hints)."""
     _check(dialect)
-    if dialect in (IDENTITY, LOCAL_ENGINE):
+    if dialect in (IDENTITY, LOCAL_ENGINE, NANOGPT_UNDOCUMENTED):
         return {}
     return {name: r.default for name in BY_NAME if (r := TABLE[name][dialect]).default is not None}
 
@@ -450,6 +568,10 @@ def translate(params: SamplerParams, dialect: str, routing: Routing | None = Non
     given = body_fields(params)
     if dialect == LOCAL_ENGINE:
         return Translation(given, [], frozenset(), routes=True)
+    if dialect == NANOGPT_UNDOCUMENTED:
+        beyond = [name for name in given if BY_NAME[name].beyond_seed]
+        return Translation(given, [f"sent {name}: {UNDOCUMENTED_CAVEAT}" for name in beyond],
+                           frozenset(), routes=True)
     if dialect == IDENTITY:
         beyond = [name for name in given if BY_NAME[name].beyond_seed]
         return Translation({k: v for k, v in given.items() if k not in beyond},
@@ -468,7 +590,7 @@ def translate(params: SamplerParams, dialect: str, routing: Routing | None = Non
             dropped.add(key)
             notes.append(f"dropped {key}: {r.reason}")
         else:
-            _send(key, value, r, out, notes, dropped)
+            _send(key, value, r, out, notes, dropped, given)
     for name, spec in BY_NAME.items():
         r = TABLE[name][dialect]
         if name in given or r.default is None or not r.supported:
@@ -494,7 +616,13 @@ def _wire(name: str, value: Any, r: Rule) -> tuple[str, Any]:
 
 
 def _send(name: str, value: Any, r: Rule, out: dict[str, Any], notes: list[str],
-          dropped: set[str]) -> None:
+          dropped: set[str], given: Mapping[str, Any]) -> None:
+    if r.expand is not None:
+        fields = r.expand(value, given)
+        out.update(fields)
+        shown = ", ".join(f"{k}: {_show(v)}" for k, v in fields.items())
+        notes.append(f"{name}: {_show(value)} sent as {shown} ({r.why})")
+        return
     wire, sent = _wire(name, value, r)
     if sent is OMIT:
         dropped.add(name)
@@ -504,7 +632,7 @@ def _send(name: str, value: Any, r: Rule, out: dict[str, Any], notes: list[str],
     if wire != name and sent != value:
         notes.append(f"{name}: {_show(value)} sent as {wire}: {_show(sent)} ({r.why})")
     elif wire != name:
-        notes.append(f"{name} sent as {wire}")
+        notes.append(f"{name} sent as {wire}" + (f" ({r.why})" if r.why else ""))
     elif sent != value or type(sent) is not type(value):
         notes.append(f"{name}: {_show(value)} sent as {_show(sent)} ({r.why})")
 

@@ -16,13 +16,16 @@ Mapping decisions, checked against both projects' code:
 - The newer samplers share their names (DRY's, XTC's, smoothing's, ``dynatemp_exponent``),
   except SillyTavern's ``nsigma`` (top_n_sigma). Both keep DRY's sequence breakers as text:
   JSON strings with (SillyTavern) or without (text-generation-webui) the brackets; each is
-  written back in its own form. Dynamic temperature as an on/off switch with a low and a high
-  temperature is kept, not mapped, and said so.
+  written back in its own form.
+- The sampler order (``sampler_priority``, ``temperature_last``, llama.cpp's ``samplers``,
+  koboldcpp's ``sampler_order``) -> sampler_order, and dynamic temperature as a switch with the
+  lowest and highest temperature -> temperature and dynatemp_range: see `preset_orders`.
+- SillyTavern's banned strings (quoted lines of ``banned_tokens``) -> banned_strings.
 - Token bans: SillyTavern's ``banned_tokens`` lines of ``[ids]`` and text-generation-webui's
   comma-separated ``custom_token_bans`` -> custom_token_bans. SillyTavern's
   ``logit_bias`` entries ``{"id": <entry id>, "text": "[ids]", "value": v}`` -> ``{id: v}``
-  for each token id (its ``id`` names the entry, not a token). Lines and entries holding text
-  need the model's tokenizer, so they are kept for re-export rather than mapped.
+  for each token id (its ``id`` names the entry, not a token). Unquoted lines and entries
+  holding text need the model's tokenizer, so they are kept for re-export rather than mapped.
 - Values outside the catalog's range are refused (reported, never clamped) and kept.
 - Every key with no equivalent is reported by name and kept in the preset's ``foreign``
   section for that format, so exporting back writes it out unchanged.
@@ -45,8 +48,16 @@ from typing import Any
 
 import yaml
 
-from playground.core.catalog import validate_params
+from playground.core.catalog import complete_order, validate_params
 from playground.core.errors import InvalidParameter
+from playground.core.preset_orders import (
+    DYNATEMP_KEYS,
+    ORDER_KEYS,
+    read_dynatemp,
+    read_order,
+    write_dynatemp,
+    write_order,
+)
 from playground.core.presets import (
     MAX_FILE_BYTES,
     Preset,
@@ -234,10 +245,14 @@ class _Importer:
     kept: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the order and dynamic temperature keys, read together once every key is in
+    pending: dict[str, Any] = field(default_factory=dict)
 
     def take(self, key: str, value: Any) -> None:
         special = _SPECIAL[self.fmt].get(key)
-        if special is not None:
+        if key in ORDER_KEYS or key in DYNATEMP_KEYS[self.fmt.value]:
+            self.pending[key] = value
+        elif special is not None:
             special(self, key, value)
         elif key in _RENAMES[self.fmt]:
             self.set(key, _RENAMES[self.fmt][key], value)
@@ -246,9 +261,6 @@ class _Importer:
             if key == "do_sample" and value is False:
                 self.notes.append("do_sample is false (greedy decoding); set temperature 0 "
                                   "for the same effect here")
-            if key == "dynatemp" and value is True:
-                self.notes.append("dynamic temperature is on in this preset; temperature was "
-                                  "taken from temp")
 
     def set(self, key: str, name: str, value: Any) -> None:
         """Map one value to field `name`, converting units; refuse what the catalog refuses."""
@@ -300,7 +312,41 @@ class _Importer:
         else:
             self.dropped.append(f"{key}: {type(value).__name__} is not plain data")
 
+    def _settle_pending(self) -> None:
+        """Read the order and dynamic temperature from their keys; every one of them is kept
+        for re-export as well (`preset_orders.write_order` writes them back unchanged while
+        they still say the same)."""
+        order = read_order(self.pending)
+        if order.order is not None:
+            self.params["sampler_order"] = list(order.order)
+            self.mapped += [(key, "sampler_order") for key in order.used]
+        self.notes += order.notes
+        dynatemp = read_dynatemp(self.pending, self.fmt.value)
+        if dynatemp.spread is not None:
+            _, low, high = DYNATEMP_KEYS[self.fmt.value]
+            self.params["dynatemp_range"] = dynatemp.spread
+            self.mapped += [(key, "dynatemp_range") for key in dynatemp.used]
+            if dynatemp.temperature is not None:
+                self.params["temperature"] = dynatemp.temperature
+                self.conversions.append(
+                    f"{low} {self.pending[low]:g} and {high} {self.pending[high]:g} -> "
+                    f"temperature {dynatemp.temperature:g} with dynatemp_range "
+                    f"{dynatemp.spread:g} (the lowest and highest temperature become the "
+                    "middle and the half-width)")
+        self.refused += [*order.problems, *dynatemp.problems]
+        used = {*order.used, *dynatemp.used}
+        for key, value in self.pending.items():
+            self.foreign[key] = value
+            if key not in used and not any(p.startswith(f"{key}:")
+                                           for p in self.refused):
+                self.kept.append(key)
+        unused_order = [key for key in ORDER_KEYS if key in self.pending and key not in used]
+        if order.used and unused_order:
+            self.notes.append(f"the order was read from {' and '.join(order.used)}; "
+                              f"{', '.join(unused_order)} kept for re-export")
+
     def result(self, name: str) -> tuple[Preset, ImportReport]:
+        self._settle_pending()
         preset = Preset(name=name, params=validate_params(self.params),
                         foreign={self.fmt.value: self.foreign} if self.foreign else {})
         report = ImportReport(self.fmt, tuple(self.mapped), tuple(self.conversions),
@@ -347,22 +393,39 @@ def _st_banned_tokens(imp: _Importer, key: str, value: Any) -> None:
         imp.refuse(key, value, "expected lines of text")
         return
     ids: list[int] = []
+    phrases: list[str] = []
     rest: list[str] = []
     for line in value.splitlines():
         found = _token_ids(line.strip())
+        phrase = _quoted(line.strip())
         if found is not None:
             ids += found
+        elif phrase:
+            phrases.append(phrase)
         elif line.strip():
             rest.append(line)
     if ids:
         imp.set(key, "custom_token_bans", ids)
-    elif not rest:
+    if phrases:
+        imp.set(key, "banned_strings", phrases)
+    if not (ids or phrases or rest):
         imp.empty(key, "custom_token_bans")
     if rest:
         imp.foreign[key] = "\n".join(rest)
         imp.kept.append(key)
         imp.notes.append(f"{key}: text lines ({len(rest)}) need the model's tokenizer; "
                          "only [token id] lines were mapped")
+
+
+def _quoted(text: str) -> str | None:
+    """``"a phrase"`` (a JSON string: SillyTavern's banned string) -> the phrase."""
+    if not (len(text) > 2 and text.startswith('"') and text.endswith('"')):
+        return None
+    try:
+        phrase = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return phrase if isinstance(phrase, str) and phrase else None
 
 
 def _st_logit_bias(imp: _Importer, key: str, value: Any) -> None:
@@ -477,8 +540,14 @@ def export_preset(preset: Preset, fmt: Format) -> ExportResult:
         reverse.setdefault(ours, []).append(theirs)
     conversions: list[str] = []
     left_out: list[str] = []
+    kept = preset.foreign.get(fmt.value, {})
     for name, value in values.items():
-        if name in _PER_10K:
+        if name == "sampler_order":
+            written = write_order(complete_order(value), kept)
+            out.update({k: v for k, v in written.items() if k in _ORDER_KEYS_OF[fmt]})
+        elif name == "dynatemp_range":
+            out.update(write_dynatemp(values.get("temperature"), value, fmt.value, kept))
+        elif name in _PER_10K:
             out[name] = _shift(value, 4)
             if value:
                 conversions.append(f"{name} {value:g} -> {out[name]:g} (units of 1e-4)")
@@ -497,6 +566,20 @@ def export_preset(preset: Preset, fmt: Format) -> ExportResult:
     else:
         text = yaml.safe_dump(out, sort_keys=False, allow_unicode=True)
     return ExportResult(text, fmt, tuple(left_out), tuple(conversions))
+
+
+#: The order keys each format's program reads.
+_ORDER_KEYS_OF = {Format.SILLYTAVERN: ORDER_KEYS,
+                  Format.TEXTGEN: ("sampler_priority", "temperature_last")}
+
+
+def _st_phrases_out(out: dict[str, Any], phrases: str | list[str]) -> None:
+    """SillyTavern keeps banned strings as quoted lines among its banned tokens."""
+    lines = [json.dumps(p, ensure_ascii=False)
+             for p in ([phrases] if isinstance(phrases, str) else phrases)]
+    rest = out.get("banned_tokens")
+    out["banned_tokens"] = "\n".join(
+        [rest, *lines] if isinstance(rest, str) and rest.strip() else lines)
 
 
 def _st_bans_out(out: dict[str, Any], ids: list[int]) -> None:
@@ -525,7 +608,8 @@ def _textgen_bans_out(out: dict[str, Any], ids: list[int]) -> None:
 
 _EXPORTERS: Mapping[Format, Mapping[str, Callable[[dict[str, Any], Any], None]]] = {
     Format.SILLYTAVERN: {"custom_token_bans": _st_bans_out, "logit_bias": _st_bias_out,
-                         "stop": _st_stops_out, "dry_sequence_breakers": _st_breakers_out},
+                         "stop": _st_stops_out, "dry_sequence_breakers": _st_breakers_out,
+                         "banned_strings": _st_phrases_out},
     Format.TEXTGEN: {"custom_token_bans": _textgen_bans_out,
                      "dry_sequence_breakers": _textgen_breakers_out},
 }

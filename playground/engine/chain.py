@@ -1,39 +1,53 @@
 """The sampler chain: which stages run, in what order, with what state, and the trace.
 
-Order (a stage whose parameter is unset or at its neutral value is skipped):
+First, always (bans are not stages of the order): the tokens a banned phrase began with at
+this position (``banned_strings``, see `generation`), ``logit_bias``, ``custom_token_bans``,
+``min_tokens`` (end-of-text and ``stop_token_ids`` are banned until that many tokens exist)
+and ``ignore_eos``.
 
-1. ``logit_bias``, then ``custom_token_bans``
-2. ``repetition_penalty`` (prompt and generated tokens), then ``frequency_penalty`` and
-   ``presence_penalty`` (generated tokens only, as OpenAI and vLLM count them), then DRY
+Then the stages, in ``sampler_order`` (`catalog.SAMPLER_STAGES` names them; stages left out
+run after the listed ones). The default order, each stage skipped while its parameter is
+unset or neutral:
+
+1. ``repetition_penalty`` (prompt and generated tokens), ``frequency_penalty`` and
+   ``presence_penalty`` (generated tokens only, as OpenAI and vLLM count them), DRY
    (``dry_multiplier`` and its settings; prompt and generated tokens, as llama.cpp counts them)
-3. ``no_repeat_ngram_size`` (n-grams of prompt and generated tokens, as Hugging Face)
-4. ``min_tokens``: end-of-text and ``stop_token_ids`` are banned until that many tokens exist
-5. ``ignore_eos``: end-of-text is banned for the whole run
-6. truncation, each on the distribution the previous stage left: ``top_n_sigma`` (first, as
-   in llama.cpp), ``top_k``, ``tfs``, ``typical_p``, ``top_p``, ``min_p``, ``top_a``,
-   ``epsilon_cutoff``, ``eta_cutoff``, then XTC (``xtc_probability``: after the other
-   truncation, as in llama.cpp) - or, when ``mirostat_mode`` is 1 or 2, the Mirostat stage in
-   their place (its ``mu`` starts at ``2 * tau``; the surprise of each chosen token, measured
-   on the final distribution, steers it)
-7. ``smoothing_factor`` (quadratic smoothing), then ``temperature`` (0 keeps only the most
-   probable candidate: greedy), or, with ``dynatemp_range``, the temperature dynamic
-   temperature picks from the candidates' entropy (the stage is named ``dynatemp_range``)
+   and ``no_repeat_ngram_size`` (n-grams of prompt and generated tokens, as Hugging Face)
+2. the cuts, each on the distribution the previous stage left: ``top_n_sigma`` (first, as in
+   llama.cpp), ``top_k``, ``tfs``, ``typical_p``, ``top_p``, ``min_p``, ``top_a``,
+   ``epsilon_cutoff``, ``eta_cutoff``, Mirostat, then XTC (``xtc_probability``, after the
+   other cuts as in llama.cpp). When ``mirostat_mode`` is 1 or 2, Mirostat takes the place
+   of every other cut (its ``mu`` starts at ``2 * tau``; the surprise of each chosen token,
+   measured on the final distribution, steers it)
+3. ``smoothing_factor`` (quadratic smoothing), then ``temperature`` (0 keeps only the most
+   probable candidate: greedy), or, with ``dynatemp_range``, dynamic temperature in its own
+   place (the temperature picked from the candidates' entropy), as text-generation-webui
+   orders them with ``temperature_last``
 
 then one draw from the seeded random generator. XTC draws its own roll from the same
 generator, before the token's, and only while it is on. Penalties work on the model's log
-probabilities, which are its logits up to a constant. Unset parameters take the catalog's
-neutral value; Mirostat's tau and eta, which have none, take the documented 5.0 and 0.1.
+probabilities, which are its logits up to a constant; one placed after a cut changes only the
+candidates left. Unset parameters take the catalog's neutral value; Mirostat's tau and eta,
+which have none, take the documented 5.0 and 0.1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields
+from enum import Enum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from playground.core.catalog import BY_NAME, SamplerParams
+from playground.core.catalog import (
+    BY_NAME,
+    SAMPLER_STAGES,
+    STAGE_FIELDS,
+    SamplerParams,
+    complete_order,
+)
 from playground.engine import samplers
 from playground.engine.samplers import Kept, Logits
 
@@ -82,6 +96,8 @@ class SamplerSettings:
     top_n_sigma: float = 0.0
     xtc_probability: float = 0.0
     xtc_threshold: float = 0.1
+    banned_strings: tuple[str, ...] = ()
+    sampler_order: tuple[str, ...] = SAMPLER_STAGES  # every stage, in the order they run
 
     @classmethod
     def from_params(cls, params: SamplerParams) -> SamplerSettings:
@@ -96,9 +112,11 @@ class SamplerSettings:
         values["logit_bias"] = {int(k): v for k, v in (params.logit_bias or {}).items()}
         values["custom_token_bans"] = tuple(params.custom_token_bans or ())
         values["stop_token_ids"] = tuple(params.stop_token_ids or ())
-        breakers = values["dry_sequence_breakers"]
-        values["dry_sequence_breakers"] = (breakers,) if isinstance(breakers, str) else tuple(
-            breakers)  # type: ignore[arg-type]
+        values["sampler_order"] = complete_order(params.sampler_order)
+        for name in ("dry_sequence_breakers", "banned_strings"):
+            value = values.get(name)
+            if isinstance(value, str | list):
+                values[name] = (value,) if isinstance(value, str) else tuple(value)
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -140,10 +158,12 @@ class Sampler:
         size = settings.no_repeat_ngram_size
         self.ngrams = samplers.SeenNgrams(size, prompt) if size > 0 else None
         self.mu = 2 * settings.mirostat_tau
-        self.vocab_stages = self._vocab_stages()
-        self.candidate_stages = self._candidate_stages()
+        self._mus: list[float] = []  # mu before each recorded token, to go back
+        self.prelude = self._prelude()
+        self.stages = self._ordered_stages()
 
-    def _vocab_stages(self) -> list[tuple[str, Stage]]:
+    def _prelude(self) -> list[tuple[str, Stage]]:
+        """Bias and bans: not stages of the order, always first."""
         s = self.settings
         stages: list[tuple[str, Stage]] = []
         if s.logit_bias:
@@ -152,29 +172,56 @@ class Sampler:
             stages.append(("logit_bias", lambda x: samplers.logit_bias(x, ids, bias)))
         if s.custom_token_bans:
             stages.append(("custom_token_bans", lambda x: samplers.ban(x, s.custom_token_bans)))
-        if s.repetition_penalty != 1:
-            stages.append(("repetition_penalty", lambda x: samplers.repetition_penalty(
-                x, self.seen, s.repetition_penalty)))
-        if s.frequency_penalty:
-            stages.append(("frequency_penalty", lambda x: samplers.frequency_penalty(
-                x, self.counts, s.frequency_penalty)))
-        if s.presence_penalty:
-            stages.append(("presence_penalty", lambda x: samplers.presence_penalty(
-                x, self.counts, s.presence_penalty)))
-        if s.dry_multiplier:
-            stages.append(("dry_multiplier", self._dry))
-        if self.ngrams is not None:
-            ngrams = self.ngrams
-            stages.append(("no_repeat_ngram_size", lambda x: samplers.ban(x, ngrams.banned())))
         if s.min_tokens:
             enders = (self.eot, *s.stop_token_ids)
             stages.append(("min_tokens", lambda x: samplers.ban(x, enders)
                            if self.generated < s.min_tokens else x))
         if s.ignore_eos:
             stages.append(("ignore_eos", lambda x: samplers.ban(x, (self.eot,))))
-        if s.top_n_sigma and not s.mirostat_mode:
-            stages.append(("top_n_sigma", lambda x: samplers.top_n_sigma(x, s.top_n_sigma)))
         return stages
+
+    def _ordered_stages(self) -> list[tuple[str, _Kind, Callable[..., Any]]]:
+        """The stages that are on, in `sampler_order` (each named by its catalog field)."""
+        s = self.settings
+        mirostat = s.mirostat_mode in (1, 2)
+        cutting = not mirostat  # Mirostat takes the place of every cut
+        table: dict[str, tuple[_Kind, Callable[..., Any], bool]] = {
+            "repetition_penalty": (_Kind.DENSE, lambda x: samplers.repetition_penalty(
+                x, self.seen, s.repetition_penalty), s.repetition_penalty != 1),
+            "frequency_penalty": (_Kind.DENSE, lambda x: samplers.frequency_penalty(
+                x, self.counts, s.frequency_penalty), s.frequency_penalty != 0),
+            "presence_penalty": (_Kind.DENSE, lambda x: samplers.presence_penalty(
+                x, self.counts, s.presence_penalty), s.presence_penalty != 0),
+            "dry": (_Kind.DENSE, self._dry, s.dry_multiplier != 0),
+            "no_repeat_ngram": (_Kind.DENSE, lambda x: samplers.ban(
+                x, self.ngrams.banned() if self.ngrams else ()), self.ngrams is not None),
+            "top_n_sigma": (_Kind.SPREAD, lambda x: samplers.top_n_sigma(x, s.top_n_sigma),
+                            cutting and s.top_n_sigma > 0),
+            "top_k": (_Kind.ANY_ORDER_CUT, lambda x: samplers.top_k(x, s.top_k),
+                      cutting and s.top_k > 0),
+            "tfs": (_Kind.CUT, _bind(samplers.tfs, s.tfs), cutting and s.tfs < 1),
+            "typical_p": (_Kind.CUT, _bind(samplers.typical_p, s.typical_p),
+                          cutting and s.typical_p < 1),
+            "top_p": (_Kind.CUT, _bind(samplers.top_p, s.top_p), cutting and s.top_p < 1),
+            "min_p": (_Kind.CUT, _bind(samplers.min_p, s.min_p), cutting and s.min_p > 0),
+            "top_a": (_Kind.CUT, _bind(samplers.top_a, s.top_a), cutting and s.top_a > 0),
+            "epsilon_cutoff": (_Kind.CUT, _bind(samplers.epsilon_cutoff, s.epsilon_cutoff),
+                               cutting and s.epsilon_cutoff > 0),
+            "eta_cutoff": (_Kind.CUT, _bind(samplers.eta_cutoff, s.eta_cutoff),
+                           cutting and s.eta_cutoff > 0),
+            "mirostat": (_Kind.CUT, self._mirostat, mirostat),
+            "xtc": (_Kind.CUT, self._xtc, cutting and s.xtc_probability > 0),
+            "quadratic_sampling": (_Kind.RESHAPE, lambda x: samplers.smoothing(
+                x, s.smoothing_factor, s.smoothing_curve), s.smoothing_factor > 0),
+            "temperature": (_Kind.RESHAPE, lambda x: samplers.temperature(x, s.temperature),
+                            s.temperature != 1 and not s.dynatemp_range),
+            "dynamic_temperature": (_Kind.RESHAPE, lambda x: samplers.temperature(
+                x, samplers.dynamic_temperature(x, s.temperature, s.dynatemp_range,
+                                                s.dynatemp_exponent)), s.dynatemp_range > 0),
+        }
+        return [(STAGE_FIELDS.get(stage, stage), kind, fn)
+                for stage in s.sampler_order
+                for kind, fn, on in [table[stage]] if on]
 
     def _dry(self, x: Logits) -> Logits:
         s = self.settings
@@ -183,99 +230,99 @@ class Sampler:
         return samplers.dry(x, history, self.breaks, s.dry_multiplier, s.dry_base,
                             s.dry_allowed_length)
 
-    def _candidate_stages(self) -> list[tuple[str, Truncation]]:
-        """The truncation stages that need sorted input (`top_k` runs before the sort)."""
-        s = self.settings
-        if s.mirostat_mode == 1:
-            return [("mirostat_mode", lambda x: samplers.mirostat_v1(x, self.mu,
-                                                                    self.vocab_size))]
-        if s.mirostat_mode == 2:
-            return [("mirostat_mode", lambda x: samplers.mirostat_v2(x, self.mu))]
-        stages: list[tuple[str, float, Callable[[Logits, float], Kept], bool]] = [
-            ("tfs", s.tfs, samplers.tfs, s.tfs < 1),
-            ("typical_p", s.typical_p, samplers.typical_p, s.typical_p < 1),
-            ("top_p", s.top_p, samplers.top_p, s.top_p < 1),
-            ("min_p", s.min_p, samplers.min_p, s.min_p > 0),
-            ("top_a", s.top_a, samplers.top_a, s.top_a > 0),
-            ("epsilon_cutoff", s.epsilon_cutoff, samplers.epsilon_cutoff, s.epsilon_cutoff > 0),
-            ("eta_cutoff", s.eta_cutoff, samplers.eta_cutoff, s.eta_cutoff > 0),
-        ]
-        return [(name, _bind(fn, value)) for name, value, fn, on in stages if on]
+    def _mirostat(self, x: Logits) -> Kept:
+        if self.settings.mirostat_mode == 1:
+            return samplers.mirostat_v1(x, self.mu, self.vocab_size)
+        return samplers.mirostat_v2(x, self.mu)
 
-    def sample(self, logprobs: Logits, *, trace: bool = False) -> Pick:
-        """Run the chain on the model's log probabilities, draw a token and record it."""
+    def _xtc(self, x: Logits) -> Kept | None:
+        """XTC on this step, if its roll says so (None: not this time)."""
+        s = self.settings
+        if self.rng.random() >= s.xtc_probability:
+            return None
+        return samplers.xtc(x, s.xtc_threshold)
+
+    def sample(self, logprobs: Logits, *, trace: bool = False,
+               banned: Collection[int] = ()) -> Pick:
+        """Run the chain on the model's log probabilities, draw a token and record it.
+        `banned`: tokens banned at this position only (a banned phrase began with them)."""
         s = self.settings
         snapshots: list[tuple[str, Logits]] | None = [("model", logprobs)] if trace else None
         x = logprobs
-        for name, stage in self.vocab_stages:
+        if banned:
+            x = samplers.ban(x, tuple(banned))
+            if snapshots is not None:
+                snapshots.append(("banned_strings", x))
+        for name, stage in self.prelude:
             x = stage(x)
             if snapshots is not None:
                 snapshots.append((name, x))
-        ids = np.flatnonzero(np.isfinite(x))  # what bans and cuts so far left
-        if s.top_k > 0 and not s.mirostat_mode:
-            # It accepts any order, so it runs before the sort: only its few survivors are
-            # sorted. Partitioning only the finite logits matters after top-n-sigma, whose
-            # thousands of -inf made the partition several times slower.
-            ids = ids[samplers.top_k(x[ids], s.top_k)]
+        # Until the first cut, stages see the whole vocabulary (`ids` None); from then on,
+        # only the candidates still in play, sorted most probable first once a cut needs it.
+        ids: npt.NDArray[np.intp] | None = None
+        ordered = False
+        for name, kind, fn in self.stages:
+            if kind is _Kind.DENSE or kind is _Kind.SPREAD:
+                if ids is None:
+                    x = fn(x)
+                else:
+                    y = fn(self._dense(ids, x))[ids] if kind is _Kind.DENSE else fn(x)
+                    ids, x = _finite(ids, y)
+                    ordered = ordered and kind is _Kind.SPREAD
+            else:
+                if ids is None:
+                    ids, x = _finite(np.arange(len(x)), x)
+                if kind is _Kind.RESHAPE:
+                    ids, x = _finite(ids, fn(x))
+                    ordered = ordered and (name != "smoothing_factor" or s.smoothing_curve <= 3)
+                else:
+                    if kind is _Kind.CUT and not ordered:
+                        order = np.argsort(-x, kind="stable")
+                        ids, x, ordered = ids[order], x[order], True
+                    keep = fn(x)
+                    if keep is None:
+                        continue
+                    ids, x = _kept(ids, x, keep)
             if snapshots is not None:
-                snapshots.append(("top_k", self._dense(ids, x[ids])))
+                snapshots.append((name, x if ids is None else self._dense(ids, x)))
+        if ids is None:
+            ids, x = _finite(np.arange(len(x)), x)
         if len(ids) == 0:
             raise NoCandidates("every token is banned")
-        x = x[ids]
-        if self.candidate_stages:
-            order = np.argsort(-x, kind="stable")
-            ids, x = ids[order], x[order]
-        for name, truncate in self.candidate_stages:
-            ids, x = self._truncate(ids, x, name, truncate, snapshots)
-        if s.xtc_probability and not s.mirostat_mode and self.rng.random() < s.xtc_probability:
-            ids, x = self._truncate(ids, x, "xtc_probability",
-                                    lambda x: samplers.xtc(x, s.xtc_threshold), snapshots)
-        if s.smoothing_factor:
-            x = samplers.smoothing(x, s.smoothing_factor, s.smoothing_curve)
-            if snapshots is not None:
-                snapshots.append(("smoothing_factor", self._dense(ids, x)))
-        if s.dynatemp_range:
-            t = samplers.dynamic_temperature(x, s.temperature, s.dynatemp_range,
-                                             s.dynatemp_exponent)
-            x = samplers.temperature(x, t)
-            if snapshots is not None:
-                snapshots.append(("dynatemp_range", self._dense(ids, x)))
-        elif s.temperature != 1:
-            x = samplers.temperature(x, s.temperature)
-            if snapshots is not None:
-                snapshots.append(("temperature", self._dense(ids, x)))
         p = samplers.softmax(x)
         position = min(int(np.searchsorted(np.cumsum(p), self.rng.random(), side="right")),
                        len(p) - 1)
         token = int(ids[position])
         mu_used = self.mu
+        self._record(token)
         if s.mirostat_mode:
             self.mu = samplers.mirostat_update(self.mu, float(p[position]), s.mirostat_tau,
                                                s.mirostat_eta)
-        self._record(token)
         if snapshots is None:
             return Pick(token)
         return Pick(token, StageTrace(tuple(name for name, _ in snapshots),
                                       tuple(samplers.softmax(snap) for _, snap in snapshots),
                                       token, mu_used if s.mirostat_mode else None))
 
-    def _truncate(self, ids: npt.NDArray[np.intp], x: Logits, name: str, stage: Truncation,
-                  snapshots: list[tuple[str, Logits]] | None,
-                  ) -> tuple[npt.NDArray[np.intp], Logits]:
-        keep = stage(x)
-        if isinstance(keep, int):
-            if keep < len(x):
-                ids, x = ids[:keep], x[:keep]
-        elif not keep.all():
-            ids, x = ids[keep], x[keep]
-        if snapshots is not None:
-            snapshots.append((name, self._dense(ids, x)))
-        return ids, x
-
     def _dense(self, ids: npt.NDArray[np.intp], x: Logits) -> Logits:
         out = np.full(self.vocab_size, samplers.NEG_INF)
         out[ids] = x
         return out
+
+    def rewind(self, count: int) -> None:
+        """Forget the last `count` recorded tokens, as if they had never been generated."""
+        if count <= 0:
+            return
+        gone = self.history[len(self.history) - count:]
+        del self.history[len(self.history) - count:]
+        self.generated -= count
+        np.subtract.at(self.counts, gone, 1)
+        self.seen[:] = False
+        self.seen[self.history] = True
+        if self.ngrams is not None:
+            self.ngrams = samplers.SeenNgrams(self.settings.no_repeat_ngram_size, self.history)
+        self.mu = self._mus[len(self._mus) - count]
+        del self._mus[len(self._mus) - count:]
 
     def replay(self, tokens: Sequence[int]) -> None:
         """Count `tokens` as already generated (Mirostat's mu is not replayed)."""
@@ -283,6 +330,7 @@ class Sampler:
             self._record(token)
 
     def _record(self, token: int) -> None:
+        self._mus.append(self.mu)
         self.history.append(token)
         self.generated += 1
         self.counts[token] += 1
@@ -291,5 +339,26 @@ class Sampler:
             self.ngrams.extend((token,))
 
 
+class _Kind(Enum):
+    DENSE = "a logit transform over the whole vocabulary (penalties, DRY, n-gram bans)"
+    SPREAD = "a cut that marks what it drops -inf, in any order (top-n-sigma)"
+    ANY_ORDER_CUT = "a cut that takes candidates in any order (top_k)"
+    CUT = "a cut that takes candidates sorted most probable first"
+    RESHAPE = "a transform of the candidates' logits (temperature, smoothing)"
+
+
 def _bind(stage: Callable[[Logits, float], Kept], value: float) -> Truncation:
     return lambda x: stage(x, value)
+
+
+def _finite(ids: npt.NDArray[np.intp], x: Logits) -> tuple[npt.NDArray[np.intp], Logits]:
+    """The candidates whose logit is still finite."""
+    alive = np.isfinite(x)
+    return (ids, x) if alive.all() else (ids[alive], x[alive])
+
+
+def _kept(ids: npt.NDArray[np.intp], x: Logits, keep: Kept,
+          ) -> tuple[npt.NDArray[np.intp], Logits]:
+    if isinstance(keep, int):
+        return (ids[:keep], x[:keep]) if keep < len(x) else (ids, x)
+    return (ids, x) if keep.all() else (ids[keep], x[keep])

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import codecs
 import weakref
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from playground.engine.chain import NoCandidates, Sampler, SamplerSettings, StageTrace
+from playground.engine.phrases import PhraseWatch
 from playground.engine.samplers import Logits
 from playground.engine.stops import StopScanner
 from playground.engine.text_model import TextModel, Vocabulary
@@ -37,6 +38,8 @@ from playground.engine.utf8 import ACCEPT
 
 DEFAULT_MAX_TOKENS = 256
 SEED_MASK = (1 << 64) - 1
+#: Times one generation may go back for a banned phrase before it ends where it is.
+MAX_REWINDS = 256
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,41 @@ class Step:
 
 _BREAKS: weakref.WeakKeyDictionary[Vocabulary, dict[tuple[str, ...], npt.NDArray[np.bool_]]] = (
     weakref.WeakKeyDictionary())
+
+
+@dataclass
+class _Draft:
+    """A sampled token not yet sent, with what generation goes back to if a banned phrase
+    that begins with it is completed."""
+
+    token: int
+    piece: str  # its text
+    start: int  # where its text begins in the generated text
+    offset: int
+    utf8_state: int
+    decoder_state: tuple[bytes, int]
+    trace: StageTrace | None
+    logprob: TokenLogprob | None
+
+
+def _where_phrase_began(drafts: list[_Draft], begins: int) -> int:
+    """The draft whose text holds the phrase's first character (or, for a phrase that begins
+    in the prompt or in text already sent, the first draft); back over tokens that only began
+    that character (their text is empty until it is complete)."""
+    at = next((i for i, d in enumerate(drafts) if d.start + len(d.piece) > begins), 0)
+    while at > 0 and drafts[at - 1].piece == "":
+        at -= 1
+    return at
+
+
+def _settled_drafts(drafts: list[_Draft], settled: int) -> int:
+    """How many leading drafts lie wholly in text no banned phrase can still take back."""
+    ready = 0
+    while ready < len(drafts) and drafts[ready].start + len(drafts[ready].piece) <= settled:
+        ready += 1
+    while ready > 0 and drafts[ready - 1].piece == "":
+        ready -= 1
+    return ready
 
 
 def breaker_tokens(tokenizer: Vocabulary, breakers: tuple[str, ...]) -> npt.NDArray[np.bool_]:
@@ -116,43 +154,87 @@ class Generation:
         stop_ids = set(request.settings.stop_token_ids)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         scanner = StopScanner(request.stops, request.include_stop)
+        watch = PhraseWatch(request.settings.banned_strings,
+                            request.prompt + request.completion_prefix)
         context = [*self.prompt_ids, *self.prefix_ids]
-        offset = 0
+        drafts: list[_Draft] = []  # sampled, not yet sent: a banned phrase may take them back
+        sent = 0
+        bans: dict[int, set[int]] = {}  # position -> tokens a banned phrase began with there
+        offset, rewinds = 0, 0
         guard, utf8_state = tokenizer.utf8_guard, ACCEPT
-        for count in range(1, request.max_tokens + 1):
+        while True:
+            position = sent + len(drafts)
             probs = guard.constrain(self.model.next_probs(context), utf8_state)
             with np.errstate(divide="ignore"):
                 logprobs = np.log(probs)
             try:
-                pick = self.sampler.sample(logprobs, trace=request.trace)
+                pick = self.sampler.sample(logprobs, trace=request.trace,
+                                           banned=bans.get(position, ()))
             except NoCandidates:
-                yield Step(tokenizer.eot_id, scanner.finish(),
-                           finish_reason="stop")
+                yield from self._send(scanner, drafts, sent, "stop")
                 return
             token = pick.token
+            draft = _Draft(token, "", watch.size, offset, utf8_state,
+                           decoder.getstate(), pick.trace,
+                           self._entry(token, logprobs, offset)
+                           if request.logprobs is not None else None)
             context.append(token)
             utf8_state = guard.advance(utf8_state, token)
-            entry = (self._entry(token, logprobs, offset)
-                     if request.logprobs is not None else None)
-            piece = decoder.decode(tokenizer.token_bytes(token))
-            offset += len(piece)
-            finish: str | None = None
+            draft.piece = decoder.decode(tokenizer.token_bytes(token))
+            offset += len(draft.piece)
             if token == tokenizer.eot_id or token in stop_ids:
-                finish = "stop"
+                yield from self._send(scanner, drafts, sent)
                 keep = request.include_stop and token != tokenizer.eot_id
-                text = scanner.finish() + (piece if keep else "")
-            else:
-                if count >= request.settings.min_tokens:
-                    scanner.arm()
-                text, matched = scanner.feed(piece)
-                if matched:
-                    finish = "stop"
-                elif count == request.max_tokens:
-                    finish = "length"
-                    text += scanner.finish()
-            yield Step(token, text, entry, pick.trace, finish)
-            if finish:
+                yield Step(token, scanner.finish() + (draft.piece if keep else ""),
+                           draft.logprob, draft.trace, "stop")
                 return
+            begins = watch.feed(draft.piece)
+            drafts.append(draft)
+            if begins is not None:
+                back = _where_phrase_began(drafts, begins)
+                taken = drafts[back]
+                del context[len(context) - (len(drafts) - back):]
+                self.sampler.rewind(len(drafts) - back)
+                del drafts[back:]
+                watch.cut(taken.start)
+                offset, utf8_state = taken.offset, taken.utf8_state
+                decoder.setstate(taken.decoder_state)
+                at = sent + back
+                bans = {p: b for p, b in bans.items() if p <= at}
+                bans.setdefault(at, set()).add(taken.token)
+                rewinds += 1
+                if rewinds > MAX_REWINDS:
+                    yield from self._send(scanner, drafts, sent, "stop")
+                    return
+                continue
+            if position + 1 == request.max_tokens:
+                yield from self._send(scanner, drafts, sent, "length")
+                return
+            ready = _settled_drafts(drafts, watch.settled())
+            for step in self._send(scanner, drafts[:ready], sent):
+                yield step
+                if step.finish_reason:
+                    return
+            sent += ready
+            del drafts[:ready]
+
+    def _send(self, scanner: StopScanner, drafts: list[_Draft], sent: int,
+              finish: str | None = None) -> Iterator[Step]:
+        """Release `drafts` to the client through the stop scanner; the last one ends the
+        generation with `finish` (a stop sequence may end it earlier)."""
+        for i, draft in enumerate(drafts):
+            if sent + i + 1 >= self.request.settings.min_tokens:
+                scanner.arm()
+            text, matched = scanner.feed(draft.piece)
+            last = finish if i == len(drafts) - 1 else None
+            if matched:
+                yield Step(draft.token, text, draft.logprob, draft.trace, "stop")
+                return
+            if last:
+                text += scanner.finish()
+            yield Step(draft.token, text, draft.logprob, draft.trace, last)
+        if finish and not drafts:
+            yield Step(self.model.tokenizer.eot_id, scanner.finish(), finish_reason=finish)
 
     def _logprobs(self, context: list[int]) -> Logits:
         with np.errstate(divide="ignore"):

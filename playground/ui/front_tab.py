@@ -246,4 +246,13 @@ class FrontTab:
         w.side.apply_preset(preset)
         if preset.model:
             w.model_picker.set_model_text(preset.model)
-        w.status.showMessage(f"Preset {preset.name} applied", 4000)
+        from playground.core.dialects import order_caveat  # after the first frame
+
+        live = w.connections.get(str(w.connection_box.currentData()))
+        caveat = (order_caveat(live.connection.speaks) if live and preset.params.sampler_order
+                  else None)
+        if caveat:  # the order changes what is sampled: say where it is not followed
+            w.status.showMessage(f"Preset {preset.name} applied; its sampler order is not "
+                                 f"followed here: {caveat}", 15000)
+        else:
+            w.status.showMessage(f"Preset {preset.name} applied", 4000)

@@ -1,4 +1,5 @@
-"""Editors for the parameters that hold lists: stop strings, token ids, and token biases.
+"""Editors for the parameters that hold lists: stop strings, token ids, token biases and the
+sampler order.
 
 They are chosen by the catalog's `Kind`, never by parameter name. Token editors can look a
 token up by its text when the connection has a tokenizer (`set_lookup`); otherwise ids are typed.
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.catalog import Kind
+from playground.core.catalog import BY_NAME, SAMPLER_STAGES, STAGE_FIELDS, Kind, complete_order
 from playground.core.errors import PlaygroundError
 from playground.ui.widgets import push_button
 
@@ -84,6 +85,14 @@ class ListEditor(QWidget):
         self.view = self._make_view()
         self.view.setAccessibleName("items")
         layout.addWidget(self.view)
+        self._make_entry(layout, placeholder)
+        self.message = QLabel(self)
+        self.message.setObjectName("paramSummary")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        layout.addWidget(self.message)
+
+    def _make_entry(self, layout: QVBoxLayout, placeholder: str) -> None:
         entry = QHBoxLayout()
         self.entry = QLineEdit(self)
         self.entry.setPlaceholderText(placeholder)
@@ -97,11 +106,6 @@ class ListEditor(QWidget):
         entry.addWidget(self.add_button)
         entry.addWidget(self.remove_button)
         layout.addLayout(entry)
-        self.message = QLabel(self)
-        self.message.setObjectName("paramSummary")
-        self.message.setWordWrap(True)
-        self.message.hide()
-        layout.addWidget(self.message)
 
     def _make_view(self) -> QAbstractItemView:
         view = QListWidget(self)
@@ -311,6 +315,54 @@ class BiasTableEditor(TokenEditor):
                 self._add_row(int(key), "", float(bias))
 
 
+class OrderEditor(ListEditor):
+    """The sampler stages in the order they run, first at the top: drag a stage to move it.
+    Unset, it shows the order the connection's server uses by itself (`set_default`);
+    "Server default" unsets it again."""
+
+    reset_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.default = complete_order(None)
+        super().__init__("", parent)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setMinimumHeight(200)
+        self.view.setMaximumHeight(260)
+
+    def _make_entry(self, layout: QVBoxLayout, placeholder: str) -> None:
+        row = QHBoxLayout()
+        note = QLabel("Drag to reorder; the top runs first.", self)
+        note.setWordWrap(True)
+        note.setMinimumWidth(40)
+        row.addWidget(note, 1)
+        reset = push_button("Server default", "Unset the order: the server's own order "
+                            "applies (shown while unset)", self)
+        reset.clicked.connect(self.reset_requested)
+        row.addWidget(reset)
+        layout.addLayout(row)
+
+    def set_default(self, order: Any) -> None:
+        self.default = complete_order(order if isinstance(order, list | tuple) else None)
+
+    def value(self) -> list[str] | None:
+        assert isinstance(self.view, QListWidget)
+        return [self.view.item(i).text() for i in range(self.view.count())] or None
+
+    def set_value(self, value: Any) -> None:
+        assert isinstance(self.view, QListWidget)
+        self.view.blockSignals(True)
+        self.view.clear()
+        stages = (complete_order(value) if isinstance(value, list) and all(
+            stage in SAMPLER_STAGES for stage in value) else self.default)
+        for stage in stages:
+            item = QListWidgetItem(stage)
+            item.setToolTip(BY_NAME[STAGE_FIELDS.get(stage, stage)].description)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDropEnabled)
+            self.view.addItem(item)
+        self.view.blockSignals(False)
+
+
 EDITORS: dict[Kind, type[ListEditor]] = {Kind.STRINGS: StringListEditor,
                                          Kind.TOKEN_IDS: TokenListEditor,
-                                         Kind.TOKEN_BIAS: BiasTableEditor}
+                                         Kind.TOKEN_BIAS: BiasTableEditor,
+                                         Kind.ORDER: OrderEditor}

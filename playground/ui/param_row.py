@@ -31,7 +31,7 @@ from playground.core.assignments import parse_field_text
 from playground.core.catalog import Kind, Limits, ParamSpec, check_within, validate_params
 from playground.core.dialects import Varies
 from playground.core.errors import InvalidParameter
-from playground.ui.list_editors import EDITORS, ListEditor
+from playground.ui.list_editors import EDITORS, ListEditor, OrderEditor
 from playground.ui.widgets import set_state, tool_button
 
 SLIDER_STEPS = 1000
@@ -100,8 +100,12 @@ class ParamRow(QWidget):
             self.list_editor.setAccessibleName(f"{spec.name} list")
             self.list_editor.hide()
             self.list_editor.changed.connect(self._list_edited)
-            self.expand = tool_button(self, "…", f"Edit {spec.name} as a list",
-                                      self._toggle_list)
+            if isinstance(self.list_editor, OrderEditor):
+                self.list_editor.reset_requested.connect(self.clear)
+                self.list_editor.set_value(None)
+            self.expand = tool_button(self, "…", "Drag the stages into order"
+                                      if spec.kind is Kind.ORDER
+                                      else f"Edit {spec.name} as a list", self._toggle_list)
             self.expand.setCheckable(True)
             self.expand.setAutoRaise(True)
             layout.addWidget(self.expand)
@@ -203,6 +207,9 @@ class ParamRow(QWidget):
         connection's limits name one."""
         self._server_default = default
         self._show_hint()
+        if isinstance(self.list_editor, OrderEditor):
+            self.list_editor.set_default(default)
+            self._sync_list(self.value() if self.error is None else None)
 
     def set_limits(self, limits: Limits) -> None:
         """Hold the value to a connection's own limits (`Limits()`: the catalog's) and show its

@@ -353,8 +353,7 @@ class PresetBar(QWidget):
         if preset is None:
             self._show_selection(None)
         else:
-            self._apply(preset)
-            self.message.emit(f"Applied preset {preset.name}")
+            self._apply(preset)  # the window says it was applied, and what it means here
 
     def _apply(self, preset: Preset) -> None:
         self._show_selection(preset)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -107,6 +108,13 @@ class KeyBox(QGroupBox):
         self.forget_button.clicked.connect(self.forget_permission)
         self.problem_label = error_label(self)
         self.problem_label.setAccessibleName("Keyring problem")
+        self.undocumented_box = QCheckBox(
+            "Also send the sampler fields NanoGPT does not document (DRY, XTC, order, …)",
+            self)
+        self.undocumented_box.setToolTip(
+            "For providers behind NanoGPT that take them. Off: those fields are greyed in the "
+            "panel and left out of requests; on: they are sent and the preview says so.")
+        self.undocumented_box.toggled.connect(self._set_undocumented)
 
         form = QFormLayout()
         form.addRow("C&onnection", self.connection_box)
@@ -123,6 +131,7 @@ class KeyBox(QGroupBox):
         layout.addLayout(form)
         layout.addWidget(self.source_label)
         layout.addLayout(permission_row)
+        layout.addWidget(self.undocumented_box)
         layout.addWidget(self.problem_label)
         self.reload()
 
@@ -156,6 +165,12 @@ class KeyBox(QGroupBox):
         self.refresh()
         self.changed.emit()
 
+    def _set_undocumented(self, on: bool) -> None:
+        if on != self.chosen().send_undocumented:
+            self.store.send_undocumented(self.chosen().name, on)
+            self.reload()
+            self.changed.emit()
+
     def forget_permission(self) -> None:
         self.store.allow_insecure_key(self.chosen().name, False)
         self.reload()
@@ -180,6 +195,10 @@ class KeyBox(QGroupBox):
         self.key_edit.setPlaceholderText("sk-nano-…  (paste a new key)" if connection.needs_key
                                          else "Paste a new key")
         self._show_permission(connection)
+        self.undocumented_box.setVisible(connection.dialect == "nanogpt")
+        self.undocumented_box.blockSignals(True)
+        self.undocumented_box.setChecked(connection.send_undocumented)
+        self.undocumented_box.blockSignals(False)
         problem = self.keys.keyring_problem
         self.problem_label.setText(problem[:1].upper() + problem[1:] + "." if problem else "")
         self.problem_label.setVisible(bool(problem))

@@ -9,10 +9,12 @@ import pytest
 from playground.core.catalog import (
     BY_NAME,
     CATALOG,
+    SAMPLER_STAGES,
     Group,
     Kind,
     SamplerParams,
     body_fields,
+    complete_order,
     in_group,
     validate_params,
 )
@@ -25,7 +27,8 @@ NON_SAMPLER_FIELDS = {"model", "prompt", "stream", "provider", "billing_mode", "
 #: The samplers other servers define and NanoGPT's API does not (issue 20), with their names.
 BEYOND_SEED = {"dynatemp_range", "dynatemp_exponent", "smoothing_factor", "smoothing_curve",
                "dry_multiplier", "dry_base", "dry_allowed_length", "dry_penalty_last_n",
-               "dry_sequence_breakers", "top_n_sigma", "xtc_probability", "xtc_threshold"}
+               "dry_sequence_breakers", "top_n_sigma", "xtc_probability", "xtc_threshold",
+               "banned_strings", "sampler_order"}
 
 EXPECTED_GROUPS = {
     Group.BASIC: ["max_tokens", "temperature", "top_p", "top_k", "seed", "min_tokens",
@@ -39,8 +42,9 @@ EXPECTED_GROUPS = {
     Group.CUTOFFS: ["min_p", "top_a", "tfs", "typical_p", "eta_cutoff", "epsilon_cutoff",
                     "top_n_sigma", "xtc_probability", "xtc_threshold"],
     Group.STOPS: ["stop", "stop_token_ids", "include_stop_str_in_output", "custom_token_bans",
-                  "logit_bias"],
+                  "banned_strings", "logit_bias"],
     Group.LOGPROBS: ["logprobs", "prompt_logprobs"],
+    Group.ORDER: ["sampler_order"],
 }
 
 
@@ -185,3 +189,19 @@ def test_huge_numbers_are_refused_not_crashing() -> None:
         validate_params({"logit_bias": {"1": 10**400}})
     with pytest.raises(InvalidParameter, match="max_tokens: "):
         validate_params({"max_tokens": 10**400})
+
+
+def test_sampler_order_names_each_stage_once_and_completes_itself() -> None:
+    params = validate_params({"sampler_order": ["temperature", "min_p"]})
+    assert complete_order(params.sampler_order)[:3] == ("temperature", "min_p",
+                                                        "repetition_penalty")
+    assert sorted(complete_order(None)) == sorted(SAMPLER_STAGES)
+    for bad, why in ((["min_p", "min_p"], "listed twice"), (["tempreature"], "'tempreature'"),
+                     ([], "may not be empty")):
+        with pytest.raises(InvalidParameter, match=why) as caught:
+            validate_params({"sampler_order": bad})
+        assert caught.value.field == "sampler_order"
+    with pytest.raises(InvalidParameter, match="banned phrase may not be empty"):
+        validate_params({"banned_strings": ["ok", ""]})
+    assert validate_params({"banned_strings": ["  two spaces "]}).banned_strings == [
+        "  two spaces "]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from playground.core.catalog import BY_NAME, body_fields, validate_params
-from playground.core.connections import DIALECTS, Connection
+from playground.core.catalog import BY_NAME, SAMPLER_STAGES, body_fields, validate_params
+from playground.core.connections import DIALECTS, NANOGPT_UNDOCUMENTED, Connection
 from playground.core.dialects import (
     FILL_IN_THE_MIDDLE,
     IDENTITY,
@@ -148,6 +148,8 @@ def test_translation_never_sends_an_unsupported_field_and_keeps_every_supported_
             r = TABLE[name][dialect]
             if name in gone or name in out.dropped:
                 assert name in out.dropped and any(name in note for note in out.notes)
+            elif r.expand is not None:
+                assert set(r.expand(typed.model_dump()[name], params)) <= set(out.fields)
             else:
                 assert (r.name or name) in out.fields, (dialect, name)
 
@@ -247,3 +249,47 @@ def test_unknown_dialect_names_the_field() -> None:
     with pytest.raises(InvalidParameter, match="dialect: 'tgi' is unknown") as error:
         tr({}, "tgi")
     assert error.value.field == "dialect"
+
+
+def test_sampler_order_in_each_servers_own_terms() -> None:
+    order = ["temperature", "min_p", "dry", "top_k"]
+    llama = tr({"sampler_order": order}, "llama.cpp")
+    assert llama.fields["samplers"] == ["temperature", "min_p", "dry", "top_k", "penalties",
+                                        "top_n_sigma", "typ_p", "top_p", "xtc"]
+    kobold = tr({"sampler_order": order}, "koboldcpp").fields["sampler_order"]
+    assert kobold == [5, 2, 0, 6, 3, 4, 1]  # temperature, min_p's top_p slot, top_k, then rest
+    tgw = tr({"sampler_order": order}, "text-generation-webui").fields["sampler_priority"]
+    assert tgw[:4] == order and sorted(tgw) == sorted(SAMPLER_STAGES)
+    for dialect in ("openai", "vllm", "ollama", "llama-cpp-python"):
+        out = tr({"sampler_order": order}, dialect)
+        assert "sampler_order" in out.dropped
+        assert any("own fixed order" in note for note in out.notes)
+
+
+def test_text_generation_webui_takes_dynamic_temperature_as_low_and_high() -> None:
+    out = tr({"temperature": 0.8, "dynatemp_range": 0.5, "dynatemp_exponent": 1.5},
+             "text-generation-webui")
+    assert out.fields["dynamic_temperature"] is True
+    assert (out.fields["dynatemp_low"], out.fields["dynatemp_high"]) == (0.3, 1.3)
+    assert out.fields["dynatemp_exponent"] == 1.5 and "dynatemp_range" not in out.fields
+    assert any("dynatemp_low: 0.3" in note for note in out.notes)
+
+
+def test_banned_phrases_go_to_koboldcpp_only() -> None:
+    out = tr({"banned_strings": ["upon a time", " the"]}, "koboldcpp")
+    assert out.fields["banned_tokens"] == ["upon a time", " the"]
+    assert any("ignoring case" in note for note in out.notes)
+    assert "banned_strings" in tr({"banned_strings": "x"}, "llama.cpp").dropped
+
+
+def test_nanogpt_sends_undocumented_fields_only_when_its_connection_says_so() -> None:
+    params = {"temperature": 0.7, "dry_multiplier": 0.8, "sampler_order": ["min_p"]}
+    plain = tr(params, "nanogpt")
+    assert set(plain.fields) == {"temperature"} and plain.dropped == {"dry_multiplier",
+                                                                       "sampler_order"}
+    told = tr(params, NANOGPT_UNDOCUMENTED)
+    assert told.fields == params and told.routes and not told.dropped
+    assert [note.split(":")[0] for note in told.notes] == ["sent dry_multiplier",
+                                                           "sent sampler_order"]
+    assert unsupported(NANOGPT_UNDOCUMENTED) == {}
+    assert "dry_multiplier" in unsupported("nanogpt")

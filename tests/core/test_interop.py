@@ -20,6 +20,7 @@ from playground.core.interop import (
 from playground.core.presets import Preset, PresetError, PresetStore
 from playground.core.request import build_request
 from playground.core.routing import Routing
+from playground.engine.chain import SamplerSettings
 
 DATA = Path(__file__).parent / "data"
 ST_FILE = DATA / "sillytavern-storyteller.json"
@@ -38,8 +39,20 @@ def test_sillytavern_preset_imports_with_a_full_report() -> None:
         "logit_bias": {"50256": -100.0}, "dynatemp_exponent": 1, "smoothing_factor": 0,
         "smoothing_curve": 1, "dry_allowed_length": 2, "dry_multiplier": 0.8, "dry_base": 1.75,
         "dry_sequence_breakers": ["\n", ":", "\"", "*"], "dry_penalty_last_n": 0,
-        "xtc_threshold": 0.1, "xtc_probability": 0, "top_n_sigma": 0}
+        "xtc_threshold": 0.1, "xtc_probability": 0, "top_n_sigma": 0, "dynatemp_range": 0.0,
+        # text-generation-webui runs the stages its sampler_priority leaves out first, and
+        # temperature_last moves the temperature stages to the end
+        "sampler_order": [
+            "frequency_penalty", "presence_penalty", "dry", "no_repeat_ngram", "top_n_sigma",
+            "tfs", "typical_p", "top_a", "epsilon_cutoff", "eta_cutoff", "mirostat", "xtc",
+            "repetition_penalty", "top_k", "top_p", "min_p",
+            "temperature", "dynamic_temperature", "quadratic_sampling"]}
     assert ("nsigma", "top_n_sigma") in report.mapped
+    assert {("sampler_priority", "sampler_order"), ("temperature_last", "sampler_order"),
+            ("dynatemp", "dynatemp_range")} <= set(
+        report.mapped)
+    assert "the order was read from sampler_priority and temperature_last; sampler_order " \
+           "kept for re-export" in report.notes
     assert "dry_sequence_breakers written as text -> a list of 4" in report.conversions
     assert ("temp", "temperature") in report.mapped
     assert ("rep_pen", "repetition_penalty") in report.mapped
@@ -48,7 +61,7 @@ def test_sillytavern_preset_imports_with_a_full_report() -> None:
     assert "epsilon_cutoff 3 is in units of 1e-4 -> epsilon_cutoff 0.0003" in report.conversions
     assert "top_k -1 (off) -> 0 (off)" in report.conversions
     assert "seed -1 (random) -> seed unset" in report.conversions
-    for key in ("sampler_order", "rep_pen_range", "temperature_last", "dynatemp"):
+    for key in ("sampler_order", "rep_pen_range", "min_temp", "max_temp"):
         assert key in report.kept
     kept = preset.foreign["sillytavern"]
     assert kept["banned_tokens"] == "As an AI"
@@ -85,8 +98,8 @@ def test_textgen_preset_round_trip_and_units() -> None:
     assert preset.params.eta_cutoff == pytest.approx(0.0006)
     assert preset.params.epsilon_cutoff == 0.0 and preset.params.top_k == 40
     assert "eta_cutoff 6 is in units of 1e-4 -> eta_cutoff 0.0006" in report.conversions
-    assert {"sampler_priority", "repetition_penalty_range",
-            "temperature_last", "do_sample", "guidance_scale"} <= set(report.kept)
+    assert {"repetition_penalty_range", "do_sample", "guidance_scale"} <= set(report.kept)
+    assert preset.params.sampler_order is not None
     assert preset.params.dry_sequence_breakers == ["\n", ":", "\"", "*"]
     assert preset.params.dry_multiplier == 0.8
     exported = export_preset(preset, Format.TEXTGEN)
@@ -296,3 +309,77 @@ def test_an_empty_imported_stop_is_refused_by_name() -> None:
     assert "stop" not in preset.param_values()
     assert report.refused == ("custom_stopping_strings: stop: a stop sequence may not be empty "
                               "(allowed: a string or a list of strings)",)
+
+
+CREATIVE = DATA / "sillytavern-creative-dry-xtc.json"
+#: Keys of SillyTavern's text-completion presets that name nothing this app has.
+NO_EQUIVALENT = {"rep_pen_range", "rep_pen_decay", "rep_pen_slope", "penalty_alpha",
+                 "num_beams", "length_penalty", "encoder_rep_pen", "skew", "do_sample",
+                 "early_stopping", "add_bos_token", "skip_special_tokens", "guidance_scale",
+                 "negative_prompt", "grammar_string", "json_schema",
+                 "spaces_between_special_tokens", "speculative_ngram", "min_keep"}
+
+
+def test_a_sillytavern_preset_with_dry_xtc_and_an_order_imports_whole() -> None:
+    preset, report = import_file(CREATIVE)
+    params = preset.params
+    assert (params.dry_multiplier, params.xtc_probability, params.top_n_sigma) == (
+        0.8, 0.5, 1.5)
+    # dynatemp from 0.5 to 1.5 is temperature 1 with a spread of 0.5 (temp 1.5 is not used)
+    assert (params.temperature, params.dynatemp_range) == (1.0, 0.5)
+    assert params.banned_strings == ["shivers down", " barely above a whisper"]
+    assert params.custom_token_bans == [2]
+    # temperature_last false: temperature comes before min_p, as in the preset's program
+    order = params.sampler_order
+    assert order is not None
+    assert order.index("dynamic_temperature") < order.index("min_p")
+    assert order[:4] == ["repetition_penalty", "presence_penalty", "frequency_penalty", "dry"]
+    unmapped = set(report.kept) - {"samplers", "sampler_order"}
+    assert unmapped <= NO_EQUIVALENT, unmapped - NO_EQUIVALENT
+    assert "sampler_priority: encoder_repetition_penalty has no stage here" in report.notes
+    assert report.refused == () and report.dropped == ()
+    chain = SamplerSettings.from_params(params)
+    assert chain.sampler_order.index("dynamic_temperature") < chain.sampler_order.index("min_p")
+
+
+def test_the_order_and_dynamic_temperature_round_trip_through_both_formats() -> None:
+    preset, _ = import_file(CREATIVE)
+    st_text = export_preset(preset, Format.SILLYTAVERN).text
+    written = json.loads(st_text)
+    original = json.loads(CREATIVE.read_text())
+    for key in ("sampler_priority", "samplers", "sampler_order", "temperature_last",
+                "dynatemp", "min_temp", "max_temp"):
+        assert written[key] == original[key], key
+    assert import_preset(st_text, filename=CREATIVE.name)[0] == preset
+    textgen = yaml.safe_load(export_preset(preset, Format.TEXTGEN).text)
+    assert (textgen["dynamic_temperature"], textgen["dynatemp_low"],
+            textgen["dynatemp_high"]) == (True, 0.5, 1.5)
+    assert textgen["temperature_last"] is False and "samplers" not in textgen
+    again, _ = import_preset(yaml.safe_dump(textgen), filename="creative.yaml")
+    assert again.params.sampler_order == preset.params.sampler_order
+    assert again.params.dynatemp_range == 0.5 and again.params.temperature == 1.0
+    # a changed order is written in all four forms, derived from it
+    moved = replace(preset, params=preset.params.model_copy(
+        update={"sampler_order": ["min_p", "temperature"]}))
+    derived = json.loads(export_preset(moved, Format.SILLYTAVERN).text)
+    assert derived["sampler_priority"][:2] == ["min_p", "temperature"]
+    assert derived["temperature_last"] is False
+    assert derived["samplers"][:2] == ["min_p", "temperature"]
+    assert derived["sampler_order"][:2] == [2, 5]
+    assert import_preset(json.dumps(derived), filename="x.json")[0].params.sampler_order[
+        :2] == ["min_p", "temperature"]
+
+
+def test_temperature_last_alone_orders_from_text_generation_webuis_default() -> None:
+    preset, _ = import_preset("temperature: 0.7\ntemperature_last: true\n",
+                              filename="t.yaml")
+    order = preset.params.sampler_order
+    assert order is not None and order[-3:] == ["temperature", "dynamic_temperature",
+                                                "quadratic_sampling"]
+    first, _ = import_preset("temperature_last: false\n", filename="f.yaml")
+    assert first.params.sampler_order is not None
+    assert first.params.sampler_order.index("temperature") < first.params.sampler_order.index(
+        "min_p")
+    bad, report = import_preset('{"temp": 1, "temperature_last": "yes"}', filename="b.json")
+    assert bad.params.sampler_order is None
+    assert any(line.startswith("temperature_last:") for line in report.refused)

@@ -129,9 +129,10 @@ def test_trace_lists_active_stages_in_documented_order() -> None:
     pick = sampler(0, **everything).sample(LOGPROBS, trace=True)
     assert pick.trace is not None
     assert pick.trace.stages == (
-        "model", "logit_bias", "custom_token_bans", "repetition_penalty", "frequency_penalty",
-        "presence_penalty", "no_repeat_ngram_size", "min_tokens", "ignore_eos", "top_k", "tfs",
-        "typical_p", "top_p", "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "temperature")
+        "model", "logit_bias", "custom_token_bans", "min_tokens", "ignore_eos",
+        "repetition_penalty", "frequency_penalty", "presence_penalty", "no_repeat_ngram_size",
+        "top_k", "tfs", "typical_p", "top_p", "min_p", "top_a", "epsilon_cutoff", "eta_cutoff",
+        "temperature")
     mirostat = sampler(0, **everything, mirostat_mode=1).sample(LOGPROBS, trace=True).trace
     assert mirostat is not None
     assert mirostat.stages[-2:] == ("mirostat_mode", "temperature")
@@ -144,12 +145,52 @@ def test_the_newer_stages_take_their_documented_places() -> None:
              "dynatemp_range": 0.5, "presence_penalty": 0.1, "ignore_eos": True}
     trace = sampler(0, prompt=(1, 2, 1), **newer).sample(LOGPROBS, trace=True).trace
     assert trace is not None
-    assert trace.stages == ("model", "presence_penalty", "dry_multiplier", "ignore_eos",
+    assert trace.stages == ("model", "ignore_eos", "presence_penalty", "dry_multiplier",
                             "top_n_sigma", "top_k", "min_p", "xtc_probability",
                             "smoothing_factor", "dynatemp_range")
     mirostat = sampler(0, **newer, mirostat_mode=2).sample(LOGPROBS, trace=True).trace
     assert mirostat is not None and "top_n_sigma" not in mirostat.stages
     assert "xtc_probability" not in mirostat.stages and "dry_multiplier" in mirostat.stages
+
+
+def final_support(**params: Any) -> list[int]:
+    trace = sampler(0, **params).sample(LOGPROBS, trace=True).trace
+    assert trace is not None
+    return [int(i) for i in np.flatnonzero(trace.probs[-1])]
+
+
+def test_sampler_order_decides_what_temperature_does_to_a_cut() -> None:
+    """At temperature 2 the probabilities go as their square roots. min_p 0.5 first keeps
+    p >= 0.15 (tokens 0-2); temperature first keeps sqrt(p / 0.30) >= 0.5, i.e. p >= 0.075
+    (tokens 0-4)."""
+    both = {"temperature": 2.0, "min_p": 0.5}
+    assert final_support(**both) == [0, 1, 2]
+    assert final_support(**both, sampler_order=["temperature", "min_p"]) == [0, 1, 2, 3, 4]
+    trace = sampler(0, **both, sampler_order=["temperature"]).sample(LOGPROBS, trace=True).trace
+    assert trace is not None and trace.stages == ("model", "temperature", "min_p")
+
+
+def test_stages_left_out_of_the_order_run_after_it_in_the_default_order() -> None:
+    trace = sampler(0, top_k=4, min_p=0.1, temperature=0.5, repetition_penalty=1.3,
+                    prompt=(2,), sampler_order=["min_p", "temperature"]).sample(
+        LOGPROBS, trace=True).trace
+    assert trace is not None
+    assert trace.stages == ("model", "min_p", "temperature", "repetition_penalty", "top_k")
+
+
+def test_a_penalty_after_a_cut_reshapes_only_the_survivors() -> None:
+    """top_k 3 keeps tokens 0-2; a repetition penalty of 2 on token 0 afterwards doubles its
+    log probability (0.30 becomes 0.09) but keeps it among them. Penalised first, 0.09 falls
+    below token 3's 0.12 and top_k keeps tokens 1-3."""
+    trace = sampler(0, top_k=3, repetition_penalty=2.0, prompt=(0,),
+                    sampler_order=["top_k", "repetition_penalty"]).sample(
+        LOGPROBS, trace=True).trace
+    assert trace is not None and trace.stages[-1] == "repetition_penalty"
+    kept = np.array([0.30**2, 0.25, 0.20])
+    assert np.allclose(trace.probs[-1][:3], kept / kept.sum())
+    assert not trace.probs[-1][3:].any()
+    first = final_support(top_k=3, repetition_penalty=2.0, prompt=(0,))
+    assert first == [1, 2, 3]
 
 
 def test_xtc_turns_the_most_probable_candidates_away_as_often_as_asked() -> None:

@@ -310,3 +310,33 @@ def test_compare_asks_too_and_forgetting_asks_again(
 
     qloop.run_until_complete(body())
     qloop.run_until_complete(win.shutdown())
+
+
+def test_a_nanogpt_connection_can_send_the_fields_it_does_not_document(
+        qtbot, playground_home: Path) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    choose(win.connection_box, "nanogpt")
+    dry = win.params.rows["dry_multiplier"]
+    assert not dry.field.isEnabled()  # greyed: NanoGPT does not document it
+    win.params.set_values({"dry_multiplier": 0.8, "temperature": 0.7})
+    assert "dry_multiplier" not in win.intents.build_request().wire_body()
+    win.dialogs.open_settings()
+    box = win.dialogs.get("settings").connections_page.key_box
+    choose(box.connection_box, "nanogpt")
+    assert box.undocumented_box.isVisibleTo(box) and not box.undocumented_box.isChecked()
+    box.undocumented_box.click()
+    assert dry.field.isEnabled()
+    request = win.intents.build_request()
+    assert request.wire_body()["dry_multiplier"] == 0.8
+    assert any(note.startswith("sent dry_multiplier: NanoGPT does not document it")
+               for note in request.translation().notes)
+    saved = json.loads((playground_home / "config" / "connections.json").read_text())
+    assert saved == [{"name": "nanogpt", "kind": "nanogpt",
+                      "base_url": "https://nano-gpt.com/api/v1", "dialect": "nanogpt",
+                      "send_undocumented": True}]
+    assert ConnectionStore().get("nanogpt").send_undocumented
+    assert ConnectionStore().custom() == []  # still the built-in one, not a copy
+    box.undocumented_box.click()
+    assert not dry.field.isEnabled()
+    assert "dry_multiplier" not in win.intents.build_request().wire_body()

@@ -6,11 +6,12 @@ import asyncio
 import re
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QWidget
 
-from playground.core.catalog import CATALOG, Group
+from playground.core.catalog import CATALOG, SAMPLER_STAGES, Group
 from playground.core.connections import Connection, ConnectionStore
+from playground.core.presets import Preset
 from playground.core.routing import Routing
 from playground.core.runs import RunResult
 from playground.ui.main_window import MainWindow
@@ -572,3 +573,44 @@ def test_history_panel_restores_a_run(window, qloop) -> None:
     assert window.params.values() == {"temperature": 0.4}
     assert window.output.text() == "Hello, world!"
     qloop.run_until_complete(window.shutdown())
+
+
+def test_the_sampler_order_is_dragged_into_place_and_reset_to_the_servers_own(
+        qtbot, fault_server) -> None:
+    ConnectionStore().add(Connection(name="llama", base_url=fault_server.url("ok"),
+                                     dialect="llama.cpp"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    row = win.params.rows["sampler_order"]
+    view = row.list_editor.view
+    shown = [view.item(i).text() for i in range(view.count())]
+    assert shown == list(SAMPLER_STAGES) and row.value() is None
+    row.expand.click()
+    min_p = shown.index("min_p")
+    assert view.model().moveRow(QModelIndex(), min_p, QModelIndex(), 0)  # what a drag does
+    assert row.value()[:2] == ["min_p", "repetition_penalty"]
+    assert win.intents.build_request().body()["sampler_order"][0] == "min_p"
+    row.list_editor.reset_requested.emit()
+    assert row.value() is None and view.item(0).text() == "repetition_penalty"
+    use(win, "llama")  # unset, the list shows what llama.cpp does by itself
+    assert [view.item(i).text() for i in range(4)] == [
+        "repetition_penalty", "frequency_penalty", "presence_penalty", "dry"]
+    assert view.item(10).text() == "temperature"
+    win.params.set_values({"sampler_order": ["temperature", "min_p"]})
+    assert win.intents.build_request().wire_body()["samplers"][:2] == ["temperature", "min_p"]
+
+
+def test_applying_a_preset_says_where_its_order_is_not_followed(qtbot, fault_server) -> None:
+    ConnectionStore().add(Connection(name="kobold", base_url=fault_server.url("ok"),
+                                     dialect="koboldcpp"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    ordered = Preset.create("ordered", {"temperature": 1.2, "sampler_order": ["temperature"]})
+    win.front.apply_preset(ordered)
+    assert win.status.currentMessage() == "Preset ordered applied"  # the local engine follows
+    use(win, "kobold")
+    win.front.apply_preset(ordered)
+    assert "sampler order is not followed here: koboldcpp's ids; it always runs DRY first" in (
+        win.status.currentMessage())
+    win.front.apply_preset(Preset.create("plain", {"temperature": 1.2}))
+    assert win.status.currentMessage() == "Preset plain applied"
