@@ -274,3 +274,18 @@ def test_a_conflict_with_x_provider_names_the_header() -> None:
     assert out.returncode == 2
     assert out.stderr == ("playground: X-Provider: 'novita' cannot be combined with the "
                           "routing suffix :fast; use one or the other\n")
+
+
+def test_set_json_sends_a_field_the_catalog_lacks_after_the_translated_ones() -> None:
+    out = cli("run", "--prompt", "p", "--connection", "nanogpt", "--set", "temperature=0.5",
+              "--set-json", 'mirostat_ent=2', "--set-json", 'logit_processors=["x"]',
+              "--dry-run")
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert list(body)[-2:] == ["mirostat_ent", "logit_processors"]
+    assert body["logit_processors"] == ["x"] and body["temperature"] == 0.5
+    bad = cli("run", "--prompt", "p", "--set-json", "stop=[", "--dry-run")
+    assert bad.returncode == 2
+    assert "extra_fields: stop: not valid JSON: Expecting value at line 1, column 2" in bad.stderr
+    taken = cli("run", "--prompt", "p", "--set-json", "top_k=2", "--dry-run")
+    assert taken.returncode == 2 and "'top_k' is a sampler parameter" in taken.stderr

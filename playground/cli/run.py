@@ -18,7 +18,7 @@ from playground.cli.launch import (
     insecure_key_allowed,
     server_for,
 )
-from playground.core.assignments import parse_assignments
+from playground.core.assignments import parse_assignments, parse_json_assignments
 from playground.core.client import CompletionClient, StreamEvent
 from playground.core.connections import DIALECTS, Connection, ConnectionStore, adhoc
 from playground.core.documents import DocumentStore, RequestInputs, document_request_inputs
@@ -58,6 +58,7 @@ def register(sub: Any) -> None:
                      metavar="NAME=VALUE",
                      help="set a sampler parameter by its API name; VALUE is JSON when it "
                           "parses, else a string (repeatable)")
+    _add_set_json(run)
     _add_connection_args(run)
     where = run.add_mutually_exclusive_group()
     where.add_argument("--provider", metavar="ID", help="body provider: one provider id")
@@ -87,6 +88,7 @@ def register(sub: Any) -> None:
                                           "model=ID)")
     compare.add_argument("--set", dest="assignments", action="append", default=[],
                          metavar="NAME=VALUE", help="a base parameter every variant shares")
+    _add_set_json(compare)
     compare.add_argument("--variant", action="append", default=[], metavar="SPEC",
                          help="one column: 'temperature=0.2,top_k=40', 'preset=Creative', "
                               "'model=ID' (repeatable)")
@@ -171,6 +173,14 @@ def _document_from_args(args: argparse.Namespace) -> RequestInputs | None:
         store.close()
 
 
+def _add_set_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set-json", dest="extra", action="append", default=[],
+                        metavar="KEY=JSON",
+                        help="send a field the sampler catalog does not have, as written "
+                             "(VALUE must be JSON), after the fields translated for the "
+                             "server; kept with the run in history (repeatable)")
+
+
 def _request_from_args(args: argparse.Namespace, connection: Connection,
                        preset: Preset | None,
                        document: RequestInputs | None = None) -> CompletionRequest:
@@ -196,8 +206,10 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
     if not model:
         raise InvalidParameter("model", "model: this connection has no default model; "
                                         "pass --model")
+    extra = {**(document.extra if document else {}), **(preset.extra if preset else {}),
+             **parse_json_assignments(args.extra)}
     return build_request(prompt, model, params, routing, stream=not args.no_stream,
-                         dialect=connection.speaks)
+                         dialect=connection.speaks, extra=extra)
 
 
 def _connection_from_args(args: argparse.Namespace, default: str = "local") -> Connection:
@@ -341,8 +353,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     elif args.seeds is not None:
         variants += seeds(base, args.seeds)
     check_count(variants)
+    extra = parse_json_assignments(args.extra)
     requests = [build_request(prompt, variant.model or args.model or connection.model,
-                              variant.merged(base_params), dialect=connection.speaks)
+                              variant.merged(base_params), dialect=connection.speaks,
+                              extra=extra)
                 for variant in variants]
     _print_notes({variant.label: request.translation().notes
                   for variant, request in zip(variants, requests, strict=True)}, args.quiet)

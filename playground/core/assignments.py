@@ -1,4 +1,4 @@
-"""Parsing ``NAME=VALUE`` assignments, as the CLI's ``--set`` takes them.
+"""Parsing ``NAME=VALUE`` assignments, as the CLI's ``--set`` (and ``--set-json``) take them.
 
 VALUE is JSON when it parses as JSON, else the text itself: ``temperature=0.5`` is a number,
 ``stop='["\\n\\n","END"]'`` a list, ``stop=END`` the string "END". Whitespace in a string value
@@ -13,6 +13,7 @@ from typing import Any
 
 from playground.core.catalog import BY_NAME, Kind
 from playground.core.errors import InvalidParameter
+from playground.core.extra_fields import FIELD, check_extra
 
 
 def parse_value(text: str) -> Any:
@@ -64,3 +65,21 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
     """Later assignments of the same name win, as on any command line. Names and values are
     checked afterwards, by the catalog."""
     return dict(parse_assignment(item) for item in items)
+
+
+def parse_json_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """``--set-json KEY=JSON`` items as extra fields (`extra_fields`): VALUE must be JSON
+    (refused with its line and column), and KEY may not be a field the app writes itself."""
+    out: dict[str, Any] = {}
+    for text in items:
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidParameter(FIELD, f"--set-json {text!r}: expected KEY=JSON, e.g. "
+                                   "mirostat_ent=2")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InvalidParameter(FIELD, f"{FIELD}: {key}: not valid JSON: {exc.msg} at "
+                                   f"line {exc.lineno}, column {exc.colno}") from None
+    return check_extra(out)

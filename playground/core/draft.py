@@ -1,7 +1,7 @@
 """The working draft: what is on screen, saved as it changes so a crash loses nothing.
 
 One JSON file in the data dir, written atomically. It holds the prompt, the connection, the
-model, the set parameters and the routing; never a key.
+model, the set parameters, the routing and the extra fields; never a key.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class Draft:
     model: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     routing: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Any) -> Draft:
@@ -33,7 +34,7 @@ class Draft:
             return value if isinstance(value, kind) else default
         return cls(prompt=pick("prompt", str, ""), connection=pick("connection", str, "local"),
                    model=pick("model", str, ""), params=pick("params", dict, {}),
-                   routing=pick("routing", dict, {}))
+                   routing=pick("routing", dict, {}), extra=pick("extra", dict, {}))
 
 
 class DraftStore:

@@ -29,6 +29,7 @@ from typing import Any
 from playground.core import migrations
 from playground.core.catalog import BY_NAME
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.core.extra_fields import OWN, ROUTING, is_extension
 from playground.core.migrations import Migration, NewerDatabase, transaction
 from playground.core.paths import data_dir
 from playground.core.request import CompletionRequest, build_request
@@ -190,12 +191,20 @@ class RunRecord:
     def to_request(self) -> CompletionRequest:
         """The run's request, to restore it on screen or send it again. Raises
         `InvalidParameter` if a value is no longer allowed by the catalog."""
-        routed = ("model", "prompt", "stream", "provider", "billing_mode")
-        extensions = {k: v for k, v in self.request.items()
-                      if k not in BY_NAME and k not in routed}
         return build_request(self.prompt, self.model, self.params(), self.to_routing(),
                              stream=bool(self.request.get("stream", False)),
-                             extensions=extensions, dialect=self.dialect)
+                             extensions=self.extensions(), dialect=self.dialect,
+                             extra=self.extra())
+
+    def extensions(self) -> dict[str, Any]:
+        """The app's own extension fields the run was sent with (`is_extension`)."""
+        return {k: v for k, v in self.request.items() if is_extension(k)}
+
+    def extra(self) -> dict[str, Any]:
+        """The extra fields (`extra_fields`) the run was sent with: the rest of its body."""
+        known = {*BY_NAME, *OWN, *ROUTING}
+        return {k: v for k, v in self.request.items()
+                if k not in known and not is_extension(k)}
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status}

@@ -10,7 +10,10 @@ File format (version 1)::
 
     {"version": 1, "name": "Balanced", "description": "...", "params": {"temperature": 0.7},
      "model": "...", "provider": "id" | {routing object}, "header_provider": "...",
-     "billing_mode": "paygo", "foreign": {"sillytavern": {...}, "textgen": {...}}}
+     "billing_mode": "paygo", "extra_fields": {"mirostat_ent": 2},
+     "foreign": {"sillytavern": {...}, "textgen": {...}}}
+
+``extra_fields`` are body fields the catalog lacks, sent verbatim (`playground.core.extra_fields`).
 
 ``foreign`` keeps the settings an imported file had that this app has no equivalent for, per
 source format, so exporting back to that format loses nothing (see `playground.core.interop`).
@@ -29,6 +32,7 @@ from typing import Any
 
 from playground.core.catalog import BY_NAME, SamplerParams, body_fields, validate_params
 from playground.core.errors import InvalidParameter
+from playground.core.extra_fields import check_extra
 from playground.core.migrations import check_list, pending
 from playground.core.model_id import ModelId
 from playground.core.paths import config_dir, resource_dir
@@ -48,7 +52,7 @@ MAX_DESCRIPTION_CHARS = 1000
 FOREIGN_FORMATS = ("sillytavern", "textgen")
 
 _KEYS = ("version", "name", "description", "params", "model", "provider", "header_provider",
-         "billing_mode", "foreign")
+         "billing_mode", "extra_fields", "foreign")
 
 
 class PresetError(InvalidParameter):
@@ -71,6 +75,8 @@ class Preset:
     provider: str | ProviderRouting | None = None
     header_provider: str | None = None
     billing_mode: str | None = None
+    #: Fields the catalog lacks, sent verbatim (see `extra_fields`).
+    extra: Mapping[str, Any] = field(default_factory=dict)
     #: Settings from an imported file with no equivalent here, per source format.
     foreign: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     builtin: bool = field(default=False, compare=False)
@@ -78,11 +84,13 @@ class Preset:
     @classmethod
     def create(cls, name: str, params: Mapping[str, Any] | SamplerParams, *,
                description: str = "", model: str | None = None,
-               routing: Routing | None = None) -> Preset:
+               routing: Routing | None = None,
+               extra: Mapping[str, Any] | None = None) -> Preset:
         """A validated preset from what is on screen (e.g. "save as")."""
         values = body_fields(params) if isinstance(params, SamplerParams) else dict(params)
         data: dict[str, Any] = {"version": VERSION, "name": name, "description": description,
-                                "params": values, "model": model}
+                                "params": values, "model": model,
+                                "extra_fields": dict(extra) if extra else None}
         if routing is not None:
             provider = routing.provider
             data.update(provider=provider.body() if isinstance(provider, ProviderRouting)
@@ -102,6 +110,8 @@ class Preset:
         out: dict[str, Any] = {"version": VERSION, "name": self.name,
                                "description": self.description, "params": self.param_values()}
         out.update(_routing_fields(self))
+        if self.extra:
+            out["extra_fields"] = dict(self.extra)
         if self.foreign:
             out["foreign"] = {fmt: dict(values) for fmt, values in self.foreign.items()}
         return out
@@ -117,11 +127,11 @@ def _routing_fields(preset: Preset) -> dict[str, Any]:
 
 def diff(a: Preset, b: Preset) -> dict[str, tuple[Any, Any]]:
     """What differs between two presets as far as a request is concerned: parameter name (or
-    model, provider, header_provider, billing_mode) -> (value in a, value in b); None is unset.
-    Name, description and foreign settings are not compared."""
-    left = {**a.param_values(), **_routing_fields(a)}
-    right = {**b.param_values(), **_routing_fields(b)}
-    order = [*BY_NAME, "model", "provider", "header_provider", "billing_mode"]
+    model, provider, header_provider, billing_mode, extra_fields) -> (value in a, value in
+    b); None is unset. Name, description and foreign settings are not compared."""
+    left = {**a.param_values(), **_routing_fields(a), "extra_fields": dict(a.extra) or None}
+    right = {**b.param_values(), **_routing_fields(b), "extra_fields": dict(b.extra) or None}
+    order = [*BY_NAME, "model", "provider", "header_provider", "billing_mode", "extra_fields"]
     return {key: (left.get(key), right.get(key)) for key in order
             if left.get(key) != right.get(key)}
 
@@ -208,7 +218,9 @@ def _parse(data: Any, fallback_name: str | None) -> Preset:
         normalize_billing_mode(routing.billing_mode)
     return Preset(name=name, params=checked, description=description, model=model,
                   provider=routing.provider, header_provider=routing.header_provider,
-                  billing_mode=routing.billing_mode, foreign=_check_foreign(data.get("foreign")))
+                  billing_mode=routing.billing_mode,
+                  extra=check_extra(data.get("extra_fields", {})),
+                  foreign=_check_foreign(data.get("foreign")))
 
 
 def check_name(value: Any) -> str:

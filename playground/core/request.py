@@ -15,6 +15,7 @@ from typing import Any
 
 from playground.core.catalog import SamplerParams, body_fields, validate_params
 from playground.core.dialects import IDENTITY, Translation, translate
+from playground.core.extra_fields import check_extra
 from playground.core.model_id import ModelId
 from playground.core.routing import Routing
 
@@ -34,6 +35,8 @@ class CompletionRequest:
     extensions: Mapping[str, Any] = field(default_factory=dict)
     #: The server's parameter dialect; `wire_body` translates into it.
     dialect: str = "nanogpt"
+    #: Fields the catalog lacks, sent verbatim after translation (`extra_fields`).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         """The request in the catalog's (NanoGPT's) names: model and prompt, then exactly the
@@ -44,6 +47,7 @@ class CompletionRequest:
         if self.stream:
             out["stream"] = True
         out.update(self.extensions)
+        out.update(self.extra)
         return out
 
     def translation(self) -> Translation:
@@ -61,6 +65,7 @@ class CompletionRequest:
         if self.stream:
             out["stream"] = True
         out.update(self.extensions)
+        out.update(self.extra)
         return out
 
     def headers(self, *, api_key: str | None = None) -> dict[str, str]:
@@ -79,14 +84,16 @@ class CompletionRequest:
 def build_request(prompt: str, model: str | ModelId, params: Mapping[str, Any] | SamplerParams,
                   routing: Routing | None = None, *, stream: bool = True,
                   extensions: Mapping[str, Any] | None = None,
-                  dialect: str = IDENTITY) -> CompletionRequest:
+                  dialect: str = IDENTITY,
+                  extra: Mapping[str, Any] | None = None) -> CompletionRequest:
     """Validate everything and return the request; raises `InvalidParameter` naming the field."""
     model_id = model if isinstance(model, ModelId) else ModelId.parse(model)
     checked = params if isinstance(params, SamplerParams) else validate_params(params)
     routing = routing or Routing()
     routing.check(model_id)
     return CompletionRequest(prompt=prompt, model=model_id, params=checked, routing=routing,
-                             stream=stream, extensions=dict(extensions or {}), dialect=dialect)
+                             stream=stream, extensions=dict(extensions or {}), dialect=dialect,
+                             extra=check_extra(dict(extra or {})))
 
 
 def completions_url(base_url: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -66,6 +66,7 @@ class Base:
     dialect: str = "nanogpt"
     connection: str = ""  # its name, for history
     preset: str | None = None  # the preset the window's settings came from, for history
+    extra: Mapping[str, Any] = field(default_factory=dict)  # the window's extra fields
 
 
 BaseSource = Callable[[], Base]
@@ -394,7 +395,8 @@ class CompareView(QDialog):
                 try:
                     variant = column.parse(self._load_preset)
                     request = build_request(base.prompt, variant.model or base.model,
-                                            variant.merged(base.params), dialect=base.dialect)
+                                            variant.merged(base.params), dialect=base.dialect,
+                                            extra=base.extra)
                 except InvalidParameter as exc:
                     raise InvalidParameter(exc.field, f"column {index}: {exc.message}") from None
                 jobs.append((column, Run(request, connection=base.connection,

@@ -37,7 +37,7 @@ class FrontTab:
             return replace(w.start_draft, prompt=prompt)
         return Draft(prompt=prompt, connection=str(w.connection_box.currentData()),
                      model=w.model_text(), params=w.params.values(),
-                     routing=w.side.routing_dump())
+                     routing=w.side.routing_dump(), extra=w.side.extra.saved_value())
 
     def save_document(self, view: DocumentView, draft: Draft) -> None:
         """Store `draft` (what the panel and the prompt hold) as `view`'s document."""
@@ -50,7 +50,8 @@ class FrontTab:
             view.document = w.documents.save(replace(
                 view.document, prompt=draft.prompt, model=draft.model,
                 connection=draft.connection, params=draft.params, routing=draft.routing,
-                preset=w.preset_name(), mode=view.mode, completions=view.completions()))
+                preset=w.preset_name(), mode=view.mode, completions=view.completions(),
+                extra=draft.extra))
         except (PlaygroundError, OSError, sqlite3.Error) as exc:
             w.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
 
@@ -118,7 +119,8 @@ class FrontTab:
                 if index >= 0:
                     w.connection_box.setCurrentIndex(index)
                 w.model_picker.set_model_text(document.model)
-                w.side.show_settings(document.params, document.to_routing(), document.preset)
+                w.side.show_settings(document.params, document.to_routing(), document.preset,
+                                     document.extra)
             except (InvalidParameter, ValidationError) as exc:
                 w.status.showMessage(f"Part of {document.name}'s settings was not valid "
                                      f"and was left out: {exc}", 10000)

@@ -34,7 +34,8 @@ class RunIntents:
         from playground.core.routing import Routing
 
         w = self.window
-        problems = [*w.params.errors(), w.model_picker.error(), w.routing.error()]
+        problems = [*w.params.errors(), w.model_picker.error(), w.routing.error(),
+                    w.side.extra.problem()]
         problems = [problem for problem in problems if problem]
         if problems:
             raise InvalidParameter("input", "\n".join(problems))
@@ -47,7 +48,8 @@ class RunIntents:
         text = w.view.request_text() if prompt is None else prompt
         return build_request(text, model, w.params.values(), routing,
                              dialect=connection.speaks,
-                             extensions={"suffix": suffix} if suffix else None)
+                             extensions={"suffix": suffix} if suffix else None,
+                             extra=w.side.extra.value())
 
     def run(self, *, before: Screen | None = None, parent: Run | None = None,
             at: int | None = None, replace: GeneratedSpan | None = None,
@@ -224,7 +226,8 @@ class RunIntents:
                           finish_reason=record.finish_reason, ttft_ms=record.ttft_ms,
                           tokens_per_s=record.tokens_per_s, usage=record.usage,
                           cost=record.cost))
-            w.side.show_settings(record.params(), record.to_routing(), w.preset_name())
+            w.side.show_settings(record.params(), record.to_routing(), w.preset_name(),
+                                 record.extra())
         except (InvalidParameter, ValidationError) as exc:
             w.view.show_error(f"Run #{record.id} cannot be restored: {exc}")
             return False

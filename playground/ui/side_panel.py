@@ -1,5 +1,5 @@
-"""The side panel: the preset bar above the sampler panel (penalties, mirostat, cutoffs, …)
-and the routing editor, as tabs. It holds the settings of the tab in front, takes a
+"""The side panel: the preset bar above the sampler panel (penalties, mirostat, cutoffs, …),
+the routing editor and the extra fields, as tabs. It holds the settings of the tab in front, takes a
 document's, and fits itself to a connection: what its server ignores greyed with the reason,
 its own defaults as hints, its limits (and the model's largest output) enforced."""
 
@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from playground.core.presets import Preset, PresetStore
+from playground.ui.extra_fields_editor import ExtraFieldsEditor
 from playground.ui.param_panel import ParamPanel
 from playground.ui.preset_bar import PresetBar
 from playground.ui.routing_editor import RoutingEditor
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from playground.ui.list_editors import Lookup
 
 ROUTING_TAB = 1
+EXTRA_TAB = 2
 
 
 class SidePanel(QWidget):
@@ -38,9 +40,14 @@ class SidePanel(QWidget):
         routing_scroll = QScrollArea(self)
         routing_scroll.setWidgetResizable(True)
         routing_scroll.setWidget(self.routing)
+        self.extra = ExtraFieldsEditor(self)
+        self.extra.changed.connect(self.changed)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.params, "&Sampler")
         self.tabs.addTab(routing_scroll, "R&outing")
+        self.tabs.addTab(self.extra, "E&xtra")
+        self.tabs.setTabToolTip(EXTRA_TAB, "Request fields the sampler panel does not have, "
+                                           "sent as written")
         self.presets = PresetBar(PresetStore(), self.screen_preset, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -50,7 +57,8 @@ class SidePanel(QWidget):
     def screen_preset(self) -> Preset:
         """What is on screen, as a preset (for saving and for the modified mark)."""
         return Preset.create("on screen", self.params.values(),
-                             model=self._model_text() or None, routing=self.routing.routing())
+                             model=self._model_text() or None, routing=self.routing.routing(),
+                             extra=self.extra.saved_value())
 
     def preset_name(self) -> str | None:
         """The preset the settings came from, for history."""
@@ -62,12 +70,14 @@ class SidePanel(QWidget):
         return self.routing.routing().model_dump(mode="json", exclude_defaults=True)
 
     def show_settings(self, params: Mapping[str, Any], routing: Any,
-                      preset: str | None = None) -> None:
+                      preset: str | None = None,
+                      extra: Mapping[str, Any] | None = None) -> None:
         """Take these settings (a document's, a run's); raises `InvalidParameter` or pydantic's
         `ValidationError` naming what no longer passes."""
         self.presets.select(preset)
         self.params.set_values(dict(params))
         self.routing.set_routing(routing)
+        self.extra.set_value(extra)
 
     def fit(self, connection: Connection, tokenize: Lookup | None) -> None:
         """Fit the panel to `connection`'s server: routing is NanoGPT's; fields its server
@@ -103,3 +113,4 @@ class SidePanel(QWidget):
         self.params.set_values(preset.param_values())
         if preset.provider or preset.header_provider or preset.billing_mode:
             self.routing.set_routing(preset.routing())
+        self.extra.set_value(preset.extra)

@@ -87,7 +87,7 @@ class TabSession(QObject):
         try:
             return self.store.create(prompt=draft.prompt, model=draft.model,
                                      connection=draft.connection, params=draft.params,
-                                     routing=draft.routing)
+                                     routing=draft.routing, extra=draft.extra)
         except InvalidParameter as exc:
             self.message.emit(f"Part of the saved draft was not valid and was left out: "
                               f"{exc.message}", 10000)

@@ -171,7 +171,8 @@ class WindowDialogs(LazyDialogs):
             raise InvalidParameter("api_key", not_sent(live.connection))
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
                     params=window.params.values(), dialect=request.dialect,
-                    connection=live.connection.name, preset=window.preset_name())
+                    connection=live.connection.name, preset=window.preset_name(),
+                    extra=request.extra)
 
     def _keep_compared(self, params: dict[str, Any]) -> None:
         """A comparison column's settings become the window's, then Save As asks a name."""

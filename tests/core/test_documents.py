@@ -282,12 +282,15 @@ def test_request_inputs_build_the_documents_request() -> None:
     with DocumentStore() as store:
         doc = store.create("Story", prompt="Once", model="zai-org/glm-5",
                            params={"temperature": 0.7, "max_tokens": 9}, routing=ROUTING,
-                           connection="nanogpt")
+                           connection="nanogpt", extra={"mirostat_ent": 2})
     inputs = document_request_inputs(doc)
     assert isinstance(inputs, RequestInputs)
-    prompt, model, params, routing, connection = inputs
-    assert (prompt, model, connection) == ("Once", "zai-org/glm-5", "nanogpt")
-    body = build_request(prompt, model, {**params, "max_tokens": 3}, routing).body()
+    prompt, model, params, routing, connection, extra = inputs
+    assert (prompt, model, connection, extra) == ("Once", "zai-org/glm-5", "nanogpt",
+                                                  {"mirostat_ent": 2})
+    body = build_request(prompt, model, {**params, "max_tokens": 3}, routing,
+                         extra=extra).body()
+    assert body["mirostat_ent"] == 2
     assert body["prompt"] == "Once" and body["temperature"] == 0.7
     assert body["max_tokens"] == 3  # a caller's override goes on top
     assert body["provider"] == {"order": ["deepinfra", "together"], "max_price": {"prompt": 2}}
@@ -355,7 +358,7 @@ def test_import_reports_bad_entries_by_index_and_name_and_imports_the_rest(
         "documents[1] 'Hot': temperature: 7 is above the maximum 2 (allowed: a number "
         "from 0 to 2)",
         "documents[2] 'Keyed': api_key: not a field of a document (known: name, prompt, model, "
-        "connection, params, routing, preset, mode, completions, created_at, updated_at, "
+        "connection, params, routing, preset, mode, completions, extra, created_at, updated_at, "
         "last_used_at)",
         "documents[3]: must be an object",
         "documents[4]: name: the document has no name",

@@ -362,3 +362,25 @@ def test_open_says_when_a_search_matches_more_than_it_lists(window) -> None:
     QTest.keyClicks(dialog.search, " unicorn")
     assert [row.name for row in dialog.model.rows] == ["Note 17"]
     assert dialog.count_label.text() == "1 document matches"
+
+
+def test_extra_fields_are_checked_sent_and_kept_with_each_tab(window) -> None:
+    extra = window.side.extra
+    window.prompt_edit.setPlainText("Once")
+    extra.text.setPlainText('{\n  "mirostat_ent": 2\n  "typo": 1\n}')
+    assert extra.error.isVisibleTo(extra) and "line 3, column 3" in extra.error.text()
+    assert not window.intents.run()  # refused, saying why
+    assert "extra_fields: not valid JSON" in window.view.error_label.text()
+    extra.text.setPlainText('{"mirostat_ent": 2, "note": " kept "}')
+    assert not extra.error.isVisibleTo(extra)
+    request = window.intents.build_request()
+    assert request.wire_body()["note"] == " kept " and request.extra == {
+        "mirostat_ent": 2, "note": " kept "}
+    assert window.side.screen_preset().extra == {"mirostat_ent": 2, "note": " kept "}
+    first = window.document
+    key(window, "Ctrl+T")
+    assert extra.text.toPlainText() == ""  # a new tab starts without
+    key(window, "Ctrl+PgUp")
+    assert json.loads(extra.text.toPlainText()) == {"mirostat_ent": 2, "note": " kept "}
+    window.save_draft()
+    assert stored(first.id).extra == {"mirostat_ent": 2, "note": " kept "}

@@ -15,6 +15,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from playground.core.catalog import body_fields, validate_params
 from playground.core.errors import InvalidParameter
+from playground.core.extra_fields import check_extra
 from playground.core.routing import Routing, normalize_billing_mode, parse_routing_object
 
 Mode = Literal["two-pane", "notebook"]
@@ -25,7 +26,7 @@ DEFAULT_NAME = "Untitled"
 
 #: The fields a document's content is made of (the store adds id and timestamps).
 CONTENT_FIELDS = ("name", "prompt", "model", "connection", "params", "routing", "preset", "mode",
-                  "completions")
+                  "completions", "extra")
 TIMESTAMP_FIELDS = ("created_at", "updated_at", "last_used_at")
 ROUTING_FIELDS = ("provider", "header_provider", "billing_mode", "billing_as_header")
 
@@ -59,6 +60,8 @@ class Document:
     preset: str | None = None  # the preset it was last set from
     mode: Mode = "two-pane"
     completions: tuple[Completion, ...] = ()  # in notebook mode, tinted and with versions
+    #: Fields the catalog lacks, sent verbatim (`extra_fields`).
+    extra: Mapping[str, Any] = field(default_factory=dict)
     created_at: str = ""  # ISO 8601, UTC
     updated_at: str = ""
     last_used_at: str = ""
@@ -73,7 +76,7 @@ class Document:
                 "params": dict(self.params), "routing": dict(self.routing),
                 "preset": self.preset,
                 "completions": [completion.to_json() for completion in self.completions],
-                "created_at": self.created_at,
+                "extra": dict(self.extra), "created_at": self.created_at,
                 "updated_at": self.updated_at, "last_used_at": self.last_used_at}
 
 
@@ -101,6 +104,7 @@ class RequestInputs(NamedTuple):
     params: dict[str, Any]
     routing: Routing
     connection: str
+    extra: dict[str, Any]
 
 
 def document_request_inputs(document: Document) -> RequestInputs:
@@ -108,7 +112,8 @@ def document_request_inputs(document: Document) -> RequestInputs:
     into `params` (and its routing) first. Raises `InvalidParameter` naming the field."""
     params = body_fields(validate_params(document.params))
     return RequestInputs(document.prompt, document.model, params,
-                         parse_routing(document.routing), document.connection)
+                         parse_routing(document.routing), document.connection,
+                         check_extra(document.extra))
 
 
 def check_name(value: Any) -> str:
@@ -150,6 +155,8 @@ def check_content(data: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "completions":
             prompt = data.get("prompt")
             out[key] = check_completions(value, prompt if isinstance(prompt, str) else None)
+        elif key == "extra":
+            out[key] = check_extra(value)
         elif key == "mode":
             if value not in MODES:
                 raise InvalidParameter("mode", f"mode: {value!r} is not a mode (allowed: "

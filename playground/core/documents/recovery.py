@@ -99,7 +99,8 @@ def lenient_fields(row: dict[str, Any]) -> dict[str, Any]:
                 "created_at", "updated_at", "last_used_at"):
         if isinstance(row.get(key), str):
             out[key] = row[key]
-    for key, kind in (("params", dict), ("routing", dict), ("completions", list)):
+    for key, kind in (("params", dict), ("routing", dict), ("completions", list),
+                      ("extra", dict)):
         with contextlib.suppress(TypeError, ValueError):
             value = json.loads(row[key]) if isinstance(row.get(key), str) else None
             if isinstance(value, kind):

@@ -214,12 +214,12 @@ class DocumentStore:
     def create(self, name: str | None = None, *, prompt: str = "", model: str = "",
                connection: str = "local", params: Mapping[str, Any] | None = None,
                routing: Mapping[str, Any] | None = None, preset: str | None = None,
-               mode: Mode = "two-pane") -> Document:
+               mode: Mode = "two-pane", extra: Mapping[str, Any] | None = None) -> Document:
         """A new document, used now. Without a name it is "Untitled" (or "Untitled (2)", …);
         a name already taken is refused."""
         fields = check_content({"prompt": prompt, "model": model, "connection": connection,
                                 "params": params or {}, "routing": routing or {},
-                                "preset": preset, "mode": mode})
+                                "preset": preset, "mode": mode, "extra": extra or {}})
         with transaction(self._db):
             if name is None:
                 fields["name"] = free_name(DEFAULT_NAME, self._taken)
@@ -233,14 +233,16 @@ class DocumentStore:
         after the last edit, on the thread that edits."""
         fields = check_content({key: getattr(document, key) for key in
                                 ("prompt", "model", "connection", "params", "routing",
-                                 "preset", "mode", "completions")})
+                                 "preset", "mode", "completions", "extra")})
         now = self._use_time()
         cursor = self._db.execute(
             "UPDATE documents SET prompt = :prompt, model = :model, connection = :connection, "
             "params = :params, routing = :routing, preset = :preset, mode = :mode, "
-            "completions = :completions, updated_at = :now, last_used_at = :now WHERE id = :id",
+            "completions = :completions, extra = :extra, updated_at = :now, "
+            "last_used_at = :now WHERE id = :id",
             {**fields, "params": _json(fields["params"]), "routing": _json(fields["routing"]),
              "completions": _json([c.to_json() for c in fields["completions"]]),
+             "extra": _json(fields["extra"]),
              "now": now, "id": document.id})
         if cursor.rowcount == 0:
             raise InvalidParameter("id", f"id: no document #{document.id} (it was deleted)")
@@ -347,8 +349,9 @@ class DocumentStore:
         values = schema.row_values(document)
         if doc_id is None:
             del values["id"]
-        if not document.completions:  # the column's default (and older steps lack the column)
-            del values["completions"]
+        for column in ("completions", "extra"):  # the columns' defaults, which older steps
+            if not getattr(document, column):  # of the migration lack
+                del values[column]
         columns = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
         cursor = (db or self._db).execute(
@@ -358,7 +361,7 @@ class DocumentStore:
 
 
 #: What a whole row has (a preset may be absent).
-_REQUIRED = frozenset(schema.COLUMNS) - {"id", "preset", "completions"}
+_REQUIRED = frozenset(schema.COLUMNS) - {"id", "preset", "completions", "extra"}
 
 
 def _is_damage(exc: BaseException) -> bool:
