@@ -49,6 +49,7 @@ from playground.core.catalog import (
     complete_order,
 )
 from playground.engine import samplers
+from playground.engine.breakers import BreakMarks
 from playground.engine.samplers import Kept, Logits
 
 Stage = Callable[[Logits], Logits]
@@ -142,14 +143,16 @@ class Sampler:
 
     def __init__(self, settings: SamplerSettings, vocab_size: int, eot: int,
                  prompt: Sequence[int], rng: np.random.Generator,
-                 breaks: npt.NDArray[np.bool_] | None = None) -> None:
-        """`breaks`: DRY's breaker tokens over the vocabulary (the tokens whose text holds a
-        sequence breaker); needed only with `dry_multiplier` set."""
+                 breaks: BreakMarks | None = None) -> None:
+        """`breaks`: where DRY's sequence breakers lie in the text (made from the prompt;
+        needed only with `dry_multiplier` set)."""
         self.settings = settings
         self.vocab_size = vocab_size
         self.eot = eot
         self.rng = rng
-        self.breaks = breaks if breaks is not None else np.zeros(vocab_size, dtype=bool)
+        if breaks is None and settings.dry_multiplier:  # DRY without sequence breakers
+            breaks = BreakMarks((), np.zeros(vocab_size, dtype=bool), lambda _token: "", prompt)
+        self.breaks = breaks
         self.history = list(prompt)  # DRY's view of the text
         self.generated = 0
         self.counts = np.zeros(vocab_size, dtype=np.int64)
@@ -227,7 +230,9 @@ class Sampler:
         s = self.settings
         last = s.dry_penalty_last_n or len(self.history)
         history = np.asarray(self.history[-last:], dtype=np.int64)
-        return samplers.dry(x, history, self.breaks, s.dry_multiplier, s.dry_base,
+        assert self.breaks is not None  # made with the sampler whenever DRY is on
+        marks = self.breaks.marks[len(self.history) - len(history):]
+        return samplers.dry(x, history, marks, self.breaks.single, s.dry_multiplier, s.dry_base,
                             s.dry_allowed_length)
 
     def _mirostat(self, x: Logits) -> Kept:
@@ -320,7 +325,9 @@ class Sampler:
         self.seen[:] = False
         self.seen[self.history] = True
         if self.ngrams is not None:
-            self.ngrams = samplers.SeenNgrams(self.settings.no_repeat_ngram_size, self.history)
+            self.ngrams.cut(len(self.history))
+        if self.breaks is not None:
+            self.breaks.cut(len(self.history))
         self.mu = self._mus[len(self._mus) - count]
         del self._mus[len(self._mus) - count:]
 
@@ -332,6 +339,8 @@ class Sampler:
     def _record(self, token: int) -> None:
         self._mus.append(self.mu)
         self.history.append(token)
+        if self.breaks is not None:
+            self.breaks.extend((token,))
         self.generated += 1
         self.counts[token] += 1
         self.seen[token] = True

@@ -22,18 +22,17 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import codecs
-import weakref
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from playground.engine.breakers import BreakMarks, breaker_tokens
 from playground.engine.chain import NoCandidates, Sampler, SamplerSettings, StageTrace
 from playground.engine.phrases import PhraseWatch
 from playground.engine.samplers import Logits
 from playground.engine.stops import StopScanner
-from playground.engine.text_model import TextModel, Vocabulary
+from playground.engine.text_model import TextModel
 from playground.engine.utf8 import ACCEPT
 
 DEFAULT_MAX_TOKENS = 256
@@ -73,8 +72,6 @@ class Step:
     finish_reason: str | None = None
 
 
-_BREAKS: weakref.WeakKeyDictionary[Vocabulary, dict[tuple[str, ...], npt.NDArray[np.bool_]]] = (
-    weakref.WeakKeyDictionary())
 
 
 @dataclass
@@ -112,18 +109,6 @@ def _settled_drafts(drafts: list[_Draft], settled: int) -> int:
     return ready
 
 
-def breaker_tokens(tokenizer: Vocabulary, breakers: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-    """DRY's breakers over the vocabulary: the tokens whose text holds one of `breakers`
-    (kept per tokenizer, as a vocabulary of 49k tokens takes a moment to scan)."""
-    known = _BREAKS.setdefault(tokenizer, {})
-    if breakers not in known:
-        wanted = [breaker.encode("utf-8", "surrogatepass") for breaker in breakers]
-        known[breakers] = np.fromiter(
-            (any(w in tokenizer.token_bytes(i) for w in wanted)
-             for i in range(tokenizer.vocab_size)), dtype=bool, count=tokenizer.vocab_size)
-    return known[breakers]
-
-
 class Generation:
     def __init__(self, model: TextModel, request: GenerationRequest) -> None:
         self.model = model
@@ -131,8 +116,11 @@ class Generation:
         self.prompt_ids = model.tokenizer.encode(request.prompt)
         self.prefix_ids = model.tokenizer.encode(request.completion_prefix)
         seed = None if request.seed is None else request.seed & SEED_MASK
-        breaks = (breaker_tokens(model.tokenizer, request.settings.dry_sequence_breakers)
-                  if request.settings.dry_multiplier else None)
+        breaks = None
+        if request.settings.dry_multiplier:
+            breakers = request.settings.dry_sequence_breakers
+            breaks = BreakMarks(breakers, breaker_tokens(model.tokenizer, breakers),
+                                model.tokenizer.token_text, self.prompt_ids)
         self.sampler = Sampler(request.settings, model.tokenizer.vocab_size,
                                model.tokenizer.eot_id, self.prompt_ids,
                                np.random.default_rng(seed), breaks)

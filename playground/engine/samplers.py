@@ -76,18 +76,19 @@ def presence_penalty(logits: Logits, counts: npt.NDArray[np.int64], penalty: flo
     return logits - penalty * (counts > 0)
 
 
-def dry(logits: Logits, history: npt.NDArray[np.int64], breaks: Mask, multiplier: float,
-        base: float, allowed_length: int) -> Logits:
+def dry(logits: Logits, history: npt.NDArray[np.int64], marks: Mask, breaks: Mask,
+        multiplier: float, base: float, allowed_length: int) -> Logits:
     """DRY, as llama.cpp and koboldcpp (PR #982) define it. A candidate that would extend a
     repeat of earlier text loses ``multiplier * base ** (n - allowed_length)`` from its logit,
     where n is the longest stretch of tokens before one of its earlier occurrences that equals
     the end of `history`, when n reaches `allowed_length`. A repeat never runs across a
-    breaker token (`breaks`, over the vocabulary), and breakers themselves are never
+    position that lies in a sequence breaker (`marks`, one per token of `history`, breakers
+    spanning tokens included), and breaker tokens (`breaks`, over the vocabulary) are never
     penalised. `history` is the text's tokens, already cut to the last ``penalty_last_n``."""
     n = len(history)
     if n <= allowed_length:
         return logits
-    broken = np.flatnonzero(breaks[history])
+    broken = np.flatnonzero(marks)
     limit = n - 1 - int(broken[-1]) if len(broken) else n  # tokens since the last breaker
     if limit < allowed_length:
         return logits
@@ -136,26 +137,44 @@ def ngram_bans(tokens: Sequence[int], size: int) -> set[int]:
 
 
 class SeenNgrams:
-    """`ngram_bans` maintained incrementally, for use during generation: O(1) per token."""
+    """`ngram_bans` maintained incrementally, for use during generation: O(1) per token, and
+    per token taken back (`cut`)."""
 
     def __init__(self, size: int, tokens: Sequence[int] = ()) -> None:
         self.size = size
         self._tokens: list[int] = []
-        self._next: dict[tuple[int, ...], set[int]] = {}
+        #: prefix -> next token -> how many times the n-gram occurs
+        self._next: dict[tuple[int, ...], dict[int, int]] = {}
         self.extend(tokens)
 
     def extend(self, tokens: Iterable[int]) -> None:
         for token in tokens:
             self._tokens.append(token)
             if len(self._tokens) >= self.size:
-                prefix = tuple(self._tokens[len(self._tokens) - self.size:-1])
-                self._next.setdefault(prefix, set()).add(token)
+                following = self._next.setdefault(self._prefix(len(self._tokens)), {})
+                following[token] = following.get(token, 0) + 1
+
+    def cut(self, length: int) -> None:
+        """Forget the tokens from `length` on, and the n-grams they ended."""
+        while len(self._tokens) > length:
+            if len(self._tokens) >= self.size:
+                prefix = self._prefix(len(self._tokens))
+                following = self._next[prefix]
+                token = self._tokens[-1]
+                following[token] -= 1
+                if not following[token]:
+                    del following[token]
+            self._tokens.pop()
+
+    def _prefix(self, end: int) -> tuple[int, ...]:
+        """The n - 1 tokens before position `end - 1`."""
+        return tuple(self._tokens[end - self.size:end - 1])
 
     def banned(self) -> set[int]:
         if len(self._tokens) < self.size - 1:
             return set()
         prefix = tuple(self._tokens[len(self._tokens) - self.size + 1:]) if self.size > 1 else ()
-        return self._next.get(prefix, set())
+        return set(self._next.get(prefix, {}))
 
 
 # --- truncation: which candidates to keep -----------------------------------------------

@@ -40,7 +40,9 @@ NO_TRUNCATION_LIMIT: dict[str, Any] = {**EVERY_STAGE, "top_k": 0}
 #: Every stage with the newer samplers too, DRY looking back over a 4,096-token context.
 WITH_NEWER: dict[str, Any] = {**EVERY_STAGE, "dry_multiplier": 0.8, "dry_penalty_last_n": 4096,
                               "top_n_sigma": 2.0, "xtc_probability": 0.5,
-                              "smoothing_factor": 0.3, "dynatemp_range": 0.3}
+                              "smoothing_factor": 0.3, "dynatemp_range": 0.3,
+                              # phrases it meets now and then: held text, and going back
+                              "banned_strings": [" the", "ing the", "\n\n"]}
 #: Text for a prompt of that length: this project's README.
 LONG_TEXT = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 MIROSTAT: dict[str, Any] = {**EVERY_STAGE, "mirostat_mode": 2, "mirostat_tau": 5.0,

@@ -30,8 +30,9 @@ socket takes it, so the client side is what is measured:
 - engine_tokens_per_s, engine_ttft_ms: the local engine with every sampler stage
   (engine_bench.py's functions);
 - engine_tokens_per_s_with_newer: the same with the newer samplers too (DRY over a 4,096-token
-  prompt, top-n-sigma, XTC, smoothing, dynamic temperature), and engine_newer_ratio (no
-  target) over the same prompt without them;
+  prompt, top-n-sigma, XTC, smoothing, dynamic temperature, and banned phrases it meets about
+  once in ten tokens, each sending generation back), and engine_newer_ratio (no target) over
+  the same prompt without them;
 - rss_mb_after_100k: the real MainWindow's process RSS after a 100k-token run;
 - gc_full_pause_ms (no target): in that process, how long a full garbage collection takes, the
   pause Python may impose at any moment (the streaming figures start each run collected);

@@ -205,10 +205,9 @@ def test_xtc_turns_the_most_probable_candidates_away_as_often_as_asked() -> None
 
 
 def test_dry_through_the_chain_counts_the_prompt_and_what_it_generated() -> None:
-    breaks = np.zeros(len(PROBS), dtype=bool)
     settings = SamplerSettings.from_params(validate_params({"dry_multiplier": 5.0,
                                                             "dry_allowed_length": 1}))
-    chain = Sampler(settings, len(PROBS), EOT, [0, 1, 2, 0], np.random.default_rng(0), breaks)
+    chain = Sampler(settings, len(PROBS), EOT, [0, 1, 2, 0], np.random.default_rng(0))
     pick = chain.sample(LOGPROBS, trace=True)  # "0" came before "1" once: 1 is penalised
     assert pick.trace is not None
     before, after = pick.trace.probs[0], pick.trace.probs[1]

@@ -166,15 +166,21 @@ def test_mirostat_update_moves_mu_towards_the_target() -> None:
 
 A, B, C, Y, NL = 0, 1, 2, 3, 4  # token ids; NL is a breaker
 BREAKS = np.array([False, False, False, False, True])
+NONE = np.zeros(5, dtype=bool)
+
+
+def dry(history: np.ndarray, breaks: np.ndarray, *args: float) -> np.ndarray:
+    """DRY over single-token breakers: a position is marked where its token is one."""
+    return s.dry(np.zeros(5), history, breaks[history], breaks, *args)
 
 
 def test_dry_penalises_the_tokens_that_would_extend_a_repeat() -> None:
     """llama.cpp's own example: after ``a b c c b c y a b c``, emitting c would extend the
     repeat ``a b c`` (length 3), y the repeat ``b c`` (2), b the repeat ``c`` (1)."""
     history = np.array([A, B, C, C, B, C, Y, A, B, C])
-    out = s.dry(np.zeros(5), history, BREAKS, multiplier=1.0, base=2.0, allowed_length=2)
+    out = dry(history, BREAKS, 1.0, 2.0, 2)  # multiplier, base, allowed length
     assert list(out) == [0, 0, -2.0, -1.0, 0]  # c: 1·2^(3-2); y: 1·2^(2-2); b: under 2
-    out = s.dry(np.zeros(5), history, BREAKS, multiplier=0.5, base=3.0, allowed_length=1)
+    out = dry(history, BREAKS, 0.5, 3.0, 1)
     assert list(out) == [0, -0.5, -4.5, -1.5, 0]  # b: 0.5·3^0, c: 0.5·3^2, y: 0.5·3^1
 
 
@@ -182,22 +188,22 @@ def test_dry_repeats_never_run_across_a_breaker() -> None:
     # "\n a b" came before y; now the text ends in "\n a b": a repeat of 3 tokens, but the
     # match stops at the breaker, so y is penalised for a repeat of 2.
     history = np.array([NL, A, B, Y, C, NL, A, B])
-    assert list(s.dry(np.zeros(5), history, BREAKS, 1.0, 2.0, 2)) == [0, 0, 0, -1.0, 0]
-    assert list(s.dry(np.zeros(5), history, np.zeros(5, dtype=bool), 1.0, 2.0, 2)) == [
+    assert list(dry(history, BREAKS, 1.0, 2.0, 2)) == [0, 0, 0, -1.0, 0]
+    assert list(dry(history, NONE, 1.0, 2.0, 2)) == [
         0, 0, 0, -2.0, 0]  # without breakers the repeat is 3 long
     # A breaker is never penalised, although "a b c" was once followed by one:
     again = np.array([A, B, C, NL, A, B, C])
-    assert not s.dry(np.zeros(5), again, BREAKS, 1.0, 2.0, 2).any()
-    assert list(s.dry(np.zeros(5), again, np.zeros(5, dtype=bool), 1.0, 2.0, 2)) == [
+    assert not dry(again, BREAKS, 1.0, 2.0, 2).any()
+    assert list(dry(again, NONE, 1.0, 2.0, 2)) == [
         0, 0, 0, 0, -2.0]
     ended = np.array([A, B, C, A, B, NL])  # the text ends with a breaker: nothing to extend
-    assert not s.dry(np.zeros(5), ended, BREAKS, 1.0, 2.0, 1).any()
-    assert not s.dry(np.zeros(5), np.array([A, B]), BREAKS, 1.0, 2.0, 2).any()  # too short
+    assert not dry(ended, BREAKS, 1.0, 2.0, 1).any()
+    assert not dry(np.array([A, B]), BREAKS, 1.0, 2.0, 2).any()  # too short
 
 
 def test_dry_grows_without_overflowing() -> None:
     history = np.array([A, B] * 300)
-    out = s.dry(np.zeros(5), history, np.zeros(5, dtype=bool), 1.0, 1.75, 2)
+    out = dry(history, NONE, 1.0, 1.75, 2)
     assert np.isfinite(out).all() and out[A] < -1e30
 
 
@@ -239,3 +245,17 @@ def test_dynamic_temperature_follows_the_normalised_entropy() -> None:
     assert s.dynamic_temperature(half, 1.0, 0.5, 2.0) == pytest.approx(0.75)  # 0.5 + 1·0.25
     assert s.dynamic_temperature(flat, 0.2, 0.5, 1.0) == pytest.approx(0.7)  # low clamps at 0
     assert s.dynamic_temperature(np.array([0.0]), 1.0, 0.5, 1.0) == pytest.approx(0.5)
+
+
+def test_seen_ngrams_taken_back_are_as_if_never_seen() -> None:
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(0, 4, 300).tolist()
+    for size in (1, 2, 3):
+        grown = s.SeenNgrams(size, tokens)
+        for length in (299, 250, 3, 0):
+            grown.cut(length)
+            fresh = s.SeenNgrams(size, tokens[:length])
+            assert grown.banned() == fresh.banned() == s.ngram_bans(tokens[:length], size)
+            grown.extend(tokens[length:length + 7])
+            grown.cut(length)
+            assert grown.banned() == fresh.banned()
