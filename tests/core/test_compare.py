@@ -78,3 +78,12 @@ async def test_run_all_is_concurrent_and_keeps_each_result(fault_server) -> None
     assert rows[0].tokens == 5
     assert rows[0].finish_reason == "stop"
     assert rows[1].error == "HTTP 402: Insufficient balance"
+
+
+def test_variants_take_the_newer_samplers_and_lists_with_commas() -> None:
+    variant = parse_variant('sampler_order=["temperature","min_p"],banned_strings=["a, b"],'
+                            'dry_multiplier=0.8')
+    assert variant.params == {"sampler_order": ["temperature", "min_p"],
+                              "banned_strings": ["a, b"], "dry_multiplier": 0.8}
+    assert [v.params for v in sweep(Variant("base", {}), "xtc_probability", "0,0.5")] == [
+        {"xtc_probability": 0}, {"xtc_probability": 0.5}]
