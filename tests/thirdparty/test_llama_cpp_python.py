@@ -33,6 +33,8 @@ IGNORED: dict[str, Any] = {
     "dry_sequence_breakers": ["a"], "top_n_sigma": 0.1, "xtc_probability": 1.0,
     "xtc_threshold": 0.01, "dynatemp_range": 4.0, "dynatemp_exponent": 0.1,
     "smoothing_factor": 9.0, "smoothing_curve": 3.0,
+    # nor banned phrases or a sampler order
+    "banned_strings": [" the", "a", "e"], "sampler_order": ["temperature", "top_k"],
 }
 #: Settings of fields it honours that visibly change the text of this model.
 HONOURED: dict[str, Any] = {
