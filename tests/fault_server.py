@@ -76,6 +76,29 @@ def error(status: int, body: object, extra: dict[str, str] | None = None) -> Sce
     return scenario
 
 
+#: Tries seen per request body by the "flaky" scenario (bodies differ in prompt or seed).
+_TRIES: dict[bytes, int] = {}
+
+
+async def flaky(w: Writer, r: Recorded) -> None:
+    """A busy server, as a sweep meets one: by the request's seed, the first try is answered
+    429 (Retry-After 0, seeds divisible by 2), 503 (by 3), or the stream drops (by 5); later
+    tries, and other seeds, stream as "ok" does. Seed 7 is always answered 500."""
+    seed = json.loads(r.body).get("seed", 0)
+    tries = _TRIES[r.body] = _TRIES.get(r.body, 0) + 1
+    if seed == 7:
+        await error(500, {"error": {"message": "The sampler crashed", "code": None}})(w, r)
+    elif tries == 1 and seed % 2 == 0:
+        await error(429, {"error": {"message": "Slow down", "code": "rate_limit_error"}},
+                    {"Retry-After": "0"})(w, r)
+    elif tries == 1 and seed % 3 == 0:
+        await error(503, {"error": {"message": "Service unavailable", "code": None}})(w, r)
+    elif tries == 1 and seed % 5 == 0:
+        await drop_mid_stream(w, r)
+    else:
+        await ok_stream(w, r)
+
+
 async def drop_mid_stream(w: Writer, r: Recorded) -> None:
     w.write(head(extra={"Transfer-Encoding": "chunked"}).replace(b"Connection: close\r\n", b""))
     for token in TOKENS[:2]:
@@ -315,6 +338,7 @@ SCENARIOS: dict[str, Scenario] = {
     "e500text": error(500, b"Internal Server Error"),
     "e503": error(503, {"error": {"message": "Service unavailable", "code": None}}),
     "drop": drop_mid_stream,
+    "flaky": flaky,
     "malformed": malformed_frame,
     "nodone": no_done,
     "errorframe": error_frame,

@@ -7,9 +7,11 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from playground.cli.arguments import add_connection_args, add_set_json, connection_from_args
 from playground.cli.exit_codes import EXIT_API, EXIT_OK
 from playground.cli.launch import (
     EngineStopped,
@@ -20,7 +22,7 @@ from playground.cli.launch import (
 )
 from playground.core.assignments import parse_assignments, parse_json_assignments
 from playground.core.client import CompletionClient, StreamEvent
-from playground.core.connections import DIALECTS, Connection, ConnectionStore, adhoc
+from playground.core.connections import Connection
 from playground.core.documents import DocumentStore, RequestInputs, document_request_inputs
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.history import History
@@ -58,8 +60,8 @@ def register(sub: Any) -> None:
                      metavar="NAME=VALUE",
                      help="set a sampler parameter by its API name; VALUE is JSON when it "
                           "parses, else a string (repeatable)")
-    _add_set_json(run)
-    _add_connection_args(run)
+    add_set_json(run)
+    add_connection_args(run)
     where = run.add_mutually_exclusive_group()
     where.add_argument("--provider", metavar="ID", help="body provider: one provider id")
     where.add_argument("--provider-json", metavar="JSON",
@@ -88,16 +90,17 @@ def register(sub: Any) -> None:
                                           "model=ID)")
     compare.add_argument("--set", dest="assignments", action="append", default=[],
                          metavar="NAME=VALUE", help="a base parameter every variant shares")
-    _add_set_json(compare)
+    add_set_json(compare)
     compare.add_argument("--variant", action="append", default=[], metavar="SPEC",
                          help="one column: 'temperature=0.2,top_k=40', 'preset=Creative', "
                               "'model=ID' (repeatable)")
-    how = compare.add_mutually_exclusive_group()
-    how.add_argument("--sweep", metavar="NAME=V1,V2,...",
-                     help="one variant per value of one parameter, e.g. temperature=0.2,0.7")
-    how.add_argument("--seeds", type=int, metavar="N",
-                     help="N variants that differ only in their seed (1..N)")
-    _add_connection_args(compare)
+    compare.add_argument("--sweep", metavar="NAME=V1,V2,...",
+                         help="one variant per value of one parameter, e.g. "
+                              "temperature=0.2,0.7")
+    compare.add_argument("--seeds", type=int, metavar="N",
+                         help="N variants that differ only in their seed (1..N); with --sweep, "
+                              "each value over N seeds (larger grids: playground sweep)")
+    add_connection_args(compare)
     compare.add_argument("--json", action="store_true",
                          help="print a JSON list: each variant's settings, text, "
                               "finish_reason, usage and timings")
@@ -106,24 +109,9 @@ def register(sub: Any) -> None:
 
     models = sub.add_parser("models", help="list a connection's models",
                             description="List the models a connection offers.")
-    _add_connection_args(models)
+    add_connection_args(models)
     models.add_argument("--json", action="store_true", help="print JSON")
     models.set_defaults(func=_cmd_models)
-
-
-def _add_connection_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--connection", metavar="NAME",
-                       help="connection to use: local (built-in engine, default), nanogpt, "
-                            "or a saved one")
-    group.add_argument("--base-url", metavar="URL",
-                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
-    parser.add_argument("--dialect", choices=DIALECTS, default=None,
-                        help="with --base-url: the server's parameter names and support "
-                             "(default nanogpt)")
-    parser.add_argument("--allow-insecure-key", action="store_true",
-                        help="send the connection's key even over plain http to a host that "
-                             "is not loopback (it crosses the network unencrypted)")
 
 
 def _add_quiet_arg(parser: argparse.ArgumentParser) -> None:
@@ -173,14 +161,6 @@ def _document_from_args(args: argparse.Namespace) -> RequestInputs | None:
         store.close()
 
 
-def _add_set_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set-json", dest="extra", action="append", default=[],
-                        metavar="KEY=JSON",
-                        help="send a field the sampler catalog does not have, as written "
-                             "(VALUE must be JSON), after the fields translated for the "
-                             "server; kept with the run in history (repeatable)")
-
-
 def _request_from_args(args: argparse.Namespace, connection: Connection,
                        preset: Preset | None,
                        document: RequestInputs | None = None) -> CompletionRequest:
@@ -212,23 +192,9 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
                          dialect=connection.speaks, extra=extra)
 
 
-def _connection_from_args(args: argparse.Namespace, default: str = "local") -> Connection:
-    if args.base_url:
-        return adhoc(args.base_url, args.dialect or "nanogpt")
-    if args.dialect:
-        raise InvalidParameter("dialect", "dialect: --dialect goes with --base-url; a saved "
-                                          "connection has its own")
-    store = ConnectionStore()
-    try:
-        return store.get(args.connection or default)
-    finally:
-        for problem in store.problems:  # e.g. why the connection asked for is missing
-            print(f"playground: {problem}", file=sys.stderr)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     document = _document_from_args(args)
-    connection = _connection_from_args(args, document.connection if document else "local")
+    connection = connection_from_args(args, document.connection if document else "local")
     preset = _preset_from_args(args)
     request = _request_from_args(args, connection, preset, document)
     _print_notes({"run": request.translation().notes}, args.quiet)
@@ -302,7 +268,7 @@ def _record(runs: list[tuple[CompletionRequest, RunResult]], connection: Connect
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    connection = _connection_from_args(args)
+    connection = connection_from_args(args)
     api_key = api_key_for(connection, args.allow_insecure_key)
     insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
 
@@ -340,7 +306,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         sweep,
     )
 
-    connection = _connection_from_args(args)
+    connection = connection_from_args(args)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     base_params = parse_assignments(args.assignments)
     presets = PresetStore()
@@ -349,7 +315,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     base = Variant("base", base_params)
     if args.sweep:
         name, _, values = args.sweep.partition("=")
-        variants += sweep(base, name.strip(), values)
+        swept = sweep(base, name.strip(), values)
+        variants += swept if args.seeds is None else [
+            replace(seeded, label=f"{value.label},{seeded.label}")
+            for value in swept for seeded in seeds(value, args.seeds)]
     elif args.seeds is not None:
         variants += seeds(base, args.seeds)
     check_count(variants)

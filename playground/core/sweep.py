@@ -1,0 +1,420 @@
+"""Sweeps: up to two parameters over a grid of values × N seeds, on one prompt and settings.
+
+A sweep is a history group (``swp-…``). Every run is recorded the moment it ends, its cell
+(``temperature=0.2,min_p=0.05,seed=3``) as the run's variant, so a sweep that was stopped, or
+whose process was killed, resumes by running only the cells without a successful run.
+
+Cells run with a concurrency limit. A ``429``, a 5xx answer or a network failure is tried
+again a few times, after the server's ``Retry-After`` or a growing back-off; what still fails is
+recorded with its error, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import math
+import os
+import statistics
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from playground.core import logprobs as logprob_data
+from playground.core.assignments import parse_field_text
+from playground.core.catalog import BY_NAME, Kind, body_fields, validate_params
+from playground.core.compare import distinct_n, split_top_level
+from playground.core.errors import ApiError, InvalidParameter
+from playground.core.extra_fields import check_extra
+from playground.core.history import RunRecord
+from playground.core.paths import data_dir
+from playground.core.runs import RunResult
+from playground.core.storage import CorruptFile, atomic_write_json, load_json
+
+GROUP_PREFIX = "swp-"
+MAX_AXES = 2
+MAX_VALUES = 64
+MAX_CELLS = 10_000
+#: How often one cell is tried when the server is busy (429) or failing (5xx, network).
+ATTEMPTS = 4
+#: The longest wait for one retry, whatever Retry-After says.
+MAX_WAIT_S = 60.0
+
+
+def new_sweep_id() -> str:
+    return f"{GROUP_PREFIX}{uuid.uuid4().hex[:12]}"
+
+
+def is_sweep_group(group: str | None) -> bool:
+    return bool(group) and str(group).startswith(GROUP_PREFIX)
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    values: tuple[Any, ...]
+
+
+def parse_axis(text: str) -> Axis:
+    """``temperature=0.2:1.4:0.2`` (start, stop included, step) or ``min_p=0,0.05,0.1``; every
+    value checked by the catalog. Raises `InvalidParameter` naming the parameter."""
+    name, sep, spec = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not spec.strip():
+        raise InvalidParameter("grid", f"--grid {text!r}: expected NAME=START:STOP:STEP or "
+                               "NAME=V1,V2,...")
+    if name not in BY_NAME or name == "seed":
+        raise InvalidParameter(name, f"{name}: not a parameter a sweep can vary" if
+                               name == "seed" else f"{name}: not a sampler parameter")
+    values = _range(name, spec) if ":" in spec and not spec.lstrip().startswith(("[", '"')) \
+        else [parse_field_text(name, part) for part in split_top_level(spec)]
+    if not values or len(values) > MAX_VALUES:
+        raise InvalidParameter(name, f"{name}: a sweep takes 1 to {MAX_VALUES} values, "
+                               f"not {len(values)}")
+    for value in values:
+        validate_params({name: value})
+    return Axis(name, tuple(values))
+
+
+def _range(name: str, spec: str) -> list[Any]:
+    """START:STOP:STEP, STOP included, counted in decimals (0.1 steps do not drift)."""
+    parts = [part.strip() for part in spec.split(":")]
+    numbers: list[Decimal] = []
+    if len(parts) == 3:
+        try:
+            numbers = [Decimal(part) for part in parts]
+        except InvalidOperation:
+            numbers = []
+    if not numbers or not all(n.is_finite() for n in numbers) or numbers[2] <= 0 \
+            or numbers[1] < numbers[0]:
+        raise InvalidParameter(name, f"{name}: {spec!r} is not START:STOP:STEP with a step "
+                               "above 0 and START <= STOP")
+    start, stop, step = numbers
+    count = int((stop - start) / step) + 1
+    if count > MAX_VALUES:
+        raise InvalidParameter(name, f"{name}: {spec!r} makes {count} values; at most "
+                               f"{MAX_VALUES}")
+    integral = BY_NAME[name].kind is Kind.INTEGER
+    return [int(start + i * step) if integral else float(start + i * step)
+            for i in range(count)]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the grid: its parameter values and seed."""
+
+    values: tuple[tuple[str, Any], ...]
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """How history names it (the run's variant)."""
+        return ",".join([*(f"{name}={_show(value)}" for name, value in self.values),
+                         f"seed={self.seed}"])
+
+    @property
+    def point(self) -> tuple[Any, ...]:
+        """Its place in the grid (the values without the seed)."""
+        return tuple(value for _, value in self.values)
+
+    def params(self, base: Mapping[str, Any]) -> dict[str, Any]:
+        return {**base, **dict(self.values), "seed": self.seed}
+
+
+def _show(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def grid(axes: Sequence[Axis], seeds: int, first_seed: int = 1) -> list[Cell]:
+    """Every cell: each combination of the axes' values, each with `seeds` seeds."""
+    if len(axes) > MAX_AXES:
+        raise InvalidParameter("grid", f"grid: at most {MAX_AXES} parameters")
+    if len({axis.name for axis in axes}) != len(axes):
+        raise InvalidParameter("grid", "grid: a parameter is swept twice")
+    if seeds < 1:
+        raise InvalidParameter("seeds", "seeds: at least 1")
+    combos = list(itertools.product(*(axis.values for axis in axes)))
+    if len(combos) * seeds > MAX_CELLS:
+        raise InvalidParameter("grid", f"grid: {len(combos) * seeds} runs; at most "
+                               f"{MAX_CELLS}")
+    names = [axis.name for axis in axes]
+    return [Cell(tuple(zip(names, combo, strict=True)), first_seed + s)
+            for combo in combos for s in range(seeds)]
+
+
+# --- measures --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Measures:
+    """One run's figures."""
+
+    tokens: int
+    total_ms: float
+    tokens_per_s: float | None
+    finish_reason: str | None
+    distinct_1: float | None
+    distinct_2: float | None
+    repetition: float | None  # share of word 4-grams that repeat an earlier one
+    mean_logprob: float | None
+    perplexity: float | None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, result: RunResult) -> Measures:
+        tokens = logprob_data.read_all(result.logprobs)
+        values = [t.logprob for t in tokens if t.logprob is not None]
+        mean = statistics.fmean(values) if values else None
+        return cls(tokens=result.completion_tokens, total_ms=result.elapsed_ms,
+                   tokens_per_s=result.tokens_per_s,
+                   finish_reason="stopped" if result.cancelled else result.finish_reason,
+                   distinct_1=distinct_n(result.text, 1), distinct_2=distinct_n(result.text, 2),
+                   repetition=repetition_rate(result.text), mean_logprob=mean,
+                   perplexity=math.exp(-mean) if mean is not None else None,
+                   error=str(result.error) if result.error else None)
+
+
+    @classmethod
+    def of_record(cls, run: RunRecord) -> Measures:
+        """From history, which keeps no log probabilities: those measures are None."""
+        usage = run.usage or {}
+        tokens = usage.get("completion_tokens")
+        error = run.error or {}
+        return cls(tokens=int(tokens) if isinstance(tokens, int) else 0,
+                   total_ms=run.total_ms or 0.0, tokens_per_s=run.tokens_per_s,
+                   finish_reason="stopped" if run.cancelled else run.finish_reason,
+                   distinct_1=distinct_n(run.output, 1), distinct_2=distinct_n(run.output, 2),
+                   repetition=repetition_rate(run.output), mean_logprob=None,
+                   perplexity=None,
+                   error=str(error.get("message") or "error") if run.error else None)
+
+
+NUMERIC = ("tokens", "total_ms", "tokens_per_s", "distinct_1", "distinct_2", "repetition",
+           "mean_logprob", "perplexity")
+
+
+def repetition_rate(text: str, n: int = 4) -> float | None:
+    """Share of word n-grams that already occurred earlier in the text."""
+    words = text.split()
+    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return None
+    return 1 - len(set(grams)) / len(grams)
+
+
+def overlap(a: str, b: str, n: int = 2) -> float | None:
+    """How alike two texts are: shared distinct word n-grams over all of them (Jaccard)."""
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = text.split()
+        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    left, right = grams(a), grams(b)
+    return len(left & right) / len(left | right) if left | right else None
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    """A grid point across its seeds: the mean and spread of each measure, and how different
+    the seeds' outputs are from each other (1 - mean pairwise overlap)."""
+
+    point: tuple[Any, ...]
+    runs: int
+    failed: int
+    mean: dict[str, float | None]
+    spread: dict[str, float | None]
+    diversity: float | None
+
+
+def summarise(point: tuple[Any, ...], results: Sequence[tuple[Measures, str]]) -> CellSummary:
+    """`results`: each seed's measures and text."""
+    ok = [(m, text) for m, text in results if m.error is None]
+    mean: dict[str, float | None] = {}
+    spread: dict[str, float | None] = {}
+    for name in NUMERIC:
+        values = [float(v) for m, _ in ok if (v := getattr(m, name)) is not None]
+        mean[name] = statistics.fmean(values) if values else None
+        spread[name] = statistics.stdev(values) if len(values) > 1 else None
+    pairs = [overlap(a, b) for (_, a), (_, b) in itertools.combinations(ok, 2)]
+    known = [p for p in pairs if p is not None]
+    return CellSummary(point, len(results), len(results) - len(ok), mean, spread,
+                       1 - statistics.fmean(known) if known else None)
+
+
+# --- running ---------------------------------------------------------------------------------
+
+#: Runs one cell, filling the result it is given (text so far included, if it is stopped).
+Runner = Callable[[Cell, RunResult], Awaitable[None]]
+Recorder = Callable[[Cell, RunResult], None]
+
+
+def retry_wait(error: ApiError, attempt: int) -> float | None:
+    """How long to wait before trying again after `error` on try `attempt` (None: do not)."""
+    if attempt >= ATTEMPTS or not (error.status in (0, 429) or error.status >= 500):
+        return None
+    if error.retry_after is not None:
+        wait = error.retry_after
+    else:
+        wait = 2.0 ** attempt if error.status == 429 else 0.5 * 2.0 ** (attempt - 1)
+    return min(max(wait, 0.0), MAX_WAIT_S)
+
+
+async def run_cells(cells: Iterable[Cell], run: Runner, record: Recorder, *,
+                    concurrency: int = 4,
+                    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+    """Run every cell, at most `concurrency` at once, retrying busy and failing answers;
+    `record` gets each cell's final result as soon as it has one. Cancelling stops the sweep:
+    the runs under way are recorded as stopped, with their text so far."""
+    if concurrency < 1:
+        raise InvalidParameter("concurrency", "concurrency: at least 1")
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(cell: Cell) -> None:
+        async with gate:
+            attempt = 1
+            while True:
+                result = RunResult()
+                try:
+                    await run(cell, result)
+                except asyncio.CancelledError:
+                    if not result.cancelled:
+                        result.finish(cancelled=True)
+                    record(cell, result)
+                    raise
+                wait = retry_wait(result.error, attempt) if result.error else None
+                if wait is None:
+                    break
+                attempt += 1
+                await sleep(wait)
+        record(cell, result)
+
+    async with asyncio.TaskGroup() as tasks:
+        for cell in cells:
+            tasks.create_task(one(cell))
+
+
+def remaining(cells: Sequence[Cell], recorded: Iterable[tuple[str | None, str]]) -> list[Cell]:
+    """The cells without a successful run among `recorded` (variant, status) pairs."""
+    done = {variant for variant, status in recorded if status == "ok"}
+    return [cell for cell in cells if cell.key not in done]
+
+
+# --- the plan, kept so a sweep can resume -----------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything a sweep runs: resuming it needs only its group id."""
+
+    group: str
+    prompt: str
+    model: str
+    connection: str
+    axes: tuple[Axis, ...]
+    seeds: int
+    params: Mapping[str, Any] = field(default_factory=dict)  # the base settings
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    concurrency: int = 4
+    #: For a server given by URL (not a saved connection): where it is and what it speaks.
+    base_url: str | None = None
+    dialect: str | None = None
+
+    def cells(self) -> list[Cell]:
+        return grid(self.axes, self.seeds)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": 1, "group": self.group, "prompt": self.prompt, "model": self.model,
+                "connection": self.connection,
+                "axes": [{"name": a.name, "values": list(a.values)} for a in self.axes],
+                "seeds": self.seeds, "params": dict(self.params), "extra": dict(self.extra),
+                "concurrency": self.concurrency, "base_url": self.base_url,
+                "dialect": self.dialect}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SweepPlan:
+        """Checked again (the catalog may have changed since); `InvalidParameter` names the
+        first bad field."""
+        if not isinstance(data, dict):
+            raise InvalidParameter("sweep", "sweep: the plan is not a JSON object")
+        try:
+            axes = tuple(Axis(str(a["name"]), tuple(a["values"])) for a in data["axes"])
+            for axis in axes:
+                for value in axis.values:
+                    validate_params({axis.name: value})
+            plan = cls(group=str(data["group"]), prompt=str(data["prompt"]),
+                       model=str(data["model"]), connection=str(data["connection"]),
+                       axes=axes, seeds=int(data["seeds"]),
+                       params=body_fields(validate_params(data.get("params", {}))),
+                       extra=check_extra(data.get("extra", {})),
+                       concurrency=int(data.get("concurrency", 4)),
+                       base_url=_optional(data, "base_url"), dialect=_optional(data, "dialect"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidParameter("sweep", f"sweep: the plan is incomplete ({exc})") from None
+        plan.cells()  # the grid's own limits
+        return plan
+
+
+def _optional(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+class SweepPlans:
+    """Plans in ``data_dir()/sweeps/``, one JSON file per sweep, written atomically."""
+
+    def __init__(self) -> None:
+        self.dir = data_dir() / "sweeps"
+
+    def save(self, plan: SweepPlan) -> None:
+        atomic_write_json(self.dir / f"{plan.group}.json", plan.to_json())
+
+    def load(self, group: str) -> SweepPlan:
+        if not is_sweep_group(group) or not group.replace("-", "").isalnum():
+            raise InvalidParameter("resume", f"resume: {group!r} is not a sweep id "
+                                   f"({GROUP_PREFIX}…)")
+        path = self.dir / f"{group}.json"
+        try:
+            data = load_json(path)
+        except CorruptFile as exc:
+            raise InvalidParameter("resume", f"resume: {exc}") from None
+        if data is None:
+            raise InvalidParameter("resume", f"resume: no sweep {group} (its plan is not in "
+                                   f"{self.dir})")
+        return SweepPlan.from_json(data)
+
+
+    def add_measures(self, group: str, run_id: int, measures: Measures) -> None:
+        """Keep one run's measures beside the plan (history keeps no log probabilities): one
+        JSON line, flushed at once."""
+        path = self.dir / f"{group}.measures.jsonl"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"run": run_id, **dataclasses.asdict(measures)})
+        with path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def measures(self, group: str) -> dict[int, Measures]:
+        """Run id -> measures; a line cut short by a kill is skipped."""
+        path = self.dir / f"{group}.measures.jsonl"
+        out: dict[int, Measures] = {}
+        if not path.exists():
+            return out
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                data = json.loads(line)
+                run_id = int(data.pop("run"))
+                out[run_id] = Measures(**data)
+            except (ValueError, TypeError, KeyError):
+                continue
+        return out
+
+
+def cost_bound(plan: SweepPlan, runs: int, prompt_tokens: int,
+               prompt_price: float | None, completion_price: float | None) -> float | None:
+    """The most `runs` runs can cost, in USD, from prices per million tokens (None: the prices
+    or max_tokens are not known)."""
+    max_tokens = plan.params.get("max_tokens")
+    if prompt_price is None or completion_price is None or max_tokens is None:
+        return None
+    return runs * (prompt_tokens * prompt_price + int(max_tokens) * completion_price) / 1e6
