@@ -45,6 +45,11 @@ socket takes it, so the client side is what is measured:
 - tabs4_max_stall_ms: the heartbeat's largest gap while four tabs of the real window stream;
 - tab_switch_ms, tabs_rss_mb: with 20 tabs each holding a 50k-token output, bringing the next
   tab forward to the end of the next painted frame (worst one beside it), and the process's RSS.
+- sweep_grid_ratio_vs_bare: an 84-run grid (64 tokens each) on the local engine at concurrency
+  4 through the sweep's own path (history and measures kept as each run ends), over the same
+  requests from a bare httpx script at that concurrency, taking turns (sweep_bench.py);
+- sweep_1000_rss_mb: ``playground sweep`` of 1,000 runs against the loopback server, its peak
+  RSS (and sweep_1000_s, no target, its wall time);
 - real_*: the local engine on SmolLM2 against llama.cpp's own sampling of it, same process,
   same run (real_model_bench.py): tokens/s of our whole chain over llama.cpp's, time to the
   first token of a 500-token prompt over llama.cpp's, a second request on that prompt over the
@@ -107,6 +112,8 @@ TARGETS = [
     Target("tabs4_max_stall_ms", 20, False, " ms"),
     Target("tab_switch_ms", 16, False, " ms"),
     Target("tabs_rss_mb", 400, False, " MB"),
+    Target("sweep_grid_ratio_vs_bare", 1.2, False),
+    Target("sweep_1000_rss_mb", 300, False, " MB"),
     Target("real_tokens_per_s_ratio_vs_llama", 0.8, True),
     Target("real_ttft_ratio_vs_llama", 1.5, False),
     Target("real_shared_prompt_ttft_ratio", 0.3, False),
@@ -132,13 +139,16 @@ class Sizes:
     tab_tokens: int = 50_000
     real_tokens: int = 200  # tokens per real-model rate measurement
     real_rounds: int = 3
+    sweep_cells: int = 84  # runs of the grid figure (64 tokens each)
+    sweep_rounds: int = 3
 
 
 FULL = Sizes(stream=50_000, rounds=2, repeat=3, long=100_000, short=1000, short_repeat=9,
              column=10_000, starts=15, engine_tokens=2000, ttft_runs=30, rss=100_000)
 QUICK = Sizes(stream=20_000, rounds=1, repeat=3, long=10_000, short=1000, short_repeat=3,
               column=1000, starts=2, engine_tokens=1000, ttft_runs=5, rss=10_000,
-              documents=1000, tabs=4, tab_tokens=2000, real_tokens=48, real_rounds=1)
+              documents=1000, tabs=4, tab_tokens=2000, real_tokens=48, real_rounds=1,
+              sweep_cells=24, sweep_rounds=1)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -230,6 +240,22 @@ def measure_compare(server: Server, sizes: Sizes, samples: dict[str, Any]) -> di
     samples["compare8_tokens_per_s"] = run["tokens_per_s"]
     return {"compare8_max_stall_ms": statistics.median(run["max_stall_ms"]),
             "compare8_tokens_per_s": statistics.median(run["tokens_per_s"])}
+
+
+#: The loopback server's stream for the 1,000-run sweep: short, so the app is what is measured.
+SWEEP_BODY = ("multiline", 32)
+
+
+def measure_sweep(server: Server, sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
+    grid = run_child([str(HERE / "sweep_bench.py"), "grid", str(sizes.sweep_cells), "64",
+                      str(sizes.sweep_rounds)])
+    thousand = run_child([str(HERE / "sweep_bench.py"), "thousand", server.url(*SWEEP_BODY)])
+    samples["sweep_grid_s"] = grid["sweep_s"]
+    samples["sweep_grid_bare_s"] = grid["bare_s"]
+    sweep_s, bare_s = statistics.median(grid["sweep_s"]), statistics.median(grid["bare_s"])
+    return {"sweep_grid_s": sweep_s, "sweep_grid_bare_s": bare_s,
+            "sweep_grid_ratio_vs_bare": sweep_s / bare_s,
+            "sweep_1000_rss_mb": thousand["rss_mb"], "sweep_1000_s": thousand["seconds"]}
 
 
 def _wait_gone(pid: int, timeout: float = 15.0) -> None:
@@ -417,13 +443,15 @@ def main() -> None:
     bodies = [f"multiline:{n}" for n in {sizes.stream, sizes.long, sizes.short, sizes.column,
                                          sizes.rss, sizes.tab_tokens}] + [
                                              f"paragraph:{sizes.long}",
-                                                        f"paragraph:{sizes.short}"]
+                                                        f"paragraph:{sizes.short}",
+                                                        "{}:{}".format(*SWEEP_BODY)]
     server = Server(bodies)
     try:
         results.update(measure_streams(server, sizes, samples))
         results.update(measure_compare(server, sizes, samples))
         results.update(measure_rss(server, sizes, cache, samples))
         results.update(measure_tabs(server, sizes, cache, samples))
+        results.update(measure_sweep(server, sizes, samples))
     finally:
         server.close()
     results.update(measure_startup(sizes, cache, samples))
