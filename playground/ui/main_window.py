@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
     neutralize_action: QAction
     preview_action: QAction
     compare_action: QAction
+    sweep_action: QAction
     notebook_action: QAction
     regenerate_action: QAction
     history_action: QAction

@@ -1,8 +1,8 @@
 """The window's dialogs, each made on first use and brought up to date each time it opens:
-request preview, compare, history, sampler lab, settings, File → Open…, keyboard shortcuts and
-about. What each shows comes from the window (the request its inputs describe, the run on
-screen, its connections); what they ask of it (restore a run, keep compared settings) goes back
-to it. Their modules are imported only when they are first opened."""
+request preview, compare, sweep, history, sampler lab, settings, File → Open…, keyboard
+shortcuts and about. What each shows comes from the window (the request its inputs describe,
+the run on screen, its connections); what they ask of it (restore a run, keep compared
+settings) goes back to it. Their modules are imported only when they are first opened."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from playground.ui.sampler_lab import SamplerLab
     from playground.ui.settings_dialog import SettingsDialog
     from playground.ui.shell import Shell
+    from playground.ui.sweep_view import SweepView
 
 LOCAL_URL_SHOWN = "http://127.0.0.1:PORT/v1"  # the local engine before it has a port
 
@@ -33,6 +34,7 @@ class WindowDialogs(LazyDialogs):
             "preview": DialogSpec(self._make_preview, self.refresh_preview),
             "settings": DialogSpec(self._make_settings),
             "compare": DialogSpec(self._make_compare),
+            "sweep": DialogSpec(self._make_sweep),
             "history": DialogSpec(self._make_history, self.refresh_history),
             "lab": DialogSpec(self._make_lab, self.refresh_lab),
             "documents": DialogSpec(
@@ -47,6 +49,9 @@ class WindowDialogs(LazyDialogs):
 
     def open_compare(self) -> None:
         self.open("compare")
+
+    def open_sweep(self) -> None:
+        self.open("sweep")
 
     def open_history(self) -> None:
         self.open("history")
@@ -104,7 +109,7 @@ class WindowDialogs(LazyDialogs):
             self.refresh_lab()
 
     async def shutdown(self) -> None:
-        for name in ("lab", "compare"):
+        for name in ("lab", "compare", "sweep"):
             dialog = self.get(name)
             if dialog is not None:
                 await dialog.shutdown()
@@ -140,7 +145,7 @@ class WindowDialogs(LazyDialogs):
     def _make_compare(self) -> CompareView:
         from playground.ui.compare_view import CompareView
 
-        compare = CompareView(self._compare_base, parent=self.window,
+        compare = CompareView(lambda: self._base("compare", "run_all"), parent=self.window,
                               preview=self.window.intents.build_request)
         compare.recorded.connect(self._record_comparison)
         compare.keep_requested.connect(self._keep_compared)
@@ -154,9 +159,20 @@ class WindowDialogs(LazyDialogs):
             self.window.runs.record(run, group=group)
         self.refresh_history()
 
-    def _compare_base(self) -> Base:
-        """What every comparison column shares: the window's connection, prompt, model and
-        parameters. Raises `InvalidParameter` when they cannot run."""
+    def _make_sweep(self) -> SweepView:
+        from playground.ui.sweep_view import SweepView
+
+        sweep = SweepView(lambda: self._base("sweep", "start"), parent=self.window)
+        sweep.recorded.connect(self._record_swept)
+        return sweep
+
+    def _record_swept(self, run: Run) -> None:
+        self.window.runs.record(run)
+
+    def _base(self, dialog: str, retry: str) -> Base:
+        """What every run of a comparison or a sweep shares: the window's connection, prompt,
+        model and parameters. Raises `InvalidParameter` when they cannot run; a key waiting
+        for consent asks, and `retry` (a method of the dialog) runs again once given."""
         from playground.ui.compare_view import Base
         from playground.ui.key_consent import not_sent
 
@@ -166,8 +182,8 @@ class WindowDialogs(LazyDialogs):
             raise InvalidParameter("connection", live.problem or
                                    "the connection is still starting")
         request = window.intents.build_request()
-        compare = self.get("compare")
-        if not window.consent.may_go(live, compare.run_all, compare):
+        asking = self.get(dialog)
+        if not window.consent.may_go(live, getattr(asking, retry), asking):
             raise InvalidParameter("api_key", not_sent(live.connection))
         return Base(client=live.client, prompt=request.prompt, model=request.model.compose(),
                     params=window.params.values(), dialect=request.dialect,

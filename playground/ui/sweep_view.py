@@ -1,0 +1,424 @@
+"""Run → Sweep…: the window's prompt and settings over a grid of up to two parameters × seeds.
+
+The grid is typed as in ``playground sweep`` (``0.2:1.4:0.2`` or ``0, 0.05, 0.1``) and checked
+by the catalog as it is typed. Runs go through `core.sweep.run_cells` on the window's loop
+(its concurrency limit, retries and stop), each recorded in history as it ends, in the sweep's
+group. The plots (pyqtgraph) follow the runs: a heatmap of the chosen measure over the grid
+(two parameters; the value on hover) and a line plot with error bars over the first parameter,
+one line per value of the second. Clicking a heatmap cell or a point shows that point's
+outputs side by side. The runs export as CSV, the plots as PNG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.catalog import CATALOG, Kind
+from playground.core.client import CompletionClient
+from playground.core.errors import InvalidParameter
+from playground.core.request import build_request
+from playground.core.runs import Run, RunResult, execute
+from playground.core.sweep import (
+    NUMERIC,
+    Axis,
+    Cell,
+    Measures,
+    grid,
+    new_sweep_id,
+    parse_axis,
+    run_cells,
+    summarise,
+)
+from playground.ui.compare_view import Base
+from playground.ui.widgets import error_label, push_button
+
+#: What the plots can show, as people read it.
+MEASURE_LABELS = {"distinct_2": "distinct-2", "repetition": "repeated 4-grams",
+                  "tokens": "completion tokens", "tokens_per_s": "tokens/s",
+                  "total_ms": "time (ms)", "distinct_1": "distinct-1",
+                  "mean_logprob": "mean log probability", "perplexity": "perplexity"}
+SWEEPABLE = [spec.name for spec in CATALOG
+             if spec.kind in (Kind.NUMBER, Kind.INTEGER) and spec.name != "seed"]
+
+
+@dataclass
+class SweepState:
+    """One sweep under way or done: its cells and what each ended with."""
+
+    group: str
+    axes: tuple[Axis, ...]
+    cells: list[Cell]
+    results: dict[str, tuple[Measures, str]] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    cost: float = 0.0
+
+    def point_results(self, point: tuple[Any, ...]) -> list[tuple[Cell, Measures, str]]:
+        return [(cell, *self.results[cell.key]) for cell in self.cells
+                if cell.point == point and cell.key in self.results]
+
+
+class SweepView(QWidget):
+    recorded = Signal(object)  # a finished Run, to keep in history
+
+    def __init__(self, base: Callable[[], Base], parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Sweep")
+        self.resize(1100, 760)
+        self._base = base
+        self.state: SweepState | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._running = False
+        self.axis_names: list[QComboBox] = []
+        self.axis_values: list[QLineEdit] = []
+        form = QFormLayout()
+        for i, (name, values) in enumerate((("temperature", "0.2:1.4:0.2"),
+                                            ("min_p", "0, 0.05, 0.1"))):
+            combo = QComboBox(self)
+            combo.addItems(([] if i == 0 else ["(none)"]) + SWEEPABLE)
+            combo.setCurrentText(name)
+            combo.setAccessibleName(f"Sweep parameter {i + 1}")
+            edit = QLineEdit(values, self)
+            edit.setAccessibleName(f"Sweep values {i + 1}")
+            edit.setToolTip("START:STOP:STEP (stop included) or values separated by commas")
+            combo.currentIndexChanged.connect(self.check)
+            edit.textChanged.connect(self.check)
+            row = QHBoxLayout()
+            row.addWidget(combo)
+            row.addWidget(edit, 1)
+            form.addRow(f"Parameter {i + 1}", row)
+            self.axis_names.append(combo)
+            self.axis_values.append(edit)
+        self.seeds = QSpinBox(self)
+        self.seeds.setRange(1, 100)
+        self.seeds.setValue(4)
+        self.seeds.valueChanged.connect(self.check)
+        self.concurrency = QSpinBox(self)
+        self.concurrency.setRange(1, 64)
+        self.concurrency.setValue(4)
+        counts = QHBoxLayout()
+        counts.addWidget(QLabel("Seeds", self))
+        counts.addWidget(self.seeds)
+        counts.addWidget(QLabel("At once", self))
+        counts.addWidget(self.concurrency)
+        self.size_label = QLabel(self)
+        counts.addWidget(self.size_label, 1)
+        self.start_button = push_button("Start", "Run the grid with the window's prompt and "
+                                        "settings", self)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = push_button("Cancel", "Stop the sweep; what finished is kept",
+                                         self)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        counts.addWidget(self.start_button)
+        counts.addWidget(self.cancel_button)
+        form.addRow("Runs", counts)
+        self.error = error_label(self)
+        self.progress = QProgressBar(self)
+        self.progress.setFormat("%v / %m")
+        self.progress_label = QLabel(self)
+        self.measure = QComboBox(self)
+        for key in NUMERIC:
+            self.measure.addItem(MEASURE_LABELS[key], key)
+        self.measure.setCurrentIndex(self.measure.findData("distinct_2"))
+        self.measure.currentIndexChanged.connect(self.redraw)
+        export_csv = push_button("Export CSV…", "Every run of this sweep as a CSV row", self)
+        export_csv.clicked.connect(self.ask_csv)
+        export_png = push_button("Export PNG…", "The plots as a picture", self)
+        export_png.clicked.connect(self.ask_png)
+        tools = QHBoxLayout()
+        tools.addWidget(self.progress, 1)
+        tools.addWidget(self.progress_label)
+        tools.addWidget(QLabel("Measure", self))
+        tools.addWidget(self.measure)
+        tools.addWidget(export_csv)
+        tools.addWidget(export_png)
+
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        self.plots = pg.GraphicsLayoutWidget(self)
+        self.heat_plot = self.plots.addPlot(row=0, col=0, title="Heatmap")
+        self.heat = pg.ImageItem(axisOrder="row-major")
+        self.heat_plot.addItem(self.heat)
+        self.colors = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False)
+        self.colors.setImageItem(self.heat, insert_in=self.heat_plot)
+        self.line_plot = self.plots.addPlot(row=0, col=1, title="By the first parameter")
+        self.line_plot.addLegend()
+        self.heat.mouseClickEvent = self._heat_clicked  # type: ignore[method-assign]
+        self.heat.hoverEvent = self._heat_hovered  # type: ignore[method-assign]
+        self.outputs = QWidget(self)
+        self.outputs.setAccessibleName("Outputs of the chosen point")
+        below = QVBoxLayout(self.outputs)
+        below.setContentsMargins(0, 0, 0, 0)
+        self.point_label = QLabel("Click a heatmap cell to see its outputs, one per seed.",
+                                  self.outputs)
+        below.addWidget(self.point_label)
+        self.columns = QHBoxLayout()
+        below.addLayout(self.columns, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.plots)
+        split.addWidget(self.outputs)
+        split.setSizes([480, 200])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addLayout(tools)
+        layout.addWidget(split, 1)
+        self.check()
+
+    # --- the grid ---------------------------------------------------------------------------
+
+    def axes(self) -> tuple[Axis, ...]:
+        """The grid as typed; `InvalidParameter` naming the field when it is not valid."""
+        out = []
+        for combo, edit in zip(self.axis_names, self.axis_values, strict=True):
+            if combo.currentText() != "(none)":
+                out.append(parse_axis(f"{combo.currentText()}={edit.text()}"))
+        return tuple(out)
+
+    def check(self) -> bool:
+        try:
+            axes = self.axes()
+            cells = grid(axes, self.seeds.value())
+        except InvalidParameter as exc:
+            self._say(exc.message)
+            self.size_label.setText("")
+            self.start_button.setEnabled(False)
+            return False
+        self._say(None)
+        self.size_label.setText(f"{len(cells)} runs")
+        self.start_button.setEnabled(not self.running)
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _say(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+    # --- running ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.check():
+            return
+        try:
+            base = self._base()
+            axes = self.axes()
+            cells = grid(axes, self.seeds.value())
+            requests = {cell.key: build_request(base.prompt, base.model,
+                                                cell.params(base.params),
+                                                dialect=base.dialect, extra=base.extra)
+                        for cell in cells}
+        except InvalidParameter as exc:
+            self._say(exc.message)
+            return
+        self.state = SweepState(new_sweep_id(), axes, cells)
+        self.progress.setRange(0, len(cells))
+        self.progress.setValue(0)
+        self._running = True
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._task = asyncio.ensure_future(self._run(base, self.state, requests))
+
+    async def _run(self, base: Base, state: SweepState,
+                   requests: dict[str, Any]) -> None:
+        client: CompletionClient = base.client
+
+        def record(cell: Cell, result: RunResult) -> None:
+            run = Run(requests[cell.key], connection=base.connection, preset=base.preset,
+                      variant=cell.key, group=state.group, result=result)
+            self.recorded.emit(run)
+            state.results[cell.key] = (Measures.of(result), result.text)
+            state.cost += result.cost or 0.0
+            self._progressed(state)
+
+        async def run(cell: Cell, result: RunResult) -> None:
+            await execute(client, requests[cell.key], result=result)
+
+        try:
+            await run_cells(state.cells, run, record, concurrency=self.concurrency.value())
+        except asyncio.CancelledError:
+            self.progress_label.setText(self.progress_label.text() + " — stopped")
+        finally:
+            self._running = False
+            self.cancel_button.setEnabled(False)
+            self.check()
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def shutdown(self) -> None:
+        self.cancel()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def _progressed(self, state: SweepState) -> None:
+        done = len(state.results)
+        self.progress.setValue(done)
+        elapsed = time.monotonic() - state.started
+        left = elapsed / done * (len(state.cells) - done) if done else 0
+        cost = f" · ${state.cost:.4f}" if state.cost else ""
+        self.progress_label.setText(f"{elapsed:.0f} s, about {left:.0f} s left{cost}")
+        self.redraw()
+
+    # --- plots ------------------------------------------------------------------------------
+
+    def grid_values(self) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+        """The chosen measure's mean and spread per point, as (rows: second parameter's values,
+        columns: first's), and the points in that layout."""
+        state = self.state
+        assert state is not None
+        first = state.axes[0].values if state.axes else ("",)
+        second = state.axes[1].values if len(state.axes) > 1 else (None,)
+        key = str(self.measure.currentData())
+        mean = np.full((len(second), len(first)), np.nan)
+        spread = np.full_like(mean, np.nan)
+        points = []
+        for r, b in enumerate(second):
+            for c, a in enumerate(first):
+                point = (a,) if b is None else (a, b)
+                points.append(point)
+                found = state.point_results(point if state.axes else ())
+                if found:
+                    summary = summarise(point, [(m, text) for _, m, text in found])
+                    mean[r, c] = np.nan if summary.mean[key] is None else summary.mean[key]
+                    spread[r, c] = 0.0 if summary.spread[key] is None else summary.spread[key]
+        return mean, spread, points
+
+    def redraw(self) -> None:
+        if self.state is None or not self.state.axes:
+            return
+        mean, spread, _ = self.grid_values()
+        label = self.measure.currentText()
+        axes = self.state.axes
+        self.heat_plot.setVisible(len(axes) > 1)
+        if len(axes) > 1 and not np.isnan(mean).all():
+            self.heat.setImage(np.nan_to_num(mean, nan=float(np.nanmin(mean))))
+            self.colors.setLevels((float(np.nanmin(mean)), float(np.nanmax(mean)) + 1e-12))
+            self.heat_plot.setTitle(f"{label} over {axes[0].name} × {axes[1].name}")
+            self._ticks(self.heat_plot, axes)
+        self.line_plot.clear()
+        x = np.arange(len(axes[0].values), dtype=float)
+        for r in range(mean.shape[0]):
+            if np.isnan(mean[r]).all():  # no run of this row yet
+                continue
+            name = (f"{axes[1].name}={axes[1].values[r]}" if len(axes) > 1 else label)
+            color = pg.intColor(r, hues=max(3, mean.shape[0]))
+            self.line_plot.plot(x, mean[r], pen=pg.mkPen(color, width=2), symbol="o",
+                                symbolBrush=color, name=name)
+            bars = pg.ErrorBarItem(x=x, y=np.nan_to_num(mean[r]),
+                                   height=2 * np.nan_to_num(spread[r]), beam=0.15, pen=color)
+            self.line_plot.addItem(bars)
+        self.line_plot.setTitle(f"{label} by {axes[0].name} (mean ± spread over seeds)")
+        self.line_plot.getAxis("bottom").setTicks(
+            [[(i, str(v)) for i, v in enumerate(axes[0].values)]])
+
+    @staticmethod
+    def _ticks(plot: Any, axes: tuple[Axis, ...]) -> None:
+        plot.getAxis("bottom").setTicks([[(i + 0.5, str(v))
+                                          for i, v in enumerate(axes[0].values)]])
+        plot.getAxis("left").setTicks([[(i + 0.5, str(v))
+                                        for i, v in enumerate(axes[1].values)]])
+        plot.setLabel("bottom", axes[0].name)
+        plot.setLabel("left", axes[1].name)
+
+    def _cell_at(self, pos: Any) -> tuple[Any, ...] | None:
+        if self.state is None or len(self.state.axes) < 2:
+            return None
+        col, row = int(pos.x()), int(pos.y())
+        first, second = self.state.axes[0].values, self.state.axes[1].values
+        if 0 <= col < len(first) and 0 <= row < len(second):
+            return (first[col], second[row])
+        return None
+
+    def _heat_hovered(self, event: Any) -> None:
+        if event.isExit():
+            self.heat.setToolTip("")
+            return
+        point = self._cell_at(event.pos())
+        if point is None:
+            return
+        mean, spread, points = self.grid_values()
+        index = points.index(point)
+        r, c = divmod(index, mean.shape[1])
+        value = mean[r, c]
+        shown = "no runs yet" if np.isnan(value) else f"{value:.4g} ± {spread[r, c]:.2g}"
+        names = [axis.name for axis in self.state.axes] if self.state else []
+        self.heat.setToolTip(", ".join(f"{n}={v}" for n, v in zip(names, point, strict=True))
+                             + f": {self.measure.currentText()} {shown}")
+
+    def _heat_clicked(self, event: Any) -> None:
+        point = self._cell_at(event.pos())
+        if point is not None:
+            self.show_point(point)
+            event.accept()
+
+    def show_point(self, point: tuple[Any, ...]) -> None:
+        """That point's outputs below the plots, one column per seed."""
+        assert self.state is not None
+        names = [axis.name for axis in self.state.axes]
+        self.point_label.setText(", ".join(f"{n}={v}" for n, v in zip(names, point,
+                                                                         strict=True)))
+        while self.columns.count():
+            item = self.columns.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for cell, measures, text in self.state.point_results(point):
+            column = QPlainTextEdit(self.outputs)
+            column.setReadOnly(True)
+            status = measures.error or measures.finish_reason or ""
+            column.setPlainText(f"seed {cell.seed} · {status}\n\n{text}")
+            column.setAccessibleName(f"Output of seed {cell.seed}")
+            self.columns.addWidget(column)
+
+    # --- export -----------------------------------------------------------------------------
+
+    def ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the runs", "sweep.csv", "CSV (*.csv)")
+        if path:
+            self.write_csv(Path(path))
+
+    def ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the plots", "sweep.png",
+                                              "PNG (*.png)")
+        if path:
+            self.plots.grab().save(path)
+
+    def write_csv(self, path: Path) -> None:
+        if self.state is None:
+            return
+        with path.open("w", newline="", encoding="utf-8") as out:
+            names = [axis.name for axis in self.state.axes]
+            writer = csv.writer(out)
+            writer.writerow(["cell", *names, "seed", "finish_reason", *NUMERIC, "error", "text"])
+            for cell in self.state.cells:
+                if cell.key in self.state.results:
+                    m, text = self.state.results[cell.key]
+                    writer.writerow([cell.key, *cell.point, cell.seed, m.finish_reason,
+                                     *(getattr(m, key) for key in NUMERIC), m.error, text])

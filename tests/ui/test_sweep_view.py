@@ -1,0 +1,62 @@
+"""Run → Sweep… on the real local engine: a grid checked as typed, run, recorded, plotted."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playground.core.history import History
+from playground.core.sweep import is_sweep_group
+from playground.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qapp, qloop):
+    win = MainWindow()
+    win.show()
+    qloop.run_until_complete(win.start_services())
+    win.prompt_edit.setPlainText("The function returns the")
+    win.params.set_values({"max_tokens": 16})
+    yield win
+    qloop.run_until_complete(win.shutdown())
+    win.close()
+    win.deleteLater()
+
+
+async def finished(view) -> None:
+    while view.running:
+        await asyncio.sleep(0.02)
+
+
+def test_a_grid_runs_is_recorded_and_plotted(window, qloop, tmp_path: Path) -> None:
+    window.sweep_action.trigger()
+    view = window.dialogs.get("sweep")
+    view.axis_values[0].setText("0.2:3:1")  # temperature 3 is refused as it is typed
+    assert not view.start_button.isEnabled()
+    assert "temperature: 2.2 is above the maximum 2" in view.error.text()
+    view.axis_values[0].setText("0.2, 1.2")
+    view.axis_values[1].setText("0, 0.1")
+    view.seeds.setValue(3)
+    assert view.start_button.isEnabled() and view.size_label.text() == "12 runs"
+    view.start_button.click()
+    assert view.running and not view.start_button.isEnabled()
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
+    assert view.progress.value() == 12 and view.start_button.isEnabled()
+    state = view.state
+    assert len(state.results) == 12 and is_sweep_group(state.group)
+    with History() as history:
+        runs = history.group(state.group)
+    assert sorted(run.variant for run in runs) == sorted(cell.key for cell in state.cells)
+    mean, spread, points = view.grid_values()
+    assert mean.shape == (2, 2) and not np.isnan(mean).any()  # rows: min_p; columns: temp
+    assert points[1] == (1.2, 0) and (spread >= 0).all()
+    view.show_point((1.2, 0.1))
+    assert view.columns.count() == 3  # one column per seed
+    assert view.point_label.text() == "temperature=1.2, min_p=0.1"
+    view.write_csv(tmp_path / "runs.csv")
+    assert (tmp_path / "runs.csv").read_text().count("temperature=") == 12
