@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from playground.core.errors import InvalidParameter
 from playground.core.history import History, RunRecord, is_versions_group
 from playground.core.storage import atomic_write_text
+from playground.core.sweep import is_sweep_group
 from playground.ui.widgets import (
     ask_to_delete,
     choice_combo,
@@ -62,6 +63,7 @@ class HistoryPanel(QDialog):
 
     restore_requested = Signal(object)  # RunRecord: show its prompt and settings
     rerun_requested = Signal(object)  # RunRecord: send its request again
+    sweep_requested = Signal(str)  # a sweep's group: show it, plots included
 
     def __init__(self, history: History, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +104,9 @@ class HistoryPanel(QDialog):
         self.open_button.clicked.connect(self.open_selected)
         self.rerun_button = push_button("Run &Again", "Send this run's request again", self)
         self.rerun_button.clicked.connect(self.rerun_selected)
+        self.sweep_button = push_button("Open S&weep", "Show this run's sweep with its plots; "
+                                        "Resume runs what it lacks", self)
+        self.sweep_button.clicked.connect(self.open_sweep)
         self.delete_button = push_button("&Delete…", "Delete the selected runs from history",
                                          self)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -162,7 +167,7 @@ class HistoryPanel(QDialog):
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         buttons = QHBoxLayout()
-        for button in (self.open_button, self.rerun_button, self.delete_button,
+        for button in (self.open_button, self.rerun_button, self.sweep_button, self.delete_button,
                        self.export_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -259,6 +264,7 @@ class HistoryPanel(QDialog):
         self.detail.show_run(run, len(runs), self._branches.get(run.id, 0) if run else 0)
         for button in (self.open_button, self.rerun_button):
             button.setEnabled(len(runs) == 1)
+        self.sweep_button.setEnabled(run is not None and is_sweep_group(run.group))
         for button in (self.delete_button, self.export_button):
             button.setEnabled(bool(runs))
 
@@ -266,6 +272,11 @@ class HistoryPanel(QDialog):
         runs = self.selected_runs()
         if len(runs) == 1:
             self.restore_requested.emit(runs[0])
+
+    def open_sweep(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1 and is_sweep_group(runs[0].group):
+            self.sweep_requested.emit(runs[0].group)
 
     def rerun_selected(self) -> None:
         runs = self.selected_runs()
@@ -418,7 +429,7 @@ def summary(run: RunRecord, branches: int = 0) -> str:
         parts.append(f"{run.tokens_per_s:.1f} tok/s")
     if run.cost is not None:
         parts.append(f"${run.cost:.6g}")
-    if is_versions_group(run.group):
+    if is_versions_group(run.group) or is_sweep_group(run.group):
         parts.append(_group_text(run))
     elif run.group:
         parts.append(f"comparison {run.group}, {_column_text(run)}")
@@ -436,6 +447,8 @@ def compare_label(run: RunRecord) -> str:
         return ""
     if is_versions_group(run.group):
         return "versions"
+    if is_sweep_group(run.group):
+        return f"sweep {run.variant}"
     if run.variant is None:
         return run.group.removeprefix("cmp-")[:6]
     return run.variant or BASE_VARIANT
@@ -460,6 +473,8 @@ def branch_tip(run: RunRecord, branches: int) -> str:
 def _group_text(run: RunRecord) -> str:
     if is_versions_group(run.group):
         return f"a version of a notebook completion (Regenerate), group {run.group}"
+    if is_sweep_group(run.group):
+        return f"cell {run.variant} of sweep {run.group}"
     return f"{_column_text(run)} of comparison {run.group}"
 
 

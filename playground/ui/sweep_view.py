@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from playground.core.catalog import CATALOG, Kind
 from playground.core.client import CompletionClient
 from playground.core.errors import InvalidParameter
+from playground.core.history import History
 from playground.core.request import build_request
 from playground.core.runs import Run, RunResult, execute
 from playground.core.sweep import (
@@ -47,9 +48,12 @@ from playground.core.sweep import (
     Axis,
     Cell,
     Measures,
+    SweepPlan,
+    SweepPlans,
     grid,
     new_sweep_id,
     parse_axis,
+    remaining,
     run_cells,
     summarise,
 )
@@ -69,12 +73,19 @@ SWEEPABLE = [spec.name for spec in CATALOG
 class SweepState:
     """One sweep under way or done: its cells and what each ended with."""
 
-    group: str
-    axes: tuple[Axis, ...]
+    plan: SweepPlan
     cells: list[Cell]
     results: dict[str, tuple[Measures, str]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     cost: float = 0.0
+
+    @property
+    def group(self) -> str:
+        return self.plan.group
+
+    @property
+    def axes(self) -> tuple[Axis, ...]:
+        return self.plan.axes
 
     def point_results(self, point: tuple[Any, ...]) -> list[tuple[Cell, Measures, str]]:
         return [(cell, *self.results[cell.key]) for cell in self.cells
@@ -133,7 +144,12 @@ class SweepView(QWidget):
                                          self)
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
+        self.resume_button = push_button("Resume", "Run only the cells this sweep has no "
+                                         "good run for", self)
+        self.resume_button.clicked.connect(self.resume)
+        self.resume_button.setEnabled(False)
         counts.addWidget(self.start_button)
+        counts.addWidget(self.resume_button)
         counts.addWidget(self.cancel_button)
         form.addRow("Runs", counts)
         self.error = error_label(self)
@@ -229,31 +245,92 @@ class SweepView(QWidget):
         try:
             base = self._base()
             axes = self.axes()
-            cells = grid(axes, self.seeds.value())
-            requests = {cell.key: build_request(base.prompt, base.model,
-                                                cell.params(base.params),
-                                                dialect=base.dialect, extra=base.extra)
-                        for cell in cells}
+            plan = SweepPlan(new_sweep_id(), base.prompt, base.model, base.connection, axes,
+                             self.seeds.value(), params=base.params, extra=base.extra,
+                             concurrency=self.concurrency.value())
+            state = SweepState(plan, plan.cells())
+            self._launch(base, state, state.cells)
         except InvalidParameter as exc:
             self._say(exc.message)
             return
-        self.state = SweepState(new_sweep_id(), axes, cells)
-        self.progress.setRange(0, len(cells))
-        self.progress.setValue(0)
+        SweepPlans().save(plan)
+
+    def load(self, group: str) -> None:
+        """A recorded sweep: its grid in the editors, its runs in the plots."""
+        try:
+            plan = SweepPlans().load(group)
+        except InvalidParameter as exc:
+            self._say(exc.message)
+            return
+        for combo, edit, axis in zip(self.axis_names, self.axis_values,
+                                     (*plan.axes, None), strict=False):
+            combo.setCurrentText(axis.name if axis else "(none)")
+            edit.setText(", ".join(str(v) for v in axis.values) if axis else "")
+        self.seeds.setValue(plan.seeds)
+        state = SweepState(plan, plan.cells())
+        with History() as history:
+            runs = history.group(group)
+        measured = SweepPlans().measures(group)
+        for run in runs:  # the latest run of each cell
+            if run.variant is not None:
+                state.results[run.variant] = (measured.get(run.id) or Measures.of_record(run),
+                                              run.output)
+        self.state = state
+        self.progress.setRange(0, len(state.cells))
+        self._progressed(state)
+        missing = len(self._missing(state, runs))
+        self.progress_label.setText(f"{group}: {missing} of {len(state.cells)} cells without "
+                                    "a good run" if missing else f"{group}: complete")
+        self.resume_button.setEnabled(bool(missing) and not self.running)
+
+    @staticmethod
+    def _missing(state: SweepState, runs: Any) -> list[Cell]:
+        return remaining(state.cells, [(run.variant, run.status) for run in runs])
+
+    def resume(self) -> None:
+        """Run the cells of the sweep on screen that have no good run."""
+        state = self.state
+        if state is None:
+            return
+        with History() as history:
+            missing = self._missing(state, history.group(state.group))
+        try:
+            base = self._base()
+            if base.connection != state.plan.connection:
+                raise InvalidParameter("connection", f"connection: this sweep ran on "
+                                       f"{state.plan.connection}; choose it to resume")
+            self._launch(base, state, missing)
+        except InvalidParameter as exc:
+            self._say(exc.message)
+
+    def _launch(self, base: Base, state: SweepState, cells: list[Cell]) -> None:
+        plan = state.plan
+        requests = {cell.key: build_request(plan.prompt, plan.model, cell.params(plan.params),
+                                            dialect=base.dialect, extra=plan.extra)
+                    for cell in cells}
+        self.state = state
+        state.started = time.monotonic()
+        self.progress.setRange(0, len(state.cells))
+        self.progress.setValue(len(state.results))
         self._running = True
         self.start_button.setEnabled(False)
+        self.resume_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self._task = asyncio.ensure_future(self._run(base, self.state, requests))
+        self._task = asyncio.ensure_future(self._run(base, state, cells, requests))
 
-    async def _run(self, base: Base, state: SweepState,
+    async def _run(self, base: Base, state: SweepState, cells: list[Cell],
                    requests: dict[str, Any]) -> None:
         client: CompletionClient = base.client
+        plans = SweepPlans()
 
         def record(cell: Cell, result: RunResult) -> None:
             run = Run(requests[cell.key], connection=base.connection, preset=base.preset,
                       variant=cell.key, group=state.group, result=result)
-            self.recorded.emit(run)
-            state.results[cell.key] = (Measures.of(result), result.text)
+            self.recorded.emit(run)  # the window keeps it in history, which gives it an id
+            measures = Measures.of(result)
+            if run.record_id is not None:
+                plans.add_measures(state.group, run.record_id, measures)
+            state.results[cell.key] = (measures, result.text)
             state.cost += result.cost or 0.0
             self._progressed(state)
 
@@ -261,7 +338,7 @@ class SweepView(QWidget):
             await execute(client, requests[cell.key], result=result)
 
         try:
-            await run_cells(state.cells, run, record, concurrency=self.concurrency.value())
+            await run_cells(cells, run, record, concurrency=self.concurrency.value())
         except asyncio.CancelledError:
             self.progress_label.setText(self.progress_label.text() + " — stopped")
         finally:
@@ -282,7 +359,7 @@ class SweepView(QWidget):
         done = len(state.results)
         self.progress.setValue(done)
         elapsed = time.monotonic() - state.started
-        left = elapsed / done * (len(state.cells) - done) if done else 0
+        left = elapsed / max(1, done) * (len(state.cells) - done)
         cost = f" · ${state.cost:.4f}" if state.cost else ""
         self.progress_label.setText(f"{elapsed:.0f} s, about {left:.0f} s left{cost}")
         self.redraw()
@@ -319,7 +396,7 @@ class SweepView(QWidget):
         axes = self.state.axes
         self.heat_plot.setVisible(len(axes) > 1)
         if len(axes) > 1 and not np.isnan(mean).all():
-            self.heat.setImage(np.nan_to_num(mean, nan=float(np.nanmin(mean))))
+            self.heat.setImage(mean)  # a point without runs yet (NaN) stays empty
             self.colors.setLevels((float(np.nanmin(mean)), float(np.nanmax(mean)) + 1e-12))
             self.heat_plot.setTitle(f"{label} over {axes[0].name} × {axes[1].name}")
             self._ticks(self.heat_plot, axes)
@@ -332,8 +409,10 @@ class SweepView(QWidget):
             color = pg.intColor(r, hues=max(3, mean.shape[0]))
             self.line_plot.plot(x, mean[r], pen=pg.mkPen(color, width=2), symbol="o",
                                 symbolBrush=color, name=name)
-            bars = pg.ErrorBarItem(x=x, y=np.nan_to_num(mean[r]),
-                                   height=2 * np.nan_to_num(spread[r]), beam=0.15, pen=color)
+            known = ~np.isnan(mean[r])
+            bars = pg.ErrorBarItem(x=x[known], y=mean[r][known],
+                                   height=2 * np.nan_to_num(spread[r][known]), beam=0.15,
+                                   pen=color)
             self.line_plot.addItem(bars)
         self.line_plot.setTitle(f"{label} by {axes[0].name} (mean ± spread over seeds)")
         self.line_plot.getAxis("bottom").setTicks(

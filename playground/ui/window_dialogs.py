@@ -53,6 +53,11 @@ class WindowDialogs(LazyDialogs):
     def open_sweep(self) -> None:
         self.open("sweep")
 
+    def open_sweep_group(self, group: str) -> None:
+        """A recorded sweep, from History: its grid, results and plots; Resume runs the rest."""
+        self.open("sweep")
+        self.get("sweep").load(group)
+
     def open_history(self) -> None:
         self.open("history")
 
@@ -203,6 +208,7 @@ class WindowDialogs(LazyDialogs):
         panel = HistoryPanel(self.window.history, self.window)
         panel.restore_requested.connect(self.window.intents.restore)
         panel.rerun_requested.connect(self.window.intents.rerun)
+        panel.sweep_requested.connect(self.open_sweep_group)
         return panel
 
     def refresh_history(self) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from playground.core.history import History
-from playground.core.sweep import is_sweep_group
+from playground.core.sweep import SweepPlans, is_sweep_group
 from playground.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -52,6 +52,8 @@ def test_a_grid_runs_is_recorded_and_plotted(window, qloop, tmp_path: Path) -> N
     with History() as history:
         runs = history.group(state.group)
     assert sorted(run.variant for run in runs) == sorted(cell.key for cell in state.cells)
+    assert SweepPlans().load(state.group).axes == state.axes  # it can resume from the CLI
+    assert len(SweepPlans().measures(state.group)) == 12
     mean, spread, points = view.grid_values()
     assert mean.shape == (2, 2) and not np.isnan(mean).any()  # rows: min_p; columns: temp
     assert points[1] == (1.2, 0) and (spread >= 0).all()
@@ -60,3 +62,36 @@ def test_a_grid_runs_is_recorded_and_plotted(window, qloop, tmp_path: Path) -> N
     assert view.point_label.text() == "temperature=1.2, min_p=0.1"
     view.write_csv(tmp_path / "runs.csv")
     assert (tmp_path / "runs.csv").read_text().count("temperature=") == 12
+
+
+def test_a_sweep_reopens_from_history_and_resumes_only_what_it_lacks(window, qloop) -> None:
+    window.sweep_action.trigger()
+    view = window.dialogs.get("sweep")
+    view.axis_values[0].setText("0.2, 1.2")
+    view.axis_names[1].setCurrentText("(none)")
+    view.seeds.setValue(3)
+    view.start_button.click()
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
+    group = view.state.group
+    with History() as history:
+        runs = history.group(group)
+        gone = [run for run in runs if run.variant.endswith("seed=2")]
+        history.delete([run.id for run in gone])  # as if the app died before these ran
+    window.dialogs.open_history()
+    panel = window.dialogs.get("history")
+    panel.refresh()
+    panel.table.selectRow(0)
+    assert panel.sweep_button.isEnabled()
+    panel.sweep_button.click()  # a new look at the sweep, from what history holds
+    assert view.state.group == group and len(view.state.results) == 4  # what history has
+    assert view.resume_button.isEnabled()
+    assert "2 of 6 cells without a good run" in view.progress_label.text()
+    view.resume_button.click()
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
+    with History() as history:
+        again = history.group(group)
+    ran = [run.variant for run in again if run.id not in {r.id for r in runs}]
+    assert sorted(ran) == sorted(run.variant for run in gone)  # only the missing ones
+    view.load(group)
+    assert view.progress_label.text().endswith("complete")
+    assert not view.resume_button.isEnabled()
