@@ -151,7 +151,9 @@ def _cost_agreed(plan: SweepPlan, connection: Connection, runs: int, yes: bool) 
 
     listed = {m.id: m for m in cached_model_list(connection.name).models}
     info = listed.get(plan.model)
-    bound = cost_bound(plan, runs, estimate_tokens(plan.prompt),
+    max_tokens = plan.params.get("max_tokens")
+    bound = cost_bound(runs, estimate_tokens(plan.prompt),
+                       None if max_tokens is None else int(max_tokens),
                        info.prompt_price if info else None,
                        info.completion_price if info else None)
     if bound is None:

@@ -410,11 +410,10 @@ class SweepPlans:
         return out
 
 
-def cost_bound(plan: SweepPlan, runs: int, prompt_tokens: int,
+def cost_bound(runs: int, prompt_tokens: int, max_tokens: int | None,
                prompt_price: float | None, completion_price: float | None) -> float | None:
     """The most `runs` runs can cost, in USD, from prices per million tokens (None: the prices
     or max_tokens are not known)."""
-    max_tokens = plan.params.get("max_tokens")
     if prompt_price is None or completion_price is None or max_tokens is None:
         return None
-    return runs * (prompt_tokens * prompt_price + int(max_tokens) * completion_price) / 1e6
+    return runs * (prompt_tokens * prompt_price + max_tokens * completion_price) / 1e6

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -103,6 +106,9 @@ class SweepView(QWidget):
         self.state: SweepState | None = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
+        self._confirming = self._confirmed = False
+        #: runs -> their cost bound, from the window (None: no prices to go by)
+        self._bound_inputs: Callable[[int], float | None] | None = None
         self.axis_names: list[QComboBox] = []
         self.axis_values: list[QLineEdit] = []
         form = QFormLayout()
@@ -137,6 +143,15 @@ class SweepView(QWidget):
         counts.addWidget(self.concurrency)
         self.size_label = QLabel(self)
         counts.addWidget(self.size_label, 1)
+        self.ask_above = QDoubleSpinBox(self)
+        self.ask_above.setPrefix("ask above $")
+        self.ask_above.setRange(0.0, 1000.0)
+        self.ask_above.setDecimals(2)
+        self.ask_above.setValue(0.50)
+        self.ask_above.setToolTip("Where the model's prices are known: a sweep that may cost "
+                                  "more asks for a second click on Start")
+        self.ask_above.valueChanged.connect(self.check)
+        counts.addWidget(self.ask_above)
         self.start_button = push_button("Start", "Run the grid with the window's prompt and "
                                         "settings", self)
         self.start_button.clicked.connect(self.start)
@@ -161,8 +176,9 @@ class SweepView(QWidget):
             self.measure.addItem(MEASURE_LABELS[key], key)
         self.measure.setCurrentIndex(self.measure.findData("distinct_2"))
         self.measure.currentIndexChanged.connect(self.redraw)
-        export_csv = push_button("Export CSV…", "Every run of this sweep as a CSV row", self)
-        export_csv.clicked.connect(self.ask_csv)
+        export_csv = push_button("Export CSV…", "Every run of this sweep as a CSV row, or as "
+                                 "JSON lines with their text (.jsonl)", self)
+        export_csv.clicked.connect(self.ask_runs)
         export_png = push_button("Export PNG…", "The plots as a picture", self)
         export_png.clicked.connect(self.ask_png)
         tools = QHBoxLayout()
@@ -225,9 +241,24 @@ class SweepView(QWidget):
             self.start_button.setEnabled(False)
             return False
         self._say(None)
-        self.size_label.setText(f"{len(cells)} runs")
+        bound = self.cost_bound(len(cells))
+        self.size_label.setText(f"{len(cells)} runs" + (
+            "" if bound is None else f" · at most ${bound:.4f}"))
+        self._confirming = bound is not None and bound > self.ask_above.value()
+        self.start_button.setText(f"Start (up to ${bound:.2f})…" if self._confirming
+                                  else "Start")
+        self._confirmed = False
         self.start_button.setEnabled(not self.running)
         return True
+
+    def cost_bound(self, runs: int) -> float | None:
+        """The most `runs` runs of the window's request can cost (None: prices unknown)."""
+        if self._bound_inputs is None:
+            return None
+        try:
+            return self._bound_inputs(runs)
+        except InvalidParameter:
+            return None
 
     @property
     def running(self) -> bool:
@@ -239,8 +270,17 @@ class SweepView(QWidget):
 
     # --- running ----------------------------------------------------------------------------
 
+    def set_cost_bound(self, bound: Callable[[int], float | None]) -> None:
+        self._bound_inputs = bound
+        self.check()
+
     def start(self) -> None:
+        confirmed = self._confirmed
         if not self.check():
+            return
+        if self._confirming and not confirmed:  # a second click on Start means yes
+            self._confirmed = True
+            self.start_button.setText("Click again to start")
             return
         try:
             base = self._base()
@@ -478,16 +518,33 @@ class SweepView(QWidget):
 
     # --- export -----------------------------------------------------------------------------
 
-    def ask_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the runs", "sweep.csv", "CSV (*.csv)")
+    def ask_runs(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export the runs", "sweep.csv",
+                                                   "CSV (*.csv);;JSON lines (*.jsonl)")
         if path:
-            self.write_csv(Path(path))
+            if chosen.startswith("JSON") or path.endswith(".jsonl"):
+                self.write_jsonl(Path(path))
+            else:
+                self.write_csv(Path(path))
 
     def ask_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the plots", "sweep.png",
                                               "PNG (*.png)")
         if path:
             self.plots.grab().save(path)
+
+    def write_jsonl(self, path: Path) -> None:
+        if self.state is None:
+            return
+        names = [axis.name for axis in self.state.axes]
+        with path.open("w", encoding="utf-8") as out:
+            for cell in self.state.cells:
+                if cell.key in self.state.results:
+                    m, text = self.state.results[cell.key]
+                    out.write(json.dumps({"cell": cell.key, **dict(zip(names, cell.point,
+                                                                        strict=True)),
+                                          "seed": cell.seed, **dataclasses.asdict(m),
+                                          "text": text}, ensure_ascii=False) + "\n")
 
     def write_csv(self, path: Path) -> None:
         if self.state is None:

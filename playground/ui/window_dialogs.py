@@ -169,7 +169,23 @@ class WindowDialogs(LazyDialogs):
 
         sweep = SweepView(lambda: self._base("sweep", "start"), parent=self.window)
         sweep.recorded.connect(self._record_swept)
+        sweep.set_cost_bound(self._cost_bound)
         return sweep
+
+    def _cost_bound(self, runs: int) -> float | None:
+        """What `runs` runs of the window's request can cost at most, from the cached model
+        list's prices (None where they, or max_tokens, are not known)."""
+        from playground.core.models import cached_model_list
+        from playground.core.sweep import cost_bound
+        from playground.core.token_estimate import estimate_tokens
+
+        window = self.window
+        request = window.intents.build_request()
+        listed = {m.id: m for m in cached_model_list(window.current().connection.name).models}
+        info = listed.get(request.model.compose()) or listed.get(request.model.base)
+        return cost_bound(runs, estimate_tokens(request.prompt), request.params.max_tokens,
+                          info.prompt_price if info else None,
+                          info.completion_price if info else None)
 
     def _record_swept(self, run: Run) -> None:
         self.window.runs.record(run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,9 @@ def test_a_grid_runs_is_recorded_and_plotted(window, qloop, tmp_path: Path) -> N
     assert view.point_label.text() == "temperature=1.2, min_p=0.1"
     view.write_csv(tmp_path / "runs.csv")
     assert (tmp_path / "runs.csv").read_text().count("temperature=") == 12
+    view.write_jsonl(tmp_path / "runs.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert len(lines) == 12 and {"temperature", "min_p", "seed", "text"} <= set(lines[0])
 
 
 def test_a_sweep_reopens_from_history_and_resumes_only_what_it_lacks(window, qloop) -> None:
@@ -95,3 +99,36 @@ def test_a_sweep_reopens_from_history_and_resumes_only_what_it_lacks(window, qlo
     view.load(group)
     assert view.progress_label.text().endswith("complete")
     assert not view.resume_button.isEnabled()
+
+
+def test_a_sweep_that_may_cost_more_than_the_limit_asks_for_a_second_click(
+        qtbot, fault_server, qloop) -> None:
+    from playground.core.client import ModelInfo
+    from playground.core.paths import cache_dir
+    from playground.core.storage import atomic_write_json
+    from tests.gui import fault_window, use
+
+    atomic_write_json(cache_dir() / "models" / "fault-ok.json", [ModelInfo(
+        "a/model", prompt_price=0.5, completion_price=1.5).to_json()])
+    window = fault_window(qtbot, fault_server, ("ok",))
+    qloop.run_until_complete(window.start_services())
+    use(window, "fault-ok", "a/model")
+    window.prompt_edit.setPlainText("hi")
+    window.params.set_values({"max_tokens": 100})
+    window.sweep_action.trigger()
+    view = window.dialogs.get("sweep")
+    view.axis_names[1].setCurrentText("(none)")
+    view.axis_values[0].setText("0.2, 0.7")
+    view.seeds.setValue(2)
+    # 4 runs at most 1 prompt token x $0.5 + 100 x $1.5 per million: $0.000602
+    assert view.size_label.text() == "4 runs · at most $0.0006"
+    assert view.start_button.text() == "Start"
+    view.ask_above.setValue(0.0)
+    assert view.start_button.text() == "Start (up to $0.00)…"
+    view.start_button.click()
+    assert not view.running and view.start_button.text() == "Click again to start"
+    view.start_button.click()
+    assert view.running
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 30))
+    assert len(view.state.results) == 4
+    qloop.run_until_complete(window.shutdown())
