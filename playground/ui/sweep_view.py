@@ -50,6 +50,7 @@ from playground.core.sweep import (
     NUMERIC,
     Axis,
     Cell,
+    CellSummary,
     Measures,
     SweepPlan,
     SweepPlans,
@@ -61,13 +62,15 @@ from playground.core.sweep import (
     summarise,
 )
 from playground.ui.compare_view import Base
-from playground.ui.widgets import error_label, push_button
+from playground.ui.widgets import delay_timer, error_label, push_button
 
 #: What the plots can show, as people read it.
 MEASURE_LABELS = {"distinct_2": "distinct-2", "repetition": "repeated 4-grams",
                   "tokens": "completion tokens", "tokens_per_s": "tokens/s",
                   "total_ms": "time (ms)", "distinct_1": "distinct-1",
                   "mean_logprob": "mean log probability", "perplexity": "perplexity"}
+#: The plots follow the runs at most this often (a redraw takes a few milliseconds).
+REDRAW_MS = 150
 SWEEPABLE = [spec.name for spec in CATALOG
              if spec.kind in (Kind.NUMBER, Kind.INTEGER) and spec.name != "seed"]
 
@@ -81,6 +84,21 @@ class SweepState:
     results: dict[str, tuple[Measures, str]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     cost: float = 0.0
+    #: each point's summary, made again only when one of its runs changes
+    summaries: dict[tuple[Any, ...], CellSummary] = field(default_factory=dict)
+    _by_point: dict[tuple[Any, ...], list[Cell]] = field(default_factory=dict)
+
+    def add(self, cell: Cell, measures: Measures, text: str) -> None:
+        self.results[cell.key] = (measures, text)
+        self.summaries.pop(cell.point, None)
+
+    def summary(self, point: tuple[Any, ...]) -> CellSummary | None:
+        if point not in self.summaries:
+            found = self.point_results(point)
+            if not found:
+                return None
+            self.summaries[point] = summarise(point, [(m, text) for _, m, text in found])
+        return self.summaries[point]
 
     @property
     def group(self) -> str:
@@ -91,8 +109,11 @@ class SweepState:
         return self.plan.axes
 
     def point_results(self, point: tuple[Any, ...]) -> list[tuple[Cell, Measures, str]]:
-        return [(cell, *self.results[cell.key]) for cell in self.cells
-                if cell.point == point and cell.key in self.results]
+        if not self._by_point:
+            for cell in self.cells:
+                self._by_point.setdefault(cell.point, []).append(cell)
+        return [(cell, *self.results[cell.key]) for cell in self._by_point.get(point, [])
+                if cell.key in self.results]
 
 
 class SweepView(QWidget):
@@ -106,6 +127,8 @@ class SweepView(QWidget):
         self.state: SweepState | None = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
+        self._lines: list[tuple[Any, Any]] = []  # the line plot's items, one pair per row
+        self._labelled: tuple[Any, ...] | None = None  # what the titles and ticks say
         self._confirming = self._confirmed = False
         #: runs -> their cost bound, from the window (None: no prices to go by)
         self._bound_inputs: Callable[[int], float | None] | None = None
@@ -176,6 +199,7 @@ class SweepView(QWidget):
             self.measure.addItem(MEASURE_LABELS[key], key)
         self.measure.setCurrentIndex(self.measure.findData("distinct_2"))
         self.measure.currentIndexChanged.connect(self.redraw)
+        self._redraw_timer = delay_timer(self, REDRAW_MS, self.redraw)
         export_csv = push_button("Export CSV…", "Every run of this sweep as a CSV row, or as "
                                  "JSON lines with their text (.jsonl)", self)
         export_csv.clicked.connect(self.ask_runs)
@@ -189,7 +213,7 @@ class SweepView(QWidget):
         tools.addWidget(export_csv)
         tools.addWidget(export_png)
 
-        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        pg.setConfigOptions(antialias=False, background="w", foreground="k")
         self.plots = pg.GraphicsLayoutWidget(self)
         self.heat_plot = self.plots.addPlot(row=0, col=0, title="Heatmap")
         self.heat = pg.ImageItem(axisOrder="row-major")
@@ -313,11 +337,15 @@ class SweepView(QWidget):
         measured = SweepPlans().measures(group)
         for run in runs:  # the latest run of each cell
             if run.variant is not None:
-                state.results[run.variant] = (measured.get(run.id) or Measures.of_record(run),
-                                              run.output)
+                cell = next((c for c in state.cells if c.key == run.variant), None)
+                if cell is not None:
+                    state.add(cell, measured.get(run.id) or Measures.of_record(run),
+                              run.output)
         self.state = state
+        self._lines = []
         self.progress.setRange(0, len(state.cells))
         self._progressed(state)
+        self.redraw()
         missing = len(self._missing(state, runs))
         self.progress_label.setText(f"{group}: {missing} of {len(state.cells)} cells without "
                                     "a good run" if missing else f"{group}: complete")
@@ -348,6 +376,8 @@ class SweepView(QWidget):
         requests = {cell.key: build_request(plan.prompt, plan.model, cell.params(plan.params),
                                             dialect=base.dialect, extra=plan.extra)
                     for cell in cells}
+        if self.state is not state:
+            self._lines = []
         self.state = state
         state.started = time.monotonic()
         self.progress.setRange(0, len(state.cells))
@@ -370,7 +400,7 @@ class SweepView(QWidget):
             measures = Measures.of(result)
             if run.record_id is not None:
                 plans.add_measures(state.group, run.record_id, measures)
-            state.results[cell.key] = (measures, result.text)
+            state.add(cell, measures, result.text)
             state.cost += result.cost or 0.0
             self._progressed(state)
 
@@ -402,7 +432,8 @@ class SweepView(QWidget):
         left = elapsed / max(1, done) * (len(state.cells) - done)
         cost = f" · ${state.cost:.4f}" if state.cost else ""
         self.progress_label.setText(f"{elapsed:.0f} s, about {left:.0f} s left{cost}")
-        self.redraw()
+        if not self._redraw_timer.isActive():  # runs ending together redraw once
+            self._redraw_timer.start()
 
     # --- plots ------------------------------------------------------------------------------
 
@@ -421,9 +452,8 @@ class SweepView(QWidget):
             for c, a in enumerate(first):
                 point = (a,) if b is None else (a, b)
                 points.append(point)
-                found = state.point_results(point if state.axes else ())
-                if found:
-                    summary = summarise(point, [(m, text) for _, m, text in found])
+                summary = state.summary(point)
+                if summary is not None:
                     mean[r, c] = np.nan if summary.mean[key] is None else summary.mean[key]
                     spread[r, c] = 0.0 if summary.spread[key] is None else summary.spread[key]
         return mean, spread, points
@@ -434,29 +464,44 @@ class SweepView(QWidget):
         mean, spread, _ = self.grid_values()
         label = self.measure.currentText()
         axes = self.state.axes
-        self.heat_plot.setVisible(len(axes) > 1)
+        if self._labelled != (axes, label):  # titles and ticks are costly to lay out again
+            self._labelled = (axes, label)
+            self.heat_plot.setVisible(len(axes) > 1)
+            if len(axes) > 1:
+                self.heat_plot.setTitle(f"{label} over {axes[0].name} × {axes[1].name}")
+                self._ticks(self.heat_plot, axes)
+            self.line_plot.setTitle(f"{label} by {axes[0].name} (mean ± spread over seeds)")
+            self.line_plot.getAxis("bottom").setTicks(
+                [[(i, str(v)) for i, v in enumerate(axes[0].values)]])
         if len(axes) > 1 and not np.isnan(mean).all():
             self.heat.setImage(mean)  # a point without runs yet (NaN) stays empty
             self.colors.setLevels((float(np.nanmin(mean)), float(np.nanmax(mean)) + 1e-12))
-            self.heat_plot.setTitle(f"{label} over {axes[0].name} × {axes[1].name}")
-            self._ticks(self.heat_plot, axes)
-        self.line_plot.clear()
         x = np.arange(len(axes[0].values), dtype=float)
-        for r in range(mean.shape[0]):
-            if np.isnan(mean[r]).all():  # no run of this row yet
-                continue
-            name = (f"{axes[1].name}={axes[1].values[r]}" if len(axes) > 1 else label)
-            color = pg.intColor(r, hues=max(3, mean.shape[0]))
-            self.line_plot.plot(x, mean[r], pen=pg.mkPen(color, width=2), symbol="o",
-                                symbolBrush=color, name=name)
+        if len(self._lines) != mean.shape[0]:
+            self._make_lines(mean.shape[0])
+        for r, (line, bars) in enumerate(self._lines):
             known = ~np.isnan(mean[r])
-            bars = pg.ErrorBarItem(x=x[known], y=mean[r][known],
-                                   height=2 * np.nan_to_num(spread[r][known]), beam=0.15,
-                                   pen=color)
+            line.setData(x[known], mean[r][known])
+            bars.setData(x=x[known], y=mean[r][known],
+                         height=2 * np.nan_to_num(spread[r][known]))
+
+    def _make_lines(self, rows: int) -> None:
+        """One line with its error bars per value of the second parameter (made once per
+        sweep: redrawing only gives them new data)."""
+        assert self.state is not None
+        axes = self.state.axes
+        self.line_plot.clear()
+        self._lines = []
+        for r in range(rows):
+            name = (f"{axes[1].name}={axes[1].values[r]}" if len(axes) > 1
+                    else self.measure.currentText())
+            color = pg.intColor(r, hues=max(3, rows))
+            line = self.line_plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o",
+                                       symbolBrush=color, name=name)
+            bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0),
+                                   beam=0.15, pen=color)
             self.line_plot.addItem(bars)
-        self.line_plot.setTitle(f"{label} by {axes[0].name} (mean ± spread over seeds)")
-        self.line_plot.getAxis("bottom").setTicks(
-            [[(i, str(v)) for i, v in enumerate(axes[0].values)]])
+            self._lines.append((line, bars))
 
     @staticmethod
     def _ticks(plot: Any, axes: tuple[Axis, ...]) -> None:

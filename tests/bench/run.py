@@ -50,6 +50,8 @@ socket takes it, so the client side is what is measured:
   requests from a bare httpx script at that concurrency, taking turns (sweep_bench.py);
 - sweep_1000_rss_mb: ``playground sweep`` of 1,000 runs against the loopback server, its peak
   RSS (and sweep_1000_s, no target, its wall time);
+- sweep_max_stall_ms: the heartbeat's largest gap while Run → Sweep… runs that grid on the
+  local engine and plots it as it goes (ui_bench.py), the median over repeated sweeps;
 - real_*: the local engine on SmolLM2 against llama.cpp's own sampling of it, same process,
   same run (real_model_bench.py): tokens/s of our whole chain over llama.cpp's, time to the
   first token of a 500-token prompt over llama.cpp's, a second request on that prompt over the
@@ -114,6 +116,7 @@ TARGETS = [
     Target("tabs_rss_mb", 400, False, " MB"),
     Target("sweep_grid_ratio_vs_bare", 1.2, False),
     Target("sweep_1000_rss_mb", 300, False, " MB"),
+    Target("sweep_max_stall_ms", 33, False, " ms"),
     Target("real_tokens_per_s_ratio_vs_llama", 0.8, True),
     Target("real_ttft_ratio_vs_llama", 1.5, False),
     Target("real_shared_prompt_ttft_ratio", 0.3, False),
@@ -246,16 +249,21 @@ def measure_compare(server: Server, sizes: Sizes, samples: dict[str, Any]) -> di
 SWEEP_BODY = ("multiline", 32)
 
 
-def measure_sweep(server: Server, sizes: Sizes, samples: dict[str, Any]) -> dict[str, float]:
+def measure_sweep(server: Server, sizes: Sizes, cache: Path,
+                  samples: dict[str, Any]) -> dict[str, float]:
     grid = run_child([str(HERE / "sweep_bench.py"), "grid", str(sizes.sweep_cells), "64",
-                      str(sizes.sweep_rounds)])
+                      str(sizes.sweep_rounds)], child_env(PLAYGROUND_CACHE=str(cache)))
     thousand = run_child([str(HERE / "sweep_bench.py"), "thousand", server.url(*SWEEP_BODY)])
+    window = run_child([str(HERE / "ui_bench.py"), "sweep", str(sizes.sweep_cells),
+                        str(sizes.sweep_rounds + 2)], child_env(PLAYGROUND_CACHE=str(cache)))
+    samples["sweep_max_stall_ms"] = window["max_stall_ms"]
     samples["sweep_grid_s"] = grid["sweep_s"]
     samples["sweep_grid_bare_s"] = grid["bare_s"]
     sweep_s, bare_s = statistics.median(grid["sweep_s"]), statistics.median(grid["bare_s"])
     return {"sweep_grid_s": sweep_s, "sweep_grid_bare_s": bare_s,
             "sweep_grid_ratio_vs_bare": sweep_s / bare_s,
-            "sweep_1000_rss_mb": thousand["rss_mb"], "sweep_1000_s": thousand["seconds"]}
+            "sweep_1000_rss_mb": thousand["rss_mb"], "sweep_1000_s": thousand["seconds"],
+            "sweep_max_stall_ms": statistics.median(window["max_stall_ms"])}
 
 
 def _wait_gone(pid: int, timeout: float = 15.0) -> None:
@@ -451,7 +459,7 @@ def main() -> None:
         results.update(measure_compare(server, sizes, samples))
         results.update(measure_rss(server, sizes, cache, samples))
         results.update(measure_tabs(server, sizes, cache, samples))
-        results.update(measure_sweep(server, sizes, samples))
+        results.update(measure_sweep(server, sizes, cache, samples))
     finally:
         server.close()
     results.update(measure_startup(sizes, cache, samples))

@@ -20,6 +20,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -290,6 +291,49 @@ async def _all_columns(view: Any, client: Any) -> list[Any]:
     return results
 
 
+def sweep(cells: int, repeat: int) -> dict[str, Any]:
+    """Run → Sweep… on the local engine: the default grid (temperature 0.2:1.4:0.2 × min_p
+    0, 0.05, 0.1 × 4 seeds, the first `cells` of it) of 64 tokens each at concurrency 4,
+    started with its Start button; the heartbeat runs until the last run is plotted."""
+    os.environ.setdefault("PLAYGROUND_HOME", tempfile.mkdtemp(prefix="sweep-ui-bench-"))
+
+    async def job() -> dict[str, Any]:
+        from playground.core.client import CompletionClient
+        from playground.core.engine_process import EngineProcess
+        from playground.ui.compare_view import Base
+        from playground.ui.sweep_view import SweepView
+
+        stalls, runs = [], []
+        with EngineProcess() as engine:
+            client = CompletionClient(engine.base_url)
+            view = SweepView(lambda: Base(client, "The function returns the", "local/stdlib",
+                                          {"max_tokens": 64, "ignore_eos": True},
+                                          dialect="local engine", connection="local"))
+            view.seeds.setValue(max(1, min(4, cells // 21)))
+            view.show()
+            beat = Heartbeat()
+            try:
+                for _ in range(repeat):
+                    gc.collect()
+                    await _settle()
+                    beat.start()
+                    start = time.perf_counter()
+                    view.start_button.click()
+                    while view.running:
+                        await asyncio.sleep(0.01)
+                    end = time.perf_counter()
+                    await _settle()
+                    beat.stop()
+                    stalls.append(beat.max_gap_ms(start, end))
+                    runs.append(len(view.state.results))
+            finally:
+                await view.shutdown()
+                await client.aclose()
+        return {"max_stall_ms": stalls, "runs": runs}
+
+    return qt_run(job)
+
+
 def save_bench_connection(url: str) -> None:
     """A saved custom connection to the bench server (so the local engine is not started)."""
     from playground.core.connections import Connection, ConnectionStore
@@ -379,6 +423,8 @@ def main(argv: list[str]) -> None:
         out = compare(url, repeat)
     elif mode == "rss":
         out = rss(url)
+    elif mode == "sweep":
+        out = sweep(int(url), repeat)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     for key in ("tokens_per_s", "max_stall_ms"):
