@@ -63,8 +63,8 @@ def test_add_list_remove(capsys: pytest.CaptureFixture[str], memory_keyring) -> 
     listed = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
     assert listed["llama"] == {"name": "llama", "kind": "custom", "base_url":
                                "http://127.0.0.1:8080/v1", "dialect": "llama.cpp",
-                               "default_model": "tiny", "send_undocumented": False,
-                               "model": "tiny"}
+                               "default_model": "tiny", "concurrency": None,
+                               "send_undocumented": False, "model": "tiny"}
     assert listed["local"]["base_url"] is None and listed["local"]["model"] == "local/stdlib"
 
     KeyStore().set("llama", "sk-for-llama")
@@ -194,3 +194,16 @@ def test_set_sends_undocumented_fields_for_nanogpt_only(
     assert run("set", "mine", "--send-undocumented", "yes") == 0
     assert [c.name for c in ConnectionStore().custom()] == ["mine"]
     assert ConnectionStore().get("mine").send_undocumented
+
+
+def test_set_a_connections_sweep_concurrency(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("set", "local", "--concurrency", "8") == 0
+    assert "local: sweeps send 8 runs at once" in capsys.readouterr().out
+    assert ConnectionStore().get("local").concurrency == 8
+    assert ConnectionStore().get("local").kind == "local"  # still the built-in one
+    assert run("set", "local", "--concurrency", "0") == 0
+    assert ConnectionStore().get("local").concurrency is None
+    with pytest.raises(InvalidParameter, match="concurrency"):
+        run("set", "local", "--concurrency", "999")
+    with pytest.raises(InvalidParameter, match="give --concurrency K or --send-undocumented"):
+        run("set", "local")

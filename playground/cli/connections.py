@@ -56,10 +56,14 @@ def register(subparsers: Any) -> None:
     remove.set_defaults(func=run_remove)
 
     change = actions.add_parser(
-        "set", help="change a NanoGPT connection's settings",
-        description="Change a setting of a saved or built-in NanoGPT connection.")
+        "set", help="change a connection's settings",
+        description="Change a setting of a saved or built-in connection: its sweeps' "
+                    "concurrency, and for NanoGPT whether undocumented fields are sent.")
     change.add_argument("name", metavar="NAME", help="the connection, e.g. nanogpt")
-    change.add_argument("--send-undocumented", choices=("yes", "no"), required=True,
+    change.add_argument("--concurrency", type=int, metavar="K",
+                        help="how many runs of a sweep go to this server at once (0: the "
+                             "default, 4)")
+    change.add_argument("--send-undocumented", choices=("yes", "no"),
                         help="also send the sampler fields NanoGPT's API does not document "
                              "(DRY, XTC, sampler_order, ...), for providers behind it that "
                              "take them; no (the default) leaves them out")
@@ -134,9 +138,16 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_set(args: argparse.Namespace) -> int:
     store = ConnectionStore()
-    changed = store.send_undocumented(args.name, args.send_undocumented == "yes")
-    print(f"{changed.name} {'now sends' if changed.send_undocumented else 'no longer sends'} "
-          "the fields NanoGPT does not document")
+    if args.concurrency is None and args.send_undocumented is None:
+        raise InvalidParameter("set", "set: give --concurrency K or --send-undocumented yes|no")
+    if args.concurrency is not None:
+        changed = store.set_concurrency(args.name, args.concurrency or None)
+        print(f"{changed.name}: sweeps send {changed.concurrency or 'the default 4'} runs "
+              "at once")
+    if args.send_undocumented is not None:
+        changed = store.send_undocumented(args.name, args.send_undocumented == "yes")
+        print(f"{changed.name} {'now sends' if changed.send_undocumented else 'no longer sends'}"
+              " the fields NanoGPT does not document")
     return EXIT_OK
 
 

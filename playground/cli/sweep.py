@@ -62,8 +62,9 @@ def register(sub: Any) -> None:
                             "min_p=0,0.05,0.1 (at most two)")
     sweep.add_argument("--seeds", type=int, default=1, metavar="N",
                        help="runs per grid point, with seeds 1..N (default 1)")
-    sweep.add_argument("--concurrency", type=int, default=4, metavar="K",
-                       help="runs at once (default 4)")
+    sweep.add_argument("--concurrency", type=int, metavar="K",
+                       help="runs at once (default: the connection's, else 4; see "
+                            "playground connections set NAME --concurrency K)")
     sweep.add_argument("--set", dest="assignments", action="append", default=[],
                        metavar="NAME=VALUE", help="a setting every run shares")
     add_set_json(sweep)
@@ -103,7 +104,8 @@ def _plan(args: argparse.Namespace) -> tuple[SweepPlan, Connection]:
                                         "pass --model")
     plan = SweepPlan(group=new_sweep_id(), prompt=prompt, model=model,
                      connection=connection.name, axes=axes, seeds=args.seeds, params=params,
-                     extra=parse_json_assignments(args.extra), concurrency=args.concurrency,
+                     extra=parse_json_assignments(args.extra),
+                     concurrency=args.concurrency or connection.concurrency or 4,
                      base_url=connection.base_url if args.base_url else None,
                      dialect=connection.dialect if args.base_url else None)
     plan.cells()  # its limits, before anything is saved
@@ -173,7 +175,7 @@ def _run(plan: SweepPlan, connection: Connection, todo: Sequence[Cell],
 
     api_key = api_key_for(connection, args.allow_insecure_key)
     insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
-    concurrency = args.concurrency if args.resume else plan.concurrency
+    concurrency = args.concurrency or plan.concurrency
     total = len(plan.cells())
     with History() as history, server_for(connection) as server, tqdm(
             total=total, initial=total - len(todo), unit="run", file=sys.stderr,

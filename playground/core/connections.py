@@ -106,6 +106,8 @@ class Connection(BaseModel):
     #: Also send the catalog's fields NanoGPT's API does not document (DRY, XTC, ...), for
     #: providers behind it that take them. Only for the nanogpt dialect; saved only when true.
     send_undocumented: StrictBool = Field(default=False, exclude=True)
+    #: How many runs of a sweep go to this server at once (None: the sweep's default, 4).
+    concurrency: int | None = Field(default=None, ge=1, le=256)
 
     @classmethod
     def checked(cls, **fields: Any) -> Connection:
@@ -225,7 +227,8 @@ class ConnectionStore:
         user's own."""
         entries = self._entries()
         saved = {e.name: e for e in entries if isinstance(e, Connection)}
-        builtin = [b.model_copy(update={"send_undocumented": saved[b.name].send_undocumented})
+        builtin = [b.model_copy(update={"send_undocumented": saved[b.name].send_undocumented,
+                                        "concurrency": saved[b.name].concurrency})
                    if b.name in saved and saved[b.name].kind == b.kind else b for b in BUILTIN]
         return [*builtin, *(e for e in entries
                             if isinstance(e, Connection) and e.kind == "custom")]
@@ -258,6 +261,16 @@ class ConnectionStore:
     def _save(self, entries: list[Connection | Any]) -> None:
         atomic_write_json(self.path, [entry.to_json() if isinstance(entry, Connection)
                                       else entry for entry in entries])
+
+    def set_concurrency(self, name: str, concurrency: int | None) -> Connection:
+        """How many sweep runs go to this connection's server at once (None: the default);
+        the built-in connections keep it too."""
+        connection = self.get(name)
+        changed = Connection.checked(**{**connection.model_dump(), "concurrency": concurrency,
+                                        "send_undocumented": connection.send_undocumented,
+                                        "insecure_key_ok": connection.insecure_key_ok})
+        self._save([*self._without(name), changed])
+        return changed
 
     def send_undocumented(self, name: str, on: bool = True) -> Connection:
         """Have a NanoGPT connection (the built-in one too) also send, or stop sending, the

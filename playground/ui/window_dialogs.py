@@ -34,7 +34,7 @@ class WindowDialogs(LazyDialogs):
             "preview": DialogSpec(self._make_preview, self.refresh_preview),
             "settings": DialogSpec(self._make_settings),
             "compare": DialogSpec(self._make_compare),
-            "sweep": DialogSpec(self._make_sweep),
+            "sweep": DialogSpec(self._make_sweep, self._refresh_sweep),
             "history": DialogSpec(self._make_history, self.refresh_history),
             "lab": DialogSpec(self._make_lab, self.refresh_lab),
             "documents": DialogSpec(
@@ -186,6 +186,13 @@ class WindowDialogs(LazyDialogs):
         return cost_bound(runs, estimate_tokens(request.prompt), request.params.max_tokens,
                           info.prompt_price if info else None,
                           info.completion_price if info else None)
+
+    def _refresh_sweep(self) -> None:
+        """Runs at once: the current connection's own setting, where it has one."""
+        sweep = self.get("sweep")
+        wanted = self.window.current().connection.concurrency
+        if sweep is not None and wanted and not sweep.running:
+            sweep.concurrency.setValue(wanted)
 
     def _record_swept(self, run: Run) -> None:
         self.window.runs.record(run)

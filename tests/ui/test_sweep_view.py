@@ -132,3 +132,12 @@ def test_a_sweep_that_may_cost_more_than_the_limit_asks_for_a_second_click(
     qloop.run_until_complete(asyncio.wait_for(finished(view), 30))
     assert len(view.state.results) == 4
     qloop.run_until_complete(window.shutdown())
+
+
+def test_runs_at_once_start_from_the_connections_own_setting(window) -> None:
+    from playground.core.connections import ConnectionStore
+
+    ConnectionStore().set_concurrency("local", 6)
+    window.reload_connections()
+    window.sweep_action.trigger()
+    assert window.dialogs.get("sweep").concurrency.value() == 6
