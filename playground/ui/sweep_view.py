@@ -267,7 +267,7 @@ class SweepView(QWidget):
         self._say(None)
         bound = self.cost_bound(len(cells))
         self.size_label.setText(f"{len(cells)} runs" + (
-            "" if bound is None else f" · at most ${bound:.4f}"))
+            f" · at most ${bound:.4f}" if bound else ""))  # a free model costs nothing
         self._confirming = bound is not None and bound > self.ask_above.value()
         self.start_button.setText(f"Start (up to ${bound:.2f})…" if self._confirming
                                   else "Start")
