@@ -18,11 +18,15 @@ import json
 import math
 import os
 import statistics
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from playground.core import logprobs as logprob_data
 from playground.core.assignments import parse_field_text
@@ -298,6 +302,69 @@ def remaining(cells: Sequence[Cell], recorded: Iterable[tuple[str | None, str]])
     """The cells without a successful run among `recorded` (variant, status) pairs."""
     done = {variant for variant, status in recorded if status == "ok"}
     return [cell for cell in cells if cell.key not in done]
+
+
+@dataclass
+class SweepState:
+    """One sweep under way or done in the window: its plan, its cells and what each ended with
+    (the latest run of each), with each point's summary kept until one of its runs changes."""
+
+    plan: SweepPlan
+    cells: list[Cell]
+    results: dict[str, tuple[Measures, str]] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    cost: float = 0.0
+    #: each point's summary, made again only when one of its runs changes
+    summaries: dict[tuple[Any, ...], CellSummary] = field(default_factory=dict)
+    _by_point: dict[tuple[Any, ...], list[Cell]] = field(default_factory=dict)
+
+    def add(self, cell: Cell, measures: Measures, text: str) -> None:
+        self.results[cell.key] = (measures, text)
+        self.summaries.pop(cell.point, None)
+
+    def summary(self, point: tuple[Any, ...]) -> CellSummary | None:
+        if point not in self.summaries:
+            found = self.point_results(point)
+            if not found:
+                return None
+            self.summaries[point] = summarise(point, [(m, text) for _, m, text in found])
+        return self.summaries[point]
+
+    @property
+    def group(self) -> str:
+        return self.plan.group
+
+    @property
+    def axes(self) -> tuple[Axis, ...]:
+        return self.plan.axes
+
+    def point_results(self, point: tuple[Any, ...]) -> list[tuple[Cell, Measures, str]]:
+        if not self._by_point:
+            for cell in self.cells:
+                self._by_point.setdefault(cell.point, []).append(cell)
+        return [(cell, *self.results[cell.key]) for cell in self._by_point.get(point, [])
+                if cell.key in self.results]
+
+    def grid_values(self, key: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                             list[tuple[Any, ...]]]:
+        """Measure `key`'s mean and spread per point, as rows (the second parameter's values)
+        by columns (the first's; NaN: no run yet), and the points in that layout."""
+        first = self.axes[0].values if self.axes else ("",)
+        second = self.axes[1].values if len(self.axes) > 1 else (None,)
+        mean = np.full((len(second), len(first)), np.nan)
+        spread = np.full_like(mean, np.nan)
+        points = []
+        for r, b in enumerate(second):
+            for c, a in enumerate(first):
+                point = (a,) if b is None else (a, b)
+                points.append(point)
+                summary = self.summary(point)
+                if summary is not None:
+                    value, deviation = summary.mean[key], summary.spread[key]
+                    mean[r, c] = np.nan if value is None else value
+                    spread[r, c] = 0.0 if deviation is None else deviation
+        return mean, spread, points
+
 
 
 # --- the plan, kept so a sweep can resume -----------------------------------------------------

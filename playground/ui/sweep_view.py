@@ -3,10 +3,10 @@
 The grid is typed as in ``playground sweep`` (``0.2:1.4:0.2`` or ``0, 0.05, 0.1``) and checked
 by the catalog as it is typed. Runs go through `core.sweep.run_cells` on the window's loop
 (its concurrency limit, retries and stop), each recorded in history as it ends, in the sweep's
-group. The plots (pyqtgraph) follow the runs: a heatmap of the chosen measure over the grid
-(two parameters; the value on hover) and a line plot with error bars over the first parameter,
-one line per value of the second. Clicking a heatmap cell or a point shows that point's
-outputs side by side. The runs export as CSV, the plots as PNG.
+group, its plan and measures saved so it can resume (here, from History, or from the CLI). The
+plots (`sweep_plots`) follow the runs, at most every `REDRAW_MS`; clicking a heatmap cell shows
+that point's outputs side by side, one column per seed. The runs export as CSV or JSON lines,
+the plots as PNG.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,18 +48,18 @@ from playground.core.sweep import (
     NUMERIC,
     Axis,
     Cell,
-    CellSummary,
     Measures,
     SweepPlan,
     SweepPlans,
+    SweepState,
     grid,
     new_sweep_id,
     parse_axis,
     remaining,
     run_cells,
-    summarise,
 )
 from playground.ui.compare_view import Base
+from playground.ui.sweep_plots import SweepPlots
 from playground.ui.widgets import delay_timer, error_label, push_button
 
 #: What the plots can show, as people read it.
@@ -75,47 +73,6 @@ SWEEPABLE = [spec.name for spec in CATALOG
              if spec.kind in (Kind.NUMBER, Kind.INTEGER) and spec.name != "seed"]
 
 
-@dataclass
-class SweepState:
-    """One sweep under way or done: its cells and what each ended with."""
-
-    plan: SweepPlan
-    cells: list[Cell]
-    results: dict[str, tuple[Measures, str]] = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
-    cost: float = 0.0
-    #: each point's summary, made again only when one of its runs changes
-    summaries: dict[tuple[Any, ...], CellSummary] = field(default_factory=dict)
-    _by_point: dict[tuple[Any, ...], list[Cell]] = field(default_factory=dict)
-
-    def add(self, cell: Cell, measures: Measures, text: str) -> None:
-        self.results[cell.key] = (measures, text)
-        self.summaries.pop(cell.point, None)
-
-    def summary(self, point: tuple[Any, ...]) -> CellSummary | None:
-        if point not in self.summaries:
-            found = self.point_results(point)
-            if not found:
-                return None
-            self.summaries[point] = summarise(point, [(m, text) for _, m, text in found])
-        return self.summaries[point]
-
-    @property
-    def group(self) -> str:
-        return self.plan.group
-
-    @property
-    def axes(self) -> tuple[Axis, ...]:
-        return self.plan.axes
-
-    def point_results(self, point: tuple[Any, ...]) -> list[tuple[Cell, Measures, str]]:
-        if not self._by_point:
-            for cell in self.cells:
-                self._by_point.setdefault(cell.point, []).append(cell)
-        return [(cell, *self.results[cell.key]) for cell in self._by_point.get(point, [])
-                if cell.key in self.results]
-
-
 class SweepView(QWidget):
     recorded = Signal(object)  # a finished Run, to keep in history
 
@@ -127,8 +84,6 @@ class SweepView(QWidget):
         self.state: SweepState | None = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
-        self._lines: list[tuple[Any, Any]] = []  # the line plot's items, one pair per row
-        self._labelled: tuple[Any, ...] | None = None  # what the titles and ticks say
         self._confirming = self._confirmed = False
         #: runs -> their cost bound, from the window (None: no prices to go by)
         self._bound_inputs: Callable[[int], float | None] | None = None
@@ -213,17 +168,8 @@ class SweepView(QWidget):
         tools.addWidget(export_csv)
         tools.addWidget(export_png)
 
-        pg.setConfigOptions(antialias=False, background="w", foreground="k")
-        self.plots = pg.GraphicsLayoutWidget(self)
-        self.heat_plot = self.plots.addPlot(row=0, col=0, title="Heatmap")
-        self.heat = pg.ImageItem(axisOrder="row-major")
-        self.heat_plot.addItem(self.heat)
-        self.colors = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False)
-        self.colors.setImageItem(self.heat, insert_in=self.heat_plot)
-        self.line_plot = self.plots.addPlot(row=0, col=1, title="By the first parameter")
-        self.line_plot.addLegend()
-        self.heat.mouseClickEvent = self._heat_clicked  # type: ignore[method-assign]
-        self.heat.hoverEvent = self._heat_hovered  # type: ignore[method-assign]
+        self.plots = SweepPlots(self)
+        self.plots.point_clicked.connect(self.show_point)
         self.outputs = QWidget(self)
         self.outputs.setAccessibleName("Outputs of the chosen point")
         below = QVBoxLayout(self.outputs)
@@ -342,7 +288,6 @@ class SweepView(QWidget):
                     state.add(cell, measured.get(run.id) or Measures.of_record(run),
                               run.output)
         self.state = state
-        self._lines = []
         self.progress.setRange(0, len(state.cells))
         self._progressed(state)
         self.redraw()
@@ -376,8 +321,6 @@ class SweepView(QWidget):
         requests = {cell.key: build_request(plan.prompt, plan.model, cell.params(plan.params),
                                             dialect=base.dialect, extra=plan.extra)
                     for cell in cells}
-        if self.state is not state:
-            self._lines = []
         self.state = state
         state.started = time.monotonic()
         self.progress.setRange(0, len(state.cells))
@@ -438,110 +381,13 @@ class SweepView(QWidget):
     # --- plots ------------------------------------------------------------------------------
 
     def grid_values(self) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
-        """The chosen measure's mean and spread per point, as (rows: second parameter's values,
-        columns: first's), and the points in that layout."""
-        state = self.state
-        assert state is not None
-        first = state.axes[0].values if state.axes else ("",)
-        second = state.axes[1].values if len(state.axes) > 1 else (None,)
-        key = str(self.measure.currentData())
-        mean = np.full((len(second), len(first)), np.nan)
-        spread = np.full_like(mean, np.nan)
-        points = []
-        for r, b in enumerate(second):
-            for c, a in enumerate(first):
-                point = (a,) if b is None else (a, b)
-                points.append(point)
-                summary = state.summary(point)
-                if summary is not None:
-                    mean[r, c] = np.nan if summary.mean[key] is None else summary.mean[key]
-                    spread[r, c] = 0.0 if summary.spread[key] is None else summary.spread[key]
-        return mean, spread, points
+        assert self.state is not None
+        return self.state.grid_values(str(self.measure.currentData()))
 
     def redraw(self) -> None:
-        if self.state is None or not self.state.axes:
-            return
-        mean, spread, _ = self.grid_values()
-        label = self.measure.currentText()
-        axes = self.state.axes
-        if self._labelled != (axes, label):  # titles and ticks are costly to lay out again
-            self._labelled = (axes, label)
-            self.heat_plot.setVisible(len(axes) > 1)
-            if len(axes) > 1:
-                self.heat_plot.setTitle(f"{label} over {axes[0].name} × {axes[1].name}")
-                self._ticks(self.heat_plot, axes)
-            self.line_plot.setTitle(f"{label} by {axes[0].name} (mean ± spread over seeds)")
-            self.line_plot.getAxis("bottom").setTicks(
-                [[(i, str(v)) for i, v in enumerate(axes[0].values)]])
-        if len(axes) > 1 and not np.isnan(mean).all():
-            self.heat.setImage(mean)  # a point without runs yet (NaN) stays empty
-            self.colors.setLevels((float(np.nanmin(mean)), float(np.nanmax(mean)) + 1e-12))
-        x = np.arange(len(axes[0].values), dtype=float)
-        if len(self._lines) != mean.shape[0]:
-            self._make_lines(mean.shape[0])
-        for r, (line, bars) in enumerate(self._lines):
-            known = ~np.isnan(mean[r])
-            line.setData(x[known], mean[r][known])
-            bars.setData(x=x[known], y=mean[r][known],
-                         height=2 * np.nan_to_num(spread[r][known]))
-
-    def _make_lines(self, rows: int) -> None:
-        """One line with its error bars per value of the second parameter (made once per
-        sweep: redrawing only gives them new data)."""
-        assert self.state is not None
-        axes = self.state.axes
-        self.line_plot.clear()
-        self._lines = []
-        for r in range(rows):
-            name = (f"{axes[1].name}={axes[1].values[r]}" if len(axes) > 1
-                    else self.measure.currentText())
-            color = pg.intColor(r, hues=max(3, rows))
-            line = self.line_plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o",
-                                       symbolBrush=color, name=name)
-            bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0),
-                                   beam=0.15, pen=color)
-            self.line_plot.addItem(bars)
-            self._lines.append((line, bars))
-
-    @staticmethod
-    def _ticks(plot: Any, axes: tuple[Axis, ...]) -> None:
-        plot.getAxis("bottom").setTicks([[(i + 0.5, str(v))
-                                          for i, v in enumerate(axes[0].values)]])
-        plot.getAxis("left").setTicks([[(i + 0.5, str(v))
-                                        for i, v in enumerate(axes[1].values)]])
-        plot.setLabel("bottom", axes[0].name)
-        plot.setLabel("left", axes[1].name)
-
-    def _cell_at(self, pos: Any) -> tuple[Any, ...] | None:
-        if self.state is None or len(self.state.axes) < 2:
-            return None
-        col, row = int(pos.x()), int(pos.y())
-        first, second = self.state.axes[0].values, self.state.axes[1].values
-        if 0 <= col < len(first) and 0 <= row < len(second):
-            return (first[col], second[row])
-        return None
-
-    def _heat_hovered(self, event: Any) -> None:
-        if event.isExit():
-            self.heat.setToolTip("")
-            return
-        point = self._cell_at(event.pos())
-        if point is None:
-            return
-        mean, spread, points = self.grid_values()
-        index = points.index(point)
-        r, c = divmod(index, mean.shape[1])
-        value = mean[r, c]
-        shown = "no runs yet" if np.isnan(value) else f"{value:.4g} ± {spread[r, c]:.2g}"
-        names = [axis.name for axis in self.state.axes] if self.state else []
-        self.heat.setToolTip(", ".join(f"{n}={v}" for n, v in zip(names, point, strict=True))
-                             + f": {self.measure.currentText()} {shown}")
-
-    def _heat_clicked(self, event: Any) -> None:
-        point = self._cell_at(event.pos())
-        if point is not None:
-            self.show_point(point)
-            event.accept()
+        if self.state is not None:
+            self.plots.show_state(self.state, str(self.measure.currentData()),
+                                  self.measure.currentText())
 
     def show_point(self, point: tuple[Any, ...]) -> None:
         """That point's outputs below the plots, one column per seed."""

@@ -1,0 +1,121 @@
+"""The sweep window's plots (pyqtgraph): a heatmap of one measure over a two-parameter grid,
+with a colour bar, the value and spread on hover and a click that names the point; and a line
+plot with error bars over the first parameter, one line per value of the second.
+
+Redrawing gives the plot items new data: they are made once per sweep, and titles and ticks
+only when the grid or the measure changes (laying them out again is what costs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from playground.core.sweep import Axis, SweepState
+
+
+class SweepPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    point_clicked = Signal(tuple)  # a heatmap cell's point
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        pg.setConfigOptions(antialias=False, background="w", foreground="k")
+        super().__init__(parent)
+        self.state: SweepState | None = None
+        self._key = self._label = ""
+        self.heat_plot = self.addPlot(row=0, col=0, title="Heatmap")
+        self.heat = pg.ImageItem(axisOrder="row-major")
+        self.heat_plot.addItem(self.heat)
+        self.colors = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False)
+        self.colors.setImageItem(self.heat, insert_in=self.heat_plot)
+        self.line_plot = self.addPlot(row=0, col=1, title="By the first parameter")
+        self.line_plot.addLegend()
+        self.heat.mouseClickEvent = self._heat_clicked
+        self.heat.hoverEvent = self._heat_hovered
+        self._lines: list[tuple[Any, Any]] = []  # the line plot's items, one pair per row
+        self._labelled: tuple[Any, ...] | None = None  # what the titles and ticks say
+        self._lines_for: SweepState | None = None
+
+    def show_state(self, state: SweepState, key: str, label: str) -> None:
+        """Draw `state`'s measure `key` (`label` for people)."""
+        self.state, self._key, self._label = state, key, label
+        axes = state.axes
+        if not axes:
+            return
+        mean, spread, _ = state.grid_values(key)
+        if self._labelled != (axes, label):
+            self._labelled = (axes, label)
+            self.heat_plot.setVisible(len(axes) > 1)
+            if len(axes) > 1:
+                self.heat_plot.setTitle(f"{label} over {axes[0].name} × {axes[1].name}")
+                _ticks(self.heat_plot, axes)
+            self.line_plot.setTitle(f"{label} by {axes[0].name} (mean ± spread over seeds)")
+            self.line_plot.getAxis("bottom").setTicks(
+                [[(i, str(v)) for i, v in enumerate(axes[0].values)]])
+        if len(axes) > 1 and not np.isnan(mean).all():
+            self.heat.setImage(mean)  # a point without runs yet (NaN) stays empty
+            self.colors.setLevels((float(np.nanmin(mean)), float(np.nanmax(mean)) + 1e-12))
+        if self._lines_for is not state or len(self._lines) != mean.shape[0]:
+            self._make_lines(state, mean.shape[0])
+        x = np.arange(len(axes[0].values), dtype=float)
+        for r, (line, bars) in enumerate(self._lines):
+            known = ~np.isnan(mean[r])
+            line.setData(x[known], mean[r][known])
+            bars.setData(x=x[known], y=mean[r][known],
+                         height=2 * np.nan_to_num(spread[r][known]))
+
+    def _make_lines(self, state: SweepState, rows: int) -> None:
+        """One line with its error bars per value of the second parameter."""
+        axes = state.axes
+        self.line_plot.clear()
+        self._lines = []
+        self._lines_for = state
+        for r in range(rows):
+            name = f"{axes[1].name}={axes[1].values[r]}" if len(axes) > 1 else self._label
+            color = pg.intColor(r, hues=max(3, rows))
+            line = self.line_plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o",
+                                       symbolBrush=color, name=name)
+            bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0),
+                                   beam=0.15, pen=color)
+            self.line_plot.addItem(bars)
+            self._lines.append((line, bars))
+
+    def _cell_at(self, pos: Any) -> tuple[Any, ...] | None:
+        if self.state is None or len(self.state.axes) < 2:
+            return None
+        col, row = int(pos.x()), int(pos.y())
+        first, second = self.state.axes[0].values, self.state.axes[1].values
+        if 0 <= col < len(first) and 0 <= row < len(second):
+            return (first[col], second[row])
+        return None
+
+    def _heat_hovered(self, event: Any) -> None:
+        if event.isExit():
+            self.heat.setToolTip("")
+            return
+        point = self._cell_at(event.pos())
+        if point is None or self.state is None:
+            return
+        mean, spread, points = self.state.grid_values(self._key)
+        r, c = divmod(points.index(point), mean.shape[1])
+        value = mean[r, c]
+        shown = "no runs yet" if np.isnan(value) else f"{value:.4g} ± {spread[r, c]:.2g}"
+        names = [axis.name for axis in self.state.axes]
+        self.heat.setToolTip(", ".join(f"{n}={v}" for n, v in zip(names, point, strict=True))
+                             + f": {self._label} {shown}")
+
+    def _heat_clicked(self, event: Any) -> None:
+        point = self._cell_at(event.pos())
+        if point is not None:
+            self.point_clicked.emit(point)
+            event.accept()
+
+
+def _ticks(plot: Any, axes: tuple[Axis, ...]) -> None:
+    """A heatmap's axes: each value under the middle of its cells."""
+    plot.getAxis("bottom").setTicks([[(i + 0.5, str(v)) for i, v in enumerate(axes[0].values)]])
+    plot.getAxis("left").setTicks([[(i + 0.5, str(v)) for i, v in enumerate(axes[1].values)]])
+    plot.setLabel("bottom", axes[0].name)
+    plot.setLabel("left", axes[1].name)
