@@ -68,7 +68,7 @@ MEASURE_LABELS = {"distinct_2": "distinct-2", "repetition": "repeated 4-grams",
                   "total_ms": "time (ms)", "distinct_1": "distinct-1",
                   "mean_logprob": "mean log probability", "perplexity": "perplexity"}
 #: The plots follow the runs at most this often (a redraw takes a few milliseconds).
-REDRAW_MS = 150
+REDRAW_MS = 250
 SWEEPABLE = [spec.name for spec in CATALOG
              if spec.kind in (Kind.NUMBER, Kind.INTEGER) and spec.name != "seed"]
 
@@ -211,6 +211,8 @@ class SweepView(QWidget):
             self.start_button.setEnabled(False)
             return False
         self._say(None)
+        if not self.running:  # the plots' layout for this grid, before any run
+            self.plots.prepare(axes, self.measure.currentText())
         bound = self.cost_bound(len(cells))
         self.size_label.setText(f"{len(cells)} runs" + (
             f" · at most ${bound:.4f}" if bound else ""))  # a free model costs nothing
