@@ -34,12 +34,13 @@ from playground.core.sweep import (
     Measures,
     SweepPlan,
     SweepPlans,
+    SweepState,
     cost_bound,
+    kept_measures,
     new_sweep_id,
     parse_axis,
     remaining,
     run_cells,
-    summarise,
 )
 from playground.core.token_estimate import estimate_tokens
 
@@ -130,9 +131,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     with History() as history:
         runs = history.group(plan.group)
     measured = SweepPlans().measures(plan.group)
-    measures = {run.id: measured.get(run.id) or Measures.of_record(run) for run in runs}
+    measures = {run.id: kept_measures(run, measured) for run in runs}
     _write_files(args, plan, runs, measures)
-    summaries = _summaries(cells, runs, measures)
+    summaries = SweepState.from_history(plan, runs, measured).point_summaries()
     if args.json:
         print(json.dumps([_summary_json(plan, s) for s in summaries], indent=2))
     else:
@@ -198,18 +199,6 @@ def _run(plan: SweepPlan, connection: Connection, todo: Sequence[Cell],
                 await run_cells(todo, run, record, concurrency=concurrency)
 
         asyncio.run(main())
-
-
-def _summaries(cells: Sequence[Cell], runs: Sequence[RunRecord],
-               measures: dict[int, Measures]) -> list[CellSummary]:
-    """Each grid point from its latest run per seed."""
-    latest = {run.variant: run for run in runs}
-    points: dict[tuple[Any, ...], list[tuple[Measures, str]]] = {}
-    for cell in cells:
-        run = latest.get(cell.key)
-        if run is not None:
-            points.setdefault(cell.point, []).append((measures[run.id], run.output))
-    return [summarise(point, results) for point, results in points.items()]
 
 
 def _summary_json(plan: SweepPlan, summary: CellSummary) -> dict[str, Any]:

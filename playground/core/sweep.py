@@ -196,6 +196,12 @@ class Measures:
                    error=str(error.get("message") or "error") if run.error else None)
 
 
+def kept_measures(run: RunRecord, measured: Mapping[int, Measures]) -> Measures:
+    """A recorded run's measures: as kept beside its sweep's plan (`SweepPlans.measures`), or,
+    for a run without them, as history gives them (no log probabilities)."""
+    return measured.get(run.id) or Measures.of_record(run)
+
+
 NUMERIC = ("tokens", "total_ms", "tokens_per_s", "distinct_1", "distinct_2", "repetition",
            "mean_logprob", "perplexity")
 
@@ -344,6 +350,25 @@ class SweepState:
                 self._by_point.setdefault(cell.point, []).append(cell)
         return [(cell, *self.results[cell.key]) for cell in self._by_point.get(point, [])
                 if cell.key in self.results]
+
+    @classmethod
+    def from_history(cls, plan: SweepPlan, runs: Sequence[RunRecord],
+                     measured: Mapping[int, Measures]) -> SweepState:
+        """The sweep as history holds it: each cell's latest run, with its measures as they
+        were kept beside the plan (or, for a run without them, as history gives them)."""
+        state = cls(plan, plan.cells())
+        by_key = {cell.key: cell for cell in state.cells}
+        for run in runs:
+            cell = by_key.get(run.variant or "")
+            if cell is not None:
+                state.add(cell, kept_measures(run, measured), run.output)
+        return state
+
+    def point_summaries(self) -> list[CellSummary]:
+        """Every point that has a run, in grid order."""
+        points = dict.fromkeys(cell.point for cell in self.cells)
+        found = (self.summary(point) for point in points)
+        return [summary for summary in found if summary is not None]
 
     def grid_values(self, key: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
                                              list[tuple[Any, ...]]]:

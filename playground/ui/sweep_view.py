@@ -279,16 +279,9 @@ class SweepView(QWidget):
             combo.setCurrentText(axis.name if axis else "(none)")
             edit.setText(", ".join(str(v) for v in axis.values) if axis else "")
         self.seeds.setValue(plan.seeds)
-        state = SweepState(plan, plan.cells())
         with History() as history:
             runs = history.group(group)
-        measured = SweepPlans().measures(group)
-        for run in runs:  # the latest run of each cell
-            if run.variant is not None:
-                cell = next((c for c in state.cells if c.key == run.variant), None)
-                if cell is not None:
-                    state.add(cell, measured.get(run.id) or Measures.of_record(run),
-                              run.output)
+        state = SweepState.from_history(plan, runs, SweepPlans().measures(group))
         self.state = state
         self.progress.setRange(0, len(state.cells))
         self._progressed(state)
