@@ -29,12 +29,22 @@ class PhraseWatch:
         self.size += len(piece)
         if not self.phrases:
             return None
-        before = len(self._lead) + len(self.text)
         self.text += piece
-        whole = self._lead + self.text
-        starts = [whole.find(p, max(0, before - len(p) + 1)) for p in self.phrases]
+        # only a phrase ending in `piece` is new: look at the tail that can hold one
+        window, at = self._tail(len(piece) + self._longest - 1)
+        new_from = len(window) - len(piece)
+        starts = [window.find(p, max(0, new_from - len(p) + 1)) for p in self.phrases]
         found = [s for s in starts if s >= 0]
-        return min(found) - len(self._lead) if found else None
+        return at + min(found) if found else None
+
+    def _tail(self, length: int) -> tuple[str, int]:
+        """The last `length` characters of the prompt's end and the generated text, and where
+        they begin in the generated text (negative: inside the prompt)."""
+        tail = self.text[max(0, len(self.text) - length):]
+        short = length - len(tail)
+        if short > 0 and self._lead:
+            tail = self._lead[max(0, len(self._lead) - short):] + tail
+        return tail, self.size - len(tail)
 
     def cut(self, length: int) -> None:
         """Forget the generated text from `length` on (generation went back)."""
@@ -46,8 +56,8 @@ class PhraseWatch:
         but the longest tail that is the start of one."""
         if not self.phrases:
             return self.size
-        whole = self._lead + self.text
-        for length in range(min(len(whole), self._longest - 1), 0, -1):
-            if whole[len(whole) - length:] in self._prefixes:
-                return max(0, len(self.text) - length)
-        return len(self.text)
+        tail, _ = self._tail(self._longest - 1)
+        for length in range(len(tail), 0, -1):
+            if tail[len(tail) - length:] in self._prefixes:
+                return max(0, self.size - length)
+        return self.size
