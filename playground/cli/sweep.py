@@ -35,14 +35,13 @@ from playground.core.sweep import (
     SweepPlan,
     SweepPlans,
     SweepState,
-    cost_bound,
     kept_measures,
+    listed_cost_bound,
     new_sweep_id,
     parse_axis,
     remaining,
     run_cells,
 )
-from playground.core.token_estimate import estimate_tokens
 
 #: Above this bound (USD) a sweep asks before it starts, unless --yes.
 CONFIRM_ABOVE = 0.50
@@ -150,15 +149,9 @@ def _request(plan: SweepPlan, connection: Connection, cell: Cell) -> CompletionR
 
 
 def _cost_agreed(plan: SweepPlan, connection: Connection, runs: int, yes: bool) -> bool:
-    from playground.core.models import cached_model_list
-
-    listed = {m.id: m for m in cached_model_list(connection.name).models}
-    info = listed.get(plan.model)
     max_tokens = plan.params.get("max_tokens")
-    bound = cost_bound(runs, estimate_tokens(plan.prompt),
-                       None if max_tokens is None else int(max_tokens),
-                       info.prompt_price if info else None,
-                       info.completion_price if info else None)
+    bound = listed_cost_bound(connection.name, plan.model, plan.prompt,
+                              None if max_tokens is None else int(max_tokens), runs)
     if bound is None:
         return True
     print(f"sweep: at most ${bound:.4f} for {runs} runs", file=sys.stderr)

@@ -35,9 +35,12 @@ from playground.core.compare import distinct_n, split_top_level
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.extra_fields import check_extra
 from playground.core.history import RunRecord
+from playground.core.model_id import ModelId
+from playground.core.models import cached_model_list
 from playground.core.paths import data_dir
 from playground.core.runs import RunResult
 from playground.core.storage import CorruptFile, atomic_write_json, load_json
+from playground.core.token_estimate import estimate_tokens
 
 GROUP_PREFIX = "swp-"
 MAX_AXES = 2
@@ -509,3 +512,15 @@ def cost_bound(runs: int, prompt_tokens: int, max_tokens: int | None,
     if prompt_price is None or completion_price is None or max_tokens is None:
         return None
     return runs * (prompt_tokens * prompt_price + max_tokens * completion_price) / 1e6
+
+
+def listed_cost_bound(connection: str, model: str, prompt: str, max_tokens: int | None,
+                      runs: int) -> float | None:
+    """`cost_bound` from the connection's cached model list: the model's prices (looked up
+    as written, else without its suffixes) and the prompt's estimated tokens."""
+
+    listed = {m.id: m for m in cached_model_list(connection).models}
+    info = listed.get(model) or listed.get(ModelId.parse(model).base)
+    return cost_bound(runs, estimate_tokens(prompt), max_tokens,
+                      info.prompt_price if info else None,
+                      info.completion_price if info else None)

@@ -175,17 +175,12 @@ class WindowDialogs(LazyDialogs):
     def _cost_bound(self, runs: int) -> float | None:
         """What `runs` runs of the window's request can cost at most, from the cached model
         list's prices (None where they, or max_tokens, are not known)."""
-        from playground.core.models import cached_model_list
-        from playground.core.sweep import cost_bound
-        from playground.core.token_estimate import estimate_tokens
+        from playground.core.sweep import listed_cost_bound
 
-        window = self.window
-        request = window.intents.build_request()
-        listed = {m.id: m for m in cached_model_list(window.current().connection.name).models}
-        info = listed.get(request.model.compose()) or listed.get(request.model.base)
-        return cost_bound(runs, estimate_tokens(request.prompt), request.params.max_tokens,
-                          info.prompt_price if info else None,
-                          info.completion_price if info else None)
+        request = self.window.intents.build_request()
+        return listed_cost_bound(self.window.current().connection.name,
+                                 request.model.compose(), request.prompt,
+                                 request.params.max_tokens, runs)
 
     def _refresh_sweep(self) -> None:
         """Runs at once: the current connection's own setting, where it has one."""
