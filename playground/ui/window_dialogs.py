@@ -6,6 +6,7 @@ settings) goes back to it. Their modules are imported only when they are first o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from playground import __version__
@@ -150,11 +151,15 @@ class WindowDialogs(LazyDialogs):
     def _make_compare(self) -> CompareView:
         from playground.ui.compare_view import CompareView
 
-        compare = CompareView(lambda: self._base("compare", "run_all"), parent=self.window,
-                              preview=self.window.intents.build_request)
+        compare = CompareView(lambda: self._base("compare", "run_all"), self._preset_params,
+                              parent=self.window, preview=self.window.intents.build_request)
         compare.recorded.connect(self._record_comparison)
         compare.keep_requested.connect(self._keep_compared)
         return compare
+
+    def _preset_params(self, name: str) -> Mapping[str, Any]:
+        """A saved preset's parameters, for a column or a variant written ``preset=NAME``."""
+        return self.window.presets.store.get(name).param_values()
 
     def _record_comparison(self, runs: list[Run]) -> None:
         from playground.core.compare import new_group_id

@@ -215,3 +215,16 @@ def test_a_column_whose_request_failed_says_failed(qapp, qloop, fault_server) ->
     finally:
         view.close()
         view.deleteLater()
+
+
+def test_a_column_can_take_a_saved_presets_settings(window, qloop) -> None:
+    window.compare_action.trigger()
+    view = window.dialogs.get("compare")
+    view.columns[0].overrides.setText("preset=Creative")
+    view.columns[1].overrides.setText("preset=Deterministic,max_tokens=8")
+    qloop.run_until_complete(run_and_wait(view))
+    assert view.error.text() == ""
+    by_column = {run.variant: run.request for run in window.history.list()}
+    for name, value in window.presets.store.get("Creative").param_values().items():
+        assert by_column["preset=Creative"][name] == value
+    assert by_column["preset=Deterministic,max_tokens=8"]["max_tokens"] == 8
