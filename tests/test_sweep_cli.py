@@ -93,3 +93,37 @@ def test_compare_takes_a_sweep_over_seeds(fault_server: FaultServer) -> None:
                        ("temperature=0.2,seed=2", {"temperature": 0.2, "seed": 2}),
                        ("temperature=0.9,seed=1", {"temperature": 0.9, "seed": 1}),
                        ("temperature=0.9,seed=2", {"temperature": 0.9, "seed": 2})]
+
+
+def test_variants_run_the_grid_each_on_their_own_model_priced_apiece(
+        fault_server: FaultServer, playground_home: Path) -> None:
+    from playground.core.client import ModelInfo
+    from playground.core.paths import cache_dir
+    from playground.core.storage import atomic_write_json
+
+    atomic_write_json(cache_dir() / "models" / "custom.json", [
+        ModelInfo("cheap/a", prompt_price=1.0, completion_price=1.0).to_json(),
+        ModelInfo("dear/b", prompt_price=1000.0, completion_price=3000.0).to_json()])
+    args = ["sweep", "--prompt", "hi", "--model", "cheap/a", "--base-url",
+            fault_server.url("ok"), "--grid", "top_k=1,2", "--seeds", "2",
+            "--variant", "model=cheap/a", "--variant", "model=dear/b,top_p=0.5",
+            "--set", "max_tokens=100", "--json", "--quiet"]
+    # 4 runs at $1 + 100 x $1 per million, 4 at $1000 + 100 x $3000: $1.2044 in all
+    refused = cli(*args)
+    assert refused.returncode != 0 and "sweep: at most $1.2044 for 8 runs" in refused.stderr
+    assert "pass --yes to start it" in refused.stderr
+    seen = len(fault_server.requests)
+    out = cli(*args, "--ask-above", "2")
+    assert out.returncode == 0, out.stderr
+    sent = [json.loads(r.body) for r in fault_server.requests[seen:]
+            if r.path.endswith("/completions")]
+    assert sorted((b["model"], b["top_k"], b["seed"], b.get("top_p")) for b in sent) == sorted(
+        (model, k, s, top_p) for model, top_p in (("cheap/a", None), ("dear/b", 0.5))
+        for k in (1, 2) for s in (1, 2))
+    summary = json.loads(out.stdout)
+    assert [(s["variant"], s["point"]["top_k"], s["runs"]) for s in summary] == [
+        ("model=cheap/a", 1, 2), ("model=cheap/a", 2, 2), ("model=dear/b,top_p=0.5", 1, 2),
+        ("model=dear/b,top_p=0.5", 2, 2)]
+    table = cli("sweep", "--resume", sweep_id(out.stderr), "--quiet")  # nothing left to run
+    assert "8 runs, 8 done, 0 to run" in table.stderr
+    assert table.stdout.split()[:2] == ["variant", "top_k"]

@@ -1,4 +1,5 @@
-"""``playground sweep``: a grid of up to two parameters × seeds, measured per cell.
+"""``playground sweep``: a grid of up to two parameters × seeds (× 2–4 variants), measured
+per cell.
 
 Every run goes into history the moment it ends, in the sweep's group; the plan is saved first
 (`core.sweep.SweepPlans`), so ``--resume GROUP`` after a stop, a crash or a kill runs only the
@@ -22,10 +23,12 @@ from playground.cli.launch import api_key_for, insecure_key_allowed, server_for
 from playground.core.assignments import parse_assignments, parse_json_assignments
 from playground.core.catalog import body_fields, validate_params
 from playground.core.client import CompletionClient
+from playground.core.compare import parse_variant
 from playground.core.connections import Connection, ConnectionStore, adhoc
 from playground.core.errors import InvalidParameter
 from playground.core.history import History, RunRecord
-from playground.core.request import CompletionRequest, build_request
+from playground.core.presets import PresetStore
+from playground.core.request import CompletionRequest
 from playground.core.runs import RunResult, execute
 from playground.core.sweep import (
     NUMERIC,
@@ -36,14 +39,13 @@ from playground.core.sweep import (
     SweepPlans,
     SweepState,
     kept_measures,
-    listed_cost_bound,
     new_sweep_id,
     parse_axis,
     remaining,
     run_cells,
 )
 
-#: Above this bound (USD) a sweep asks before it starts, unless --yes.
+#: Above this bound (USD) a sweep asks before it starts, unless --yes (or --ask-above).
 CONFIRM_ABOVE = 0.50
 
 
@@ -51,15 +53,19 @@ def register(sub: Any) -> None:
     sweep = sub.add_parser(
         "sweep", help="run a grid of settings × seeds and measure each cell",
         description="Run one prompt over a grid of up to two parameters, each point over N "
-                    "seeds, with a concurrency limit; measure every run and summarise each "
-                    "point. Every run is kept in history as it ends, so --resume continues "
-                    "a stopped sweep with only the runs it lacks.")
+                    "seeds (and, with --variant, for 2 to 4 variants such as two models), "
+                    "with a concurrency limit; measure every run and summarise each point. "
+                    "Every run is kept in history as it ends, so --resume continues a "
+                    "stopped sweep with only the runs it lacks.")
     sweep.add_argument("--prompt", help="the prompt; '-' reads stdin (not with --resume)")
     sweep.add_argument("--model", help="model id (default: the connection's)")
     sweep.add_argument("--grid", action="append", default=[],
                        metavar="NAME=START:STOP:STEP|NAME=V1,V2,...",
                        help="a parameter to sweep, e.g. temperature=0.2:1.4:0.2 or "
                             "min_p=0,0.05,0.1 (at most two)")
+    sweep.add_argument("--variant", action="append", default=[], metavar="SPEC",
+                       help="run the whole grid again with these changes, e.g. model=ID, "
+                            "preset=NAME or top_k=40,top_p=0.9 (2 to 4 of them)")
     sweep.add_argument("--seeds", type=int, default=1, metavar="N",
                        help="runs per grid point, with seeds 1..N (default 1)")
     sweep.add_argument("--concurrency", type=int, metavar="K",
@@ -72,7 +78,10 @@ def register(sub: Any) -> None:
     sweep.add_argument("--resume", metavar="GROUP",
                        help="continue a sweep: run only the cells it has no good run for")
     sweep.add_argument("--yes", action="store_true",
-                       help=f"start without asking, even above ${CONFIRM_ABOVE:.2f}")
+                       help="start without asking, whatever the cost bound")
+    sweep.add_argument("--ask-above", type=float, default=CONFIRM_ABOVE, metavar="USD",
+                       help="ask before a sweep that may cost more than this "
+                            f"(default {CONFIRM_ABOVE:.2f})")
     sweep.add_argument("--csv", metavar="PATH", help="write every run as a CSV row")
     sweep.add_argument("--jsonl", metavar="PATH", help="write every run as a JSON line")
     sweep.add_argument("--json", action="store_true",
@@ -83,7 +92,7 @@ def register(sub: Any) -> None:
 
 def _plan(args: argparse.Namespace) -> tuple[SweepPlan, Connection]:
     if args.resume:
-        if args.grid or args.prompt is not None:
+        if args.grid or args.variant or args.prompt is not None:
             raise InvalidParameter("resume", "resume: the sweep's plan is saved; give only "
                                    "--resume GROUP (and --concurrency)")
         plan = SweepPlans().load(args.resume)
@@ -93,8 +102,12 @@ def _plan(args: argparse.Namespace) -> tuple[SweepPlan, Connection]:
     if args.prompt is None:
         raise InvalidParameter("prompt", "prompt: give --prompt (or --resume GROUP)")
     axes = tuple(parse_axis(text) for text in args.grid)
-    if not axes and args.seeds < 2:
-        raise InvalidParameter("grid", "grid: give --grid NAME=VALUES (or --seeds 2 or more)")
+    presets = PresetStore()
+    variants = tuple(parse_variant(text, lambda name: presets.get(name).param_values())
+                     for text in args.variant)
+    if not axes and not variants and args.seeds < 2:
+        raise InvalidParameter("grid", "grid: give --grid NAME=VALUES (or --variant, or "
+                               "--seeds 2 or more)")
     connection = connection_from_args(args)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     params = body_fields(validate_params(parse_assignments(args.assignments)))
@@ -107,7 +120,8 @@ def _plan(args: argparse.Namespace) -> tuple[SweepPlan, Connection]:
                      extra=parse_json_assignments(args.extra),
                      concurrency=args.concurrency or connection.concurrency or 4,
                      base_url=connection.base_url if args.base_url else None,
-                     dialect=connection.dialect if args.base_url else None)
+                     dialect=connection.dialect if args.base_url else None,
+                     variants=variants)
     plan.cells()  # its limits, before anything is saved
     return plan, connection
 
@@ -118,8 +132,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     with History() as history:
         done = [(run.variant, run.status) for run in history.group(plan.group)]
     todo = remaining(cells, done)
-    requests = {cell.key: _request(plan, connection, cell) for cell in todo}
-    if not _cost_agreed(plan, connection, len(todo), args.yes):
+    requests = {cell.key: plan.request(cell, connection.speaks) for cell in todo}
+    if not _cost_agreed(plan, connection, todo, args):
         return EXIT_OK
     if not args.resume:
         SweepPlans().save(plan)
@@ -132,7 +146,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     measured = SweepPlans().measures(plan.group)
     measures = {run.id: kept_measures(run, measured) for run in runs}
     _write_files(args, plan, runs, measures)
-    summaries = SweepState.from_history(plan, runs, measured).point_summaries()
+    summaries = SweepState.from_history(plan, runs, measured).place_summaries()
     if args.json:
         print(json.dumps([_summary_json(plan, s) for s in summaries], indent=2))
     else:
@@ -140,22 +154,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_API if any(s.failed for s in summaries) else EXIT_OK
 
 
-def _request(plan: SweepPlan, connection: Connection, cell: Cell) -> CompletionRequest:
-    try:
-        return build_request(plan.prompt, plan.model, cell.params(plan.params),
-                             dialect=connection.speaks, extra=plan.extra)
-    except InvalidParameter as exc:
-        raise InvalidParameter(exc.field, f"{cell.key}: {exc.message}") from None
-
-
-def _cost_agreed(plan: SweepPlan, connection: Connection, runs: int, yes: bool) -> bool:
-    max_tokens = plan.params.get("max_tokens")
-    bound = listed_cost_bound(connection.name, plan.model, plan.prompt,
-                              None if max_tokens is None else int(max_tokens), runs)
+def _cost_agreed(plan: SweepPlan, connection: Connection, todo: Sequence[Cell],
+                 args: argparse.Namespace) -> bool:
+    bound = plan.cost_bound(todo, connection.name)
     if bound is None:
         return True
-    print(f"sweep: at most ${bound:.4f} for {runs} runs", file=sys.stderr)
-    if bound <= CONFIRM_ABOVE or yes:
+    print(f"sweep: at most ${bound:.4f} for {len(todo)} runs", file=sys.stderr)
+    if bound <= args.ask_above or args.yes:
         return True
     if not sys.stdin.isatty():
         raise InvalidParameter("yes", f"yes: the sweep may cost up to ${bound:.2f}; pass "
@@ -195,15 +200,18 @@ def _run(plan: SweepPlan, connection: Connection, todo: Sequence[Cell],
 
 
 def _summary_json(plan: SweepPlan, summary: CellSummary) -> dict[str, Any]:
-    return {"point": {a.name: v for a, v in zip(plan.axes, summary.point, strict=True)},
+    return {**({"variant": summary.variant} if plan.variants else {}),
+            "point": {a.name: v for a, v in zip(plan.axes, summary.point, strict=True)},
             "runs": summary.runs, "failed": summary.failed, "mean": summary.mean,
             "spread": summary.spread, "diversity": summary.diversity}
 
 
 def _print_table(plan: SweepPlan, summaries: Sequence[CellSummary]) -> None:
-    heads = [a.name for a in plan.axes] + ["runs", "failed", "tokens", "tok/s", "distinct-2",
-                                           "repetition", "diversity"]
-    rows = [[*(str(v) for v in s.point), str(s.runs), str(s.failed),
+    named = ["variant"] if plan.variants else []
+    heads = named + [a.name for a in plan.axes] + ["runs", "failed", "tokens", "tok/s",
+                                                   "distinct-2", "repetition", "diversity"]
+    rows = [[*([s.variant or ""] if named else []), *(str(v) for v in s.point), str(s.runs),
+             str(s.failed),
              _pm(s, "tokens", 1), _pm(s, "tokens_per_s", 0), _pm(s, "distinct_2", 3),
              _pm(s, "repetition", 3),
              "-" if s.diversity is None else f"{s.diversity:.3f}"] for s in summaries]
@@ -221,7 +229,8 @@ def _pm(summary: CellSummary, name: str, places: int) -> str:
 
 def _write_files(args: argparse.Namespace, plan: SweepPlan, runs: Sequence[RunRecord],
                  measures: dict[int, Measures]) -> None:
-    rows = [_run_row(plan, run, measures[run.id]) for run in runs]
+    cells = {cell.key: cell for cell in plan.cells()}
+    rows = [_run_row(plan, run, cells.get(run.variant or ""), measures[run.id]) for run in runs]
     if args.csv:
         with Path(args.csv).open("w", newline="", encoding="utf-8") as out:
             fields = list(rows[0]) if rows else ["cell"]
@@ -234,8 +243,11 @@ def _write_files(args: argparse.Namespace, plan: SweepPlan, runs: Sequence[RunRe
                 out.write(json.dumps({**row, "text": run.output}, ensure_ascii=False) + "\n")
 
 
-def _run_row(plan: SweepPlan, run: RunRecord, measures: Measures) -> dict[str, Any]:
+def _run_row(plan: SweepPlan, run: RunRecord, cell: Cell | None,
+             measures: Measures) -> dict[str, Any]:
     return {"cell": run.variant, "run_id": run.id,
+            **({"variant": cell.variant if cell else None, "model": run.model}
+               if plan.variants else {}),
             **{a.name: run.request.get(a.name) for a in plan.axes},
             "seed": run.request.get("seed"), "status": run.status,
             "finish_reason": measures.finish_reason,

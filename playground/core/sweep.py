@@ -1,8 +1,10 @@
-"""Sweeps: up to two parameters over a grid of values × N seeds, on one prompt and settings.
+"""Sweeps: up to two parameters over a grid of values × N seeds, on one prompt and settings,
+optionally × 2–4 variants of the base (another model, a preset, other settings).
 
 A sweep is a history group (``swp-…``). Every run is recorded the moment it ends, its cell
-(``temperature=0.2,min_p=0.05,seed=3``) as the run's variant, so a sweep that was stopped, or
-whose process was killed, resumes by running only the cells without a successful run.
+(``temperature=0.2,min_p=0.05,seed=3``, after ``[VARIANT] `` when there are variants) as the
+run's variant, so a sweep that was stopped, or whose process was killed, resumes by running only
+the cells without a successful run.
 
 Cells run with a concurrency limit. A ``429``, a 5xx answer or a network failure is tried
 again a few times, after the server's ``Retry-After`` or a growing back-off; what still fails is
@@ -31,13 +33,14 @@ import numpy.typing as npt
 from playground.core import logprobs as logprob_data
 from playground.core.assignments import parse_field_text
 from playground.core.catalog import BY_NAME, Kind, body_fields, validate_params
-from playground.core.compare import distinct_n, split_top_level
+from playground.core.compare import Variant, distinct_n, split_top_level
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.extra_fields import check_extra
 from playground.core.history import RunRecord
 from playground.core.model_id import ModelId
 from playground.core.models import cached_model_list
 from playground.core.paths import data_dir
+from playground.core.request import CompletionRequest, build_request
 from playground.core.runs import RunResult
 from playground.core.storage import CorruptFile, atomic_write_json, load_json
 from playground.core.token_estimate import estimate_tokens
@@ -46,6 +49,8 @@ GROUP_PREFIX = "swp-"
 MAX_AXES = 2
 MAX_VALUES = 64
 MAX_CELLS = 10_000
+#: A sweep compares none, or this many, variants of its base.
+MIN_VARIANTS, MAX_VARIANTS = 2, 4
 #: How often one cell is tried when the server is busy (429) or failing (5xx, network).
 ATTEMPTS = 4
 #: The longest wait for one retry, whatever Retry-After says.
@@ -110,34 +115,43 @@ def _range(name: str, spec: str) -> list[Any]:
             for i in range(count)]
 
 
+#: Where a run belongs in the plots: its variant's label (None: no variants) and its point.
+Place = tuple[str | None, tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One run of the grid: its parameter values and seed."""
+    """One run of the grid: its parameter values, seed and variant."""
 
     values: tuple[tuple[str, Any], ...]
     seed: int
+    variant: str | None = None  # the label of its variant, if the sweep has variants
 
     @property
     def key(self) -> str:
         """How history names it (the run's variant)."""
-        return ",".join([*(f"{name}={_show(value)}" for name, value in self.values),
-                         f"seed={self.seed}"])
+        values = ",".join([*(f"{name}={_show(value)}" for name, value in self.values),
+                           f"seed={self.seed}"])
+        return values if self.variant is None else f"[{self.variant}] {values}"
 
     @property
     def point(self) -> tuple[Any, ...]:
         """Its place in the grid (the values without the seed)."""
         return tuple(value for _, value in self.values)
 
-    def params(self, base: Mapping[str, Any]) -> dict[str, Any]:
-        return {**base, **dict(self.values), "seed": self.seed}
+    @property
+    def place(self) -> Place:
+        return (self.variant, self.point)
 
 
 def _show(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def grid(axes: Sequence[Axis], seeds: int, first_seed: int = 1) -> list[Cell]:
-    """Every cell: each combination of the axes' values, each with `seeds` seeds."""
+def grid(axes: Sequence[Axis], seeds: int, first_seed: int = 1,
+         variants: Sequence[str] = ()) -> list[Cell]:
+    """Every cell: each variant (by label), each combination of the axes' values, each with
+    `seeds` seeds."""
     if len(axes) > MAX_AXES:
         raise InvalidParameter("grid", f"grid: at most {MAX_AXES} parameters")
     if len({axis.name for axis in axes}) != len(axes):
@@ -145,12 +159,33 @@ def grid(axes: Sequence[Axis], seeds: int, first_seed: int = 1) -> list[Cell]:
     if seeds < 1:
         raise InvalidParameter("seeds", "seeds: at least 1")
     combos = list(itertools.product(*(axis.values for axis in axes)))
-    if len(combos) * seeds > MAX_CELLS:
-        raise InvalidParameter("grid", f"grid: {len(combos) * seeds} runs; at most "
-                               f"{MAX_CELLS}")
+    labels: Sequence[str | None] = variants or [None]
+    if len(combos) * seeds * len(labels) > MAX_CELLS:
+        raise InvalidParameter("grid", f"grid: {len(combos) * seeds * len(labels)} runs; at "
+                               f"most {MAX_CELLS}")
     names = [axis.name for axis in axes]
-    return [Cell(tuple(zip(names, combo, strict=True)), first_seed + s)
-            for combo in combos for s in range(seeds)]
+    return [Cell(tuple(zip(names, combo, strict=True)), first_seed + s, label)
+            for label in labels for combo in combos for s in range(seeds)]
+
+
+def check_variants(variants: Sequence[Variant], axes: Sequence[Axis]) -> None:
+    """None, or 2 to 4 variants with different labels, none writing a swept parameter or the
+    seed (the grid sets those, over a preset's too); `InvalidParameter` names the first
+    fault."""
+    if variants and not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
+        raise InvalidParameter("variant", f"variant: a sweep compares {MIN_VARIANTS} to "
+                               f"{MAX_VARIANTS} variants, not {len(variants)}")
+    labels = [variant.label for variant in variants]
+    if len(set(labels)) != len(labels):
+        raise InvalidParameter("variant", "variant: two variants are the same "
+                               f"({next(x for x in labels if labels.count(x) > 1)})")
+    swept = {axis.name for axis in axes} | {"seed"}
+    for variant in variants:
+        written = {item.partition("=")[0].strip() for item in split_top_level(variant.label)}
+        clash = sorted(swept & written)
+        if clash:
+            raise InvalidParameter(clash[0], f"{clash[0]}: the variant {variant.label!r} sets "
+                                   "it, but the sweep sets it for every run")
 
 
 # --- measures --------------------------------------------------------------------------------
@@ -238,9 +273,11 @@ class CellSummary:
     mean: dict[str, float | None]
     spread: dict[str, float | None]
     diversity: float | None
+    variant: str | None = None
 
 
-def summarise(point: tuple[Any, ...], results: Sequence[tuple[Measures, str]]) -> CellSummary:
+def summarise(point: tuple[Any, ...], results: Sequence[tuple[Measures, str]],
+              variant: str | None = None) -> CellSummary:
     """`results`: each seed's measures and text."""
     ok = [(m, text) for m, text in results if m.error is None]
     mean: dict[str, float | None] = {}
@@ -252,7 +289,7 @@ def summarise(point: tuple[Any, ...], results: Sequence[tuple[Measures, str]]) -
     pairs = [overlap(a, b) for (_, a), (_, b) in itertools.combinations(ok, 2)]
     known = [p for p in pairs if p is not None]
     return CellSummary(point, len(results), len(results) - len(ok), mean, spread,
-                       1 - statistics.fmean(known) if known else None)
+                       1 - statistics.fmean(known) if known else None, variant)
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -313,31 +350,74 @@ def remaining(cells: Sequence[Cell], recorded: Iterable[tuple[str | None, str]])
     return [cell for cell in cells if cell.key not in done]
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How the plots lay a sweep out for one chosen variant: columns along `x_name`, one row
+    (a heatmap row, a line) per name in `rows`, and the place each row and column shows.
+
+    Two parameters: the first across, the second's values as rows (the chosen variant's). One
+    parameter: its values across, one row per variant (or one row). No parameter: the variants
+    across (or the one point), one row."""
+
+    x_name: str
+    x_labels: tuple[str, ...]
+    rows: tuple[str, ...]  # "" for the only row
+    places: tuple[tuple[Place, ...], ...]  # [row][column]
+    #: for two parameters (a heatmap): the second's name and values, one per row
+    y_name: str = ""
+    y_labels: tuple[str, ...] = ()
+
+    @property
+    def is_grid(self) -> bool:
+        return bool(self.y_name)
+
+    @classmethod
+    def of(cls, axes: Sequence[Axis], variants: Sequence[str],
+           chosen: str | None = None) -> Layout:
+        labels: list[str | None] = list(variants) or [None]
+        if len(axes) > 1:
+            first, second = axes[0], axes[1]
+            pick = chosen if chosen in labels else labels[0]
+            return cls(first.name, tuple(_show(v) for v in first.values),
+                       tuple(f"{second.name}={_show(b)}" for b in second.values),
+                       tuple(tuple((pick, (a, b)) for a in first.values)
+                             for b in second.values),
+                       second.name, tuple(_show(b) for b in second.values))
+        if axes:
+            first = axes[0]
+            return cls(first.name, tuple(_show(v) for v in first.values),
+                       tuple(label or "" for label in labels),
+                       tuple(tuple((label, (a,)) for a in first.values) for label in labels))
+        return cls("variant" if variants else "", tuple(label or "" for label in labels),
+                   ("",), (tuple((label, ()) for label in labels),))
+
+
 @dataclass
 class SweepState:
     """One sweep under way or done in the window: its plan, its cells and what each ended with
-    (the latest run of each), with each point's summary kept until one of its runs changes."""
+    (the latest run of each), with each place's summary kept until one of its runs changes."""
 
     plan: SweepPlan
     cells: list[Cell]
     results: dict[str, tuple[Measures, str]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     cost: float = 0.0
-    #: each point's summary, made again only when one of its runs changes
-    summaries: dict[tuple[Any, ...], CellSummary] = field(default_factory=dict)
-    _by_point: dict[tuple[Any, ...], list[Cell]] = field(default_factory=dict)
+    #: each place's summary, made again only when one of its runs changes
+    summaries: dict[Place, CellSummary] = field(default_factory=dict)
+    _by_place: dict[Place, list[Cell]] = field(default_factory=dict)
 
     def add(self, cell: Cell, measures: Measures, text: str) -> None:
         self.results[cell.key] = (measures, text)
-        self.summaries.pop(cell.point, None)
+        self.summaries.pop(cell.place, None)
 
-    def summary(self, point: tuple[Any, ...]) -> CellSummary | None:
-        if point not in self.summaries:
-            found = self.point_results(point)
+    def summary(self, place: Place) -> CellSummary | None:
+        if place not in self.summaries:
+            found = self.place_results(place)
             if not found:
                 return None
-            self.summaries[point] = summarise(point, [(m, text) for _, m, text in found])
-        return self.summaries[point]
+            self.summaries[place] = summarise(place[1], [(m, text) for _, m, text in found],
+                                              place[0])
+        return self.summaries[place]
 
     @property
     def group(self) -> str:
@@ -347,11 +427,18 @@ class SweepState:
     def axes(self) -> tuple[Axis, ...]:
         return self.plan.axes
 
-    def point_results(self, point: tuple[Any, ...]) -> list[tuple[Cell, Measures, str]]:
-        if not self._by_point:
+    @property
+    def variants(self) -> list[str]:
+        return [variant.label for variant in self.plan.variants]
+
+    def layout(self, chosen: str | None = None) -> Layout:
+        return Layout.of(self.axes, self.variants, chosen)
+
+    def place_results(self, place: Place) -> list[tuple[Cell, Measures, str]]:
+        if not self._by_place:
             for cell in self.cells:
-                self._by_point.setdefault(cell.point, []).append(cell)
-        return [(cell, *self.results[cell.key]) for cell in self._by_point.get(point, [])
+                self._by_place.setdefault(cell.place, []).append(cell)
+        return [(cell, *self.results[cell.key]) for cell in self._by_place.get(place, [])
                 if cell.key in self.results]
 
     @classmethod
@@ -367,32 +454,26 @@ class SweepState:
                 state.add(cell, kept_measures(run, measured), run.output)
         return state
 
-    def point_summaries(self) -> list[CellSummary]:
-        """Every point that has a run, in grid order."""
-        points = dict.fromkeys(cell.point for cell in self.cells)
-        found = (self.summary(point) for point in points)
+    def place_summaries(self) -> list[CellSummary]:
+        """Every place that has a run, in grid order."""
+        places = dict.fromkeys(cell.place for cell in self.cells)
+        found = (self.summary(place) for place in places)
         return [summary for summary in found if summary is not None]
 
-    def grid_values(self, key: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
-                                             list[tuple[Any, ...]]]:
-        """Measure `key`'s mean and spread per point, as rows (the second parameter's values)
-        by columns (the first's; NaN: no run yet), and the points in that layout."""
-        first = self.axes[0].values if self.axes else ("",)
-        second = self.axes[1].values if len(self.axes) > 1 else (None,)
-        mean = np.full((len(second), len(first)), np.nan)
+    def values(self, layout: Layout, key: str) -> tuple[npt.NDArray[np.float64],
+                                                        npt.NDArray[np.float64]]:
+        """Measure `key`'s mean and spread at each of `layout`'s places, rows by columns (NaN:
+        no run yet; a spread of 0 for a single run)."""
+        mean = np.full((len(layout.rows), len(layout.x_labels)), np.nan)
         spread = np.full_like(mean, np.nan)
-        points = []
-        for r, b in enumerate(second):
-            for c, a in enumerate(first):
-                point = (a,) if b is None else (a, b)
-                points.append(point)
-                summary = self.summary(point)
+        for r, row in enumerate(layout.places):
+            for c, place in enumerate(row):
+                summary = self.summary(place)
                 if summary is not None:
                     value, deviation = summary.mean[key], summary.spread[key]
                     mean[r, c] = np.nan if value is None else value
                     spread[r, c] = 0.0 if deviation is None else deviation
-        return mean, spread, points
-
+        return mean, spread
 
 
 # --- the plan, kept so a sweep can resume -----------------------------------------------------
@@ -413,9 +494,58 @@ class SweepPlan:
     #: For a server given by URL (not a saved connection): where it is and what it speaks.
     base_url: str | None = None
     dialect: str | None = None
+    variants: tuple[Variant, ...] = ()
 
     def cells(self) -> list[Cell]:
-        return grid(self.axes, self.seeds)
+        check_variants(self.variants, self.axes)
+        return grid(self.axes, self.seeds, variants=[v.label for v in self.variants])
+
+    def variant(self, label: str | None) -> Variant | None:
+        return next((v for v in self.variants if v.label == label), None)
+
+    def variant_base(self, label: str | None) -> tuple[str, dict[str, Any]]:
+        """The model and parameters a variant (None: the sweep without variants) starts from:
+        the base's, then the variant's own."""
+        variant = self.variant(label)
+        if variant is None:
+            return self.model, dict(self.params)
+        return variant.model or self.model, variant.merged(self.params)
+
+    def settings(self, cell: Cell) -> tuple[str, dict[str, Any]]:
+        """The model and parameters `cell` runs with: its variant's, then its grid values and
+        seed."""
+        model, base = self.variant_base(cell.variant)
+        return model, {**base, **dict(cell.values), "seed": cell.seed}
+
+    def request(self, cell: Cell, dialect: str) -> CompletionRequest:
+        """`cell`'s request; `InvalidParameter` names the cell and the field."""
+        model, params = self.settings(cell)
+        try:
+            return build_request(self.prompt, model, params, dialect=dialect,
+                                 extra=self.extra)
+        except InvalidParameter as exc:
+            raise InvalidParameter(exc.field, f"{cell.key}: {exc.message}") from None
+
+    def cost_bound(self, cells: Sequence[Cell], connection: str) -> float | None:
+        """The most `cells` can cost, from the connection's cached model list: each cell at its
+        own model's prices and its own max_tokens (None: some cell's are not known)."""
+        counts: dict[tuple[str, Any], int] = {}
+        for cell in cells:
+            model, params = self.settings(cell)
+            what = (model, params.get("max_tokens"))
+            counts[what] = counts.get(what, 0) + 1
+        prompt_tokens = estimate_tokens(self.prompt)
+        prices = listed_prices(connection)
+        total = 0.0
+        for (model, max_tokens), runs in counts.items():
+            known = prices(model)
+            bound = cost_bound(runs, prompt_tokens,
+                               None if max_tokens is None else int(max_tokens),
+                               *(known or (None, None)))
+            if bound is None:
+                return None
+            total += bound
+        return total
 
     def to_json(self) -> dict[str, Any]:
         return {"version": 1, "group": self.group, "prompt": self.prompt, "model": self.model,
@@ -423,7 +553,9 @@ class SweepPlan:
                 "axes": [{"name": a.name, "values": list(a.values)} for a in self.axes],
                 "seeds": self.seeds, "params": dict(self.params), "extra": dict(self.extra),
                 "concurrency": self.concurrency, "base_url": self.base_url,
-                "dialect": self.dialect}
+                "dialect": self.dialect,
+                "variants": [{"label": v.label, "params": dict(v.params), "model": v.model,
+                              "preset": v.preset} for v in self.variants]}
 
     @classmethod
     def from_json(cls, data: Any) -> SweepPlan:
@@ -442,11 +574,19 @@ class SweepPlan:
                        params=body_fields(validate_params(data.get("params", {}))),
                        extra=check_extra(data.get("extra", {})),
                        concurrency=int(data.get("concurrency", 4)),
-                       base_url=_optional(data, "base_url"), dialect=_optional(data, "dialect"))
+                       base_url=_optional(data, "base_url"), dialect=_optional(data, "dialect"),
+                       variants=tuple(_variant(v) for v in data.get("variants", [])))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidParameter("sweep", f"sweep: the plan is incomplete ({exc})") from None
         plan.cells()  # the grid's own limits
         return plan
+
+
+def _variant(data: Mapping[str, Any]) -> Variant:
+    params = dict(data.get("params", {}))
+    validate_params({name: value for name, value in params.items() if value is not None})
+    return Variant(str(data["label"]), params, _optional(data, "model"),
+                   _optional(data, "preset"))
 
 
 def _optional(data: Mapping[str, Any], key: str) -> str | None:
@@ -514,13 +654,15 @@ def cost_bound(runs: int, prompt_tokens: int, max_tokens: int | None,
     return runs * (prompt_tokens * prompt_price + max_tokens * completion_price) / 1e6
 
 
-def listed_cost_bound(connection: str, model: str, prompt: str, max_tokens: int | None,
-                      runs: int) -> float | None:
-    """`cost_bound` from the connection's cached model list: the model's prices (looked up
-    as written, else without its suffixes) and the prompt's estimated tokens."""
-
+def listed_prices(connection: str) -> Callable[[str], tuple[float, float] | None]:
+    """A look-up of a model's prompt and completion prices per million tokens in the
+    connection's cached model list (by the id as written, else without its suffixes)."""
     listed = {m.id: m for m in cached_model_list(connection).models}
-    info = listed.get(model) or listed.get(ModelId.parse(model).base)
-    return cost_bound(runs, estimate_tokens(prompt), max_tokens,
-                      info.prompt_price if info else None,
-                      info.completion_price if info else None)
+
+    def prices(model: str) -> tuple[float, float] | None:
+        info = listed.get(model) or listed.get(ModelId.parse(model).base)
+        if info is None or info.prompt_price is None or info.completion_price is None:
+            return None
+        return info.prompt_price, info.completion_price
+
+    return prices

@@ -1,12 +1,13 @@
-"""Run → Sweep…: the window's prompt and settings over a grid of up to two parameters × seeds.
+"""Run → Sweep…: the window's prompt and settings over a grid of up to two parameters × seeds,
+optionally for 2 to 4 variants (one per line: ``model=ID``, ``preset=NAME`` or settings).
 
 The grid is typed as in ``playground sweep`` (``0.2:1.4:0.2`` or ``0, 0.05, 0.1``) and checked
 by the catalog as it is typed. Runs go through `core.sweep.run_cells` on the window's loop
 (its concurrency limit, retries and stop), each recorded in history as it ends, in the sweep's
 group, its plan and measures saved so it can resume (here, from History, or from the CLI). The
-plots (`sweep_plots`) follow the runs, at most every `REDRAW_MS`; clicking a heatmap cell shows
-that point's outputs side by side, one column per seed. The runs export as CSV or JSON lines,
-the plots as PNG.
+plots (`sweep_plots`) follow the runs, at most every `REDRAW_MS`; clicking a heatmap cell or a
+line's point shows that place's outputs side by side, one column per seed. The runs export as
+CSV or JSON lines, the plots as PNG. The cost limit above which Start asks twice is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -40,26 +41,27 @@ from PySide6.QtWidgets import (
 
 from playground.core.catalog import CATALOG, Kind
 from playground.core.client import CompletionClient
+from playground.core.compare import Variant, parse_variant
 from playground.core.errors import InvalidParameter
 from playground.core.history import History
-from playground.core.request import build_request
 from playground.core.runs import Run, RunResult, execute
 from playground.core.sweep import (
     NUMERIC,
     Axis,
     Cell,
+    Layout,
     Measures,
+    Place,
     SweepPlan,
     SweepPlans,
     SweepState,
-    grid,
     new_sweep_id,
     parse_axis,
     remaining,
     run_cells,
 )
-from playground.ui.compare_view import Base
-from playground.ui.sweep_plots import SweepPlots
+from playground.ui.compare_view import Base, PresetSource
+from playground.ui.sweep_plots import SweepPlots, describe
 from playground.ui.widgets import delay_timer, error_label, push_button
 
 #: What the plots can show, as people read it.
@@ -71,22 +73,29 @@ MEASURE_LABELS = {"distinct_2": "distinct-2", "repetition": "repeated 4-grams",
 REDRAW_MS = 250
 SWEEPABLE = [spec.name for spec in CATALOG
              if spec.kind in (Kind.NUMBER, Kind.INTEGER) and spec.name != "seed"]
+#: Where the cost limit is kept between sessions (QSettings).
+ASK_ABOVE_KEY = "sweep/ask_above"
+#: The window's request as a plan without a grid (no group, no axes): the connection's name,
+#: prompt, model and settings, for the cost bound while the grid is typed. Raises
+#: `InvalidParameter` when the window's inputs cannot run.
+DraftSource = Callable[[], SweepPlan]
 
 
 class SweepView(QWidget):
     recorded = Signal(object)  # a finished Run, to keep in history
 
-    def __init__(self, base: Callable[[], Base], parent: QWidget | None = None) -> None:
+    def __init__(self, base: Callable[[], Base], load_preset: PresetSource | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Sweep")
         self.resize(1100, 760)
         self._base = base
+        self._load_preset = load_preset
         self.state: SweepState | None = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
         self._confirming = self._confirmed = False
-        #: runs -> their cost bound, from the window (None: no prices to go by)
-        self._bound_inputs: Callable[[int], float | None] | None = None
+        self._draft: DraftSource | None = None
         self.axis_names: list[QComboBox] = []
         self.axis_values: list[QLineEdit] = []
         form = QFormLayout()
@@ -107,6 +116,15 @@ class SweepView(QWidget):
             form.addRow(f"Parameter {i + 1}", row)
             self.axis_names.append(combo)
             self.axis_values.append(edit)
+        self.variants_edit = QPlainTextEdit(self)
+        self.variants_edit.setAccessibleName("Sweep variants")
+        self.variants_edit.setPlaceholderText(
+            "Optional: 2 to 4 variants, one per line, each running the whole grid — "
+            "model=ID, preset=NAME or settings such as top_k=40, top_p=0.9")
+        self.variants_edit.setTabChangesFocus(True)
+        self.variants_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self.variants_edit.textChanged.connect(self.check)
+        form.addRow("Variants", self.variants_edit)
         self.seeds = QSpinBox(self)
         self.seeds.setRange(1, 100)
         self.seeds.setValue(4)
@@ -125,10 +143,10 @@ class SweepView(QWidget):
         self.ask_above.setPrefix("ask above $")
         self.ask_above.setRange(0.0, 1000.0)
         self.ask_above.setDecimals(2)
-        self.ask_above.setValue(0.50)
+        self.ask_above.setValue(float(QSettings().value(ASK_ABOVE_KEY, 0.50)))
         self.ask_above.setToolTip("Where the model's prices are known: a sweep that may cost "
-                                  "more asks for a second click on Start")
-        self.ask_above.valueChanged.connect(self.check)
+                                  "more asks for a second click on Start (kept for next time)")
+        self.ask_above.valueChanged.connect(self._ask_above_changed)
         counts.addWidget(self.ask_above)
         self.start_button = push_button("Start", "Run the grid with the window's prompt and "
                                         "settings", self)
@@ -163,19 +181,27 @@ class SweepView(QWidget):
         tools = QHBoxLayout()
         tools.addWidget(self.progress, 1)
         tools.addWidget(self.progress_label)
+        self.variant_label = QLabel("Variant", self)
+        self.variant_pick = QComboBox(self)
+        self.variant_pick.setAccessibleName("Variant shown in the heatmap")
+        self.variant_pick.setToolTip("Which variant's grid the heatmap and the lines show")
+        self.variant_pick.currentIndexChanged.connect(self.redraw)
+        for widget in (self.variant_label, self.variant_pick):
+            tools.addWidget(widget)
+            widget.setVisible(False)
         tools.addWidget(QLabel("Measure", self))
         tools.addWidget(self.measure)
         tools.addWidget(export_csv)
         tools.addWidget(export_png)
 
         self.plots = SweepPlots(self)
-        self.plots.point_clicked.connect(self.show_point)
+        self.plots.place_clicked.connect(self.show_place)
         self.outputs = QWidget(self)
         self.outputs.setAccessibleName("Outputs of the chosen point")
         below = QVBoxLayout(self.outputs)
         below.setContentsMargins(0, 0, 0, 0)
-        self.point_label = QLabel("Click a heatmap cell to see its outputs, one per seed.",
-                                  self.outputs)
+        self.point_label = QLabel("Click a heatmap cell or a point of a line to see its "
+                                  "outputs, one per seed.", self.outputs)
         below.addWidget(self.point_label)
         self.columns = QHBoxLayout()
         below.addLayout(self.columns, 1)
@@ -201,10 +227,32 @@ class SweepView(QWidget):
                 out.append(parse_axis(f"{combo.currentText()}={edit.text()}"))
         return tuple(out)
 
+    def variants(self) -> tuple[Variant, ...]:
+        """The variants as typed, one per line (blank lines skipped); `InvalidParameter`
+        naming the line and the field when one is not valid."""
+        out = []
+        lines = self.variants_edit.toPlainText().splitlines()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(parse_variant(line, self._load_preset))
+            except InvalidParameter as exc:
+                raise InvalidParameter(exc.field, f"variant line {number}: {exc.message}"
+                                       ) from None
+        return tuple(out)
+
+    def plan(self, base: Base) -> SweepPlan:
+        """A new sweep of the grid as typed, on `base`; `InvalidParameter` naming the field
+        when something is not valid."""
+        return SweepPlan(new_sweep_id(), base.prompt, base.model, base.connection, self.axes(),
+                         self.seeds.value(), params=base.params, extra=base.extra,
+                         concurrency=self.concurrency.value(), variants=self.variants())
+
     def check(self) -> bool:
         try:
-            axes = self.axes()
-            cells = grid(axes, self.seeds.value())
+            plan = self.plan_shape()
+            cells = plan.cells()
         except InvalidParameter as exc:
             self._say(exc.message)
             self.size_label.setText("")
@@ -212,8 +260,10 @@ class SweepView(QWidget):
             return False
         self._say(None)
         if not self.running:  # the plots' layout for this grid, before any run
-            self.plots.prepare(axes, self.measure.currentText())
-        bound = self.cost_bound(len(cells))
+            self._show_variants([v.label for v in plan.variants])
+            self.plots.prepare(self.layout_for(plan.axes, plan.variants),
+                               self.measure.currentText())
+        bound = self.cost_bound(plan, cells)
         self.size_label.setText(f"{len(cells)} runs" + (
             f" · at most ${bound:.4f}" if bound else ""))  # a free model costs nothing
         self._confirming = bound is not None and bound > self.ask_above.value()
@@ -223,14 +273,49 @@ class SweepView(QWidget):
         self.start_button.setEnabled(not self.running)
         return True
 
-    def cost_bound(self, runs: int) -> float | None:
-        """The most `runs` runs of the window's request can cost (None: prices unknown)."""
-        if self._bound_inputs is None:
+    def plan_shape(self) -> SweepPlan:
+        """The grid as typed on an empty base: what check() needs, without asking the window
+        for its request."""
+        return dataclasses.replace(SweepPlan("", "", "", "", (), 1), axes=self.axes(),
+                                   seeds=self.seeds.value(), variants=self.variants())
+
+    def cost_bound(self, shape: SweepPlan, cells: list[Cell]) -> float | None:
+        """The most these runs of the window's request can cost (None: prices unknown)."""
+        if self._draft is None:
             return None
         try:
-            return self._bound_inputs(runs)
+            draft = dataclasses.replace(self._draft(), axes=shape.axes, seeds=shape.seeds,
+                                        variants=shape.variants)
         except InvalidParameter:
             return None
+        return draft.cost_bound(cells, draft.connection)
+
+    def layout_for(self, axes: tuple[Axis, ...], variants: tuple[Variant, ...] | list[str]
+                   ) -> Layout:
+        labels = [v if isinstance(v, str) else v.label for v in variants]
+        chosen = self.variant_pick.currentText() or None
+        return Layout.of(axes, labels, chosen)
+
+    def _show_variants(self, labels: list[str]) -> None:
+        """The variant picker: the variants' labels, shown when the heatmap has a choice."""
+        if [self.variant_pick.itemText(i) for i in range(self.variant_pick.count())] != labels:
+            chosen = self.variant_pick.currentText()
+            self.variant_pick.blockSignals(True)
+            self.variant_pick.clear()
+            self.variant_pick.addItems(labels)
+            if chosen in labels:
+                self.variant_pick.setCurrentText(chosen)
+            self.variant_pick.blockSignals(False)
+        wanted = bool(labels) and len(self.axis_list()) > 1
+        self.variant_label.setVisible(wanted)
+        self.variant_pick.setVisible(wanted)
+
+    def axis_list(self) -> list[str]:
+        return [c.currentText() for c in self.axis_names if c.currentText() != "(none)"]
+
+    def _ask_above_changed(self, value: float) -> None:
+        QSettings().setValue(ASK_ABOVE_KEY, value)
+        self.check()
 
     @property
     def running(self) -> bool:
@@ -242,8 +327,8 @@ class SweepView(QWidget):
 
     # --- running ----------------------------------------------------------------------------
 
-    def set_cost_bound(self, bound: Callable[[int], float | None]) -> None:
-        self._bound_inputs = bound
+    def set_draft(self, draft: DraftSource) -> None:
+        self._draft = draft
         self.check()
 
     def start(self) -> None:
@@ -256,10 +341,7 @@ class SweepView(QWidget):
             return
         try:
             base = self._base()
-            axes = self.axes()
-            plan = SweepPlan(new_sweep_id(), base.prompt, base.model, base.connection, axes,
-                             self.seeds.value(), params=base.params, extra=base.extra,
-                             concurrency=self.concurrency.value())
+            plan = self.plan(base)
             state = SweepState(plan, plan.cells())
             self._launch(base, state, state.cells)
         except InvalidParameter as exc:
@@ -279,6 +361,7 @@ class SweepView(QWidget):
             combo.setCurrentText(axis.name if axis else "(none)")
             edit.setText(", ".join(str(v) for v in axis.values) if axis else "")
         self.seeds.setValue(plan.seeds)
+        self.variants_edit.setPlainText("\n".join(v.label for v in plan.variants))
         with History() as history:
             runs = history.group(group)
         state = SweepState.from_history(plan, runs, SweepPlans().measures(group))
@@ -313,9 +396,7 @@ class SweepView(QWidget):
 
     def _launch(self, base: Base, state: SweepState, cells: list[Cell]) -> None:
         plan = state.plan
-        requests = {cell.key: build_request(plan.prompt, plan.model, cell.params(plan.params),
-                                            dialect=base.dialect, extra=plan.extra)
-                    for cell in cells}
+        requests = {cell.key: plan.request(cell, base.dialect) for cell in cells}
         self.state = state
         state.started = time.monotonic()
         self.progress.setRange(0, len(state.cells))
@@ -375,26 +456,30 @@ class SweepView(QWidget):
 
     # --- plots ------------------------------------------------------------------------------
 
-    def grid_values(self) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+    def shown_layout(self) -> Layout:
         assert self.state is not None
-        return self.state.grid_values(str(self.measure.currentData()))
+        return self.layout_for(self.state.axes, self.state.variants)
+
+    def shown_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """The plotted measure's mean and spread, as the plots lay them out."""
+        assert self.state is not None
+        return self.state.values(self.shown_layout(), str(self.measure.currentData()))
 
     def redraw(self) -> None:
         if self.state is not None:
+            self._show_variants(self.state.variants)
             self.plots.show_state(self.state, str(self.measure.currentData()),
-                                  self.measure.currentText())
+                                  self.measure.currentText(), self.shown_layout())
 
-    def show_point(self, point: tuple[Any, ...]) -> None:
-        """That point's outputs below the plots, one column per seed."""
+    def show_place(self, place: Place) -> None:
+        """That place's outputs below the plots, one column per seed."""
         assert self.state is not None
-        names = [axis.name for axis in self.state.axes]
-        self.point_label.setText(", ".join(f"{n}={v}" for n, v in zip(names, point,
-                                                                         strict=True)))
+        self.point_label.setText(describe(self.state, place))
         while self.columns.count():
             item = self.columns.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        for cell, measures, text in self.state.point_results(point):
+        for cell, measures, text in self.state.place_results(place):
             column = QPlainTextEdit(self.outputs)
             column.setReadOnly(True)
             status = measures.error or measures.finish_reason or ""
@@ -422,25 +507,30 @@ class SweepView(QWidget):
     def write_jsonl(self, path: Path) -> None:
         if self.state is None:
             return
-        names = [axis.name for axis in self.state.axes]
         with path.open("w", encoding="utf-8") as out:
             for cell in self.state.cells:
                 if cell.key in self.state.results:
                     m, text = self.state.results[cell.key]
-                    out.write(json.dumps({"cell": cell.key, **dict(zip(names, cell.point,
-                                                                        strict=True)),
-                                          "seed": cell.seed, **dataclasses.asdict(m),
+                    out.write(json.dumps({**self._columns_of(cell), **dataclasses.asdict(m),
                                           "text": text}, ensure_ascii=False) + "\n")
+
+    def _columns_of(self, cell: Cell) -> dict[str, Any]:
+        """A run's place in an export: its cell, variant and model (with variants), the
+        swept values and the seed."""
+        assert self.state is not None
+        plan = self.state.plan
+        named = {"variant": cell.variant, "model": plan.settings(cell)[0]} \
+            if plan.variants else {}
+        return {"cell": cell.key, **named, **dict(cell.values), "seed": cell.seed}
 
     def write_csv(self, path: Path) -> None:
         if self.state is None:
             return
+        rows = [{**self._columns_of(cell), "finish_reason": m.finish_reason,
+                 **{key: getattr(m, key) for key in NUMERIC}, "error": m.error, "text": text}
+                for cell in self.state.cells if cell.key in self.state.results
+                for m, text in [self.state.results[cell.key]]]
         with path.open("w", newline="", encoding="utf-8") as out:
-            names = [axis.name for axis in self.state.axes]
-            writer = csv.writer(out)
-            writer.writerow(["cell", *names, "seed", "finish_reason", *NUMERIC, "error", "text"])
-            for cell in self.state.cells:
-                if cell.key in self.state.results:
-                    m, text = self.state.results[cell.key]
-                    writer.writerow([cell.key, *cell.point, cell.seed, m.finish_reason,
-                                     *(getattr(m, key) for key in NUMERIC), m.error, text])
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["cell"])
+            writer.writeheader()
+            writer.writerows(rows)

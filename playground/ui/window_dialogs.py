@@ -15,6 +15,7 @@ from playground.ui.dialogs import DialogSpec, LazyDialogs
 
 if TYPE_CHECKING:
     from playground.core.runs import Run
+    from playground.core.sweep import SweepPlan
     from playground.ui.compare_view import Base, CompareView
     from playground.ui.history_panel import HistoryPanel
     from playground.ui.model_file import ModelFileOpener
@@ -172,20 +173,21 @@ class WindowDialogs(LazyDialogs):
     def _make_sweep(self) -> SweepView:
         from playground.ui.sweep_view import SweepView
 
-        sweep = SweepView(lambda: self._base("sweep", "start"), parent=self.window)
+        sweep = SweepView(lambda: self._base("sweep", "start"), self._preset_params,
+                          parent=self.window)
         sweep.recorded.connect(self._record_swept)
-        sweep.set_cost_bound(self._cost_bound)
+        sweep.set_draft(self._sweep_draft)
         return sweep
 
-    def _cost_bound(self, runs: int) -> float | None:
-        """What `runs` runs of the window's request can cost at most, from the cached model
-        list's prices (None where they, or max_tokens, are not known)."""
-        from playground.core.sweep import listed_cost_bound
+    def _sweep_draft(self) -> SweepPlan:
+        """The window's request as a sweep without a grid, for the sweep's cost bound while
+        its grid is typed (nothing sent, nobody asked)."""
+        from playground.core.sweep import SweepPlan
 
         request = self.window.intents.build_request()
-        return listed_cost_bound(self.window.current().connection.name,
-                                 request.model.compose(), request.prompt,
-                                 request.params.max_tokens, runs)
+        return SweepPlan("", request.prompt, request.model.compose(),
+                         self.window.current().connection.name, (), 1,
+                         params=self.window.params.values())
 
     def _refresh_sweep(self) -> None:
         """Runs at once: the current connection's own setting, where it has one."""

@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def grid(cells: int, tokens: int, rounds: int) -> None:
     os.environ["PLAYGROUND_HOME"] = tempfile.mkdtemp(prefix="sweep-bench-")
     from playground.core.engine_process import EngineProcess
-    from playground.core.request import build_request
     from playground.core.sweep import SweepPlan, new_sweep_id, parse_axis
 
     axes = (parse_axis("temperature=0.2:1.4:0.2"), parse_axis("min_p=0,0.05,0.1"))
@@ -45,8 +44,7 @@ def grid(cells: int, tokens: int, rounds: int) -> None:
             plan = SweepPlan(new_sweep_id(), "The function returns the", "local/stdlib",
                              "local", axes, 4, params=base)
             todo = plan.cells()[:cells]
-            requests = {c.key: build_request(plan.prompt, plan.model, c.params(plan.params),
-                                             dialect="local engine") for c in todo}
+            requests = {c.key: plan.request(c, "local engine") for c in todo}
             jobs = [(bare(engine.base_url, [r.wire_body() for r in requests.values()]),
                      bare_s), (swept(engine.base_url, plan, requests), sweep_s)]
             for job, into in jobs if turn % 2 else reversed(jobs):  # each goes first in turn

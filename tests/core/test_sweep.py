@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import statistics
 
 import pytest
 
@@ -11,7 +13,10 @@ from playground.core.errors import ApiError, InvalidParameter
 from playground.core.runs import RunResult
 from playground.core.sweep import (
     Cell,
+    Layout,
     Measures,
+    SweepPlan,
+    SweepState,
     grid,
     overlap,
     parse_axis,
@@ -50,8 +55,11 @@ def test_the_grid_is_every_combination_times_the_seeds() -> None:
     assert len(cells) == 84
     assert cells[0].key == "temperature=0.2,min_p=0,seed=1"
     assert cells[-1].key == "temperature=1.4,min_p=0.1,seed=4"
-    assert cells[5].params({"max_tokens": 9}) == {"max_tokens": 9, "temperature": 0.2,
-                                                  "min_p": 0.05, "seed": 2}
+    plan = SweepPlan("swp-1", "p", "m", "c", (parse_axis("temperature=0.2:1.4:0.2"),
+                                              parse_axis("min_p=0,0.05,0.1")), 4,
+                     params={"max_tokens": 9})
+    assert plan.settings(cells[5]) == ("m", {"max_tokens": 9, "temperature": 0.2,
+                                             "min_p": 0.05, "seed": 2})
     assert len({cell.key for cell in cells}) == 84
     with pytest.raises(InvalidParameter, match="swept twice"):
         grid([parse_axis("top_k=1,2"), parse_axis("top_k=3")], 1)
@@ -152,3 +160,102 @@ def test_stopping_a_sweep_records_the_runs_under_way_as_stopped() -> None:
     asyncio.run(main())
     assert len(recorded) == 2  # the two under way; the rest never started
     assert all(r.cancelled and r.text == "partial" for _, r in recorded)
+
+
+def variant_plan(*texts: str, axes: tuple[str, ...] = ("temperature=0.2,1.2",),
+                 seeds: int = 2) -> SweepPlan:
+    from playground.core.compare import parse_variant
+
+    return SweepPlan("swp-1", "p", "base/model", "c", tuple(parse_axis(a) for a in axes), seeds,
+                     params={"max_tokens": 9, "min_p": 0.1},
+                     variants=tuple(parse_variant(text) for text in texts))
+
+
+def test_variants_run_the_whole_grid_each_with_their_own_model_and_settings() -> None:
+    plan = variant_plan("model=other/model", "min_p=null,top_k=40")
+    cells = plan.cells()
+    assert len(cells) == 2 * 2 * 2
+    assert cells[0].key == "[model=other/model] temperature=0.2,seed=1"
+    assert cells[-1].key == "[min_p=null,top_k=40] temperature=1.2,seed=2"
+    assert plan.settings(cells[0]) == ("other/model", {"max_tokens": 9, "min_p": 0.1,
+                                                       "temperature": 0.2, "seed": 1})
+    # null unsets the base's min_p for that variant only
+    assert plan.settings(cells[-1]) == ("base/model", {"max_tokens": 9, "top_k": 40,
+                                                       "temperature": 1.2, "seed": 2})
+    again = SweepPlan.from_json(json.loads(json.dumps(plan.to_json())))
+    assert again == plan and [c.key for c in again.cells()] == [c.key for c in cells]
+
+
+@pytest.mark.parametrize(("texts", "says"), [
+    (("top_k=1",), "variant: a sweep compares 2 to 4 variants, not 1"),
+    (("top_k=1", "top_k=2", "top_k=3", "top_k=4", "top_k=5"), "not 5"),
+    (("top_k=1", "top_k=1"), "two variants are the same"),
+    (("temperature=0.5", "top_k=2"), "temperature: the variant 'temperature=0.5' sets it"),
+    (("seed=3", "top_k=2"), "seed: the variant 'seed=3' sets it"),
+])
+def test_bad_variants_are_refused_naming_the_field(texts: tuple[str, ...], says: str) -> None:
+    with pytest.raises(InvalidParameter, match=says):
+        variant_plan(*texts).cells()
+
+
+def test_the_plots_lay_a_sweep_out_by_its_axes_and_variants() -> None:
+    two = Layout.of([parse_axis("temperature=0.2,1.2"), parse_axis("min_p=0,0.1")], ["a", "b"],
+                    "b")
+    assert (two.x_name, two.x_labels, two.rows) == ("temperature", ("0.2", "1.2"),
+                                                    ("min_p=0", "min_p=0.1"))
+    assert two.places[1][0] == ("b", (0.2, 0.1))  # the chosen variant's grid
+    one = Layout.of([parse_axis("temperature=0.2,1.2")], ["a", "b"])
+    assert one.rows == ("a", "b") and one.places[1][1] == ("b", (1.2,))  # a line per variant
+    none = Layout.of([], ["a", "b"])
+    assert (none.x_name, none.x_labels, none.places) == ("variant", ("a", "b"),
+                                                         ((("a", ()), ("b", ())),))
+    plain = Layout.of([parse_axis("top_k=1,2")], [])
+    assert plain.rows == ("",) and plain.places == (((None, (1,)), (None, (2,))),)
+
+
+def test_a_state_gives_each_place_its_mean_and_spread() -> None:
+    plan = variant_plan("top_k=1", "top_k=2", axes=("temperature=0.2,1.2",), seeds=2)
+    state = SweepState(plan, plan.cells())
+    texts = {1: "a b c a b c", 2: "a b c d e f"}
+    for cell in state.cells:
+        if cell.variant == "top_k=2" or cell.point == (0.2,):
+            state.add(cell, Measures.of(result(texts[cell.seed])), texts[cell.seed])
+    mean, spread = state.values(state.layout(), "distinct_1")
+    assert mean.shape == (2, 2)  # a row per variant, a column per temperature
+    assert mean[0, 0] == pytest.approx((0.5 + 1.0) / 2) and math.isnan(mean[0, 1])
+    assert spread[1, 1] == pytest.approx(statistics.stdev([0.5, 1.0]))
+    summaries = state.place_summaries()
+    assert [(s.variant, s.point) for s in summaries] == [
+        ("top_k=1", (0.2,)), ("top_k=2", (0.2,)), ("top_k=2", (1.2,))]
+
+
+def test_the_cost_bound_prices_each_cell_at_its_own_model_and_max_tokens(
+        tmp_path, monkeypatch) -> None:
+    from playground.core.client import ModelInfo
+    from playground.core.paths import cache_dir
+    from playground.core.storage import atomic_write_json
+
+    atomic_write_json(cache_dir() / "models" / "c.json", [
+        ModelInfo("base/model", prompt_price=1.0, completion_price=2.0).to_json(),
+        ModelInfo("other/model", prompt_price=10.0, completion_price=20.0).to_json()])
+    plan = variant_plan("model=other/model", "max_tokens=100", seeds=1)
+    prompt_tokens = 1  # "p"
+    cells = plan.cells()  # 2 cells each
+    expected = 2 * (prompt_tokens * 10.0 + 9 * 20.0) / 1e6 + 2 * (
+        prompt_tokens * 1.0 + 100 * 2.0) / 1e6
+    assert plan.cost_bound(cells, "c") == pytest.approx(expected)
+    unpriced = variant_plan("model=not/listed", "top_k=3", seeds=1)
+    assert unpriced.cost_bound(unpriced.cells(), "c") is None
+
+
+def test_a_presets_value_for_a_swept_parameter_gives_way_to_the_grid() -> None:
+    from playground.core.compare import parse_variant
+
+    def presets(name: str) -> dict:
+        return {"temperature": 1.2, "min_p": 0.05}
+
+    plan = SweepPlan("swp-1", "p", "m", "c", (parse_axis("temperature=0.2,1.2"),), 1,
+                     variants=(parse_variant("preset=Hot", presets),
+                               parse_variant("top_k=4")))
+    cell = plan.cells()[0]
+    assert plan.settings(cell) == ("m", {"temperature": 0.2, "min_p": 0.05, "seed": 1})

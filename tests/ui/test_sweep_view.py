@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 from pathlib import Path
 
@@ -55,10 +56,11 @@ def test_a_grid_runs_is_recorded_and_plotted(window, qloop, tmp_path: Path) -> N
     assert sorted(run.variant for run in runs) == sorted(cell.key for cell in state.cells)
     assert SweepPlans().load(state.group).axes == state.axes  # it can resume from the CLI
     assert len(SweepPlans().measures(state.group)) == 12
-    mean, spread, points = view.grid_values()
+    mean, spread = view.shown_values()
     assert mean.shape == (2, 2) and not np.isnan(mean).any()  # rows: min_p; columns: temp
-    assert points[1] == (1.2, 0) and (spread >= 0).all()
-    view.show_point((1.2, 0.1))
+    assert view.shown_layout().places[0][1] == (None, (1.2, 0)) and (spread >= 0).all()
+    assert not view.variant_pick.isVisible()  # no variants, nothing to choose
+    view.show_place((None, (1.2, 0.1)))
     assert view.columns.count() == 3  # one column per seed
     assert view.point_label.text() == "temperature=1.2, min_p=0.1"
     view.write_csv(tmp_path / "runs.csv")
@@ -141,3 +143,80 @@ def test_runs_at_once_start_from_the_connections_own_setting(window) -> None:
     window.reload_connections()
     window.sweep_action.trigger()
     assert window.dialogs.get("sweep").concurrency.value() == 6
+
+
+def test_variants_each_run_the_grid_and_are_plotted_side_by_side(window, qloop,
+                                                                  tmp_path: Path) -> None:
+    window.sweep_action.trigger()
+    view = window.dialogs.get("sweep")
+    view.axis_values[0].setText("0.5, 1.5")
+    view.axis_names[1].setCurrentText("(none)")
+    view.seeds.setValue(2)
+    view.variants_edit.setPlainText("top_k=1\ntemperature=1")
+    assert not view.start_button.isEnabled()
+    assert view.error.text() == ("temperature: the variant 'temperature=1' sets it, but the "
+                                 "sweep sets it for every run")
+    view.variants_edit.setPlainText("top_k=1\ntop_k=x")
+    assert view.error.text().startswith("variant line 2: top_k:")
+    view.variants_edit.setPlainText("top_k=1\n\npreset=Creative, top_k=40\n")
+    assert view.start_button.isEnabled() and view.size_label.text() == "8 runs"
+    assert not view.variant_pick.isVisible()  # one parameter: a line per variant
+    view.start_button.click()
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
+    layout = view.shown_layout()
+    assert layout.rows == ("top_k=1", "preset=Creative, top_k=40")
+    mean, _ = view.shown_values()
+    assert mean.shape == (2, 2) and not np.isnan(mean).any()
+    with History() as history:
+        runs = {run.variant: run for run in history.group(view.state.group)}
+    creative = runs["[preset=Creative, top_k=40] temperature=1.5,seed=2"].request
+    assert (creative["top_k"], creative["min_p"], creative["temperature"]) == (40, 0.05, 1.5)
+    assert runs["[top_k=1] temperature=0.5,seed=1"].request["top_k"] == 1
+    view.plots.place_clicked.emit(layout.places[1][0])  # as a click on a line's point does
+    assert view.point_label.text() == "[preset=Creative, top_k=40] temperature=0.5"
+    assert view.columns.count() == 2
+    # top_k=1 is greedy: its variant's settings reached the engine, whatever the seed
+    assert len({runs[f"[top_k=1] temperature=1.5,seed={s}"].output for s in (1, 2)}) == 1
+    view.write_csv(tmp_path / "runs.csv")
+    with (tmp_path / "runs.csv").open(newline="") as exported:
+        head, *rows = list(csv.reader(exported))
+    assert head[:5] == ["cell", "variant", "model", "temperature", "seed"] and len(rows) == 8
+    assert rows[-1][1:4] == ["preset=Creative, top_k=40", "local/stdlib", "1.5"]
+    group = view.state.group
+    view.variants_edit.clear()
+    view.load(group)  # reopened: its variants come back with it
+    assert view.variants_edit.toPlainText() == "top_k=1\npreset=Creative, top_k=40"
+    assert view.progress_label.text().endswith("complete")
+
+
+def test_two_parameters_with_variants_show_one_variants_heatmap_at_a_time(window,
+                                                                          qloop) -> None:
+    window.sweep_action.trigger()
+    view = window.dialogs.get("sweep")
+    view.axis_values[0].setText("0.5, 1.5")
+    view.axis_values[1].setText("0, 0.2")
+    view.seeds.setValue(1)
+    view.variants_edit.setPlainText("max_tokens=4\nmax_tokens=12")
+    assert view.size_label.text() == "8 runs" and view.variant_pick.isVisible()
+    view.measure.setCurrentIndex(view.measure.findData("tokens"))
+    view.start_button.click()
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
+    view.variant_pick.setCurrentText("max_tokens=4")
+    short, _ = view.shown_values()
+    view.variant_pick.setCurrentText("max_tokens=12")
+    long, _ = view.shown_values()
+    assert short.shape == long.shape == (2, 2)
+    assert (short <= 4).all() and (long > 4).any()
+    assert view.plots.heat_plot.isVisible()
+    assert view.shown_layout().places[1][1] == ("max_tokens=12", (1.5, 0.2))
+
+
+def test_the_cost_limit_is_kept_for_the_next_sweep_window(window) -> None:
+    from playground.ui.sweep_view import SweepView
+
+    window.sweep_action.trigger()
+    view = window.dialogs.get("sweep")
+    view.ask_above.setValue(2.5)
+    again = SweepView(lambda: None)
+    assert again.ask_above.value() == 2.5
+    again.deleteLater()
