@@ -77,7 +77,7 @@ class SweepPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self.prepare(layout, label)
         mean, spread = state.values(layout, key)
         if layout.is_grid and not np.isnan(mean).all():
-            levels = (float(np.nanmin(mean)), float(np.nanmax(mean)) + 1e-12)
+            levels = _levels(float(np.nanmin(mean)), float(np.nanmax(mean)))
             self.heat.setImage(mean, levels=levels)  # a point without runs (NaN) stays empty
             if levels != self._levels:  # the colour bar is redrawn only when its ends move
                 self._levels = levels
@@ -153,6 +153,15 @@ class SweepPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         if found is not None:
             self.place_clicked.emit(found[2])
             event.accept()
+
+
+def _levels(low: float, high: float) -> tuple[float, float]:
+    """The colour scale's ends: the data's, or around a single value when every point has the
+    same (a scale of zero width would show no values on its bar)."""
+    if high - low > 1e-9 * max(1.0, abs(high)):
+        return low, high
+    half = abs(low) * 0.05 or 0.5
+    return low - half, high + half
 
 
 def describe(state: SweepState, place: Place) -> str:

@@ -73,6 +73,7 @@ MEASURE_LABELS = {"distinct_2": "distinct-2", "repetition": "repeated 4-grams",
 REDRAW_MS = 250
 SWEEPABLE = [spec.name for spec in CATALOG
              if spec.kind in (Kind.NUMBER, Kind.INTEGER) and spec.name != "seed"]
+POINT_HINT = "Click a heatmap cell or a point of a line to see its outputs, one per seed."
 #: Where the cost limit is kept between sessions (QSettings).
 ASK_ABOVE_KEY = "sweep/ask_above"
 #: The window's request as a plan without a grid (no group, no axes): the connection's name,
@@ -200,8 +201,7 @@ class SweepView(QWidget):
         self.outputs.setAccessibleName("Outputs of the chosen point")
         below = QVBoxLayout(self.outputs)
         below.setContentsMargins(0, 0, 0, 0)
-        self.point_label = QLabel("Click a heatmap cell or a point of a line to see its "
-                                  "outputs, one per seed.", self.outputs)
+        self.point_label = QLabel(POINT_HINT, self.outputs)
         below.addWidget(self.point_label)
         self.columns = QHBoxLayout()
         below.addLayout(self.columns, 1)
@@ -365,6 +365,7 @@ class SweepView(QWidget):
         with History() as history:
             runs = history.group(group)
         state = SweepState.from_history(plan, runs, SweepPlans().measures(group))
+        self._clear_outputs()
         self.state = state
         self.progress.setRange(0, len(state.cells))
         self._progressed(state)
@@ -397,6 +398,8 @@ class SweepView(QWidget):
     def _launch(self, base: Base, state: SweepState, cells: list[Cell]) -> None:
         plan = state.plan
         requests = {cell.key: plan.request(cell, base.dialect) for cell in cells}
+        if state is not self.state:  # another sweep's outputs go with it
+            self._clear_outputs()
         self.state = state
         state.started = time.monotonic()
         self.progress.setRange(0, len(state.cells))
@@ -474,11 +477,8 @@ class SweepView(QWidget):
     def show_place(self, place: Place) -> None:
         """That place's outputs below the plots, one column per seed."""
         assert self.state is not None
+        self._clear_outputs()
         self.point_label.setText(describe(self.state, place))
-        while self.columns.count():
-            item = self.columns.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
         for cell, measures, text in self.state.place_results(place):
             column = QPlainTextEdit(self.outputs)
             column.setReadOnly(True)
@@ -486,6 +486,13 @@ class SweepView(QWidget):
             column.setPlainText(f"seed {cell.seed} · {status}\n\n{text}")
             column.setAccessibleName(f"Output of seed {cell.seed}")
             self.columns.addWidget(column)
+
+    def _clear_outputs(self) -> None:
+        self.point_label.setText(POINT_HINT)
+        while self.columns.count():
+            item = self.columns.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
 
     # --- export -----------------------------------------------------------------------------
 

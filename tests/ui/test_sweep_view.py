@@ -186,6 +186,7 @@ def test_variants_each_run_the_grid_and_are_plotted_side_by_side(window, qloop,
     view.variants_edit.clear()
     view.load(group)  # reopened: its variants come back with it
     assert view.variants_edit.toPlainText() == "top_k=1\npreset=Creative, top_k=40"
+    assert view.columns.count() == 0  # the outputs shown were of another look at it
     assert view.progress_label.text().endswith("complete")
 
 
@@ -196,19 +197,26 @@ def test_two_parameters_with_variants_show_one_variants_heatmap_at_a_time(window
     view.axis_values[0].setText("0.5, 1.5")
     view.axis_values[1].setText("0, 0.2")
     view.seeds.setValue(1)
-    view.variants_edit.setPlainText("max_tokens=4\nmax_tokens=12")
+    view.variants_edit.setPlainText("max_tokens=4, ignore_eos=true\nmax_tokens=12")
     assert view.size_label.text() == "8 runs" and view.variant_pick.isVisible()
     view.measure.setCurrentIndex(view.measure.findData("tokens"))
     view.start_button.click()
     qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
-    view.variant_pick.setCurrentText("max_tokens=4")
+    view.plots.place_clicked.emit(view.shown_layout().places[0][0])
+    assert view.columns.count() == 1
+    view.variant_pick.setCurrentText("max_tokens=4, ignore_eos=true")
+    view.redraw()  # as the redraw timer does, REDRAW_MS after the last run
     short, _ = view.shown_values()
+    low, high = view.plots.colors.levels()
+    assert (short == 4).all() and low < 4 < high  # one value still gets a readable scale
     view.variant_pick.setCurrentText("max_tokens=12")
     long, _ = view.shown_values()
-    assert short.shape == long.shape == (2, 2)
-    assert (short <= 4).all() and (long > 4).any()
+    assert short.shape == long.shape == (2, 2) and (long > 4).any()
     assert view.plots.heat_plot.isVisible()
     assert view.shown_layout().places[1][1] == ("max_tokens=12", (1.5, 0.2))
+    view.start_button.click()  # the same grid again: a new sweep, whose outputs are not yet
+    assert view.columns.count() == 0 and view.point_label.text().startswith("Click")
+    qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
 
 
 def test_the_cost_limit_is_kept_for_the_next_sweep_window(window) -> None:
