@@ -97,6 +97,7 @@ class SweepView(QWidget):
         self._running = False
         self._confirming = self._confirmed = False
         self._draft: DraftSource | None = None
+        self._done_at_start = 0  # runs the sweep on screen had when it was last started
         self.axis_names: list[QComboBox] = []
         self.axis_values: list[QLineEdit] = []
         form = QFormLayout()
@@ -402,6 +403,7 @@ class SweepView(QWidget):
             self._clear_outputs()
         self.state = state
         state.started = time.monotonic()
+        self._done_at_start = len(state.results)
         self.progress.setRange(0, len(state.cells))
         self.progress.setValue(len(state.results))
         self._running = True
@@ -451,9 +453,13 @@ class SweepView(QWidget):
         done = len(state.results)
         self.progress.setValue(done)
         elapsed = time.monotonic() - state.started
-        left = elapsed / max(1, done) * (len(state.cells) - done)
         cost = f" · ${state.cost:.4f}" if state.cost else ""
-        self.progress_label.setText(f"{elapsed:.0f} s, about {left:.0f} s left{cost}")
+        if done == len(state.cells):
+            self.progress_label.setText(f"done in {elapsed:.0f} s{cost}")
+        else:  # at the pace of the runs since this start (a resumed sweep had some before)
+            pace = elapsed / max(1, done - self._done_at_start)
+            left = pace * (len(state.cells) - done)
+            self.progress_label.setText(f"{elapsed:.0f} s, about {left:.0f} s left{cost}")
         if not self._redraw_timer.isActive():  # runs ending together redraw once
             self._redraw_timer.start()
 

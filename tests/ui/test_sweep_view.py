@@ -49,6 +49,7 @@ def test_a_grid_runs_is_recorded_and_plotted(window, qloop, tmp_path: Path) -> N
     assert view.running and not view.start_button.isEnabled()
     qloop.run_until_complete(asyncio.wait_for(finished(view), 60))
     assert view.progress.value() == 12 and view.start_button.isEnabled()
+    assert view.progress_label.text().startswith("done in ")
     state = view.state
     assert len(state.results) == 12 and is_sweep_group(state.group)
     with History() as history:
