@@ -203,11 +203,11 @@ def test_an_installed_wheel_carries_its_presets_and_icons(tmp_path: Path) -> Non
         [sys.executable, "-c", "from playground.core.paths import resource_dir\n"
          "from playground.core.presets import PresetStore\n"
          "print(resource_dir())\n"
-         "print(*(p.name for p in PresetStore().list().presets), sep='|')"],
+         "print(*(p.name for p in PresetStore().list().items), sep='|')"],
         env={**os.environ, "PYTHONPATH": str(site), "PLAYGROUND_HOME": str(tmp_path / "home")},
         cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60).stdout.splitlines()
     assert listed[0] == str(shipped)
-    assert listed[1].split("|") == [p.name for p in PresetStore(tmp_path / "mine").list().presets]
+    assert listed[1].split("|") == [p.name for p in PresetStore(tmp_path / "mine").list().items]
     assert len(listed[1].split("|")) >= 7
 
 

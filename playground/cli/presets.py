@@ -55,7 +55,7 @@ def _store() -> PresetStore:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    presets = _store().list().presets
+    presets = _store().list().items
     if args.json:
         print_json([{**p.to_json(), "builtin": p.builtin} for p in presets])
         return EXIT_OK

@@ -50,6 +50,7 @@ import yaml
 
 from playground.core.catalog import complete_order, validate_params
 from playground.core.errors import InvalidParameter
+from playground.core.named_files import MAX_FILE_BYTES
 from playground.core.preset_orders import (
     DYNATEMP_KEYS,
     ORDER_KEYS,
@@ -59,7 +60,6 @@ from playground.core.preset_orders import (
     write_order,
 )
 from playground.core.presets import (
-    MAX_FILE_BYTES,
     Preset,
     PresetError,
     check_name,

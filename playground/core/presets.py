@@ -21,12 +21,10 @@ source format, so exporting back to that format loses nothing (see `playground.c
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,8 @@ from playground.core.errors import InvalidParameter
 from playground.core.extra_fields import check_extra
 from playground.core.migrations import check_list, pending
 from playground.core.model_id import ModelId
+from playground.core.named_files import Kind, NamedFiles, read_text
+from playground.core.named_files import parse_json_text as parse_json
 from playground.core.paths import config_dir, resource_dir
 from playground.core.routing import (
     ProviderRouting,
@@ -42,10 +42,7 @@ from playground.core.routing import (
     normalize_billing_mode,
     parse_routing_object,
 )
-from playground.core.storage import CorruptFile, atomic_write_json, set_aside
 
-#: Larger preset files are refused unread: a real one is a few hundred bytes.
-MAX_FILE_BYTES = 1_000_000
 MAX_NAME_CHARS = 80
 MAX_DESCRIPTION_CHARS = 1000
 #: Source formats whose leftover settings a preset may carry (see `Preset.foreign`).
@@ -291,28 +288,12 @@ def _kind(value: Any) -> str:
 
 def read_preset_text(path: Path) -> str:
     """The text of a preset file to import or load, refusing huge or undecodable files."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise PresetError(f"{path.name}: larger than {MAX_FILE_BYTES // 1_000_000} MB; "
-                              "not a preset")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PresetError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise PresetError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise PresetError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    return read_text(path, PresetError, "preset")
 
 
 def parse_json_text(text: str, *, source: str) -> Any:
     """JSON without NaN/Infinity; too-deep nesting and bad syntax raise `PresetError`."""
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not valid JSON")
-    try:
-        return json.loads(text, parse_constant=refuse)
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise PresetError(f"{source}: not valid JSON ({reason})") from None
+    return parse_json(text, source=source, error=PresetError)
 
 
 def load_preset_file(path: Path) -> Preset:
@@ -338,204 +319,18 @@ def builtin_dir() -> Path:
     return resource_dir() / "presets"
 
 
-def file_stem(name: str) -> str:
-    """A safe, case-insensitively unique file stem for a preset name: letters, digits and a few
-    punctuation marks stay, anything else is %-escaped; very long stems end in a hash."""
-    out = []
-    for char in name.casefold():
-        if char.isalnum() or char in " -_.()+,'&!":
-            out.append(char)
-        else:
-            out.append("".join(f"%{b:02X}" for b in char.encode("utf-8")))
-    stem = "".join(out)
-    if stem.startswith("."):
-        stem = "%2E" + stem[1:]
-    if len(stem.encode("utf-8")) > 160:
-        digest = hashlib.sha256(name.casefold().encode("utf-8")).hexdigest()[:12]
-        stem = stem.encode("utf-8")[:140].decode("utf-8", "ignore") + "~" + digest
-    return stem
+def _preset_kind() -> Kind[Preset]:
+    return Kind("preset", load=load_preset_file,
+                recheck=lambda preset: parse_preset(preset.to_json()),
+                to_json=Preset.to_json, check_name=check_name, error=PresetError,
+                newer=NewerPresetVersion)
 
 
-@dataclass(frozen=True)
-class Listing:
-    """Every preset (built-ins first, then the user's by name) and what went wrong loading."""
-
-    presets: tuple[Preset, ...]
-    problems: tuple[str, ...] = ()
-
-    def names(self) -> list[str]:
-        return [p.name for p in self.presets]
-
-
-class PresetStore:
-    """The built-in presets plus the user's, one JSON file each, and a default per model.
-
-    Names are unique case-insensitively across both. A user file that cannot be loaded is set
-    aside (renamed ``*.corrupt-<time>``) and reported by the next `list()`."""
+class PresetStore(NamedFiles[Preset]):
+    """The built-in presets plus the user's, one JSON file each (``config_dir()/presets/``), and
+    a default per model (``preset_defaults.json``); see `named_files`."""
 
     def __init__(self, root: Path | None = None, builtins: Path | None = None) -> None:
         root = root or config_dir()
-        self.directory = root / "presets"
-        self.defaults_path = root / "preset_defaults.json"
-        self.builtins = builtins or builtin_dir()
-        self._problems: list[str] = []
-
-    # reading
-
-    def list(self) -> Listing:
-        found = self._scan()
-        user = sorted((p for p, _ in found.values() if not p.builtin),
-                      key=lambda p: p.name.casefold())
-        presets = (*[p for p, _ in found.values() if p.builtin], *user)
-        problems, self._problems = tuple(dict.fromkeys(self._problems)), []
-        return Listing(presets, problems)
-
-    def get(self, name: str) -> Preset:
-        found = self._scan()
-        try:
-            return found[name.strip().casefold()][0]
-        except KeyError:
-            known = ", ".join(p.name for p, _ in found.values())
-            raise PresetError(f"no preset named {name!r} (known: {known})") from None
-
-    # writing
-
-    def save(self, preset: Preset, *, replace_existing: bool = False) -> Path:
-        """Write a user preset. An existing one of that name is replaced only when asked."""
-        preset = parse_preset(preset.to_json())  # a Preset built by hand is checked too
-        found = self._scan()
-        existing = found.get(preset.name.casefold())
-        if existing is not None:
-            if existing[0].builtin:
-                raise PresetError(f"{existing[0].name!r} is a built-in preset; save under "
-                                  "another name")
-            if not replace_existing:
-                raise PresetError(f"a preset named {existing[0].name!r} already exists")
-        path = existing[1] if existing is not None else self._path_for(preset.name)
-        atomic_write_json(path, preset.to_json())
-        return path
-
-    def rename(self, old: str, new: str) -> Preset:
-        current, path = self._user(old)
-        new = check_name(new)
-        clash = self._scan().get(new.casefold())
-        if clash is not None and clash[1] != path:
-            raise PresetError(f"a preset named {clash[0].name!r} already exists")
-        renamed = replace(current, name=new)
-        target = self._path_for(new)
-        atomic_write_json(target, renamed.to_json())
-        if target != path:
-            path.unlink(missing_ok=True)
-        self._retarget_defaults(current.name, new)
-        return renamed
-
-    def duplicate(self, name: str, new_name: str) -> Preset:
-        """Copy any preset, built-in or not, to a new user preset."""
-        copy = replace(self.get(name), name=check_name(new_name), builtin=False)
-        self.save(copy)
-        return copy
-
-    def delete(self, name: str) -> None:
-        preset, path = self._user(name)
-        path.unlink()
-        self._retarget_defaults(preset.name, None)
-
-    # default preset per model (keyed by the model's base id, suffixes ignored)
-
-    def default_for(self, model: str) -> str | None:
-        return self._read_defaults().get(_model_key(model))
-
-    def set_default(self, model: str, preset: str | None) -> None:
-        """Make `preset` the default for `model` (None clears it)."""
-        defaults = self._read_defaults()
-        key = _model_key(model)
-        if preset is None:
-            defaults.pop(key, None)
-        else:
-            defaults[key] = self.get(preset).name
-        atomic_write_json(self.defaults_path, {"version": 1, "defaults": defaults})
-
-    # internals
-
-    def _scan(self) -> dict[str, tuple[Preset, Path]]:
-        found: dict[str, tuple[Preset, Path]] = {}
-        for path, builtin in self._files():
-            try:
-                preset = self._load(path, builtin)
-            except PresetError as problem:
-                self._problems.append(problem.message)
-                continue
-            key = preset.name.casefold()
-            if key in found:
-                self._problems.append(f"{path.name}: ignored, the name {preset.name!r} is "
-                                      f"already used by {found[key][1].name}")
-                continue
-            found[key] = (preset, path)
-        return found
-
-    def _files(self) -> Iterator[tuple[Path, bool]]:
-        if not self.builtins.is_dir():
-            self._problems.append(f"built-in presets not found in {self.builtins}")
-        else:
-            for path in sorted(self.builtins.glob("*.json")):
-                yield path, True
-        if self.directory.is_dir():
-            for path in sorted(self.directory.glob("*.json")):
-                if not path.name.startswith(".") and path.is_file():
-                    yield path, False
-
-    def _load(self, path: Path, builtin: bool) -> Preset:
-        try:
-            preset = load_preset_file(path)
-        except NewerPresetVersion:
-            raise
-        except PresetError as exc:
-            if builtin:
-                raise
-            moved = set_aside(path)
-            reason = exc.message.removeprefix(f"{path.name}: ")
-            raise PresetError(f"{path.name} was set aside as {moved.name}: {reason}") from None
-        return replace(preset, builtin=builtin)
-
-    def _user(self, name: str) -> tuple[Preset, Path]:
-        preset = self.get(name)
-        if preset.builtin:
-            raise PresetError(f"{preset.name!r} is a built-in preset and cannot be changed; "
-                              "duplicate it first")
-        return self._scan()[preset.name.casefold()]
-
-    def _path_for(self, name: str) -> Path:
-        return self.directory / f"{file_stem(name)}.json"
-
-    def _read_defaults(self) -> dict[str, str]:
-        try:
-            text = self.defaults_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            return self._bad_defaults(str(exc))
-        try:
-            data = parse_json_text(text, source=self.defaults_path.name)
-        except PresetError as exc:
-            return self._bad_defaults(exc.message)
-        defaults = data.get("defaults") if isinstance(data, dict) else None
-        if not isinstance(defaults, dict):
-            return self._bad_defaults("no defaults object")
-        return {k: v for k, v in defaults.items() if isinstance(k, str) and isinstance(v, str)}
-
-    def _bad_defaults(self, reason: str) -> dict[str, str]:
-        moved = set_aside(self.defaults_path)
-        self._problems.append(str(CorruptFile(self.defaults_path, moved, reason)))
-        return {}
-
-    def _retarget_defaults(self, old: str, new: str | None) -> None:
-        defaults = self._read_defaults()
-        updated = {model: new if name.casefold() == old.casefold() else name
-                   for model, name in defaults.items()}
-        kept = {model: name for model, name in updated.items() if name is not None}
-        if kept != defaults:
-            atomic_write_json(self.defaults_path, {"version": 1, "defaults": kept})
-
-
-def _model_key(model: str) -> str:
-    return ModelId.parse(model).base
+        super().__init__(_preset_kind(), root / "presets", builtins or builtin_dir(),
+                         root / "preset_defaults.json")

@@ -181,13 +181,13 @@ class PresetBar(QWidget):
         """Read the presets again, keeping the selection if it still exists."""
         chosen = self.combo.currentData()
         listing = self.store.list()
-        self._presets = {p.name.casefold(): p for p in listing.presets}
+        self._presets = {p.name.casefold(): p for p in listing.items}
         self.combo.clear()
         self.combo.addItem("No preset", None)
         self.combo.setItemData(0, "The settings on screen are not tied to a preset",
                                Qt.ItemDataRole.ToolTipRole)
         for builtin in (True, False):
-            group = [p for p in listing.presets if p.builtin is builtin]
+            group = [p for p in listing.items if p.builtin is builtin]
             if group:
                 self.combo.insertSeparator(self.combo.count())
             for preset in group:

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playground.core.catalog import CATALOG, body_fields
+from playground.core.named_files import file_stem
 from playground.core.paths import config_dir
 from playground.core.presets import (
     MIGRATIONS,
@@ -19,7 +20,6 @@ from playground.core.presets import (
     PresetStore,
     builtin_dir,
     diff,
-    file_stem,
     load_preset_file,
     parse_preset,
 )
@@ -46,11 +46,11 @@ def test_builtins_load_in_order_with_one_line_descriptions() -> None:
     listing = PresetStore().list()
     assert listing.problems == ()
     assert listing.names() == BUILTINS
-    for preset in listing.presets:
+    for preset in listing.items:
         assert preset.builtin
         assert preset.description and "\n" not in preset.description
         build_request("x", "local/stdlib", preset.param_values(), preset.routing())
-    by_name = {p.name: p for p in listing.presets}
+    by_name = {p.name: p for p in listing.items}
     assert by_name["Neutral"].param_values() == {}
     deterministic = by_name["Deterministic"].param_values()
     assert deterministic["temperature"] == 0 and isinstance(deterministic["seed"], int)
@@ -96,7 +96,7 @@ def test_names_are_unique_ignoring_case_and_builtins_are_read_only() -> None:
     with pytest.raises(PresetError, match="already exists"):
         store.save(Preset.create("MINE", {}))
     store.save(Preset.create("MINE", {"top_p": 0.6}), replace_existing=True)
-    assert [p.name for p in store.list().presets if not p.builtin] == ["MINE"]
+    assert [p.name for p in store.list().items if not p.builtin] == ["MINE"]
     assert len(list(presets_dir().glob("*.json"))) == 1
     with pytest.raises(PresetError, match="built-in"):
         store.save(Preset.create("balanced", {}))
@@ -114,14 +114,14 @@ def test_duplicate_rename_delete_and_default_per_model() -> None:
     assert store.default_for("zai-org/glm-5") == "My balanced"  # suffixes ignored, name canonical
     renamed = store.rename("My balanced", "Everyday")
     assert renamed.name == "Everyday" and store.default_for("zai-org/glm-5") == "Everyday"
-    assert [p.name for p in store.list().presets if not p.builtin] == ["Everyday"]
+    assert [p.name for p in store.list().items if not p.builtin] == ["Everyday"]
     store.rename("Everyday", "EVERYDAY")  # a change of case only is fine
     store.duplicate("Everyday", "Other")
     with pytest.raises(PresetError, match="already exists"):
         store.rename("Other", "everyday")
     store.delete("everyday")
     assert store.default_for("zai-org/glm-5") is None
-    assert [p.name for p in store.list().presets if not p.builtin] == ["Other"]
+    assert [p.name for p in store.list().items if not p.builtin] == ["Other"]
     store.set_default("m", "Other")
     store.set_default("m", None)
     assert store.default_for("m") is None

@@ -87,7 +87,7 @@ def check_presets(root: Path, last: int, trial: int) -> None:
         load_preset_file(path)  # raises if half written
     listing = PresetStore(root).list()
     assert listing.problems == (), f"trial {trial}: {listing.problems}"
-    found = {p.name: version_of(p) for p in listing.presets if not p.builtin}
+    found = {p.name: version_of(p) for p in listing.items if not p.builtin}
     assert len(found) == len(files), f"trial {trial}: {files} vs {sorted(found)}"
     assert set(found) <= set(PRESET_NAMES)
     in_flight = last + 1
