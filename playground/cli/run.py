@@ -39,6 +39,7 @@ from playground.core.request import (
 )
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
+from playground.core.templates import Template, TemplateStore, with_stops
 
 
 def register(sub: Any) -> None:
@@ -53,6 +54,15 @@ def register(sub: Any) -> None:
     run.add_argument("--model", help="model id, suffixes allowed (e.g. zai-org/glm-5:fast); "
                                      "default: the preset's, else the document's, else the "
                                      "connection's")
+    turns = run.add_argument_group(
+        "a prompt from an instruct template",
+        "--template builds the prompt in the model's turn format (playground templates list) "
+        "from --system and --user, ending where the assistant's turn starts, and adds the "
+        "template's stop strings to the request")
+    turns.add_argument("--template", metavar="NAME", help="the instruct template")
+    turns.add_argument("--system", metavar="TEXT",
+                       help="the system turn's text (default: the template's own; '' for none)")
+    turns.add_argument("--user", metavar="TEXT", help="the user's turn; '-' reads stdin")
     run.add_argument("--preset", metavar="NAME|FILE",
                      help="start from a preset (a saved name or a preset file); --set "
                           "overrides its values")
@@ -144,11 +154,29 @@ def _preset_from_args(args: argparse.Namespace) -> Preset | None:
     return PresetStore().get(args.preset)
 
 
+def _template_from_args(args: argparse.Namespace) -> Template | None:
+    """The template named by ``--template`` (None without it); its prompt comes from --system
+    and --user alone."""
+    if not args.template:
+        if args.system is not None or args.user is not None:
+            raise InvalidParameter("template", "template: --system and --user build a prompt "
+                                   "with an instruct template; add --template NAME")
+        return None
+    if args.prompt is not None:
+        raise InvalidParameter("template", "template: --template builds the prompt from "
+                               "--system and --user; leave out --prompt")
+    if args.user is None:
+        raise InvalidParameter("user", "user: --template needs the user's turn: --user TEXT")
+    return TemplateStore().get(args.template)
+
+
 def _document_from_args(args: argparse.Namespace) -> RequestInputs | None:
     """The inputs of the document named by ``--document``, if any (its last use is noted)."""
     if not getattr(args, "document", None):
-        if args.prompt is None:
-            raise InvalidParameter("prompt", "prompt: give --prompt (or --document NAME)")
+        if args.prompt is None and not args.template:
+            _template_from_args(args)  # --user or --system alone: say what they lack
+            raise InvalidParameter("prompt", "prompt: give --prompt (or --document NAME, or "
+                                   "--template NAME --user TEXT)")
         return None
     store = DocumentStore()
     try:
@@ -165,13 +193,20 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
                        preset: Preset | None,
                        document: RequestInputs | None = None) -> CompletionRequest:
     """The request: the document's inputs, then the preset's, then the command line's."""
-    if args.prompt is None:
+    template = _template_from_args(args)
+    if template is not None:
+        user = sys.stdin.read() if args.user == "-" else args.user
+        system = template.default_system if args.system is None else args.system
+        prompt = template.build(user, system=system or None)
+    elif args.prompt is None:
         assert document is not None
         prompt = document.prompt
     else:
         prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     params = {**(document.params if document else {}),
               **(preset.param_values() if preset else {}), **parse_assignments(args.assignments)}
+    if template is not None and template.stop:
+        params["stop"] = with_stops(params.get("stop"), template)
     base = document.routing if document else Routing()
     if preset and (preset.provider or preset.header_provider or preset.billing_mode):
         base = preset.routing()

@@ -1,4 +1,5 @@
-"""SillyTavern instruct templates (JSON) as `Template`s, with a report of what mapped.
+"""Importing templates: this app's own files as they are, and SillyTavern instruct templates
+(JSON) as `Template`s, with a report of what mapped.
 
 SillyTavern writes a turn as ``prefix + separator + text + suffix``, where the separator is a
 newline when ``wrap`` is on, and an empty suffix then becomes a newline; a system turn uses the
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.core.named_files import parse_json_text, read_text
-from playground.core.templates import Template, TemplateError, parse_template
+from playground.core.templates import AFFIXES, Template, TemplateError, parse_template
 
 #: Their key -> our field, for the sequences written as they are (after wrap's newlines).
 _SEQUENCES = {"system_sequence": "system_prefix", "system_suffix": "system_suffix",
@@ -46,11 +47,14 @@ _ITS_OWN = ("wrap", "macro", "names", "names_behavior", "names_force_groups", "s
 @dataclass(frozen=True)
 class TemplateImport:
     template: Template
-    mapped: tuple[tuple[str, str], ...]  # (their key, our field)
+    mapped: tuple[tuple[str, str], ...] = ()  # (their key, our field)
     conversions: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()  # "key: why"
+    native: bool = False  # a file of this app's own format, taken as it is
 
     def lines(self) -> list[str]:
+        if self.native:
+            return [f"Imported the template {self.template.name!r} (this app's format)."]
         out = [f"Imported the SillyTavern instruct template {self.template.name!r}: "
                f"{len(self.mapped)} setting{'' if len(self.mapped) == 1 else 's'} mapped."]
         out += [f"  {theirs} -> {ours}" for theirs, ours in self.mapped]
@@ -123,9 +127,13 @@ def _pattern(regex: str) -> str:
 
 
 def import_template_file(path: Path) -> TemplateImport:
+    """A template file of this app (it has our affix keys) or a SillyTavern instruct template;
+    `TemplateError` names the file and the problem."""
     text = read_text(path, TemplateError, "template")
     data = parse_json_text(text, source=path.name, error=TemplateError)
     try:
+        if isinstance(data, dict) and any(key in data for key in AFFIXES):
+            return TemplateImport(parse_template(data, fallback_name=path.stem), native=True)
         return import_sillytavern(data, fallback_name=path.stem)
     except TemplateError as exc:
-        raise TemplateError(f"{path.name}: {exc.message}") from None
+        raise type(exc)(f"{path.name}: {exc.message}") from None

@@ -1,0 +1,67 @@
+"""``playground templates`` and ``run --template`` end to end: the local engine gets the turn
+markers and stop strings exactly, and history keeps them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from playground.core.history import History
+from tests.test_cli import cli
+
+LLAMA_PROMPT = ("<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                "<|start_header_id|>user<|end_header_id|>\n\n  Name a colour.<|eot_id|>"
+                "<|start_header_id|>assistant<|end_header_id|>\n\n")
+
+
+def test_run_builds_the_prompt_from_a_template_and_sends_its_stops() -> None:
+    out = cli("run", "--template", "Llama 3", "--system", "Be brief.", "--user",
+              "  Name a colour.", "--model", "local/stdlib", "--set", "max_tokens=8",
+              "--set", 'stop=[" END"]', "--json")
+    assert out.returncode == 0, out.stderr
+    with History() as history:
+        run = history.list()[0]
+    assert run.prompt == LLAMA_PROMPT  # the user's leading spaces kept
+    assert run.request["stop"] == [" END", "<|eot_id|>"]
+
+
+def test_the_templates_default_system_text_is_used_unless_given() -> None:
+    out = cli("run", "--template", "chatml", "--user", "Hi", "--dry-run")
+    assert json.loads(out.stdout)["prompt"] == (
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+    none = cli("run", "--template", "chatml", "--system", "", "--user", "Hi", "--dry-run")
+    assert json.loads(none.stdout)["prompt"].startswith("<|im_start|>user\n")
+
+
+def test_template_arguments_that_do_not_go_together_are_refused() -> None:
+    alone = cli("run", "--user", "Hi", "--dry-run")
+    assert alone.returncode == 2 and "add --template NAME" in alone.stderr
+    both = cli("run", "--template", "chatml", "--prompt", "x", "--user", "Hi", "--dry-run")
+    assert both.returncode == 2 and "leave out --prompt" in both.stderr
+    unknown = cli("run", "--template", "nope", "--user", "Hi", "--dry-run")
+    assert unknown.returncode == 2 and "no template named 'nope'" in unknown.stderr
+
+
+def test_a_sillytavern_template_is_imported_with_its_report_and_then_used(
+        tmp_path: Path) -> None:
+    path = tmp_path / "Tulu-ish.json"
+    path.write_text(json.dumps({
+        "input_sequence": "<|user|>", "output_sequence": "<|assistant|>", "wrap": True,
+        "system_sequence": "<|system|>", "stop_sequence": "<|user|>",
+        "first_output_sequence": "<|assistant|>\n", "activation_regex": "tulu"}),
+        encoding="utf-8")
+    out = cli("templates", "import", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "Imported the SillyTavern instruct template 'Tulu-ish': " in out.stdout
+    assert "Left out: first_output_sequence" in out.stdout
+    again = cli("templates", "import", str(path))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    shown = cli("templates", "show", "tulu-ish")
+    assert '"<|user|>\\n" … "\\n"' in shown.stdout  # wrap: a newline after, and to close
+    built = cli("run", "--template", "Tulu-ish", "--user", "Hi", "--dry-run")
+    body = json.loads(built.stdout)
+    assert body["prompt"] == "<|user|>\nHi\n<|assistant|>\n" and body["stop"] == ["<|user|>"]
+    listed = cli("templates", "list", "--json")
+    mine = [t for t in json.loads(listed.stdout) if not t["builtin"]]
+    assert [t["name"] for t in mine] == ["Tulu-ish"]
