@@ -131,8 +131,9 @@ def test_new_documents_without_a_name_count_up(store: DocumentStore) -> None:
 
 def test_a_clone_has_the_settings_and_a_copy_name(store: DocumentStore) -> None:
     story = store.create("Story", prompt="Once", params={"seed": 4}, routing=ROUTING,
-                         mode="notebook")
+                         mode="notebook", extra={"mirostat_ent": 2}, template="ChatML")
     first = store.clone(story.id)
+    assert (first.extra, first.template) == ({"mirostat_ent": 2}, "ChatML")
     second = store.clone(story.id)
     of_copy = store.clone(first.id)
     assert [first.name, second.name, of_copy.name] == \
@@ -358,7 +359,7 @@ def test_import_reports_bad_entries_by_index_and_name_and_imports_the_rest(
         "documents[1] 'Hot': temperature: 7 is above the maximum 2 (allowed: a number "
         "from 0 to 2)",
         "documents[2] 'Keyed': api_key: not a field of a document (known: name, prompt, model, "
-        "connection, params, routing, preset, mode, completions, extra, created_at, updated_at, "
+        "connection, params, routing, preset, mode, completions, extra, template, created_at, updated_at, "
         "last_used_at)",
         "documents[3]: must be an object",
         "documents[4]: name: the document has no name",

@@ -26,7 +26,7 @@ DEFAULT_NAME = "Untitled"
 
 #: The fields a document's content is made of (the store adds id and timestamps).
 CONTENT_FIELDS = ("name", "prompt", "model", "connection", "params", "routing", "preset", "mode",
-                  "completions", "extra")
+                  "completions", "extra", "template")
 TIMESTAMP_FIELDS = ("created_at", "updated_at", "last_used_at")
 ROUTING_FIELDS = ("provider", "header_provider", "billing_mode", "billing_as_header")
 
@@ -62,6 +62,7 @@ class Document:
     completions: tuple[Completion, ...] = ()  # in notebook mode, tinted and with versions
     #: Fields the catalog lacks, sent verbatim (`extra_fields`).
     extra: Mapping[str, Any] = field(default_factory=dict)
+    template: str | None = None  # the instruct template its turns are written in
     created_at: str = ""  # ISO 8601, UTC
     updated_at: str = ""
     last_used_at: str = ""
@@ -76,7 +77,8 @@ class Document:
                 "params": dict(self.params), "routing": dict(self.routing),
                 "preset": self.preset,
                 "completions": [completion.to_json() for completion in self.completions],
-                "extra": dict(self.extra), "created_at": self.created_at,
+                "extra": dict(self.extra), "template": self.template,
+                "created_at": self.created_at,
                 "updated_at": self.updated_at, "last_used_at": self.last_used_at}
 
 
@@ -150,7 +152,7 @@ def check_content(data: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = body_fields(validate_params(value))
         elif key == "routing":
             out[key] = parse_routing(value).model_dump(mode="json", exclude_defaults=True)
-        elif key == "preset":
+        elif key in ("preset", "template"):
             out[key] = None if value is None else (_line(key, value).strip() or None)
         elif key == "completions":
             prompt = data.get("prompt")

@@ -95,7 +95,7 @@ def lenient_fields(row: dict[str, Any]) -> dict[str, Any]:
     """A recovered row as content fields and timestamps, each of the right type or left out
     (the store then uses its default). Params and routing are checked when they are stored."""
     out: dict[str, Any] = {}
-    for key in ("name", "prompt", "model", "connection", "preset", "mode",
+    for key in ("name", "prompt", "model", "connection", "preset", "template", "mode",
                 "created_at", "updated_at", "last_used_at"):
         if isinstance(row.get(key), str):
             out[key] = row[key]

@@ -28,7 +28,7 @@ FILE_NAME = "documents.sqlite3"
 
 #: The columns of `documents`, in the order `document_from_row` reads them.
 COLUMNS = ("id", "name", "prompt", "model", "connection", "params", "routing", "preset", "mode",
-           "created_at", "updated_at", "last_used_at", "completions", "extra")
+           "created_at", "updated_at", "last_used_at", "completions", "extra", "template")
 SUMMARY_COLUMNS = ("id", "name", "mode", "model", "connection",
                    "substr(prompt, 1, 200)", "created_at", "updated_at", "last_used_at")
 
@@ -65,6 +65,7 @@ def migrations(adopt_draft: Callable[[sqlite3.Connection], None]) -> list[Migrat
         ("adopt the draft as the first document", adopt_draft),
         ("keep notebook completions with their versions", add_completions),
         ("keep each document's extra fields", add_extra),
+        ("remember each document's instruct template", add_template),
     ]
 
 
@@ -74,6 +75,10 @@ def add_completions(db: sqlite3.Connection) -> None:
 
 def add_extra(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE documents ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
+
+
+def add_template(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE documents ADD COLUMN template TEXT")
 
 
 _TRIGGERS = {
@@ -133,7 +138,7 @@ def document_from_row(row: tuple[Any, ...]) -> Document:
                     connection=v["connection"], params=json.loads(v["params"]),
                     routing=json.loads(v["routing"]), preset=v["preset"], mode=v["mode"],
                     completions=completions_from_text(v["completions"], v["prompt"]),
-                    extra=json.loads(v["extra"]),
+                    extra=json.loads(v["extra"]), template=v["template"],
                     created_at=v["created_at"], updated_at=v["updated_at"],
                     last_used_at=v["last_used_at"])
 
@@ -164,5 +169,6 @@ def row_values(document: Document) -> dict[str, Any]:
             "completions": json.dumps([c.to_json() for c in document.completions],
                                       ensure_ascii=False),
             "extra": json.dumps(dict(document.extra), ensure_ascii=False),
+            "template": document.template,
             "created_at": document.created_at, "updated_at": document.updated_at,
             "last_used_at": document.last_used_at}

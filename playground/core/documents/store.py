@@ -214,12 +214,14 @@ class DocumentStore:
     def create(self, name: str | None = None, *, prompt: str = "", model: str = "",
                connection: str = "local", params: Mapping[str, Any] | None = None,
                routing: Mapping[str, Any] | None = None, preset: str | None = None,
-               mode: Mode = "two-pane", extra: Mapping[str, Any] | None = None) -> Document:
+               mode: Mode = "two-pane", extra: Mapping[str, Any] | None = None,
+               template: str | None = None) -> Document:
         """A new document, used now. Without a name it is "Untitled" (or "Untitled (2)", …);
         a name already taken is refused."""
         fields = check_content({"prompt": prompt, "model": model, "connection": connection,
                                 "params": params or {}, "routing": routing or {},
-                                "preset": preset, "mode": mode, "extra": extra or {}})
+                                "preset": preset, "mode": mode, "extra": extra or {},
+                                "template": template})
         with transaction(self._db):
             if name is None:
                 fields["name"] = free_name(DEFAULT_NAME, self._taken)
@@ -233,12 +235,13 @@ class DocumentStore:
         after the last edit, on the thread that edits."""
         fields = check_content({key: getattr(document, key) for key in
                                 ("prompt", "model", "connection", "params", "routing",
-                                 "preset", "mode", "completions", "extra")})
+                                 "preset", "mode", "completions", "extra", "template")})
         now = self._use_time()
         cursor = self._db.execute(
             "UPDATE documents SET prompt = :prompt, model = :model, connection = :connection, "
             "params = :params, routing = :routing, preset = :preset, mode = :mode, "
-            "completions = :completions, extra = :extra, updated_at = :now, "
+            "completions = :completions, extra = :extra, template = :template, "
+            "updated_at = :now, "
             "last_used_at = :now WHERE id = :id",
             {**fields, "params": _json(fields["params"]), "routing": _json(fields["routing"]),
              "completions": _json([c.to_json() for c in fields["completions"]]),
@@ -274,7 +277,7 @@ class DocumentStore:
                 self._free(check_name(name))
             fields = {key: getattr(source, key) for key in
                       ("prompt", "model", "connection", "params", "routing", "preset", "mode",
-                       "completions")}
+                       "completions", "extra", "template")}
             return self._insert({**fields, "name": new_name})
 
     def delete(self, doc_id: int) -> None:
@@ -349,8 +352,8 @@ class DocumentStore:
         values = schema.row_values(document)
         if doc_id is None:
             del values["id"]
-        for column in ("completions", "extra"):  # the columns' defaults, which older steps
-            if not getattr(document, column):  # of the migration lack
+        for column in ("completions", "extra", "template"):  # the columns' defaults, which older
+            if not getattr(document, column):  # steps of the migration lack
                 del values[column]
         columns = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
@@ -361,7 +364,7 @@ class DocumentStore:
 
 
 #: What a whole row has (a preset may be absent).
-_REQUIRED = frozenset(schema.COLUMNS) - {"id", "preset", "completions", "extra"}
+_REQUIRED = frozenset(schema.COLUMNS) - {"id", "preset", "completions", "extra", "template"}
 
 
 def _is_damage(exc: BaseException) -> bool:
