@@ -223,9 +223,13 @@ class TemplateStore(NamedFiles[Template]):
         return next((t for t in ordered if t.suits(model)), None)
 
 
+def stop_list(stop: Any) -> list[str]:
+    """A request's `stop` value (None, a string or a list) as a list."""
+    return [stop] if isinstance(stop, str) else list(stop or [])
+
+
 def with_stops(stop: Any, template: Template) -> list[str] | None:
     """A request's `stop` value with the template's stop strings added after its own (each
     once, exactly as written); None when neither has any."""
-    current = [stop] if isinstance(stop, str) else list(stop or [])
-    merged = list(dict.fromkeys([*current, *template.stop]))
+    merged = list(dict.fromkeys([*stop_list(stop), *template.stop]))
     return merged or None

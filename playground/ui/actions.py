@@ -49,7 +49,7 @@ class ActionSpec:
         return list(dict.fromkeys(sequences))
 
 
-_FILE, _TABS, _RUN, _HELP = "&File", "&Tabs", "&Run", "&Help"
+_FILE, _TABS, _PROMPT, _RUN, _HELP = "&File", "&Tabs", "&Prompt", "&Run", "&Help"
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("&Open…", "dialogs.open_documents", _FILE, ("Ctrl+O",),
@@ -77,6 +77,23 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip="Also Ctrl+Tab", separator_before=True),
     ActionSpec("&Previous Tab", "tabs.previous", _TABS,
                ("Ctrl+PgUp", "Ctrl+Shift+Backtab", "Ctrl+Shift+Tab"), tip="Also Ctrl+Shift+Tab"),
+    ActionSpec("Insert &System Turn", "turns.insert_system", _PROMPT, ("Ctrl+Alt+S",),
+               tip="A system turn in the template's format at the cursor"),
+    ActionSpec("Insert &User Turn", "turns.insert_user", _PROMPT, ("Ctrl+Alt+U",),
+               tip="A user turn in the template's format at the cursor"),
+    ActionSpec("Insert &Assistant Turn", "turns.insert_assistant", _PROMPT, ("Ctrl+Alt+A",),
+               tip="An assistant turn (an example answer) at the cursor"),
+    ActionSpec("&Wrap Selection as User Turn", "turns.wrap_user", _PROMPT, ("Ctrl+Alt+W",),
+               tip="The selected text becomes a user turn"),
+    ActionSpec("Start the Assistant's &Turn", "turns.start_assistant", _PROMPT,
+               ("Ctrl+Alt+Return", "Ctrl+Alt+Enter"),
+               tip="The assistant's opening at the end of the prompt: Run writes its answer"),
+    ActionSpec("Make It the Model's &Default", "turns.set_model_default", _PROMPT,
+               tip="Suggest this tab's template whenever this model is chosen",
+               separator_before=True),
+    ActionSpec("&Import SillyTavern Template…", "turns.import_template", _PROMPT,
+               tip="An instruct template from SillyTavern (JSON), with a report of what "
+                   "mapped"),
     ActionSpec("&Run", "intents.run", _RUN, ("Ctrl+Return", "Ctrl+Enter"), attribute="run_action"),
     ActionSpec("&Stop", "intents.stop", _RUN, ("Esc",), attribute="stop_action"),
     ActionSpec("&Continue", "intents.continue_run", _RUN, ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"),

@@ -55,6 +55,7 @@ class DocumentView(QWidget):
         self._span_end = 0  # where the next token without an offset starts
         self._streaming = False
         self.mode: Mode = "two-pane"
+        self.template: str | None = None  # the instruct template its turns are written in
         self.notebook: NotebookEditor | None = None  # made when first in notebook mode
         #: Where the next run's text goes in the notebook: the position, the span whose new
         #: version it is (None: a new span), and the text the version begins with (a branch
@@ -128,6 +129,7 @@ class DocumentView(QWidget):
     def show_document(self, document: Document) -> None:
         """Show `document` in its mode, its notebook completions tinted with their versions."""
         self.document = document
+        self.template = document.template
         self.set_mode(document.mode)
         if self.notebook is not None and self.mode == "notebook":
             self.notebook.restore(document.completions)

@@ -51,7 +51,7 @@ class FrontTab:
                 view.document, prompt=draft.prompt, model=draft.model,
                 connection=draft.connection, params=draft.params, routing=draft.routing,
                 preset=w.preset_name(), mode=view.mode, completions=view.completions(),
-                extra=draft.extra))
+                extra=draft.extra, template=view.template))
         except (PlaygroundError, OSError, sqlite3.Error) as exc:
             w.status.showMessage(f"{view.name} could not be saved: {exc}", 10000)
 
@@ -128,6 +128,7 @@ class FrontTab:
                 self.binding = False
             w.documents.touch(document.id)
         self.bound = view
+        w.turns.show_template(view.template)
         w.notebook_action.setChecked(view.mode == "notebook")
         w.figures.setText(view.figures)
         self.show_title()
@@ -215,6 +216,7 @@ class FrontTab:
         w.routing.set_model(None if w.model_picker.error() else
                                w.model_picker.model_id())
         w.presets.model_changed(w.model_text(), restoring=self.binding)
+        w.turns.model_changed(w.model_text(), restoring=self.binding)
         live = w.current()
         if live.connection.kind == "nanogpt" and live.client is not None and w.model_text():
             w.spawn("providers", self.load_providers(w.model_text()))

@@ -191,6 +191,10 @@ class MainWindow(QMainWindow):
         self.bar.changed.connect(self.front.connection_changed)
         self.bar.models_listed.connect(self.front.fit_limits)
         self.top.put_model_picker(self.model_picker)
+        from playground.ui.prompt_turns import PromptTurns
+
+        self.turns = PromptTurns(self)
+        self.top.put_template_box(self.turns.box)
         self.setTabOrder(self.connection_box, self.model_picker.field)
         self.setTabOrder(self.model_picker.field, self.prompt_edit)
 

@@ -140,6 +140,11 @@ class ParamPanel(QWidget):
             row.set_value(values.get(name))
         self._row_changed()
 
+    def set_value(self, name: str, value: Any) -> None:
+        """One field's value (None unsets it), the others kept."""
+        self.rows[name].set_value(value)
+        self._row_changed()
+
     def neutralize(self) -> None:
         self.set_values({})
 

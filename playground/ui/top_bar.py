@@ -72,6 +72,15 @@ class TopBar(QWidget):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    def put_template_box(self, box: QWidget) -> None:
+        """The instruct template box, after the model (made once the window has loaded)."""
+        label = QLabel("&Template", self)
+        label.setBuddy(box)
+        at = self._layout.indexOf(self.real_model_hint)
+        self._layout.insertSpacing(at, 8)
+        self._layout.insertWidget(at + 1, label)
+        self._layout.insertWidget(at + 2, box)
+
     def put_model_picker(self, picker: ModelPicker) -> None:
         """The model picker takes the stand-in's place (same place, same size)."""
         self._layout.replaceWidget(self._model_stand_in, picker)

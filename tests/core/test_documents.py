@@ -359,8 +359,8 @@ def test_import_reports_bad_entries_by_index_and_name_and_imports_the_rest(
         "documents[1] 'Hot': temperature: 7 is above the maximum 2 (allowed: a number "
         "from 0 to 2)",
         "documents[2] 'Keyed': api_key: not a field of a document (known: name, prompt, model, "
-        "connection, params, routing, preset, mode, completions, extra, template, created_at, updated_at, "
-        "last_used_at)",
+        "connection, params, routing, preset, mode, completions, extra, template, created_at, "
+        "updated_at, last_used_at)",
         "documents[3]: must be an object",
         "documents[4]: name: the document has no name",
         "documents[5] 'Later': created_at: 'yesterday' is not an ISO 8601 time "

@@ -68,3 +68,9 @@ def test_the_shortcut_list_comes_from_the_table(qapp) -> None:
         label for label, _ in EDITOR_SHORTCUTS]
     assert all(not sequence.isEmpty() for _, sequence in rows)
     assert dict(rows)["Run"].toString() == "Ctrl+Return"
+
+
+def test_the_start_up_floor_makes_as_many_actions_as_the_menus_have() -> None:
+    from tests.bench.startup_child import MENU_ACTIONS
+
+    assert len(ACTIONS) == MENU_ACTIONS  # the figure compares like with like

@@ -1,0 +1,166 @@
+"""The Template box and the Prompt menu: turns written in the model's format at the cursor, in
+either mode, with the template's stop strings in the request, per document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QKeySequence, QTextCursor
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from playground.core.documents import DocumentStore
+from playground.ui.main_window import MainWindow
+from tests.gui import fault_window, next_emission, use
+
+pytestmark = pytest.mark.gui
+
+SYSTEM = "<|start_header_id|>system<|end_header_id|>\n\n"
+USER = "<|start_header_id|>user<|end_header_id|>\n\n"
+ASSISTANT = "<|start_header_id|>assistant<|end_header_id|>\n\n"
+EOT = "<|eot_id|>"
+
+
+@pytest.fixture
+def window(qtbot, fault_server):
+    win = fault_window(qtbot, fault_server, ("ok",))
+    win.activateWindow()
+    win.prompt_edit.setFocus()
+    return win
+
+
+def key(sequence: str) -> None:
+    """Press `sequence` as a person would, into the focused widget."""
+    combo = QKeySequence(sequence)[0]
+    QTest.keyClick(QApplication.focusWidget(), combo.key(), combo.keyboardModifiers())
+
+
+def choose(window: MainWindow, name: str | None) -> None:
+    box = window.turns.box
+    box.setCurrentIndex(box.findData(name) if name else 0)
+
+
+def test_turns_are_written_at_the_cursor_and_the_request_carries_them_exactly(
+        window, qloop, fault_server) -> None:
+    choose(window, "Llama 3")
+    assert window.params.values()["stop"] == [EOT]  # visibly set, in the side panel
+    assert window.params.rows["stop"].property("state") == "set"
+    key("Ctrl+Alt+S")
+    QTest.keyClicks(window.prompt_edit, "Be brief.")
+    cursor = window.prompt_edit.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    window.prompt_edit.setTextCursor(cursor)
+    key("Ctrl+Alt+U")
+    QTest.keyClicks(window.prompt_edit, "  Name a colour. ")
+    key("Ctrl+Alt+Return")
+    expected = (f"{SYSTEM}Be brief.{EOT}{USER}  Name a colour. {EOT}{ASSISTANT}")
+    assert window.prompt_edit.toPlainText() == expected
+    assert window.intents.build_request().prompt == expected  # what the preview shows
+
+    async def body():
+        await window.start_services()
+        use(window, "fault-ok")
+        window.intents.run()
+        await next_emission(window.run_finished)
+        return window.history.list()[0]
+
+    try:
+        record = qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    sent = fault_server.requests[-1].json()
+    assert sent["prompt"] == expected and sent["stop"] == [EOT]
+    assert record.prompt == expected and record.request["stop"] == [EOT]
+
+
+def test_wrapping_keeps_the_selection_and_a_second_start_adds_nothing(window) -> None:
+    choose(window, "ChatML")
+    window.params.set_value("stop", ["\n\nEND"])
+    choose(window, "Llama 3")  # its stop joins the user's own, which stays first
+    assert window.params.values()["stop"] == ["\n\nEND", EOT]
+    choose(window, "ChatML")
+    assert window.params.values()["stop"] == ["\n\nEND", EOT, "<|im_end|>"]
+    window.prompt_edit.setPlainText("Intro\nWhat is 2+2?\n")
+    cursor = window.prompt_edit.textCursor()
+    cursor.setPosition(len("Intro\n"))
+    cursor.setPosition(len("Intro\nWhat is 2+2?\n"), QTextCursor.MoveMode.KeepAnchor)
+    window.prompt_edit.setTextCursor(cursor)
+    key("Ctrl+Alt+W")
+    window.turns.start_assistant()
+    window.turns.start_assistant()
+    assert window.prompt_edit.toPlainText() == (
+        "Intro\n<|im_start|>user\nWhat is 2+2?\n<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_each_document_keeps_its_template(window) -> None:
+    first = window.document
+    choose(window, "Gemma")
+    window.new_tab()
+    assert window.turns.box.chosen() is None and window.view.template is None
+    choose(window, "Phi-3")
+    window.tabs.setCurrentIndex(0)
+    assert window.turns.box.chosen() == "Gemma"
+    window.save_draft()
+    with DocumentStore() as store:
+        assert store.get(first.id).template == "Gemma"
+        assert store.get(window.tabs.view(1).document.id).template == "Phi-3"
+
+
+def test_the_models_template_is_suggested_and_used_when_none_was_chosen(window) -> None:
+    use(window, "fault-ok", "meta-llama/llama-3.3-70b-instruct")
+    box = window.turns.box
+    assert box.itemText(box.findData("Llama 3")) == "Llama 3 (suggested)"
+    assert "The Llama 3 template suits" in window.status.currentMessage()
+    assert box.chosen() is None  # suggested, not imposed
+    window.turns.insert_user()
+    assert box.chosen() == "Llama 3" and window.view.template == "Llama 3"
+    assert window.prompt_edit.toPlainText() == USER + EOT
+    assert window.prompt_edit.textCursor().position() == len(USER)  # where the text goes
+    use(window, "fault-ok", "my-own-model")
+    choose(window, "Alpaca")
+    window.turns.set_model_default()
+    use(window, "fault-ok", "other")
+    use(window, "fault-ok", "my-own-model")
+    assert box.itemText(box.findData("Alpaca")) == "Alpaca (suggested)"
+
+
+def test_without_a_template_nothing_is_written_and_the_box_is_named(window) -> None:
+    use(window, "fault-ok", "unknown-model")
+    window.prompt_edit.setPlainText("x")
+    window.turns.insert_user()
+    assert window.prompt_edit.toPlainText() == "x"
+    assert "Choose an instruct template first" in window.status.currentMessage()
+
+
+def test_turns_go_into_the_notebook_in_notebook_mode(window) -> None:
+    choose(window, "ChatML")
+    window.prompt_edit.setPlainText("Start.")
+    key("Ctrl+Shift+B")
+    notebook = window.view.notebook
+    assert QApplication.focusWidget() is notebook
+    notebook.moveCursor(QTextCursor.MoveOperation.End)
+    key("Ctrl+Alt+U")
+    assert notebook.toPlainText() == "Start.<|im_start|>user\n<|im_end|>\n"
+
+
+def test_a_sillytavern_template_is_imported_reported_and_chosen(window, tmp_path: Path) -> None:
+    path = tmp_path / "Pipe.json"
+    path.write_text(json.dumps({"input_sequence": "|U|", "output_sequence": "|A|",
+                                "system_sequence": "|S|", "stop_sequence": "|U|",
+                                "wrap": False, "last_output_sequence": "|A*|"}),
+                    encoding="utf-8")
+    template = window.turns.import_file(str(path))
+    assert template is not None and window.turns.box.chosen() == "Pipe"
+    assert window.params.values()["stop"] == ["|U|"]
+    report = [w for w in QApplication.topLevelWidgets()
+              if w.isVisible() and w.windowTitle() == "Template imported"]
+    assert report and "Left out: last_output_sequence" in report[0].text()
+    report[0].close()
+    again = window.turns.import_file(str(path))  # the name is taken now
+    assert again is None
+    refused = [w for w in QApplication.topLevelWidgets()
+               if w.isVisible() and w.windowTitle() == "Template not imported"]
+    assert refused and "a template named 'Pipe' already exists" in refused[0].text()
+    refused[0].close()
