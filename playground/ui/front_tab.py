@@ -193,6 +193,7 @@ class FrontTab:
         self.update_run_actions()
         w.side.fit(connection, w.bar.tokenize if connection.kind == "local" else None)
         self.fit_limits()
+        w.turns.model_changed(restoring=not w.loaded or self.binding)
         if w.runs.services_started and connection.kind == "local" and w.runs.engine is None:
             w.runs.start_engine_soon()
         w.counter.timer.start()
@@ -216,7 +217,7 @@ class FrontTab:
         w.routing.set_model(None if w.model_picker.error() else
                                w.model_picker.model_id())
         w.presets.model_changed(w.model_text(), restoring=self.binding)
-        w.turns.model_changed(w.model_text(), restoring=self.binding)
+        w.turns.model_changed(restoring=self.binding)
         live = w.current()
         if live.connection.kind == "nanogpt" and live.client is not None and w.model_text():
             w.spawn("providers", self.load_providers(w.model_text()))

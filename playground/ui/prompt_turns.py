@@ -112,8 +112,15 @@ class PromptTurns(QObject):
             self._add_stops(template)
         self.window.front.request_changed()
 
-    def model_changed(self, model: str, *, restoring: bool = False) -> None:
-        """Mark the template suggested for `model`, and say so when the document has none."""
+    def model(self) -> str:
+        """The model the next run goes to: the one typed, else the connection's own."""
+        w = self.window
+        return str(w.model_text() or (w.current().connection.model if w.connections else ""))
+
+    def model_changed(self, *, restoring: bool = False) -> None:
+        """Mark the template suggested for the model, and say so when the document has
+        none."""
+        model = self.model()
         suggestion = self.store.suggested_for(model) if model else None
         name = suggestion.name if suggestion else None
         if name != self._suggested:
@@ -126,13 +133,13 @@ class PromptTurns(QObject):
 
     def set_model_default(self) -> None:
         """The document's template becomes the one suggested for the current model."""
-        model, name = self.window.model_text(), self.window.view.template
+        model, name = self.model(), self.window.view.template
         if not model or not name:
             self.window.status.showMessage("Choose a model and a template first", 5000)
             return
         self.store.set_default(model, name)
         self._suggested = None
-        self.model_changed(model, restoring=True)
+        self.model_changed(restoring=True)
         self.window.status.showMessage(f"{name} is now the template for {model}", 5000)
 
     # --- writing turns ---------------------------------------------------------------------

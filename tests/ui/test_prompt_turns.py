@@ -164,3 +164,16 @@ def test_a_sillytavern_template_is_imported_reported_and_chosen(window, tmp_path
                if w.isVisible() and w.windowTitle() == "Template not imported"]
     assert refused and "a template named 'Pipe' already exists" in refused[0].text()
     refused[0].close()
+
+
+def test_a_connections_own_model_gets_its_suggestion_without_typing_one(
+        qtbot, fault_server) -> None:
+    from playground.core.connections import Connection, ConnectionStore
+
+    ConnectionStore().add(Connection(name="fault-gemma", base_url=fault_server.url("ok"),
+                                     default_model="google/gemma-3-4b-it"))
+    window = fault_window(qtbot, fault_server, ("ok",))
+    window.connection_box.setCurrentIndex(window.connection_box.findData("fault-gemma"))
+    assert window.model_text() == ""  # the connection's own model
+    box = window.turns.box
+    assert box.itemText(box.findData("Gemma")) == "Gemma (suggested)"
