@@ -88,7 +88,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("Start the Assistant's &Turn", "turns.start_assistant", _PROMPT,
                ("Ctrl+Alt+Return", "Ctrl+Alt+Enter"),
                tip="The assistant's opening at the end of the prompt: Run writes its answer"),
-    ActionSpec("Make It the Model's &Default", "turns.set_model_default", _PROMPT,
+    ActionSpec("Make This Template the Model's &Default", "turns.set_model_default", _PROMPT,
                tip="Suggest this tab's template whenever this model is chosen",
                separator_before=True),
     ActionSpec("&Import SillyTavern Template…", "turns.import_template", _PROMPT,
