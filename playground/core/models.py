@@ -4,12 +4,14 @@ the picker says about them is true."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from playground.core.client import CompletionClient, ModelInfo
 from playground.core.errors import ApiError
+from playground.core.model_id import ModelId
 from playground.core.paths import cache_dir
 from playground.core.storage import CorruptFile, atomic_write_json, load_json
 
@@ -42,6 +44,17 @@ def cached_model_list(connection: str) -> ModelList:
     models = [ModelInfo.from_json(item) for item in data
               if isinstance(item, dict) and "id" in item]
     return ModelList(models, saved_at=saved_at)
+
+
+def listed_models(connection: str) -> Callable[[str], ModelInfo | None]:
+    """A look-up in the connection's cached model list: a model by its id as written, else
+    without its suffixes."""
+    listed = {m.id: m for m in cached_model_list(connection).models}
+
+    def find(model: str) -> ModelInfo | None:
+        return listed.get(model) or listed.get(ModelId.parse(model).base)
+
+    return find
 
 
 async def fetch_model_list(client: CompletionClient, connection: str) -> ModelList:

@@ -37,9 +37,8 @@ from playground.core.compare import Variant, distinct_n, split_top_level
 from playground.core.errors import ApiError, InvalidParameter
 from playground.core.extra_fields import check_extra
 from playground.core.history import RunRecord
-from playground.core.model_id import ModelId
-from playground.core.models import cached_model_list
 from playground.core.paths import data_dir
+from playground.core.pricing import cost_bound, listed_prices
 from playground.core.request import CompletionRequest, build_request
 from playground.core.runs import RunResult
 from playground.core.storage import CorruptFile, atomic_write_json, load_json
@@ -643,26 +642,3 @@ class SweepPlans:
             except (ValueError, TypeError, KeyError):
                 continue
         return out
-
-
-def cost_bound(runs: int, prompt_tokens: int, max_tokens: int | None,
-               prompt_price: float | None, completion_price: float | None) -> float | None:
-    """The most `runs` runs can cost, in USD, from prices per million tokens (None: the prices
-    or max_tokens are not known)."""
-    if prompt_price is None or completion_price is None or max_tokens is None:
-        return None
-    return runs * (prompt_tokens * prompt_price + max_tokens * completion_price) / 1e6
-
-
-def listed_prices(connection: str) -> Callable[[str], tuple[float, float] | None]:
-    """A look-up of a model's prompt and completion prices per million tokens in the
-    connection's cached model list (by the id as written, else without its suffixes)."""
-    listed = {m.id: m for m in cached_model_list(connection).models}
-
-    def prices(model: str) -> tuple[float, float] | None:
-        info = listed.get(model) or listed.get(ModelId.parse(model).base)
-        if info is None or info.prompt_price is None or info.completion_price is None:
-            return None
-        return info.prompt_price, info.completion_price
-
-    return prices

@@ -1,0 +1,93 @@
+"""How much of a model's context the next run takes: the prompt's tokens plus what `max_tokens`
+lets it write, against the model's context length (from its model list).
+
+The prompt's count is exact where a tokenizer counted it, else an estimate
+(`token_estimate`), which can be low by about a twentieth: a run is refused as too long only
+when even the fewest tokens the estimate allows cannot fit, so an estimate never blocks a run
+that would have fitted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from playground.core.connections import Connection
+
+#: From this share of the context on, the meter turns amber; beyond all of it, red.
+AMBER_AT = 0.9
+#: The estimate is at most this much above a byte-level tokenizer's real count.
+ESTIMATE_HIGH_BY = 1.05
+
+Level = Literal["unknown", "ok", "amber", "red"]
+
+
+@dataclass(frozen=True)
+class ContextUse:
+    prompt_tokens: int
+    exact: bool  # counted by the model's tokenizer (else estimated)
+    max_tokens: int | None  # what the run may write: set, else the server's default if known
+    max_tokens_set: bool
+    context: int | None  # the model's context length (None: not listed)
+
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + (self.max_tokens or 0)
+
+    @property
+    def share(self) -> float | None:
+        return self.total / self.context if self.context else None
+
+    @property
+    def level(self) -> Level:
+        share = self.share
+        if share is None:
+            return "unknown"
+        return "red" if share > 1 else "amber" if share >= AMBER_AT else "ok"
+
+    def describe(self) -> str:
+        """``≈82 prompt + 256 max_tokens = 338 of 8,192 tokens (4%)``."""
+        prompt = f"{'' if self.exact else '≈'}{self.prompt_tokens:,} prompt"
+        if self.max_tokens is None:
+            used = f"{prompt} (max_tokens unset, the server's default unknown)"
+        else:
+            which = "max_tokens" if self.max_tokens_set else "max_tokens (the server's default)"
+            used = f"{prompt} + {self.max_tokens:,} {which} = {self.total:,}"
+        if not self.context:
+            return f"{used} tokens; the model's context length is not listed"
+        return f"{used} of {self.context:,} tokens ({self.share:.0%})"
+
+    def refusal(self) -> str | None:
+        """Why the run cannot fit, with the numbers and what to change (None: it may fit)."""
+        if not self.context:
+            return None
+        fewest = self.prompt_tokens if self.exact else math.floor(
+            self.prompt_tokens / ESTIMATE_HIGH_BY)
+        over = fewest + (self.max_tokens or 0) - self.context
+        if over <= 0:
+            return None
+        room = self.context - fewest
+        fixes = [f"shorten the prompt by {over:,} tokens"]
+        if self.max_tokens and room > 0:
+            fixes.append(f"set max_tokens to {room:,} or less")
+        elif room <= 0:
+            fixes = [f"shorten the prompt by {-room + 1:,} tokens or more (the prompt alone "
+                     "fills the context)"]
+        return (f"context: {self.describe()}: {over:,} tokens more than the model's context; "
+                f"{' or '.join(fixes)}")
+
+
+def context_use(prompt_tokens: int, exact: bool, max_tokens: int | None,
+                connection: Connection, context: int | None) -> ContextUse:
+    """The use of a run with `max_tokens` as set (None: the connection's server's default, where
+    the dialect table knows it)."""
+    from playground.core.dialects import limits
+
+    if max_tokens is not None:
+        return ContextUse(prompt_tokens, exact, max_tokens, True, context)
+    default = limits(connection).get("max_tokens")
+    known = int(default.default) if default is not None and default.default is not None \
+        else None
+    return ContextUse(prompt_tokens, exact, known, False, context)
