@@ -69,14 +69,12 @@ class ContextUse:
         if over <= 0:
             return None
         room = self.context - fewest
-        fixes = [f"shorten the prompt by {over:,} tokens"]
-        if self.max_tokens and room > 0:
-            fixes.append(f"set max_tokens to {room:,} or less")
-        elif room <= 0:
-            fixes = [f"shorten the prompt by {-room + 1:,} tokens or more (the prompt alone "
-                     "fills the context)"]
-        return (f"context: {self.describe()}: {over:,} tokens more than the model's context; "
-                f"{' or '.join(fixes)}")
+        fix = f"shorten the prompt by {over:,} tokens"
+        if room <= 0:
+            fix += " (the prompt alone fills the context)"
+        elif self.max_tokens:
+            fix += f" or set max_tokens to {room:,} or less"
+        return f"context: {self.describe()}: {over:,} tokens more than the model's context; {fix}"
 
 
 def context_use(prompt_tokens: int, exact: bool, max_tokens: int | None,

@@ -209,6 +209,7 @@ class FrontTab:
     def fit_limits(self) -> None:
         w = self.window
         w.side.fit_limits(w.current().connection, w.model_picker.selected_info())
+        w.budget.timer.start()  # the model's context length and prices may be known now
 
     def model_changed(self) -> None:
         w = self.window
@@ -243,6 +244,7 @@ class FrontTab:
         if not w.draft_timer.isActive():  # at most DRAFT_DELAY_MS after the first change,
             w.draft_timer.start()  # however fast the typing goes on
         w.presets.refresh_modified()
+        w.budget.timer.start()
         w.intents.recheck_inputs()
         w.dialogs.inputs_changed()
 

@@ -195,6 +195,12 @@ class MainWindow(QMainWindow):
 
         self.turns = PromptTurns(self)
         self.top.put_template_box(self.turns.box)
+        from playground.ui.run_budget import RunBudget
+
+        self.budget = RunBudget(self)
+        self.status.insertPermanentWidget(1, self.budget.meter)  # after the counts
+        self.top.put_cost_label(self.budget.cost)
+        self.counter.counted.connect(self.budget.count_known)
         self.setTabOrder(self.connection_box, self.model_picker.field)
         self.setTabOrder(self.model_picker.field, self.prompt_edit)
 

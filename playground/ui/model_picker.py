@@ -416,6 +416,16 @@ class ModelPicker(QWidget):
             return exc.message
         return None
 
+    def info_for(self, model: str) -> ModelInfo | None:
+        """The listed model `model` names (as written, or by its base id)."""
+        found = self._by_id.get(model)
+        if found is None:
+            try:
+                found = self._by_id.get(ModelId.parse(model).base)
+            except InvalidParameter:
+                return None
+        return found
+
     def selected_info(self) -> ModelInfo | None:
         """The listed model the id names (as composed, or by its base)."""
         text = self.field.text().strip()

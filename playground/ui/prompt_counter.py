@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from playground.core.errors import PlaygroundError
 from playground.core.token_estimate import estimate_tokens
@@ -25,6 +25,8 @@ DELAY_MS = 250
 
 
 class PromptCounter(QObject):
+    counted = Signal(str, int, bool)  # the text, its tokens, whether counted exactly
+
     def __init__(self, label: QLabel, source: Source, spawn: Spawn,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,7 @@ class PromptCounter(QObject):
     def _show(self, editor: QPlainTextEdit, text: str, tokens: int, *, exact: bool) -> None:
         if editor is not self._source()[0] or text != editor.toPlainText():
             return  # an older count, or another tab's
+        self.counted.emit(text, tokens, exact)
         token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"
         self.label.setText(f"{len(text):,} characters · {token_text}")
         self.label.setToolTip("Counted by the local engine's tokenizer" if exact else

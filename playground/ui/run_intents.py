@@ -78,6 +78,10 @@ class RunIntents:
         except InvalidParameter as exc:
             view.refuse(exc.message, invalid_input=True)
             return False
+        too_long = w.budget.refusal(request.prompt)
+        if too_long:
+            view.refuse(too_long, invalid_input=True)
+            return False
         lane, connection, preset = view.runs, w.current().connection.name, w.preset_name()
         assert lane is not None
 

@@ -81,6 +81,10 @@ class TopBar(QWidget):
         self._layout.insertWidget(at + 1, label)
         self._layout.insertWidget(at + 2, box)
 
+    def put_cost_label(self, label: QWidget) -> None:
+        """What the next run can cost at most, just before Run."""
+        self._layout.insertWidget(self._layout.indexOf(self.run_button), label)
+
     def put_model_picker(self, picker: ModelPicker) -> None:
         """The model picker takes the stand-in's place (same place, same size)."""
         self._layout.replaceWidget(self._model_stand_in, picker)

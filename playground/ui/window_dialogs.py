@@ -142,10 +142,11 @@ class WindowDialogs(LazyDialogs):
                                                               or LOCAL_URL_SHOWN)
         key_env = live.keys.env_var if live.keys is not None and live.keys.sends else None
         notes = request.translation().notes
-        preview.show_request(
-            request, base_url, key_env=key_env,
-            note=f"Sent as {connection.speaks}: " + "; ".join(notes) if notes else None,
-            local=connection.kind == "local")
+        sent_as = f"Sent as {connection.speaks}: " + "; ".join(notes) if notes else None
+        budget = self.window.budget.describe(request.prompt)
+        preview.show_request(request, base_url, key_env=key_env,
+                             note="\n".join(line for line in (budget, sent_as) if line),
+                             local=connection.kind == "local")
 
     # --- compare ----------------------------------------------------------------------------
 

@@ -1,0 +1,69 @@
+"""The context meter and the cost bound next to Run, on a server whose model list has the
+model's context length and prices; a run that cannot fit is refused before it is sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.gui import fault_window, next_emission, use
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_meter_goes_red_and_a_run_that_cannot_fit_is_refused_unsent(
+        qtbot, qloop, fault_server) -> None:
+    window = fault_window(qtbot, fault_server, ("ok",))
+
+    async def body() -> None:
+        await window.start_services()
+        listed = next_emission(window.bar.models_listed)
+        use(window, "fault-ok", "a/model")  # 8,192 tokens of context, $0.5 / $1.5 per 1M
+        await listed
+        window.prompt_edit.setPlainText("hi")
+        window.params.set_value("max_tokens", 1000)
+        window.budget.update()
+        assert window.budget.meter.property("level") == "ok"
+        assert window.budget.cost.text() == "≤ $0.0015"  # 1 x 0.5 + 1,000 x 1.5 per million
+        assert window.budget.meter.toolTip() == \
+            "≈1 prompt + 1,000 max_tokens = 1,001 of 8,192 tokens (12%)"
+        window.prompt_edit.setPlainText(" wo" * 8000)  # about 8,000 tokens
+        window.budget.update()
+        assert window.budget.meter.property("level") == "red"
+        seen = len(fault_server.requests)
+        assert not window.intents.run()
+        refusal = window.error_label.text()
+        assert refusal.startswith("context: ≈8,000 prompt + 1,000 max_tokens = 9,000 of "
+                                  "8,192 tokens (110%)")
+        assert "set max_tokens to" in refusal
+        assert len(fault_server.requests) == seen  # nothing was sent
+        window.params.set_value("max_tokens", 100)
+        window.budget.update()
+        assert window.budget.meter.property("level") == "amber"
+        assert window.intents.run()
+        await next_emission(window.run_finished)
+        assert fault_server.requests[-1].json()["max_tokens"] == 100
+
+    try:
+        qloop.run_until_complete(body())
+    finally:
+        qloop.run_until_complete(window.shutdown())
+
+
+def test_the_preview_says_the_context_use_and_the_cost_bound(qtbot, qloop, fault_server) -> None:
+    window = fault_window(qtbot, fault_server, ("ok",))
+    async def start() -> None:
+        await window.start_services()
+        listed = next_emission(window.bar.models_listed)
+        use(window, "fault-ok", "a/model")
+        await listed
+
+    try:
+        qloop.run_until_complete(start())
+        window.prompt_edit.setPlainText("hello there")
+        window.params.set_value("max_tokens", 10)
+        window.preview_action.trigger()
+        note = window.dialogs.get("preview").note_label.text()
+        assert note.startswith("Context: ≈3 prompt + 10 max_tokens = 13 of 8,192 tokens (0%)")
+        assert "at most $0.0000 for this run" in note
+    finally:
+        qloop.run_until_complete(window.shutdown())
