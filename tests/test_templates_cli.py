@@ -65,3 +65,25 @@ def test_a_sillytavern_template_is_imported_with_its_report_and_then_used(
     listed = cli("templates", "list", "--json")
     mine = [t for t in json.loads(listed.stdout) if not t["builtin"]]
     assert [t["name"] for t in mine] == ["Tulu-ish"]
+
+
+def test_a_dry_run_prints_the_context_use_and_cost_and_a_run_too_long_is_refused(
+        fault_server) -> None:
+    from playground.core.client import ModelInfo
+    from playground.core.paths import cache_dir
+    from playground.core.storage import atomic_write_json
+
+    atomic_write_json(cache_dir() / "models" / "custom.json", [ModelInfo(
+        "small/model", context_length=100, prompt_price=2.0, completion_price=4.0).to_json()])
+    args = ["run", "--model", "small/model", "--base-url", fault_server.url("ok")]
+    dry = cli(*args, "--prompt", "Hi there", "--set", "max_tokens=50", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "playground: context: ≈3 prompt + 50 max_tokens = 53 of 100 tokens (53%)" in \
+        dry.stderr
+    assert "playground: cost: at most $0.0002 for this run" in dry.stderr  # 3x2 + 50x4 /1M
+    seen = len(fault_server.requests)
+    long = cli(*args, "--prompt", " wo" * 80, "--set", "max_tokens=50")
+    assert long.returncode == 2
+    assert "context: ≈80 prompt + 50 max_tokens = 130 of 100 tokens (130%)" in long.stderr
+    assert "set max_tokens to 24 or less" in long.stderr  # 100 - floor(80 / 1.05)
+    assert len(fault_server.requests) == seen

@@ -23,13 +23,16 @@ from playground.cli.launch import (
 from playground.core.assignments import parse_assignments, parse_json_assignments
 from playground.core.client import CompletionClient, StreamEvent
 from playground.core.connections import Connection
+from playground.core.context_use import ContextUse, context_use
 from playground.core.documents import DocumentStore, RequestInputs, document_request_inputs
 from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.history import History
 from playground.core.interop import import_file
 from playground.core.key_policy import decide
 from playground.core.keys import KeyStore
+from playground.core.models import listed_models
 from playground.core.presets import Preset, PresetStore
+from playground.core.pricing import cost_bound
 from playground.core.request import (
     CompletionRequest,
     build_request,
@@ -40,6 +43,7 @@ from playground.core.request import (
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
 from playground.core.templates import Template, TemplateStore, with_stops
+from playground.core.token_estimate import estimate_tokens
 
 
 def register(sub: Any) -> None:
@@ -233,6 +237,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     preset = _preset_from_args(args)
     request = _request_from_args(args, connection, preset, document)
     _print_notes({"run": request.translation().notes}, args.quiet)
+    use, bound = _budget(request, connection)
+    if args.dry_run and not args.quiet and use.context:
+        print(f"playground: context: {use.describe()}", file=sys.stderr)
+        if bound is not None:
+            print(f"playground: cost: at most ${bound:.4f} for this run", file=sys.stderr)
+    if not args.dry_run and (too_long := use.refusal()):
+        raise InvalidParameter("max_tokens", too_long)
     if args.dry_run:
         shown_url = connection.base_url or _served_engine_url(args.dry_run, args.quiet)
         decision = decide(connection, KeyStore())
@@ -261,6 +272,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"playground: request id: {result.request_id}", file=sys.stderr)
         return EXIT_API
     return EXIT_OK
+
+
+def _budget(request: CompletionRequest, connection: Connection
+            ) -> tuple[ContextUse, float | None]:
+    """The run's context use and cost bound, from the cached model list (the prompt's tokens
+    estimated: a dry run starts no engine to count them)."""
+    model = request.model.compose()
+    info = listed_models(connection.name)(model)
+    use = context_use(estimate_tokens(request.prompt), False, request.params.max_tokens,
+                      connection, info.context_length if info else None)
+    bound = cost_bound(1, use.prompt_tokens, use.max_tokens, info.prompt_price,
+                       info.completion_price) if info else None
+    return use, bound
 
 
 def _served_engine_url(shown_as: str, quiet: bool) -> str:

@@ -51,7 +51,7 @@ class ContextUse:
         """``≈82 prompt + 256 max_tokens = 338 of 8,192 tokens (4%)``."""
         prompt = f"{'' if self.exact else '≈'}{self.prompt_tokens:,} prompt"
         if self.max_tokens is None:
-            used = f"{prompt} (max_tokens unset, the server's default unknown)"
+            used = f"{prompt} tokens and max_tokens unset (its default here is not known),"
         else:
             which = "max_tokens" if self.max_tokens_set else "max_tokens (the server's default)"
             used = f"{prompt} + {self.max_tokens:,} {which} = {self.total:,}"

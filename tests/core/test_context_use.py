@@ -28,7 +28,8 @@ def test_what_the_meter_says() -> None:
     assert use(82, 256, None, exact=False).describe() == \
         "≈82 prompt + 256 max_tokens = 338 tokens; the model's context length is not listed"
     assert use(5, None, 100).describe() == \
-        "5 prompt (max_tokens unset, the server's default unknown) of 100 tokens (5%)"
+        "5 prompt tokens and max_tokens unset (its default here is not known), of 100 " \
+        "tokens (5%)"
 
 
 def test_a_run_that_cannot_fit_is_refused_with_the_numbers_and_what_to_change() -> None:
