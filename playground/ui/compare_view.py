@@ -10,7 +10,7 @@ them and a diff shows how two columns' settings differ.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -74,6 +74,9 @@ BaseSource = Callable[[], Base]
 #: person anything; raises `InvalidParameter` when the inputs cannot run.
 PreviewSource = Callable[[], CompletionRequest]
 PresetSource = Callable[[str], Mapping[str, Any]]
+#: The most runs of the window's prompt can cost, one per (model, max_tokens) given (None: a
+#: model's prices, or max_tokens, are not known).
+BoundSource = Callable[[Sequence[tuple[str | None, Any]]], float | None]
 #: The most columns whose views take new text in one frame. Eight views redrawn in the same
 #: frame keep the window from reacting for longer than a frame; with more columns streaming,
 #: each takes its turn every other frame.
@@ -220,8 +223,8 @@ class CompareView(QDialog):
     recorded = Signal(list)  # [Run] of a finished comparison, one per column
 
     def __init__(self, base: BaseSource, load_preset: PresetSource | None = None,
-                 parent: QWidget | None = None, *, preview: PreviewSource | None = None
-                 ) -> None:
+                 parent: QWidget | None = None, *, preview: PreviewSource | None = None,
+                 bound: BoundSource | None = None) -> None:
         """`base` is called when Run all is pressed; `preview`, if given, whenever the window
         is shown or activated, to show the prompt and model before anything runs."""
         super().__init__(parent)
@@ -229,6 +232,7 @@ class CompareView(QDialog):
         self.resize(1200, 760)
         self._base = base
         self._preview = preview
+        self._bound = bound
         self._load_preset = load_preset
         self._running_base: Base | None = None
         self._pending: set[Column] = set()
@@ -268,6 +272,10 @@ class CompareView(QDialog):
                        seeds_button):
             bar.addWidget(widget)
         bar.addStretch(1)
+        self.cost = QLabel(self)
+        self.cost.setAccessibleName("cost bound of every column")
+        self.cost.hide()
+        bar.addWidget(self.cost)
         bar.addWidget(self.run_button)
         bar.addWidget(self.stop_button)
         layout.addLayout(bar)
@@ -327,6 +335,24 @@ class CompareView(QDialog):
         model, ran = request.model.compose(), self._running_base
         self.shared.show_sent(request.prompt, model, changed=ran is not None and (
             ran.prompt, ran.model) != (request.prompt, model))
+        self.show_bound()
+
+    def show_bound(self) -> None:
+        """The most Run all can cost, where every column's model has prices."""
+        bound = None
+        if self._bound is not None:
+            try:
+                variants = [column.parse(self._load_preset) for column in self.columns]
+            except InvalidParameter:
+                variants = []
+            if variants:
+                bound = self._bound([(v.model, v.params.get("max_tokens"))
+                                     for v in variants])
+        self.cost.setVisible(bound is not None)
+        if bound is not None:
+            self.cost.setText(f"≤ ${bound:.4f} for {len(self.columns)} runs")
+            self.cost.setToolTip("The most Run all can cost: every column's prompt tokens and "
+                                 "max_tokens at its model's listed prices")
 
     def showEvent(self, event: QShowEvent) -> None:
         self.show_shared()
@@ -344,11 +370,13 @@ class CompareView(QDialog):
             self._say(f"A comparison has at most {MAX_VARIANTS} columns.")
             return None
         column = Column(text, self.column_area)
+        column.overrides.textChanged.connect(self.show_bound)
         column.remove_requested.connect(self.remove_column)
         column.finished.connect(self._column_finished)
         self.columns.append(column)
         self.column_row.addWidget(column, 1)
         self.add_button.setEnabled(len(self.columns) < MAX_VARIANTS)
+        self.show_bound()
         return column
 
     def _add_empty_column(self) -> None:
@@ -361,6 +389,7 @@ class CompareView(QDialog):
         column.setParent(None)
         column.deleteLater()
         self.add_button.setEnabled(True)
+        self.show_bound()
 
     def set_variants(self, variants: list[Variant]) -> None:
         for column in list(self.columns):

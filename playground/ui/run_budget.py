@@ -49,25 +49,28 @@ class RunBudget(QObject):
         self.counted = (text, tokens, exact)
         self.update()
 
-    def use(self, prompt: str) -> ContextUse:
-        """The context `prompt` and the window's settings take."""
+    def use(self, prompt: str, max_tokens: int | None = None) -> ContextUse:
+        """The context `prompt` takes with the window's settings (or `max_tokens`)."""
         w = self.window
         if self.counted is not None and self.counted[0] == prompt:
             tokens, exact = self.counted[1], self.counted[2]
         else:
             tokens, exact = estimate_tokens(prompt), False
-        max_tokens = w.params.values().get("max_tokens")
+        if max_tokens is None:
+            chosen = w.params.values().get("max_tokens")
+            max_tokens = None if chosen is None else int(chosen)
         info = self._model_info()
-        return context_use(tokens, exact, None if max_tokens is None else int(max_tokens),
-                           w.current().connection, info.context_length if info else None)
+        return context_use(tokens, exact, max_tokens, w.current().connection,
+                           info.context_length if info else None)
 
     def bound(self, use: ContextUse) -> float | None:
         """The most the run can cost (None: no prices, or no max_tokens to go by)."""
-        info = self._model_info()
-        if info is None:
-            return None
-        return cost_bound(1, use.prompt_tokens, use.max_tokens, info.prompt_price,
-                          info.completion_price)
+        return _cost(self._model_info(), use)
+
+    def bound_for(self, prompt: str, model: str, max_tokens: int | None) -> float | None:
+        """The most one run of `prompt` on `model` can cost with `max_tokens` (None: the
+        window's, else the server's default)."""
+        return _cost(self.window.model_picker.info_for(model), self.use(prompt, max_tokens))
 
     def refusal(self, prompt: str) -> str | None:
         return self.use(prompt).refusal()
@@ -111,3 +114,10 @@ class RunBudget(QObject):
             return None
         info: ModelInfo | None = w.model_picker.info_for(model)
         return info
+
+
+def _cost(info: ModelInfo | None, use: ContextUse) -> float | None:
+    if info is None:
+        return None
+    return cost_bound(1, use.prompt_tokens, use.max_tokens, info.prompt_price,
+                      info.completion_price)

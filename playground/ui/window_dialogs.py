@@ -6,7 +6,7 @@ settings) goes back to it. Their modules are imported only when they are first o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from playground import __version__
@@ -154,10 +154,26 @@ class WindowDialogs(LazyDialogs):
         from playground.ui.compare_view import CompareView
 
         compare = CompareView(lambda: self._base("compare", "run_all"), self._preset_params,
-                              parent=self.window, preview=self.window.intents.build_request)
+                              parent=self.window, preview=self.window.intents.build_request,
+                              bound=self._runs_bound)
         compare.recorded.connect(self._record_comparison)
         compare.keep_requested.connect(self._keep_compared)
         return compare
+
+    def _runs_bound(self, runs: Sequence[tuple[str | None, Any]]) -> float | None:
+        """The most runs of the window's prompt can cost, each with its own model (None: the
+        window's) and max_tokens (None: the window's)."""
+        budget = self.window.budget
+        request = self.window.intents.build_request()
+        total = 0.0
+        for model, max_tokens in runs:
+            bound = budget.bound_for(request.prompt, model or request.model.compose(),
+                                     request.params.max_tokens if max_tokens is None
+                                     else int(max_tokens))
+            if bound is None:
+                return None
+            total += bound
+        return total
 
     def _preset_params(self, name: str) -> Mapping[str, Any]:
         """A saved preset's parameters, for a column or a variant written ``preset=NAME``."""

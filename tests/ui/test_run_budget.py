@@ -67,3 +67,28 @@ def test_the_preview_says_the_context_use_and_the_cost_bound(qtbot, qloop, fault
         assert "at most $0.0000 for this run" in note
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+def test_compare_shows_what_all_its_columns_can_cost_before_they_run(
+        qtbot, qloop, fault_server) -> None:
+    window = fault_window(qtbot, fault_server, ("ok",))
+
+    async def start() -> None:
+        await window.start_services()
+        listed = next_emission(window.bar.models_listed)
+        use(window, "fault-ok", "a/model")
+        await listed
+
+    try:
+        qloop.run_until_complete(start())
+        window.prompt_edit.setPlainText("hello there")  # about 3 tokens
+        window.compare_action.trigger()
+        view = window.dialogs.get("compare")
+        view.columns[0].overrides.setText("max_tokens=1000")
+        view.columns[1].overrides.setText("max_tokens=2000,temperature=0.9")
+        # (3 x 0.5 + 1,000 x 1.5) + (3 x 0.5 + 2,000 x 1.5) per million
+        assert view.cost.isVisible() and view.cost.text() == "≤ $0.0045 for 2 runs"
+        view.columns[1].overrides.setText("model=b/model")  # not priced: no bound
+        assert not view.cost.isVisible()
+    finally:
+        qloop.run_until_complete(window.shutdown())
