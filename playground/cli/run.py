@@ -240,7 +240,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     use, bound = _budget(request, connection)
     if args.dry_run and not args.quiet and use.context:
         print(f"playground: context: {use.describe()}", file=sys.stderr)
-        if bound is not None:
+        if bound:
             print(f"playground: cost: at most ${bound:.4f} for this run", file=sys.stderr)
     if not args.dry_run and (too_long := use.refusal()):
         raise InvalidParameter("max_tokens", too_long)

@@ -348,8 +348,8 @@ class CompareView(QDialog):
             if variants:
                 bound = self._bound([(v.model, v.params.get("max_tokens"))
                                      for v in variants])
-        self.cost.setVisible(bound is not None)
-        if bound is not None:
+        self.cost.setVisible(bool(bound))  # free models cost nothing
+        if bound:
             self.cost.setText(f"≤ ${bound:.4f} for {len(self.columns)} runs")
             self.cost.setToolTip("The most Run all can cost: every column's prompt tokens and "
                                  "max_tokens at its model's listed prices")

@@ -80,7 +80,7 @@ class RunBudget(QObject):
         use = self.use(prompt)
         bound = self.bound(use)
         return "Context: " + use.describe() + (f" · at most ${bound:.4f} for this run"
-                                               if bound is not None else "")
+                                               if bound else "")
 
     def update(self) -> None:
         w = self.window
@@ -100,8 +100,8 @@ class RunBudget(QObject):
         refusal = use.refusal()
         self.meter.setToolTip(use.describe() + (f"\n{refusal}" if refusal else ""))
         bound = self.bound(use)
-        self.cost.setVisible(bound is not None)
-        if bound is not None:
+        self.cost.setVisible(bool(bound))  # a free model (the local engine's) costs nothing
+        if bound:
             self.cost.setText(f"≤ ${bound:.4f}")
             self.cost.setToolTip(f"The most this run can cost: {use.prompt_tokens:,} prompt "
                                  f"tokens and {use.max_tokens:,} completion tokens at the "

@@ -3,6 +3,8 @@ model's context length and prices; a run that cannot fit is refused before it is
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.gui import fault_window, next_emission, use
@@ -90,5 +92,26 @@ def test_compare_shows_what_all_its_columns_can_cost_before_they_run(
         assert view.cost.isVisible() and view.cost.text() == "≤ $0.0045 for 2 runs"
         view.columns[1].overrides.setText("model=b/model")  # not priced: no bound
         assert not view.cost.isVisible()
+    finally:
+        qloop.run_until_complete(window.shutdown())
+
+
+def test_a_free_model_shows_no_cost(qtbot, qloop) -> None:
+    from playground.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+
+    async def start() -> None:
+        listed = asyncio.ensure_future(next_emission(window.bar.models_listed))
+        await window.start_services()  # the local engine: free models
+        await listed
+
+    try:
+        qloop.run_until_complete(start())
+        window.prompt_edit.setPlainText("hi")
+        window.budget.update()
+        assert window.budget.meter.property("level") == "ok"
+        assert not window.budget.cost.isVisibleTo(window)
     finally:
         qloop.run_until_complete(window.shutdown())
