@@ -74,7 +74,8 @@ class ContextUse:
             fix += " (the prompt alone fills the context)"
         elif self.max_tokens:
             fix += f" or set max_tokens to {room:,} or less"
-        return f"context: {self.describe()}: {over:,} tokens more than the model's context; {fix}"
+        more = f"{over:,} tokens" if self.exact else f"at least {over:,} tokens"
+        return f"context: {self.describe()}: {more} more than the model's context; {fix}"
 
 
 def context_use(prompt_tokens: int, exact: bool, max_tokens: int | None,

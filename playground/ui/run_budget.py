@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from playground.core.client import ModelInfo
 
 UPDATE_MS = 150
-METER_STYLE = {"amber": "QProgressBar::chunk { background: #e0a100; }",
-               "red": "QProgressBar::chunk { background: #d03030; }",
+_CENTRED = "QProgressBar { text-align: center; }"
+METER_STYLE = {"amber": _CENTRED + " QProgressBar::chunk { background: #e0a100; }",
+               "red": _CENTRED + " QProgressBar::chunk { background: #d03030; }",
                "ok": "", "unknown": ""}
 
 
