@@ -231,7 +231,15 @@ class CompletionClient:
 
     async def tokenize(self, text: str, model: str | None = None) -> list[tuple[int, str]]:
         """(id, text) of each token of `text`, from a server with llama.cpp's ``/tokenize``
-        beside ``/v1`` (the local engine and llama.cpp have it; most servers do not)."""
+        beside ``/v1`` (the local engine and llama.cpp have it; most servers do not). Part of
+        a character shows as ``bytes:\\x..``."""
+        return [(token, _piece_text(piece)) for token, piece in await self.token_pieces(
+            text, model)]
+
+    async def token_pieces(self, text: str, model: str | None = None
+                           ) -> list[tuple[int, bytes]]:
+        """(id, bytes) of each token of `text` (as `tokenize`): the bytes add up to the text's
+        UTF-8, so each token's place in the text is known."""
         body: dict[str, Any] = {"content": text, "with_pieces": True}
         if model:
             body["model"] = model
@@ -239,8 +247,12 @@ class CompletionClient:
         tokens = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(tokens, list):
             raise ApiError(200, "the tokenize answer has no 'tokens' list")
-        return [(int(t["id"]), str(t.get("piece", ""))) if isinstance(t, dict) else (int(t), "")
-                for t in tokens]
+        try:
+            return [(int(t["id"]), _piece_bytes(t.get("piece", ""))) if isinstance(t, dict)
+                    else (int(t), b"") for t in tokens]
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(200, "the tokenize answer has a token without an id or with a "
+                           "piece that is neither text nor bytes") from None
 
     async def _post_json(self, url: str, body: dict[str, Any]) -> Any:
         try:
@@ -261,6 +273,22 @@ class CompletionClient:
             raise _network_error(exc, url) from exc
         await _raise_for_status(response)
         return provider_ids(_json_any(response.content, response))
+
+
+def _piece_bytes(piece: Any) -> bytes:
+    """A token's piece as llama.cpp writes it: text, or a list of byte values."""
+    if isinstance(piece, str):
+        return piece.encode("utf-8")
+    if isinstance(piece, list):
+        return bytes(piece)
+    raise TypeError(piece)
+
+
+def _piece_text(piece: bytes) -> str:
+    try:
+        return piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return "bytes:" + "".join(f"\\x{b:02x}" for b in piece)
 
 
 def provider_ids(data: Any) -> list[str]:

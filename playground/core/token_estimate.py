@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 #: ASCII characters in one token, inside a chunk.
 ASCII_CHARS_PER_TOKEN = 4
@@ -26,10 +27,16 @@ TOKENS_PER_OTHER_BYTE = 0.6
 _CHUNK = re.compile(r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+")
 
 
+def chunks(text: str) -> Iterator[tuple[int, str]]:
+    """The chunks a byte-level tokenizer cuts `text` into, each with its offset."""
+    for match in _CHUNK.finditer(text):
+        yield match.start(), match.group()
+
+
 def estimate_tokens(text: str) -> int:
     """About how many tokens a byte-level BPE tokenizer makes of `text` (0 for "")."""
     total = 0.0
-    for chunk in _CHUNK.findall(text):
+    for _at, chunk in chunks(text):
         if chunk.isascii():
             total += max(1.0, len(chunk) / ASCII_CHARS_PER_TOKEN)
             continue

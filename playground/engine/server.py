@@ -119,8 +119,8 @@ def create_app(store: ModelStore | None = None, *, preload: bool = True,
         model = await state.model(_model_field(body))
         ids = model.tokenizer.encode(text)
         if body.get("with_pieces") is True:
-            return JSONResponse({"tokens": [{"id": i, "piece": model.tokenizer.token_text(i)}
-                                            for i in ids]})
+            return JSONResponse({"tokens": [{"id": i, "piece": wire.token_piece(
+                model.tokenizer, i)} for i in ids]})
         return JSONResponse({"tokens": ids})
 
     async def detokenize(request: Request) -> Response:

@@ -142,6 +142,18 @@ def parse_completion(body: Mapping[str, Any]) -> CompletionCall:
                           tuple(trace_tokens))
 
 
+def token_piece(tokenizer: Vocabulary, token: int) -> str | list[int]:
+    """One token as ``/tokenize`` gives it with pieces, as llama.cpp's server does: its text,
+    or, for part of a character (bytes that are not UTF-8 on their own), the list of its
+    bytes. A control token is its name, which is how a prompt writes it."""
+    data = tokenizer.token_bytes(token)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return list(data)
+    return tokenizer.token_text(token)
+
+
 def check_token_ids(call: CompletionCall, tokenizer: Vocabulary) -> None:
     """Every token id the request names is in the model's vocabulary (checked before any
     sampler is built from them)."""

@@ -281,3 +281,20 @@ def test_each_newer_sampler_changes_the_output_and_shows_in_the_trace(
     assert changed["text"] != plain["text"]
     stages = {stage for step in changed["x_sampler_trace"] for stage in step["stages"]}
     assert next(iter(setting)) in stages
+
+
+async def test_token_pieces_add_up_to_the_text_even_where_a_token_splits_a_character(
+        base_url: str, model: LanguageModel) -> None:
+    from playground.core.client import CompletionClient
+    from playground.core.token_spans import exact_spans
+
+    text = "Smile 🤗, שלום and ✓ done"
+    raw = httpx.post(f"{base_url.removesuffix('/v1')}/tokenize",
+                     json={"content": text, "with_pieces": True}, timeout=30).json()["tokens"]
+    assert any(isinstance(t["piece"], list) for t in raw)  # bytes, as llama.cpp writes them
+    async with CompletionClient(base_url) as client:
+        pieces = await client.token_pieces(text)
+        shown = await client.tokenize(text)
+    spans = exact_spans(text, pieces)
+    assert spans is not None and [s.id for s in spans] == model.tokenizer.encode(text)
+    assert any(piece.startswith("bytes:\\x") for _, piece in shown)
