@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from playground.core.runs import Run, Screen
     from playground.ui.document_runs import DocumentRuns
     from playground.ui.notebook_editor import GeneratedSpan, NotebookEditor
+    from playground.ui.token_view import TokenView
 
 
 class DocumentView(QWidget):
@@ -56,6 +57,7 @@ class DocumentView(QWidget):
         self._streaming = False
         self.mode: Mode = "two-pane"
         self.template: str | None = None  # the instruct template its turns are written in
+        self.token_view: TokenView | None = None  # the text as tokens, made when first shown
         self.notebook: NotebookEditor | None = None  # made when first in notebook mode
         #: Where the next run's text goes in the notebook: the position, the span whose new
         #: version it is (None: a new span), and the text the version begins with (a branch
@@ -121,6 +123,15 @@ class DocumentView(QWidget):
             self.setFocusProxy(self.prompt_edit)
         self.mode = mode
         self.error_label.hide()
+
+    def show_page(self, page: QWidget | None) -> None:
+        """`page` (the text as tokens) in place of the editor; None: the editor again."""
+        if page is None:
+            page = self._notebook_page if self.mode == "notebook" and self.notebook \
+                else self.split
+        elif self.pages.indexOf(page) < 0:
+            self.pages.addWidget(page)
+        self.pages.setCurrentWidget(page)
 
     def completions(self) -> tuple[Completion, ...]:
         """The notebook's completions with their versions (none in two-pane mode)."""

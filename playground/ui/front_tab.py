@@ -129,6 +129,7 @@ class FrontTab:
             w.documents.touch(document.id)
         self.bound = view
         w.turns.show_template(view.template)
+        w.tokens_action.setChecked(w.tokens.showing())
         w.notebook_action.setChecked(view.mode == "notebook")
         w.figures.setText(view.figures)
         self.show_title()

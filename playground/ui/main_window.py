@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
     regenerate_action: QAction
     history_action: QAction
     lab_action: QAction
+    tokens_action: QAction
 
     def __init__(self, *, deferred: bool = False) -> None:
         """With `deferred`, only the frame is built and `load()` must follow; otherwise the
@@ -195,6 +196,9 @@ class MainWindow(QMainWindow):
 
         self.turns = PromptTurns(self)
         self.top.put_template_box(self.turns.box)
+        from playground.ui.prompt_tokens import PromptTokens
+
+        self.tokens = PromptTokens(self)
         from playground.ui.run_budget import RunBudget
 
         self.budget = RunBudget(self)

@@ -1,0 +1,102 @@
+"""Prompt → Show Prompt as Tokens: the tab's text as its tokens, in place of the editor.
+
+Exact where the connection can tokenize (the local engine, and llama.cpp's ``/tokenize``),
+labelled an estimate elsewhere. Tokenizing and placing tens of thousands of tokens happen off
+the UI thread; a token clicked is banned (``custom_token_bans``) or biased (``logit_bias``) in
+the side panel, where the change shows and can be undone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from playground.core.errors import PlaygroundError
+from playground.core.token_spans import TokenSpan, estimated_spans, exact_spans
+from playground.ui.token_view import TokenView
+
+#: Dialects whose servers answer llama.cpp's ``/tokenize`` with pieces.
+TOKENIZING = ("llama.cpp",)
+
+
+class PromptTokens(QObject):
+    def __init__(self, window: Any) -> None:
+        """`window` is the main window (typed loosely: this object is a part of it)."""
+        super().__init__(window)
+        self.window = window
+
+    def toggle(self) -> None:
+        """The tab's text as tokens, or back to the editor."""
+        if self.showing():
+            self.hide()
+        else:
+            self.show(self.window.view)
+        self.window.tokens_action.setChecked(self.showing())
+
+    def hide(self) -> None:
+        view = self.window.view
+        view.show_page(None)
+        view.text_edit.setFocus()
+        self.window.tokens_action.setChecked(False)
+
+    def show(self, view: Any) -> None:
+        tokens: TokenView | None = view.token_view
+        if tokens is None:
+            tokens = view.token_view = TokenView(view)
+            tokens.done.connect(self.hide)
+            tokens.ban_requested.connect(self.ban)
+            tokens.bias_requested.connect(self.bias)
+        text = view.text_edit.toPlainText()
+        tokens.show_text(text, "Tokenizing…")
+        view.show_page(tokens)
+        self.window.spawn("tokens", self.tokenize(tokens, text))
+
+    def showing(self) -> bool:
+        view = self.window.view
+        return view.token_view is not None and view.pages.currentWidget() is view.token_view
+
+    async def tokenize(self, tokens: TokenView, text: str) -> None:
+        spans, heading = await self._spans(text)
+        if tokens.text.toPlainText() == text:  # not an older text's tokens
+            tokens.show_tokens(spans, heading)
+
+    async def _spans(self, text: str) -> tuple[list[TokenSpan], str]:
+        w = self.window
+        live = w.current()
+        connection = live.connection
+        why = f"{connection.name} has no tokenizer to ask"
+        if live.client is not None and (connection.kind == "local"
+                                        or connection.speaks in TOKENIZING):
+            model = w.model_text() or connection.model
+            try:
+                pieces = await live.client.token_pieces(text, model or None)
+            except PlaygroundError as exc:
+                why = f"{connection.name} did not tokenize it ({exc})"
+            else:
+                exact = await asyncio.to_thread(exact_spans, text, pieces)
+                if exact is not None:
+                    source = "the local engine's" if connection.kind == "local" else \
+                        f"{connection.name}'s"
+                    return exact, (f"Exact, by {source} tokenizer ({model}): {len(exact):,} "
+                                   "tokens. Hover for a token's id; click one to ban or "
+                                   "bias it.")
+                why = f"{connection.name}'s token pieces do not add up to the text"
+        estimate = await asyncio.to_thread(estimated_spans, text)
+        return estimate, (f"An estimate ({why}): about {len(estimate):,} tokens, cut as "
+                          "byte-level tokenizers cut text; no token ids.")
+
+    def ban(self, token: int) -> None:
+        params = self.window.params
+        bans = list(params.values().get("custom_token_bans") or [])
+        if token not in bans:
+            params.set_value("custom_token_bans", [*bans, token])
+        self.window.status.showMessage(f"Token {token} is banned (custom_token_bans); "
+                                       "remove it in the side panel to allow it again", 8000)
+
+    def bias(self, token: int, value: float) -> None:
+        params = self.window.params
+        bias = dict(params.values().get("logit_bias") or {})
+        bias[str(token)] = value
+        params.set_value("logit_bias", bias)
+        self.window.status.showMessage(f"Token {token} has a logit_bias of {value:+g}", 8000)
