@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPlainTextEdit,
+    QSizePolicy,
     QTextEdit,
     QToolTip,
     QVBoxLayout,
@@ -50,6 +51,9 @@ class TokenView(QWidget):
         self._starts: list[int] = []
         self.heading = QLabel(self)
         self.heading.setAccessibleName("token view heading")
+        self.heading.setWordWrap(True)  # a long heading wraps, never widens the window
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                   QSizePolicy.Policy.Preferred)
         back = push_button("Back to Editing", "Return to the editor (Ctrl+Alt+K)", self)
         back.clicked.connect(self.done)
         top = QHBoxLayout()
