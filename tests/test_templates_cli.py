@@ -87,3 +87,18 @@ def test_a_dry_run_prints_the_context_use_and_cost_and_a_run_too_long_is_refused
     assert "context: ≈80 prompt + 50 max_tokens = 130 of 100 tokens (130%)" in long.stderr
     assert "set max_tokens to 24 or less" in long.stderr  # 100 - floor(80 / 1.05)
     assert len(fault_server.requests) == seen
+
+
+def test_tokenize_gives_the_local_engines_ids_and_an_estimate_elsewhere() -> None:
+    out = cli("tokenize", "--prompt", "Hi 🤗 there", "--model", "local/stdlib", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["exact"] and data["count"] == len(data["tokens"])
+    assert all(isinstance(t["id"], int) for t in data["tokens"])
+    assert any(isinstance(t["piece"], list) for t in data["tokens"])  # part of the emoji
+    table = cli("tokenize", "--prompt", "Hi there", "--model", "local/stdlib")
+    assert table.stdout.splitlines()[0].endswith("tokens") and '"Hi"' in table.stdout
+    guess = cli("tokenize", "--prompt", "Hi there", "--connection", "nanogpt", "--json")
+    assert guess.returncode == 0 and "no tokenizer to ask" in guess.stderr
+    estimate = json.loads(guess.stdout)
+    assert not estimate["exact"] and {t["id"] for t in estimate["tokens"]} == {None}

@@ -35,9 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --screenshot: run the prompt to its end before the shot")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from playground.cli import connections, documents, history, presets, run, sweep, templates
+    from playground.cli import (
+        connections,
+        documents,
+        history,
+        presets,
+        run,
+        sweep,
+        templates,
+        tokenize,
+    )
     from playground.engine import cli as engine_cli
-    for module in (run, sweep, presets, templates, history, documents, connections, engine_cli):
+    for module in (run, sweep, tokenize, presets, templates, history, documents, connections,
+                   engine_cli):
         module.register(sub)
     return parser
 

@@ -131,6 +131,12 @@ class Connection(BaseModel):
         return None if value is None else normalize_base_url(value)
 
     @property
+    def tokenizes(self) -> bool:
+        """Whether its server answers llama.cpp's ``/tokenize`` with pieces (the local engine
+        and llama.cpp do), so a text's tokens are known exactly."""
+        return self.kind == "local" or self.dialect == "llama.cpp"
+
+    @property
     def speaks(self) -> str:
         """The parameter dialect requests to it are written in: the local engine's own (every
         catalog field) for the local engine, else `dialect`."""

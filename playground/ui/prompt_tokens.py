@@ -16,9 +16,6 @@ from playground.core.errors import PlaygroundError
 from playground.core.token_spans import TokenSpan, estimated_spans, exact_spans
 from playground.ui.token_view import TokenView
 
-#: Dialects whose servers answer llama.cpp's ``/tokenize`` with pieces.
-TOKENIZING = ("llama.cpp",)
-
 
 class PromptTokens(QObject):
     def __init__(self, window: Any) -> None:
@@ -66,8 +63,7 @@ class PromptTokens(QObject):
         live = w.current()
         connection = live.connection
         why = f"{connection.name} has no tokenizer to ask"
-        if live.client is not None and (connection.kind == "local"
-                                        or connection.speaks in TOKENIZING):
+        if live.client is not None and connection.tokenizes:
             model = w.model_text() or connection.model
             try:
                 pieces = await live.client.token_pieces(text, model or None)
