@@ -97,7 +97,7 @@ def test_tokenize_gives_the_local_engines_ids_and_an_estimate_elsewhere() -> Non
     assert all(isinstance(t["id"], int) for t in data["tokens"])
     assert any(isinstance(t["piece"], list) for t in data["tokens"])  # part of the emoji
     table = cli("tokenize", "--prompt", "Hi there", "--model", "local/stdlib")
-    assert table.stdout.splitlines()[0].endswith("tokens") and '"Hi"' in table.stdout
+    assert table.stdout.splitlines()[0].endswith("tokens") and '" there"' in table.stdout
     guess = cli("tokenize", "--prompt", "Hi there", "--connection", "nanogpt", "--json")
     assert guess.returncode == 0 and "no tokenizer to ask" in guess.stderr
     estimate = json.loads(guess.stdout)
