@@ -225,10 +225,17 @@ def raw_error(status: int, content_type: str, body: bytes) -> Scenario:
     return scenario
 
 
+#: a/model's own chat template: ChatML-like turns, with a system turn of its own.
+CHAT_TEMPLATE = ("{% for m in messages %}{{ '<|start|>' + m['role'] + '\n' + m['content'] "
+                 "+ '<|end|>\n' }}{% endfor %}{% if add_generation_prompt %}"
+                 "{{ '<|start|>assistant\n' }}{% endif %}")
+
+
 async def models(w: Writer, r: Recorded) -> None:
     body = json.dumps({"object": "list", "data": [
         {"id": "a/model", "name": "A", "context_length": 8192, "max_output_tokens": 1024,
-         "pricing": {"prompt": 0.5, "completion": 1.5}, "capabilities": {"vision": False}},
+         "pricing": {"prompt": 0.5, "completion": 1.5}, "capabilities": {"vision": False},
+         "chat_template": CHAT_TEMPLATE},
         {"id": "b/model"}]}).encode()
     w.write(head(200, "application/json", length=len(body)) + body)
 

@@ -102,3 +102,22 @@ def test_tokenize_gives_the_local_engines_ids_and_an_estimate_elsewhere() -> Non
     assert guess.returncode == 0 and "no tokenizer to ask" in guess.stderr
     estimate = json.loads(guess.stdout)
     assert not estimate["exact"] and {t["id"] for t in estimate["tokens"]} == {None}
+
+
+def test_template_model_renders_the_models_own_chat_template(fault_server) -> None:
+    from playground.core.client import ModelInfo
+    from playground.core.paths import cache_dir
+    from playground.core.storage import atomic_write_json
+    from tests.fault_server import CHAT_TEMPLATE
+
+    atomic_write_json(cache_dir() / "models" / "custom.json", [ModelInfo(
+        "own/model", chat_template=CHAT_TEMPLATE).to_json()])
+    args = ["run", "--base-url", fault_server.url("ok"), "--template", "model", "--dry-run"]
+    out = cli(*args, "--model", "own/model", "--system", "Be brief.", "--user", " Hi")
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["prompt"] == ("<|start|>system\nBe brief.<|end|>\n<|start|>user\n Hi<|end|>\n"
+                              "<|start|>assistant\n")
+    assert body["stop"] == ["<|end|>"]
+    none = cli(*args, "--model", "other/model", "--user", "Hi")
+    assert none.returncode == 2 and "other/model has no chat template" in none.stderr

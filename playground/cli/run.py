@@ -20,6 +20,7 @@ from playground.cli.launch import (
     insecure_key_allowed,
     server_for,
 )
+from playground.cli.turns import add_template_args, templated, wants_template
 from playground.core.assignments import parse_assignments, parse_json_assignments
 from playground.core.client import CompletionClient, StreamEvent
 from playground.core.connections import Connection
@@ -42,7 +43,7 @@ from playground.core.request import (
 )
 from playground.core.routing import Routing, parse_routing_object
 from playground.core.runs import RunResult, execute
-from playground.core.templates import Template, TemplateStore, with_stops
+from playground.core.templates import Template, with_stops
 from playground.core.token_estimate import estimate_tokens
 
 
@@ -58,15 +59,7 @@ def register(sub: Any) -> None:
     run.add_argument("--model", help="model id, suffixes allowed (e.g. zai-org/glm-5:fast); "
                                      "default: the preset's, else the document's, else the "
                                      "connection's")
-    turns = run.add_argument_group(
-        "a prompt from an instruct template",
-        "--template builds the prompt in the model's turn format (playground templates list) "
-        "from --system and --user, ending where the assistant's turn starts, and adds the "
-        "template's stop strings to the request")
-    turns.add_argument("--template", metavar="NAME", help="the instruct template")
-    turns.add_argument("--system", metavar="TEXT",
-                       help="the system turn's text (default: the template's own; '' for none)")
-    turns.add_argument("--user", metavar="TEXT", help="the user's turn; '-' reads stdin")
+    add_template_args(run)
     run.add_argument("--preset", metavar="NAME|FILE",
                      help="start from a preset (a saved name or a preset file); --set "
                           "overrides its values")
@@ -158,27 +151,10 @@ def _preset_from_args(args: argparse.Namespace) -> Preset | None:
     return PresetStore().get(args.preset)
 
 
-def _template_from_args(args: argparse.Namespace) -> Template | None:
-    """The template named by ``--template`` (None without it); its prompt comes from --system
-    and --user alone."""
-    if not args.template:
-        if args.system is not None or args.user is not None:
-            raise InvalidParameter("template", "template: --system and --user build a prompt "
-                                   "with an instruct template; add --template NAME")
-        return None
-    if args.prompt is not None:
-        raise InvalidParameter("template", "template: --template builds the prompt from "
-                               "--system and --user; leave out --prompt")
-    if args.user is None:
-        raise InvalidParameter("user", "user: --template needs the user's turn: --user TEXT")
-    return TemplateStore().get(args.template)
-
-
 def _document_from_args(args: argparse.Namespace) -> RequestInputs | None:
     """The inputs of the document named by ``--document``, if any (its last use is noted)."""
     if not getattr(args, "document", None):
-        if args.prompt is None and not args.template:
-            _template_from_args(args)  # --user or --system alone: say what they lack
+        if args.prompt is None and not wants_template(args):
             raise InvalidParameter("prompt", "prompt: give --prompt (or --document NAME, or "
                                    "--template NAME --user TEXT)")
         return None
@@ -197,11 +173,14 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
                        preset: Preset | None,
                        document: RequestInputs | None = None) -> CompletionRequest:
     """The request: the document's inputs, then the preset's, then the command line's."""
-    template = _template_from_args(args)
-    if template is not None:
-        user = sys.stdin.read() if args.user == "-" else args.user
-        system = template.default_system if args.system is None else args.system
-        prompt = template.build(user, system=system or None)
+    model = (args.model or (preset.model if preset else None) or
+             (document.model if document else None) or connection.model)
+    if not model:
+        raise InvalidParameter("model", "model: this connection has no default model; "
+                                        "pass --model")
+    template: Template | None = None
+    if wants_template(args):
+        prompt, template = templated(args, connection, model)
     elif args.prompt is None:
         assert document is not None
         prompt = document.prompt
@@ -220,11 +199,6 @@ def _request_from_args(args: argparse.Namespace, connection: Connection,
     routing = Routing(provider=provider, header_provider=args.x_provider or base.header_provider,
                       billing_mode=args.billing_mode or base.billing_mode,
                       billing_as_header=args.billing_header or base.billing_as_header)
-    model = (args.model or (preset.model if preset else None) or
-             (document.model if document else None) or connection.model)
-    if not model:
-        raise InvalidParameter("model", "model: this connection has no default model; "
-                                        "pass --model")
     extra = {**(document.extra if document else {}), **(preset.extra if preset else {}),
              **parse_json_assignments(args.extra)}
     return build_request(prompt, model, params, routing, stream=not args.no_stream,

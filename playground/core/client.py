@@ -110,6 +110,8 @@ class ModelInfo:
     prompt_price: float | None = None  # USD per million tokens
     completion_price: float | None = None
     capabilities: Mapping[str, Any] = field(default_factory=dict)
+    #: Its own chat template (Jinja), where the list carries it (the local engine's does).
+    chat_template: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ModelInfo:
@@ -122,13 +124,15 @@ class ModelInfo:
                    max_output_tokens=_opt(data.get("max_output_tokens"), int),
                    prompt_price=_opt(pricing.get("prompt"), float),
                    completion_price=_opt(pricing.get("completion"), float),
-                   capabilities=caps if isinstance(caps, dict) else {})
+                   capabilities=caps if isinstance(caps, dict) else {},
+                   chat_template=_opt(data.get("chat_template"), str))
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "context_length": self.context_length,
                 "max_output_tokens": self.max_output_tokens,
                 "pricing": {"prompt": self.prompt_price, "completion": self.completion_price},
-                "capabilities": dict(self.capabilities)}
+                "capabilities": dict(self.capabilities),
+                **({"chat_template": self.chat_template} if self.chat_template else {})}
 
 
 def _opt(value: Any, kind: type) -> Any:
@@ -261,6 +265,21 @@ class CompletionClient:
             raise _network_error(exc, url) from exc
         await _raise_for_status(response)
         return _json_any(response.content, response)
+
+    async def chat_template(self) -> tuple[str, str, str] | None:
+        """The served model's chat template with its start- and end-of-text tokens, from
+        llama.cpp's ``GET /props`` beside ``/v1`` (None: it has none)."""
+        url = self.base_url.removesuffix("/v1") + "/props"
+        try:
+            response = await self._http.get(url, headers=self._auth())
+        except httpx.TransportError as exc:
+            raise _network_error(exc, url) from exc
+        await _raise_for_status(response)
+        data = _json_any(response.content, response)
+        source = data.get("chat_template") if isinstance(data, dict) else None
+        if not isinstance(source, str) or not source.strip():
+            return None
+        return (source, str(data.get("bos_token") or ""), str(data.get("eos_token") or ""))
 
     async def providers(self, model: str) -> list[str]:
         """Provider ids that can serve `model` (NanoGPT: ``GET /api/models/{id}/providers``,

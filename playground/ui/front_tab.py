@@ -211,6 +211,7 @@ class FrontTab:
         w = self.window
         w.side.fit_limits(w.current().connection, w.model_picker.selected_info())
         w.budget.timer.start()  # the model's context length and prices may be known now
+        w.turns.model_changed(restoring=True)  # and its own chat template
 
     def model_changed(self) -> None:
         w = self.window

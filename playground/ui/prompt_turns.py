@@ -18,7 +18,13 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
-from playground.core.errors import InvalidParameter
+from playground.core.chat_template import (
+    MODEL_TEMPLATE,
+    ChatTemplateError,
+    ModelTemplate,
+    as_template,
+)
+from playground.core.errors import InvalidParameter, PlaygroundError
 from playground.core.template_import import import_template_file
 from playground.core.templates import (
     ROLES,
@@ -45,11 +51,19 @@ class TemplateBox(QComboBox):
                         "menu); choosing one adds its stop strings")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
-    def fill(self, templates: tuple[Template, ...], suggested: str | None) -> None:
+    def fill(self, templates: tuple[Template, ...], suggested: str | None,
+             own: ModelTemplate | None = None) -> None:
         chosen = self.chosen()
         self.blockSignals(True)
         self.clear()
         self.addItem(NO_TEMPLATE, None)
+        if own is not None:
+            self.addItem(MODEL_TEMPLATE, MODEL_TEMPLATE)
+            fit = ("its turns read exactly as the model's template renders them" if own.exact
+                   else "its turns read as nearly as they can be: the template does more than "
+                        "fixed turns (building a prompt from them differs from its own)")
+            self.setItemData(self.count() - 1, f"Read from the model's chat template (Jinja): "
+                             f"{fit}\n" + _tip(own.template), Qt.ItemDataRole.ToolTipRole)
         for template in templates:
             mark = " (suggested)" if template.name == suggested else ""
             self.addItem(template.name + mark, template.name)
@@ -87,6 +101,9 @@ class PromptTurns(QObject):
         self.box = TemplateBox(window.top)
         self.box.currentIndexChanged.connect(lambda _index: self.choose(self.box.chosen()))
         self._suggested: str | None = None
+        #: The current model's own chat template, read as turns (None: it has none known).
+        self.own: ModelTemplate | None = None
+        self._own_source: tuple[str, str, str] | None = None
         self.reload()
 
     # --- the box ---------------------------------------------------------------------------
@@ -95,7 +112,7 @@ class PromptTurns(QObject):
         listing = self.store.list()
         for problem in listing.problems:
             self.window.status.showMessage(f"Templates: {problem}", 10000)
-        self.box.fill(listing.items, self._suggested)
+        self.box.fill(listing.items, self._suggested, self.own)
 
     def show_template(self, name: str | None) -> None:
         """A tab came forward: its template in the box."""
@@ -121,6 +138,7 @@ class PromptTurns(QObject):
         """Mark the template suggested for the model, and say so when the document has
         none."""
         model = self.model()
+        self._read_own(model)
         suggestion = self.store.suggested_for(model) if model else None
         name = suggestion.name if suggestion else None
         if name != self._suggested:
@@ -228,7 +246,46 @@ class PromptTurns(QObject):
         editor: QPlainTextEdit = self.window.view.text_edit
         return editor
 
+    def _read_own(self, model: str) -> None:
+        """The model's own template: from the model list (the local engine's carries it), or
+        from llama.cpp's ``/props``, fetched in the background."""
+        w = self.window
+        info = w.model_picker.info_for(model) if model and w.connections else None
+        if info is not None and info.chat_template:
+            self._set_own((info.chat_template, "", ""))
+            return
+        live = w.current() if w.connections else None
+        if live is not None and live.connection.dialect == "llama.cpp" and live.client:
+            w.spawn("chat template", self._fetch_own(live.client))
+        else:
+            self._set_own(None)
+
+    async def _fetch_own(self, client: Any) -> None:
+        try:
+            source = await client.chat_template()
+        except PlaygroundError:
+            source = None
+        self._set_own(source)
+
+    def _set_own(self, source: tuple[str, str, str] | None) -> None:
+        if source == self._own_source:
+            return
+        self._own_source = source
+        self.own = None
+        if source is not None:
+            try:
+                self.own = as_template(source[0], bos_token=source[1], eos_token=source[2])
+            except ChatTemplateError as exc:
+                self.window.status.showMessage(f"The model's own chat template: {exc}", 10000)
+        self.reload()
+
     def _get(self, name: str) -> Template | None:
+        if name == MODEL_TEMPLATE:
+            if self.own is None:
+                self.window.status.showMessage("This model's own chat template is not known "
+                                               "here; choose another template", 8000)
+                return None
+            return self.own.template
         try:
             return self.store.get(name)
         except InvalidParameter as exc:

@@ -143,6 +143,22 @@ def test_models_lists_smollm2_with_its_context(engine: EngineProcess) -> None:
     assert "<|im_start|>" in entry["chat_template"]  # its own, for instruct templates
 
 
+def test_smollm2_s_own_chat_template_reads_as_the_chatml_template(engine: EngineProcess) -> None:
+    from playground.core.chat_template import as_template, render
+    from playground.core.templates import TemplateStore
+
+    listed = httpx.get(f"{engine.base_url}/models?detailed=true", timeout=30).json()["data"]
+    source = next(item for item in listed if item["id"] == SMOLLM2_ID)["chat_template"]
+    read = as_template(source)
+    assert read.exact
+    chatml = TemplateStore().get("ChatML")
+    for role in ("system", "user", "assistant"):
+        assert read.template.affixes(role) == chatml.affixes(role)
+    messages = [{"role": "user", "content": "Hi"}]
+    assert render(source, messages, add_generation_prompt=True).startswith(
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM")  # its own default
+
+
 def test_an_added_gguf_is_served_and_a_damaged_one_is_named(
         engine: EngineProcess, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

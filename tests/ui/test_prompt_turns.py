@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -177,3 +178,32 @@ def test_a_connections_own_model_gets_its_suggestion_without_typing_one(
     assert window.model_text() == ""  # the connection's own model
     box = window.turns.box
     assert box.itemText(box.findData("Gemma")) == "Gemma (suggested)"
+
+
+def test_the_models_own_chat_template_is_offered_and_writes_its_turns(
+        window, qloop) -> None:
+    async def listed() -> None:
+        await window.start_services()
+        arrived = next_emission(window.bar.models_listed)
+        use(window, "fault-ok", "a/model")  # its list entry carries its chat template
+        await arrived
+
+    try:
+        qloop.run_until_complete(listed())
+        box = window.turns.box
+        index = box.findData("Model's own template")
+        assert index > 0 and "exactly" in box.itemData(index, Qt.ItemDataRole.ToolTipRole)
+        box.setCurrentIndex(index)
+        assert window.params.values()["stop"] == ["<|end|>"]
+        window.prompt_edit.setFocus()
+        key("Ctrl+Alt+S")
+        QTest.keyClicks(window.prompt_edit, "Be brief.")
+        window.prompt_edit.moveCursor(QTextCursor.MoveOperation.End)
+        key("Ctrl+Alt+U")
+        QTest.keyClicks(window.prompt_edit, "Hi")
+        key("Ctrl+Alt+Return")
+        assert window.prompt_edit.toPlainText() == (
+            "<|start|>system\nBe brief.<|end|>\n<|start|>user\nHi<|end|>\n"
+            "<|start|>assistant\n")
+    finally:
+        qloop.run_until_complete(window.shutdown())
