@@ -294,6 +294,7 @@ IMITATIONS: dict[str, dict[str, Answer]] = {
             "permission": [], "root": "koboldcpp"}]},
             headers={"Server": "KoboldCppServer 1"}),
         "/api/extra/version": Answer({"result": "KoboldCpp", "version": "1.80"}),
+        "/api/extra/tokencount": Answer({"value": 3, "ids": [11, 12, 13]}),
     },
     # koboldcpp behind a proxy that rewrote its list; it still imitates llama.cpp's /props.
     "koboldproxied": {

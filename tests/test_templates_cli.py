@@ -121,3 +121,11 @@ def test_template_model_renders_the_models_own_chat_template(fault_server) -> No
     assert body["stop"] == ["<|end|>"]
     none = cli(*args, "--model", "other/model", "--user", "Hi")
     assert none.returncode == 2 and "other/model has no chat template" in none.stderr
+
+
+def test_tokenize_on_koboldcpp_says_its_exact_count(fault_server) -> None:
+    out = cli("tokenize", "--prompt", "Hi there", "--base-url", fault_server.url("koboldcpp"),
+              "--dialect", "koboldcpp", "--model", "koboldcpp/tiny")
+    assert out.returncode == 0, out.stderr
+    assert "counts 3 tokens exactly but gives no token texts" in out.stderr
+    assert out.stdout.splitlines()[0].endswith("tokens (estimate)")

@@ -36,26 +36,35 @@ def _cmd_tokenize(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.prompt == "-" else args.prompt
     model = args.model or connection.model
     spans: list[TokenSpan] | None = None
-    if connection.tokenizes:
+
+    def ask(kobold: bool) -> Any:
         api_key = api_key_for(connection, args.allow_insecure_key)
         insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
 
-        async def pieces(base_url: str) -> list[tuple[int, bytes]]:
+        async def call(base_url: str) -> Any:
             async with CompletionClient(base_url, api_key,
                                         allow_insecure_key=insecure_ok) as client:
-                return await client.token_pieces(text, model or None)
+                return await (client.kobold_token_ids(text) if kobold
+                              else client.token_pieces(text, model or None))
 
         with base_url_for(connection) as base_url:
-            spans = exact_spans(text, asyncio.run(pieces(base_url)))
+            return asyncio.run(call(base_url))
+
+    if connection.tokenizes:
+        spans = exact_spans(text, ask(False))
         if spans is None:
             print(f"playground: {connection.name}'s token pieces do not add up to the text; "
                   "showing an estimate", file=sys.stderr)
+    elif connection.dialect == "koboldcpp":
+        ids = ask(True)
+        print(f"playground: {connection.name} counts {len(ids)} tokens exactly but gives no "
+              "token texts; the cuts below are an estimate, without ids", file=sys.stderr)
+    else:
+        print(f"playground: {connection.name} has no tokenizer to ask; these tokens are an "
+              "estimate, without ids", file=sys.stderr)
     exact = spans is not None
     if spans is None:
         spans = estimated_spans(text)
-        if not connection.tokenizes:
-            print(f"playground: {connection.name} has no tokenizer to ask; these tokens are "
-                  "an estimate, without ids", file=sys.stderr)
     if args.json:
         print(json.dumps({"exact": exact, "model": model, "count": len(spans),
                           "tokens": [_token_json(span) for span in spans]},

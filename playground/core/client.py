@@ -266,6 +266,16 @@ class CompletionClient:
         await _raise_for_status(response)
         return _json_any(response.content, response)
 
+    async def kobold_token_ids(self, text: str) -> list[int]:
+        """`text`'s token ids from koboldcpp's ``/api/extra/tokencount`` (beside ``/v1``): ids
+        only, without the tokens' texts."""
+        data = await self._post_json(self.base_url.removesuffix("/v1") + "/api/extra/tokencount",
+                                     {"prompt": text})
+        ids = data.get("ids") if isinstance(data, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            raise ApiError(200, "the tokencount answer has no 'ids' list")
+        return ids
+
     async def chat_template(self) -> tuple[str, str, str] | None:
         """The served model's chat template with its start- and end-of-text tokens, from
         llama.cpp's ``GET /props`` beside ``/v1`` (None: it has none)."""

@@ -78,6 +78,14 @@ class PromptTokens(QObject):
                                    "tokens. Hover for a token's id; click one to ban or "
                                    "bias it.")
                 why = f"{connection.name}'s token pieces do not add up to the text"
+        elif live.client is not None and connection.dialect == "koboldcpp":
+            try:
+                ids = await live.client.kobold_token_ids(text)
+            except PlaygroundError as exc:
+                why = f"{connection.name} did not count them ({exc})"
+            else:
+                why = (f"{connection.name} counts {len(ids):,} tokens exactly but gives no "
+                       "token texts to place them by")
         estimate = await asyncio.to_thread(estimated_spans, text)
         return estimate, (f"An estimate ({why}): about {len(estimate):,} tokens, cut as "
                           "byte-level tokenizers cut text; no token ids.")

@@ -98,3 +98,25 @@ def test_elsewhere_the_tokens_are_an_estimate_without_ids(qtbot, qloop, fault_se
         menu.close()
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+def test_koboldcpp_s_exact_count_is_said_beside_the_estimated_cuts(
+        qtbot, qloop, fault_server) -> None:
+    from playground.core.connections import Connection, ConnectionStore
+
+    ConnectionStore().add(Connection(name="kobold", base_url=fault_server.url("koboldcpp"),
+                                     dialect="koboldcpp"))
+    window = fault_window(qtbot, fault_server, ())
+    try:
+        qloop.run_until_complete(window.start_services())
+        use(window, "kobold", "koboldcpp/tiny")
+        window.prompt_edit.setPlainText("Hello there, world")
+        window.tokens.toggle()
+        qloop.run_until_complete(asyncio.wait_for(tokens_shown(window), 30))
+        heading = window.view.token_view.heading.text()
+        assert heading.startswith("An estimate (kobold counts 3 tokens exactly but gives no "
+                                  "token texts")
+        sent = [r for r in fault_server.requests if r.path.endswith("/api/extra/tokencount")]
+        assert sent and sent[-1].json() == {"prompt": "Hello there, world"}
+    finally:
+        qloop.run_until_complete(window.shutdown())
