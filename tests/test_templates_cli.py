@@ -82,10 +82,10 @@ def test_a_dry_run_prints_the_context_use_and_cost_and_a_run_too_long_is_refused
         dry.stderr
     assert "playground: cost: at most $0.0002 for this run" in dry.stderr  # 3x2 + 50x4 /1M
     seen = len(fault_server.requests)
-    long = cli(*args, "--prompt", " wo" * 80, "--set", "max_tokens=50")
+    long = cli(*args, "--prompt", " wo" * 150, "--set", "max_tokens=50")
     assert long.returncode == 2
-    assert "context: ≈80 prompt + 50 max_tokens = 130 of 100 tokens (130%)" in long.stderr
-    assert "set max_tokens to 24 or less" in long.stderr  # 100 - floor(80 / 1.05)
+    assert "context: ≈150 prompt + 50 max_tokens = 200 of 100 tokens (200%)" in long.stderr
+    assert "set max_tokens to 25 or less" in long.stderr  # 100 - 150 / 2 at the fewest
     assert len(fault_server.requests) == seen
 
 

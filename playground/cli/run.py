@@ -217,7 +217,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if bound:
             print(f"playground: cost: at most ${bound:.4f} for this run", file=sys.stderr)
     if not args.dry_run and (too_long := use.refusal()):
-        raise InvalidParameter("max_tokens", too_long)
+        raise InvalidParameter("context", too_long)
     if args.dry_run:
         shown_url = connection.base_url or _served_engine_url(args.dry_run, args.quiet)
         decision = decide(connection, KeyStore())

@@ -25,6 +25,7 @@ from playground.core.catalog import body_fields, validate_params
 from playground.core.client import CompletionClient
 from playground.core.compare import parse_variant
 from playground.core.connections import Connection, ConnectionStore, adhoc
+from playground.core.context_use import default_max_tokens
 from playground.core.errors import InvalidParameter
 from playground.core.history import History, RunRecord
 from playground.core.presets import PresetStore
@@ -156,7 +157,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cost_agreed(plan: SweepPlan, connection: Connection, todo: Sequence[Cell],
                  args: argparse.Namespace) -> bool:
-    bound = plan.cost_bound(todo, connection.name)
+    bound = plan.cost_bound(todo, connection.name, default_max_tokens(connection))
     if bound is None:
         return True
     print(f"sweep: at most ${bound:.4f} for {len(todo)} runs", file=sys.stderr)

@@ -53,8 +53,10 @@ def render(source: str, messages: list[dict[str, str]], *, add_generation_prompt
             bos_token=bos_token, eos_token=eos_token)
     except ChatTemplateError:
         raise
-    except jinja2.TemplateError as exc:
-        raise ChatTemplateError(f"the chat template does not render: {exc}") from None
+    except Exception as exc:  # a template can fail in any way Python code can
+        reason = str(exc) if isinstance(exc, jinja2.TemplateError) else \
+            f"{type(exc).__name__}: {exc}"
+        raise ChatTemplateError(f"the chat template does not render: {reason}") from None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 lets it write, against the model's context length (from its model list).
 
 The prompt's count is exact where a tokenizer counted it, else an estimate
-(`token_estimate`), which can be low by about a twentieth: a run is refused as too long only
-when even the fewest tokens the estimate allows cannot fit, so an estimate never blocks a run
-that would have fitted.
+(`token_estimate`), calibrated on a small vocabulary: a large one (Llama 3's, GPT-4's) merges
+more, so the real count can be well below the estimate, down to about half of it for English.
+A run is refused as too long only when even half the estimate cannot fit, so an estimate never
+blocks a run that would have fitted; the meter shows the estimate itself.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 
 #: From this share of the context on, the meter turns amber; beyond all of it, red.
 AMBER_AT = 0.9
-#: The estimate is at most this much above a byte-level tokenizer's real count.
-ESTIMATE_HIGH_BY = 1.05
+#: The estimate is at most this many times a byte-level tokenizer's real count.
+ESTIMATE_HIGH_BY = 2.0
 
 Level = Literal["unknown", "ok", "amber", "red"]
 
@@ -82,11 +83,16 @@ def context_use(prompt_tokens: int, exact: bool, max_tokens: int | None,
                 connection: Connection, context: int | None) -> ContextUse:
     """The use of a run with `max_tokens` as set (None: the connection's server's default, where
     the dialect table knows it)."""
-    from playground.core.dialects import limits
-
     if max_tokens is not None:
         return ContextUse(prompt_tokens, exact, max_tokens, True, context)
+    return ContextUse(prompt_tokens, exact, default_max_tokens(connection), False, context)
+
+
+def default_max_tokens(connection: Connection) -> int | None:
+    """What a run writes at most with `max_tokens` unset: the connection's server's default,
+    where the dialect table knows it (None: unknown)."""
+    from playground.core.dialects import limits
+
     default = limits(connection).get("max_tokens")
-    known = int(default.default) if default is not None and default.default is not None \
+    return int(default.default) if default is not None and default.default is not None \
         else None
-    return ContextUse(prompt_tokens, exact, known, False, context)

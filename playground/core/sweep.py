@@ -525,13 +525,15 @@ class SweepPlan:
         except InvalidParameter as exc:
             raise InvalidParameter(exc.field, f"{cell.key}: {exc.message}") from None
 
-    def cost_bound(self, cells: Sequence[Cell], connection: str) -> float | None:
+    def cost_bound(self, cells: Sequence[Cell], connection: str,
+                   default_max_tokens: int | None = None) -> float | None:
         """The most `cells` can cost, from the connection's cached model list: each cell at its
-        own model's prices and its own max_tokens (None: some cell's are not known)."""
+        own model's prices and its own max_tokens, else `default_max_tokens` (the server's,
+        `context_use.default_max_tokens`; None: some cell's are not known)."""
         counts: dict[tuple[str, Any], int] = {}
         for cell in cells:
             model, params = self.settings(cell)
-            what = (model, params.get("max_tokens"))
+            what = (model, params.get("max_tokens", default_max_tokens))
             counts[what] = counts.get(what, 0) + 1
         prompt_tokens = estimate_tokens(self.prompt)
         prices = listed_prices(connection)

@@ -57,6 +57,20 @@ def estimated_spans(text: str) -> list[TokenSpan]:
     return spans
 
 
+def in_utf16(text: str, spans: Sequence[TokenSpan]) -> list[TokenSpan]:
+    """The spans with their offsets counted in UTF-16 code units, as Qt's text positions count
+    them (a character beyond U+FFFF, an emoji, takes two)."""
+    if text.isascii() or all(ord(c) <= 0xFFFF for c in text):
+        return list(spans)
+    units = list(itertools.accumulate((2 if ord(c) > 0xFFFF else 1 for c in text), initial=0))
+    return [TokenSpan(units[s.start], units[s.end], s.id, s.piece) for s in spans]
+
+
+def utf16_length(text: str) -> int:
+    """How many positions `text` takes in a Qt text document."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def span_at(spans: Sequence[TokenSpan], starts: Sequence[int], offset: int) -> int | None:
     """The index of the span holding character `offset` (`starts`: the spans' starts)."""
     index = bisect.bisect_right(starts, offset) - 1

@@ -345,9 +345,11 @@ class CompareView(QDialog):
                 variants = [column.parse(self._load_preset) for column in self.columns]
             except InvalidParameter:
                 variants = []
-            if variants:
+            try:
                 bound = self._bound([(v.model, v.params.get("max_tokens"))
-                                     for v in variants])
+                                     for v in variants]) if variants else None
+            except InvalidParameter:
+                bound = None  # the window's inputs cannot run yet
         self.cost.setVisible(bool(bound))  # free models cost nothing
         if bound:
             self.cost.setText(f"≤ ${bound:.4f} for {len(self.columns)} runs")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.ui.stream_view import StreamView, TokenSpan
-from playground.ui.widgets import error_label
+from playground.ui.widgets import error_label, plain_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -109,14 +109,14 @@ class DocumentView(QWidget):
             return
         if mode == "notebook":
             notebook = self._notebook()
-            notebook.setPlainText(self.prompt_edit.toPlainText() + self.output.text())
+            notebook.setPlainText(plain_text(self.prompt_edit) + self.output.text())
             notebook.moveCursor(QTextCursor.MoveOperation.End)
             self._notebook_layout.insertWidget(0, self.error_label)
             self.pages.setCurrentWidget(self._notebook_page)
             self.setFocusProxy(notebook)
         else:
             assert self.notebook is not None
-            self.prompt_edit.setPlainText(self.notebook.toPlainText())
+            self.prompt_edit.setPlainText(plain_text(self.notebook))
             self.output.clear()
             self._output_layout.insertWidget(0, self.error_label)
             self.pages.setCurrentWidget(self.split)
@@ -164,7 +164,7 @@ class DocumentView(QWidget):
         the cursor."""
         if self.mode == "notebook" and self.notebook is not None:
             return self.notebook.text_before(self.notebook.insertion_point())
-        return self.prompt_edit.toPlainText()
+        return plain_text(self.prompt_edit)
 
     @property
     def name(self) -> str:
@@ -205,7 +205,7 @@ class DocumentView(QWidget):
         from playground.core.runs import Screen
 
         output = "" if self.mode == "notebook" else self.output.text()
-        return Screen(self.text_edit.toPlainText(), output, self.shown)
+        return Screen(plain_text(self.text_edit), output, self.shown)
 
     def show_run(self, run: Run) -> None:
         """Put a run that is over on screen: its output, tinting and figures."""

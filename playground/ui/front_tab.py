@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from playground.core.draft import Draft
 from playground.core.errors import InvalidParameter, PlaygroundError
+from playground.ui.widgets import plain_text
 from playground.ui.window_state import restore_text_split
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class FrontTab:
     def draft(self, view: DocumentView | None = None) -> Draft:
         """The panel's settings with the prompt of `view` (the tab in front by default)."""
         w = self.window
-        prompt = (view or w.view).text_edit.toPlainText()
+        prompt = plain_text((view or w.view).text_edit)
         if not w.loaded:  # only the prompt can have changed yet
             return replace(w.start_draft, prompt=prompt)
         return Draft(prompt=prompt, connection=str(w.connection_box.currentData()),
@@ -230,7 +231,7 @@ class FrontTab:
         w = self.window
         if view is not self.bound:  # typing before loading, or a tab not in front
             return
-        w.counter.changed(view.text_edit.toPlainText())
+        w.counter.changed(plain_text(view.text_edit))
         self.request_changed()
 
     def counted_text(self) -> tuple[QPlainTextEdit, Any]:

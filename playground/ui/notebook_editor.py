@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from playground.core.documents import Completion
 from playground.core.history import new_versions_group
 from playground.ui.stream_view import TokenSpan, token_tooltip
+from playground.ui.widgets import plain_text
 
 #: How strongly a generated span is tinted: the highlight colour at this opacity.
 TINT_ALPHA = 48
@@ -109,7 +110,7 @@ class NotebookEditor(QPlainTextEdit):
     def restore(self, completions: tuple[Completion, ...]) -> None:
         """Tint a document's completions again and give them back their versions."""
         self.spans = []
-        text = self.toPlainText()
+        text = plain_text(self)
         for completion in completions:
             if text[completion.start:completion.end] != completion.versions[completion.shown]:
                 continue  # the text changed there since (typed before the tabs loaded)
@@ -122,7 +123,7 @@ class NotebookEditor(QPlainTextEdit):
         self.swipes_changed.emit()
 
     def text_before(self, position: int) -> str:
-        return self.toPlainText()[:position]
+        return plain_text(self)[:position]
 
     def insertion_point(self) -> int:
         """Where a completion asked for now goes: the cursor (the end of a selection)."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from playground.core.errors import PlaygroundError
 from playground.core.token_estimate import estimate_tokens
-from playground.ui.widgets import delay_timer
+from playground.ui.widgets import delay_timer, plain_text
 
 if TYPE_CHECKING:
     import asyncio
@@ -42,7 +42,7 @@ class PromptCounter(QObject):
 
     def count(self) -> None:
         editor, tokenize = self._source()
-        text = editor.toPlainText()
+        text = plain_text(editor)
         if tokenize is None:
             self._show(editor, text, estimate_tokens(text), exact=False)
         else:
@@ -58,7 +58,7 @@ class PromptCounter(QObject):
         self._show(editor, text, len(tokens), exact=True)
 
     def _show(self, editor: QPlainTextEdit, text: str, tokens: int, *, exact: bool) -> None:
-        if editor is not self._source()[0] or text != editor.toPlainText():
+        if editor is not self._source()[0] or text != plain_text(editor):
             return  # an older count, or another tab's
         self.counted.emit(text, tokens, exact)
         token_text = f"{tokens:,} tokens" if exact else f"≈{tokens:,} tokens (estimate)"

@@ -13,8 +13,9 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from playground.core.errors import PlaygroundError
-from playground.core.token_spans import TokenSpan, estimated_spans, exact_spans
+from playground.core.token_spans import TokenSpan, estimated_spans, exact_spans, in_utf16
 from playground.ui.token_view import TokenView
+from playground.ui.widgets import plain_text
 
 
 class PromptTokens(QObject):
@@ -44,10 +45,10 @@ class PromptTokens(QObject):
             tokens.done.connect(self.hide)
             tokens.ban_requested.connect(self.ban)
             tokens.bias_requested.connect(self.bias)
-        text = view.text_edit.toPlainText()
+        text = plain_text(view.text_edit)
         tokens.show_text(text, "Tokenizing…")
         view.show_page(tokens)
-        self.window.spawn("tokens", self.tokenize(tokens, text))
+        self.window.spawn(f"tokens {id(view)}", self.tokenize(tokens, text))
 
     def showing(self) -> bool:
         view = self.window.view
@@ -55,8 +56,8 @@ class PromptTokens(QObject):
 
     async def tokenize(self, tokens: TokenView, text: str) -> None:
         spans, heading = await self._spans(text)
-        if tokens.text.toPlainText() == text:  # not an older text's tokens
-            tokens.show_tokens(spans, heading)
+        if plain_text(tokens.text) == text:  # not an older text's tokens
+            tokens.show_tokens(await asyncio.to_thread(in_utf16, text, spans), heading)
 
     async def _spans(self, text: str) -> tuple[list[TokenSpan], str]:
         w = self.window

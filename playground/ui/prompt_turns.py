@@ -34,6 +34,8 @@ from playground.core.templates import (
     stop_list,
     with_stops,
 )
+from playground.core.token_spans import utf16_length
+from playground.ui.widgets import plain_text
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QPlainTextEdit
@@ -52,8 +54,8 @@ class TemplateBox(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
     def fill(self, templates: tuple[Template, ...], suggested: str | None,
-             own: ModelTemplate | None = None) -> None:
-        chosen = self.chosen()
+             own: ModelTemplate | None, chosen: str | None) -> None:
+        """The templates, with `chosen` (the document's) shown."""
         self.blockSignals(True)
         self.clear()
         self.addItem(NO_TEMPLATE, None)
@@ -76,9 +78,14 @@ class TemplateBox(QComboBox):
         return data if isinstance(data, str) else None
 
     def show_chosen(self, name: str | None) -> None:
+        """`name` shown as chosen; one the box does not offer (deleted, or the model's own
+        while it is not known) is shown marked, so the box never says what is not so."""
         index = self.findData(name) if name else 0
         self.blockSignals(True)
-        self.setCurrentIndex(max(index, 0))
+        if index < 0:
+            self.addItem(f"{name} (not available)", name)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
         self.blockSignals(False)
 
 
@@ -112,7 +119,7 @@ class PromptTurns(QObject):
         listing = self.store.list()
         for problem in listing.problems:
             self.window.status.showMessage(f"Templates: {problem}", 10000)
-        self.box.fill(listing.items, self._suggested, self.own)
+        self.box.fill(listing.items, self._suggested, self.own, self.window.view.template)
 
     def show_template(self, name: str | None) -> None:
         """A tab came forward: its template in the box."""
@@ -155,6 +162,10 @@ class PromptTurns(QObject):
         if not model or not name:
             self.window.status.showMessage("Choose a model and a template first", 5000)
             return
+        if name == MODEL_TEMPLATE:
+            self.window.status.showMessage("The model's own template needs no default: it is "
+                                           "offered whenever the model is chosen", 8000)
+            return
         self.store.set_default(model, name)
         self._suggested = None
         self.model_changed(restoring=True)
@@ -179,8 +190,9 @@ class PromptTurns(QObject):
         prefix, suffix = template.affixes(role)
         editor = self._editor()
         cursor = editor.textCursor()
+        cursor.clearSelection()  # at the cursor: a selection stays (Wrap takes it in)
         cursor.insertText(prefix + suffix)
-        cursor.setPosition(cursor.position() - len(suffix))
+        cursor.setPosition(cursor.position() - utf16_length(suffix))
         editor.setTextCursor(cursor)
         editor.setFocus()
 
@@ -191,7 +203,8 @@ class PromptTurns(QObject):
             return
         editor = self._editor()
         cursor = editor.textCursor()
-        text = cursor.selection().toPlainText()
+        # the selection's own characters (toPlainText would turn no-break spaces into spaces)
+        text = cursor.selectedText().replace("\u2029", "\n")
         prefix, suffix = template.affixes("user")
         cursor.insertText(prefix + text + suffix)
         editor.setTextCursor(cursor)
@@ -207,7 +220,7 @@ class PromptTurns(QObject):
         cursor = editor.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         if template.assistant_prefix and \
-                not editor.toPlainText().endswith(template.assistant_prefix):
+                not plain_text(editor).endswith(template.assistant_prefix):
             cursor.insertText(template.assistant_prefix)
         editor.setTextCursor(cursor)
         editor.setFocus()
@@ -256,16 +269,17 @@ class PromptTurns(QObject):
             return
         live = w.current() if w.connections else None
         if live is not None and live.connection.dialect == "llama.cpp" and live.client:
-            w.spawn("chat template", self._fetch_own(live.client))
+            w.spawn("chat template", self._fetch_own(live.client, live.connection.name))
         else:
             self._set_own(None)
 
-    async def _fetch_own(self, client: Any) -> None:
+    async def _fetch_own(self, client: Any, connection: str) -> None:
         try:
             source = await client.chat_template()
         except PlaygroundError:
             source = None
-        self._set_own(source)
+        if self.window.current().connection.name == connection:  # not another server's now
+            self._set_own(source)
 
     def _set_own(self, source: tuple[str, str, str] | None) -> None:
         if source == self._own_source:

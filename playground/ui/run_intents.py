@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QTextCursor
 
 from playground.core.errors import InvalidParameter
+from playground.ui.widgets import plain_text
 
 if TYPE_CHECKING:
     from playground.core.history import RunRecord
@@ -68,7 +69,7 @@ class RunIntents:
         if notebook is not None and at is None:
             at = notebook.insertion_point()
         # What stays after the completion: a new version replaces the old one's text.
-        after = "" if notebook is None else notebook.toPlainText()[
+        after = "" if notebook is None else plain_text(notebook)[
             replace.end if replace is not None else at or 0:]
         fills, why = dialects.fill_in_the_middle(w.current().connection)
         try:
@@ -180,7 +181,7 @@ class RunIntents:
             return False
         before = w.view.screen()
         if w.view.mode == "notebook" and w.view.notebook is not None:
-            return self.run(before=before, at=len(w.view.notebook.toPlainText()))
+            return self.run(before=before, at=len(plain_text(w.view.notebook)))
         if before.output:
             cursor = QTextCursor(w.prompt_edit.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)

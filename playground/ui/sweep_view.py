@@ -77,9 +77,9 @@ POINT_HINT = "Click a heatmap cell or a point of a line to see its outputs, one 
 #: Where the cost limit is kept between sessions (QSettings).
 ASK_ABOVE_KEY = "sweep/ask_above"
 #: The window's request as a plan without a grid (no group, no axes): the connection's name,
-#: prompt, model and settings, for the cost bound while the grid is typed. Raises
-#: `InvalidParameter` when the window's inputs cannot run.
-DraftSource = Callable[[], SweepPlan]
+#: prompt, model and settings, with the server's default max_tokens, for the cost bound while
+#: the grid is typed. Raises `InvalidParameter` when the window's inputs cannot run.
+DraftSource = Callable[[], tuple[SweepPlan, int | None]]
 
 
 class SweepView(QWidget):
@@ -285,11 +285,12 @@ class SweepView(QWidget):
         if self._draft is None:
             return None
         try:
-            draft = dataclasses.replace(self._draft(), axes=shape.axes, seeds=shape.seeds,
-                                        variants=shape.variants)
+            base, default_max_tokens = self._draft()
         except InvalidParameter:
             return None
-        return draft.cost_bound(cells, draft.connection)
+        draft = dataclasses.replace(base, axes=shape.axes, seeds=shape.seeds,
+                                    variants=shape.variants)
+        return draft.cost_bound(cells, draft.connection, default_max_tokens)
 
     def layout_for(self, axes: tuple[Axis, ...], variants: tuple[Variant, ...] | list[str]
                    ) -> Layout:

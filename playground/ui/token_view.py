@@ -77,6 +77,7 @@ class TokenView(QWidget):
         self.heading.setText(heading)
 
     def show_tokens(self, spans: Sequence[TokenSpan], heading: str) -> None:
+        """`spans` with offsets in the document's positions (UTF-16 units: `in_utf16`)."""
         self.spans = list(spans)
         self._starts = [span.start for span in self.spans]
         self.heading.setText(heading)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QToolButton,
     QWidget,
@@ -99,3 +100,9 @@ def ask_to_delete(parent: QWidget, title: str, question: str, detail: str,
     box.buttonClicked.connect(answered)
     box.open()
     return box
+
+
+def plain_text(editor: QPlainTextEdit) -> str:
+    """An editor's text exactly as typed: `toPlainText` would turn no-break spaces into
+    spaces; line and paragraph separators are line breaks."""
+    return editor.document().toRawText().replace("\u2029", "\n").replace("\u2028", "\n")

@@ -196,15 +196,17 @@ class WindowDialogs(LazyDialogs):
         sweep.set_draft(self._sweep_draft)
         return sweep
 
-    def _sweep_draft(self) -> SweepPlan:
-        """The window's request as a sweep without a grid, for the sweep's cost bound while
-        its grid is typed (nothing sent, nobody asked)."""
+    def _sweep_draft(self) -> tuple[SweepPlan, int | None]:
+        """The window's request as a sweep without a grid, and its server's default
+        max_tokens, for the sweep's cost bound while its grid is typed (nothing sent, nobody
+        asked)."""
+        from playground.core.context_use import default_max_tokens
         from playground.core.sweep import SweepPlan
 
         request = self.window.intents.build_request()
-        return SweepPlan("", request.prompt, request.model.compose(),
-                         self.window.current().connection.name, (), 1,
-                         params=self.window.params.values())
+        connection = self.window.current().connection
+        return SweepPlan("", request.prompt, request.model.compose(), connection.name, (), 1,
+                         params=self.window.params.values()), default_max_tokens(connection)
 
     def _refresh_sweep(self) -> None:
         """Runs at once: the current connection's own setting, where it has one."""

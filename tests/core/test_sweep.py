@@ -259,3 +259,15 @@ def test_a_presets_value_for_a_swept_parameter_gives_way_to_the_grid() -> None:
                                parse_variant("top_k=4")))
     cell = plan.cells()[0]
     assert plan.settings(cell) == ("m", {"temperature": 0.2, "min_p": 0.05, "seed": 1})
+
+
+def test_an_unset_max_tokens_is_priced_at_the_servers_default() -> None:
+    from playground.core.client import ModelInfo
+    from playground.core.paths import cache_dir
+    from playground.core.storage import atomic_write_json
+
+    atomic_write_json(cache_dir() / "models" / "c.json", [
+        ModelInfo("m", prompt_price=1.0, completion_price=2.0).to_json()])
+    plan = SweepPlan("swp-1", "p", "m", "c", (parse_axis("top_k=1,2"),), 1)
+    assert plan.cost_bound(plan.cells(), "c") is None  # nothing to go by
+    assert plan.cost_bound(plan.cells(), "c", 256) == pytest.approx(2 * (1 + 256 * 2) / 1e6)

@@ -29,3 +29,13 @@ def test_estimated_spans_cover_the_text_about_as_often_as_the_estimate_counts() 
     assert all(s.id is None for s in spans)
     assert "".join(text[s.start:s.end] for s in spans) == text  # in order, nothing missed
     assert abs(len(spans) - estimate_tokens(text)) <= len(text) // 10
+
+
+def test_spans_in_qt_positions_count_an_emoji_twice() -> None:
+    from playground.core.token_spans import in_utf16, utf16_length
+
+    text = "😀 hi"
+    spans = exact_spans(text, [(1, "😀".encode()), (2, b" hi")])
+    assert spans is not None
+    assert [(s.start, s.end) for s in in_utf16(text, spans)] == [(0, 2), (2, 5)]
+    assert utf16_length(text) == 5

@@ -120,3 +120,16 @@ def test_koboldcpp_s_exact_count_is_said_beside_the_estimated_cuts(
         assert sent and sent[-1].json() == {"prompt": "Hello there, world"}
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+def test_a_click_after_an_emoji_finds_the_token_under_the_mouse(window, qloop) -> None:
+    text = "😀😀 apple pie"
+    window.prompt_edit.setPlainText(text)
+    window.tokens.toggle()
+    qloop.run_until_complete(asyncio.wait_for(tokens_shown(window), 30))
+    tokens = window.view.token_view
+    last = tokens.spans[-1]  # " pie" (or its last piece), in Qt's positions
+    cursor = tokens.text.textCursor()
+    cursor.setPosition(last.end - 1)
+    found = tokens.span_at(tokens.text.cursorRect(cursor).center())
+    assert found is not None and found.id == last.id and found.piece == last.piece

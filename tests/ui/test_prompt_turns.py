@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from playground.core.documents import DocumentStore
 from playground.ui.main_window import MainWindow
+from playground.ui.widgets import plain_text
 from tests.gui import fault_window, next_emission, use
 
 pytestmark = pytest.mark.gui
@@ -207,3 +208,42 @@ def test_the_models_own_chat_template_is_offered_and_writes_its_turns(
             "<|start|>assistant\n")
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+def test_a_selection_is_kept_by_an_insert_and_wrapped_with_its_own_characters(
+        window) -> None:
+    choose(window, "ChatML")
+    window.prompt_edit.setPlainText("a\u00a0b")  # a no-break space
+    cursor = window.prompt_edit.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(3, QTextCursor.MoveMode.KeepAnchor)
+    window.prompt_edit.setTextCursor(cursor)
+    window.turns.wrap_user()
+    wrapped = "<|im_start|>user\na\u00a0b<|im_end|>\n"
+    assert plain_text(window.prompt_edit) == wrapped
+    assert window.intents.build_request().prompt == wrapped  # sent with its no-break space
+    window.prompt_edit.setPlainText("keep me")
+    cursor = window.prompt_edit.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(4, QTextCursor.MoveMode.KeepAnchor)
+    window.prompt_edit.setTextCursor(cursor)
+    window.turns.insert_user()  # at the cursor (the selection's end); nothing replaced
+    assert plain_text(window.prompt_edit) == "keep<|im_start|>user\n<|im_end|>\n me"
+
+
+def test_the_box_shows_the_documents_template_even_when_it_is_not_offered(window) -> None:
+    window.turns.show_template("Deleted One")
+    window.view.template = "Deleted One"
+    box = window.turns.box
+    assert box.currentText() == "Deleted One (not available)"
+    window.turns.reload()  # a model change refills the box: the document's choice stays
+    assert box.chosen() == "Deleted One"
+    choose(window, None)
+    assert window.view.template is None
+
+
+def test_the_models_own_template_cannot_be_made_a_default(window) -> None:
+    window.view.template = "Model's own template"
+    use(window, "fault-ok", "some/model")
+    window.turns.set_model_default()
+    assert "needs no default" in window.status.currentMessage()

@@ -28,19 +28,18 @@ def test_the_meter_goes_red_and_a_run_that_cannot_fit_is_refused_unsent(
         assert window.budget.cost.text() == "≤ $0.0015"  # 1 x 0.5 + 1,000 x 1.5 per million
         assert window.budget.meter.toolTip() == \
             "≈1 prompt + 1,000 max_tokens = 1,001 of 8,192 tokens (12%)"
-        window.prompt_edit.setPlainText(" wo" * 8000)  # about 8,000 tokens
+        window.prompt_edit.setPlainText(" wo" * 15000)  # about 15,000 tokens, 7,500 at least
         window.budget.update()
         assert window.budget.meter.property("level") == "red"
         seen = len(fault_server.requests)
         assert not window.intents.run()
         refusal = window.error_label.text()
-        assert refusal.startswith("context: ≈8,000 prompt + 1,000 max_tokens = 9,000 of "
-                                  "8,192 tokens (110%)")
-        assert "set max_tokens to" in refusal
+        assert refusal.startswith("context: ≈15,000 prompt + 1,000 max_tokens = 16,000 of "
+                                  "8,192 tokens (195%): at least 308 tokens more")
+        assert "set max_tokens to 692 or less" in refusal
         assert len(fault_server.requests) == seen  # nothing was sent
-        window.params.set_value("max_tokens", 100)
+        window.params.set_value("max_tokens", 100)  # it may fit: the estimate lets it go
         window.budget.update()
-        assert window.budget.meter.property("level") == "amber"
         assert window.intents.run()
         await next_emission(window.run_finished)
         assert fault_server.requests[-1].json()["max_tokens"] == 100
@@ -115,3 +114,13 @@ def test_a_free_model_shows_no_cost(qtbot, qloop) -> None:
         assert not window.budget.cost.isVisibleTo(window)
     finally:
         qloop.run_until_complete(window.shutdown())
+
+
+def test_compare_s_cost_is_left_out_while_the_window_cannot_run(qtbot, fault_server) -> None:
+    window = fault_window(qtbot, fault_server, ("ok",))
+    window.params.rows["temperature"].field.setText("9")  # refused: the window cannot run
+    window.params.rows["temperature"].field.editingFinished.emit()
+    window.compare_action.trigger()
+    view = window.dialogs.get("compare")
+    view.columns[0].overrides.setText("max_tokens=10")  # no exception from the slot
+    assert not view.cost.isVisible()
