@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from playground.cli.exit_codes import EXIT_OK
-from playground.cli.output import print_json
+from playground.cli.named import list_items, opened, show_item
 from playground.core.interop import Format, export_preset, import_file
 from playground.core.presets import Preset, PresetStore
 from playground.core.storage import atomic_write_text
@@ -49,30 +48,16 @@ def register(subparsers: Any) -> None:
 
 def _store() -> PresetStore:
     store = PresetStore()
-    for problem in store.list().problems:
-        print(f"playground: {problem}", file=sys.stderr)
+    opened(store)
     return store
 
 
 def run_list(args: argparse.Namespace) -> int:
-    presets = _store().list().items
-    if args.json:
-        print_json([{**p.to_json(), "builtin": p.builtin} for p in presets])
-        return EXIT_OK
-    width = max((len(p.name) for p in presets), default=0)
-    for preset in presets:
-        mark = "built-in" if preset.builtin else "        "
-        print(f"{preset.name:<{width}}  {mark}  {preset.description}")
-    return EXIT_OK
+    return list_items(PresetStore(), args.json)
 
 
 def run_show(args: argparse.Namespace) -> int:
-    preset = _store().get(args.name)
-    if args.json:
-        print_json(preset.to_json())
-        return EXIT_OK
-    print(describe(preset))
-    return EXIT_OK
+    return show_item(PresetStore(), args.name, args.json, describe)
 
 
 def describe(preset: Preset) -> str:

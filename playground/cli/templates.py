@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from playground.cli.exit_codes import EXIT_OK
-from playground.cli.output import print_json
+from playground.cli.named import list_items, opened, show_item
 from playground.core.template_import import import_template_file
 from playground.core.templates import ROLES, Template, TemplateStore, check_name
 
@@ -42,30 +41,16 @@ def register(subparsers: Any) -> None:
 
 def _store() -> TemplateStore:
     store = TemplateStore()
-    for problem in store.list().problems:
-        print(f"playground: {problem}", file=sys.stderr)
+    opened(store)
     return store
 
 
 def run_list(args: argparse.Namespace) -> int:
-    templates = _store().list().items
-    if args.json:
-        print_json([{**t.to_json(), "builtin": t.builtin} for t in templates])
-        return EXIT_OK
-    width = max((len(t.name) for t in templates), default=0)
-    for template in templates:
-        mark = "built-in" if template.builtin else "        "
-        print(f"{template.name:<{width}}  {mark}  {template.description}")
-    return EXIT_OK
+    return list_items(TemplateStore(), args.json)
 
 
 def run_show(args: argparse.Namespace) -> int:
-    template = _store().get(args.name)
-    if args.json:
-        print_json(template.to_json())
-        return EXIT_OK
-    print(describe(template))
-    return EXIT_OK
+    return show_item(TemplateStore(), args.name, args.json, describe)
 
 
 def describe(template: Template) -> str:
