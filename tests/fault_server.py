@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -249,11 +250,25 @@ async def providers(w: Writer, r: Recorded) -> None:
 
 @dataclass(frozen=True)
 class Answer:
-    """What an imitated server sends for one path: JSON, or a str sent as plain text."""
+    """What an imitated server sends for one path: JSON, or a str sent as plain text; a
+    callable body answers from the request's JSON."""
 
     body: object
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+
+
+#: The imitated koboldcpp's vocabulary: a token per word with its leading spaces, made as met.
+KOBOLD_WORDS: list[str] = []
+
+
+def _kobold_count(prompt: str) -> dict[str, object]:
+    ids = []
+    for word in re.findall(r"\s*\S+|\s+", prompt):
+        if word not in KOBOLD_WORDS:
+            KOBOLD_WORDS.append(word)
+        ids.append(KOBOLD_WORDS.index(word))
+    return {"value": len(ids), "ids": ids}
 
 
 def _models_list(*entries: dict[str, object]) -> Answer:
@@ -294,7 +309,15 @@ IMITATIONS: dict[str, dict[str, Answer]] = {
             "permission": [], "root": "koboldcpp"}]},
             headers={"Server": "KoboldCppServer 1"}),
         "/api/extra/version": Answer({"result": "KoboldCpp", "version": "1.80"}),
-        "/api/extra/tokencount": Answer({"value": 3, "ids": [11, 12, 13]}),
+        "/api/extra/tokencount": Answer(lambda body: _kobold_count(body["prompt"])),
+        "/api/extra/detokenize": Answer(lambda body: {
+            "result": "".join(KOBOLD_WORDS[i] for i in body["ids"]), "success": True}),
+    },
+    # koboldcpp on a SentencePiece model: a token written on its own loses its leading space.
+    "koboldsp": {
+        "/api/extra/tokencount": Answer(lambda body: _kobold_count(body["prompt"])),
+        "/api/extra/detokenize": Answer(lambda body: {"result": "".join(
+            KOBOLD_WORDS[i] for i in body["ids"]).lstrip(), "success": True}),
     },
     # koboldcpp behind a proxy that rewrote its list; it still imitates llama.cpp's /props.
     "koboldproxied": {
@@ -326,10 +349,11 @@ IMITATIONS: dict[str, dict[str, Answer]] = {
 async def imitate(w: Writer, r: Recorded, scenario: str) -> None:
     below = r.path.split("?")[0][len(scenario) + 1:] or "/"
     answer = IMITATIONS[scenario].get(below, Answer({"error": "not found"}, status=404))
-    if isinstance(answer.body, str):
-        body, content_type = answer.body.encode(), "text/plain; charset=utf-8"
+    value = answer.body(r.json()) if callable(answer.body) else answer.body
+    if isinstance(value, str):
+        body, content_type = value.encode(), "text/plain; charset=utf-8"
     else:
-        body, content_type = json.dumps(answer.body).encode(), "application/json"
+        body, content_type = json.dumps(value).encode(), "application/json"
     w.write(head(answer.status, content_type, answer.headers, len(body)) + body)
 
 

@@ -123,9 +123,13 @@ def test_template_model_renders_the_models_own_chat_template(fault_server) -> No
     assert none.returncode == 2 and "other/model has no chat template" in none.stderr
 
 
-def test_tokenize_on_koboldcpp_says_its_exact_count(fault_server) -> None:
-    out = cli("tokenize", "--prompt", "Hi there", "--base-url", fault_server.url("koboldcpp"),
-              "--dialect", "koboldcpp", "--model", "koboldcpp/tiny")
+def test_tokenize_on_koboldcpp_is_exact_unless_its_token_texts_do_not_add_up(
+        fault_server) -> None:
+    args = ["tokenize", "--prompt", "Hi there", "--dialect", "koboldcpp", "--json"]
+    out = cli(*args, "--base-url", fault_server.url("koboldcpp"))
     assert out.returncode == 0, out.stderr
-    assert "counts 3 tokens exactly but gives no token texts" in out.stderr
-    assert out.stdout.splitlines()[0].endswith("tokens (estimate)")
+    data = json.loads(out.stdout)
+    assert data["exact"] and [t["piece"] for t in data["tokens"]] == ["Hi", " there"]
+    sp = cli(*args, "--base-url", fault_server.url("koboldsp"))
+    assert "counts 2 tokens exactly, but its tokens' own texts do not add up" in sp.stderr
+    assert not json.loads(sp.stdout)["exact"]

@@ -13,7 +13,9 @@ from playground.cli.arguments import add_connection_args, connection_from_args
 from playground.cli.exit_codes import EXIT_OK
 from playground.cli.launch import api_key_for, base_url_for, insecure_key_allowed
 from playground.core.client import CompletionClient
-from playground.core.token_spans import TokenSpan, estimated_spans, exact_spans
+from playground.core.connections import Connection
+from playground.core.token_spans import TokenSpan
+from playground.core.tokenizing import Tokenized, can_ask, tokenized
 
 
 def register(sub: Any) -> None:
@@ -35,36 +37,11 @@ def _cmd_tokenize(args: argparse.Namespace) -> int:
     connection = connection_from_args(args)
     text = sys.stdin.read() if args.prompt == "-" else args.prompt
     model = args.model or connection.model
-    spans: list[TokenSpan] | None = None
-
-    def ask(kobold: bool) -> Any:
-        api_key = api_key_for(connection, args.allow_insecure_key)
-        insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
-
-        async def call(base_url: str) -> Any:
-            async with CompletionClient(base_url, api_key,
-                                        allow_insecure_key=insecure_ok) as client:
-                return await (client.kobold_token_ids(text) if kobold
-                              else client.token_pieces(text, model or None))
-
-        with base_url_for(connection) as base_url:
-            return asyncio.run(call(base_url))
-
-    if connection.tokenizes:
-        spans = exact_spans(text, ask(False))
-        if spans is None:
-            print(f"playground: {connection.name}'s token pieces do not add up to the text; "
-                  "showing an estimate", file=sys.stderr)
-    elif connection.dialect == "koboldcpp":
-        ids = ask(True)
-        print(f"playground: {connection.name} counts {len(ids)} tokens exactly but gives no "
-              "token texts; the cuts below are an estimate, without ids", file=sys.stderr)
-    else:
-        print(f"playground: {connection.name} has no tokenizer to ask; these tokens are an "
-              "estimate, without ids", file=sys.stderr)
-    exact = spans is not None
-    if spans is None:
-        spans = estimated_spans(text)
+    found = _tokenized(args, connection, text, model or None)
+    spans, exact = found.spans, found.exact
+    if not exact:
+        print(f"playground: {found.why}; these tokens are an estimate, without ids",
+              file=sys.stderr)
     if args.json:
         print(json.dumps({"exact": exact, "model": model, "count": len(spans),
                           "tokens": [_token_json(span) for span in spans]},
@@ -75,6 +52,23 @@ def _cmd_tokenize(args: argparse.Namespace) -> int:
         token = "" if span.id is None else str(span.id)
         print(f"{token:>8}  {_shown(span.piece)}")
     return EXIT_OK
+
+
+def _tokenized(args: argparse.Namespace, connection: Connection, text: str,
+               model: str | None) -> Tokenized:
+    """`text` cut by the connection's server where it can say, else estimated."""
+    if not can_ask(connection):
+        return asyncio.run(tokenized(None, connection, text, model))
+    api_key = api_key_for(connection, args.allow_insecure_key)
+    insecure_ok = insecure_key_allowed(connection, args.allow_insecure_key)
+
+    async def ask(base_url: str) -> Tokenized:
+        async with CompletionClient(base_url, api_key,
+                                    allow_insecure_key=insecure_ok) as client:
+            return await tokenized(client, connection, text, model)
+
+    with base_url_for(connection) as base_url:
+        return asyncio.run(ask(base_url))
 
 
 def _token_json(span: TokenSpan) -> dict[str, Any]:

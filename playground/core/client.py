@@ -142,6 +142,10 @@ def _opt(value: Any, kind: type) -> Any:
         return None
 
 
+#: The most distinct tokens whose texts a koboldcpp prompt's token view looks up one by one.
+KOBOLD_LOOKUPS = 2000
+
+
 class CompletionClient:
     """Talks to one server. Use as ``async with`` or call `aclose()`."""
 
@@ -275,6 +279,31 @@ class CompletionClient:
         if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
             raise ApiError(200, "the tokencount answer has no 'ids' list")
         return ids
+
+    async def kobold_token_pieces(self, text: str, *, most: int = KOBOLD_LOOKUPS
+                                  ) -> tuple[list[int], list[tuple[int, bytes]] | None]:
+        """`text`'s token ids from koboldcpp, and each token's text, looked up one distinct id
+        at a time through ``/api/extra/detokenize`` (a few at once). No texts (None) when the
+        prompt has more than `most` distinct tokens. Whether the texts add up to the prompt is
+        the caller's to check (`token_spans.exact_spans`): a tokenizer that writes a token
+        differently on its own (SentencePiece's leading space) does not."""
+        ids = await self.kobold_token_ids(text)
+        distinct = sorted(set(ids))
+        if len(distinct) > most:
+            return ids, None
+        url = self.base_url.removesuffix("/v1") + "/api/extra/detokenize"
+        gate = asyncio.Semaphore(8)
+
+        async def piece(token: int) -> str:
+            async with gate:
+                data = await self._post_json(url, {"ids": [token]})
+            result = data.get("result") if isinstance(data, dict) else None
+            if not isinstance(result, str):
+                raise ApiError(200, "the detokenize answer has no 'result' text")
+            return result
+
+        texts = dict(zip(distinct, await asyncio.gather(*map(piece, distinct)), strict=True))
+        return ids, [(token, texts[token].encode("utf-8", "surrogatepass")) for token in ids]
 
     async def chat_template(self) -> tuple[str, str, str] | None:
         """The served model's chat template with its start- and end-of-text tokens, from

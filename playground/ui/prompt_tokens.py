@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from playground.core.errors import PlaygroundError
-from playground.core.token_spans import TokenSpan, estimated_spans, exact_spans, in_utf16
+from playground.core.token_spans import TokenSpan, in_utf16
+from playground.core.tokenizing import tokenized
 from playground.ui.token_view import TokenView
 from playground.ui.widgets import plain_text
 
@@ -63,33 +63,16 @@ class PromptTokens(QObject):
         w = self.window
         live = w.current()
         connection = live.connection
-        why = f"{connection.name} has no tokenizer to ask"
-        if live.client is not None and connection.tokenizes:
-            model = w.model_text() or connection.model
-            try:
-                pieces = await live.client.token_pieces(text, model or None)
-            except PlaygroundError as exc:
-                why = f"{connection.name} did not tokenize it ({exc})"
-            else:
-                exact = await asyncio.to_thread(exact_spans, text, pieces)
-                if exact is not None:
-                    source = "the local engine's" if connection.kind == "local" else \
-                        f"{connection.name}'s"
-                    return exact, (f"Exact, by {source} tokenizer ({model}): {len(exact):,} "
-                                   "tokens. Hover for a token's id; click one to ban or "
-                                   "bias it.")
-                why = f"{connection.name}'s token pieces do not add up to the text"
-        elif live.client is not None and connection.dialect == "koboldcpp":
-            try:
-                ids = await live.client.kobold_token_ids(text)
-            except PlaygroundError as exc:
-                why = f"{connection.name} did not count them ({exc})"
-            else:
-                why = (f"{connection.name} counts {len(ids):,} tokens exactly but gives no "
-                       "token texts to place them by")
-        estimate = await asyncio.to_thread(estimated_spans, text)
-        return estimate, (f"An estimate ({why}): about {len(estimate):,} tokens, cut as "
-                          "byte-level tokenizers cut text; no token ids.")
+        model = w.model_text() or connection.model
+        found = await tokenized(live.client, connection, text, model or None)
+        if found.exact:
+            source = "the local engine's" if connection.kind == "local" else \
+                f"{connection.name}'s"
+            return found.spans, (f"Exact, by {source} tokenizer ({model}): "
+                                 f"{len(found.spans):,} tokens. Hover for a token's id; click "
+                                 "one to ban or bias it.")
+        return found.spans, (f"An estimate ({found.why}): about {len(found.spans):,} tokens, "
+                             "cut as byte-level tokenizers cut text; no token ids.")
 
     def ban(self, token: int) -> None:
         params = self.window.params

@@ -100,7 +100,7 @@ def test_elsewhere_the_tokens_are_an_estimate_without_ids(qtbot, qloop, fault_se
         qloop.run_until_complete(window.shutdown())
 
 
-def test_koboldcpp_s_exact_count_is_said_beside_the_estimated_cuts(
+def test_koboldcpp_s_tokens_are_exact_with_each_one_s_text_looked_up(
         qtbot, qloop, fault_server) -> None:
     from playground.core.connections import Connection, ConnectionStore
 
@@ -110,14 +110,19 @@ def test_koboldcpp_s_exact_count_is_said_beside_the_estimated_cuts(
     try:
         qloop.run_until_complete(window.start_services())
         use(window, "kobold", "koboldcpp/tiny")
-        window.prompt_edit.setPlainText("Hello there, world")
+        text = "the cat and the cat"
+        seen = len(fault_server.requests)
+        window.prompt_edit.setPlainText(text)
         window.tokens.toggle()
         qloop.run_until_complete(asyncio.wait_for(tokens_shown(window), 30))
-        heading = window.view.token_view.heading.text()
-        assert heading.startswith("An estimate (kobold counts 3 tokens exactly but gives no "
-                                  "token texts")
-        sent = [r for r in fault_server.requests if r.path.endswith("/api/extra/tokencount")]
-        assert sent and sent[-1].json() == {"prompt": "Hello there, world"}
+        tokens = window.view.token_view
+        assert tokens.heading.text().startswith("Exact, by kobold's tokenizer")
+        assert [text[s.start:s.end] for s in tokens.spans] == [
+            "the", " cat", " and", " the", " cat"]
+        assert tokens.spans[1].id is not None and tokens.spans[0].id != tokens.spans[1].id
+        looked_up = [r.json()["ids"] for r in fault_server.requests[seen:]
+                     if r.path.endswith("/api/extra/detokenize")]
+        assert len(looked_up) == 4  # each distinct token once (" cat" is looked up once)
     finally:
         qloop.run_until_complete(window.shutdown())
 
