@@ -284,7 +284,9 @@ IMITATIONS: dict[str, dict[str, Answer]] = {
             "owned_by": "llamacpp", "meta": {"vocab_type": 2, "n_vocab": 151936,
                                              "n_ctx_train": 32768, "n_params": 494032768}}),
         "/props": Answer({"default_generation_settings": {"n_ctx": 4096}, "total_slots": 1,
-                          "build_info": "b5000-0123abcd"}),
+                          "build_info": "b5000-0123abcd",
+                          "chat_template": "{{ bos_token }}" + CHAT_TEMPLATE,
+                          "bos_token": "<s>", "eos_token": "</s>"}),
     },
     "vllm": {
         "/v1/models": Answer({"object": "list", "data": [{

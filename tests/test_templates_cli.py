@@ -133,3 +133,13 @@ def test_tokenize_on_koboldcpp_is_exact_unless_its_token_texts_do_not_add_up(
     sp = cli(*args, "--base-url", fault_server.url("koboldsp"))
     assert "counts 2 tokens exactly, but its tokens' own texts do not add up" in sp.stderr
     assert not json.loads(sp.stdout)["exact"]
+
+
+def test_template_model_on_llama_cpp_renders_the_template_its_props_give(fault_server) -> None:
+    out = cli("run", "--base-url", fault_server.url("llamacpp"), "--dialect", "llama.cpp",
+              "--model", "qwen", "--template", "model", "--user", "Hi", "--dry-run")
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    # its start-of-text token is the server's to add; its end-of-text one ends a turn too
+    assert body["prompt"] == "<|start|>user\nHi<|end|>\n<|start|>assistant\n"
+    assert body["stop"] == ["<|end|>", "</s>"]

@@ -3,6 +3,7 @@ either mode, with the template's stop strings in the request, per document."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -247,3 +248,27 @@ def test_the_models_own_template_cannot_be_made_a_default(window) -> None:
     use(window, "fault-ok", "some/model")
     window.turns.set_model_default()
     assert "needs no default" in window.status.currentMessage()
+
+
+def test_a_llama_cpp_server_s_own_template_comes_from_its_props(qtbot, qloop,
+                                                                fault_server) -> None:
+    from playground.core.connections import Connection, ConnectionStore
+
+    ConnectionStore().add(Connection(name="llama", base_url=fault_server.url("llamacpp"),
+                                     dialect="llama.cpp"))
+    window = fault_window(qtbot, fault_server, ())
+
+    async def until_offered() -> None:
+        await window.start_services()
+        use(window, "llama", "qwen")
+        while window.turns.box.findData("Model's own template") < 0:
+            await asyncio.sleep(0.02)
+
+    try:
+        qloop.run_until_complete(asyncio.wait_for(until_offered(), 30))
+        assert window.turns.own is not None and window.turns.own.exact
+        assert window.turns.own.template.stop == ("<|end|>", "</s>")
+        use(window, "local", "local/stdlib")  # no template of its own
+        assert window.turns.box.findData("Model's own template") < 0  # not another server's
+    finally:
+        qloop.run_until_complete(window.shutdown())
