@@ -51,6 +51,10 @@ class ConnectionBar(QObject):
         except InvalidParameter:
             return ""
 
+    def run_model(self) -> str:
+        """The model a run goes to: the one typed, else the connection's own ("" if none)."""
+        return self.model_text() or self.current().connection.model or ""
+
     def reload(self) -> None:
         """(Re)read the connections; keep the clients of those that did not change."""
         from playground.core.connections import ConnectionStore
@@ -152,7 +156,7 @@ class ConnectionBar(QObject):
         live = self.current()
         if live.client is None:
             raise InvalidParameter("connection", "the connection is not ready")
-        return await live.client.tokenize(text, self.model_text() or live.connection.model)
+        return await live.client.tokenize(text, self.run_model())
 
 
 def _key_missing_for(live: LiveConnection) -> str | None:

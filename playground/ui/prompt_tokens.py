@@ -63,7 +63,7 @@ class PromptTokens(QObject):
         w = self.window
         live = w.current()
         connection = live.connection
-        model = w.model_text() or connection.model
+        model = w.bar.run_model()
         found = await tokenized(live.client, connection, text, model or None)
         if found.exact:
             source = "the local engine's" if connection.kind == "local" else \

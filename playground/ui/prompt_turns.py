@@ -139,7 +139,7 @@ class PromptTurns(QObject):
     def model(self) -> str:
         """The model the next run goes to: the one typed, else the connection's own."""
         w = self.window
-        return str(w.model_text() or (w.current().connection.model if w.connections else ""))
+        return str(w.bar.run_model()) if w.connections else ""
 
     def model_changed(self, *, restoring: bool = False) -> None:
         """Mark the template suggested for the model, and say so when the document has

@@ -110,7 +110,7 @@ class RunBudget(QObject):
 
     def _model_info(self) -> ModelInfo | None:
         w = self.window
-        model = w.model_text() or w.current().connection.model
+        model = w.bar.run_model()
         if not model:
             return None
         info: ModelInfo | None = w.model_picker.info_for(model)
