@@ -79,6 +79,15 @@ def fault_window(qtbot: Any, fault_server: Any, scenarios: tuple[str, ...]) -> A
     return window
 
 
+async def use_listed(window: Any, name: str, model: str) -> None:
+    """Start the window's services, choose connection `name` and `model`, and wait for the
+    connection's model list (the model's context length, prices and chat template)."""
+    await window.start_services()
+    listed = asyncio.ensure_future(next_emission(window.bar.models_listed))
+    use(window, name, model)
+    await listed
+
+
 def use(window: Any, name: str, model: str = "m") -> None:
     """Choose connection `name` and type `model` into the model field."""
     window.connection_box.setCurrentIndex(window.connection_box.findData(name))

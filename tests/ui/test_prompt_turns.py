@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from playground.core.documents import DocumentStore
 from playground.ui.main_window import MainWindow
 from playground.ui.widgets import plain_text
-from tests.gui import fault_window, next_emission, use
+from tests.gui import fault_window, next_emission, use, use_listed
 
 pytestmark = pytest.mark.gui
 
@@ -184,14 +184,8 @@ def test_a_connections_own_model_gets_its_suggestion_without_typing_one(
 
 def test_the_models_own_chat_template_is_offered_and_writes_its_turns(
         window, qloop) -> None:
-    async def listed() -> None:
-        await window.start_services()
-        arrived = next_emission(window.bar.models_listed)
-        use(window, "fault-ok", "a/model")  # its list entry carries its chat template
-        await arrived
-
-    try:
-        qloop.run_until_complete(listed())
+    try:  # a/model's list entry carries its chat template
+        qloop.run_until_complete(use_listed(window, "fault-ok", "a/model"))
         box = window.turns.box
         index = box.findData("Model's own template")
         assert index > 0 and "exactly" in box.itemData(index, Qt.ItemDataRole.ToolTipRole)

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.gui import fault_window, next_emission, use
+from tests.gui import fault_window, next_emission, use_listed
 
 pytestmark = pytest.mark.gui
 
@@ -17,10 +17,7 @@ def test_the_meter_goes_red_and_a_run_that_cannot_fit_is_refused_unsent(
     window = fault_window(qtbot, fault_server, ("ok",))
 
     async def body() -> None:
-        await window.start_services()
-        listed = next_emission(window.bar.models_listed)
-        use(window, "fault-ok", "a/model")  # 8,192 tokens of context, $0.5 / $1.5 per 1M
-        await listed
+        await use_listed(window, "fault-ok", "a/model")  # 8,192 tokens, $0.5 / $1.5 per 1M
         window.prompt_edit.setPlainText("hi")
         window.params.set_value("max_tokens", 1000)
         window.budget.update()
@@ -52,14 +49,8 @@ def test_the_meter_goes_red_and_a_run_that_cannot_fit_is_refused_unsent(
 
 def test_the_preview_says_the_context_use_and_the_cost_bound(qtbot, qloop, fault_server) -> None:
     window = fault_window(qtbot, fault_server, ("ok",))
-    async def start() -> None:
-        await window.start_services()
-        listed = next_emission(window.bar.models_listed)
-        use(window, "fault-ok", "a/model")
-        await listed
-
     try:
-        qloop.run_until_complete(start())
+        qloop.run_until_complete(use_listed(window, "fault-ok", "a/model"))
         window.prompt_edit.setPlainText("hello there")
         window.params.set_value("max_tokens", 10)
         window.preview_action.trigger()
@@ -74,14 +65,8 @@ def test_compare_shows_what_all_its_columns_can_cost_before_they_run(
         qtbot, qloop, fault_server) -> None:
     window = fault_window(qtbot, fault_server, ("ok",))
 
-    async def start() -> None:
-        await window.start_services()
-        listed = next_emission(window.bar.models_listed)
-        use(window, "fault-ok", "a/model")
-        await listed
-
     try:
-        qloop.run_until_complete(start())
+        qloop.run_until_complete(use_listed(window, "fault-ok", "a/model"))
         window.prompt_edit.setPlainText("hello there")  # about 3 tokens
         window.compare_action.trigger()
         view = window.dialogs.get("compare")
